@@ -1,0 +1,35 @@
+#pragma once
+// The `roam` subcommands. Each registers its options on a CLI11 app and
+// returns the exit status when run; main() only wires them together.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace roam::cli {
+
+// The command line as typed, for locating errors in it.
+struct CommandLine {
+  std::vector<std::string> args;  // argv, including the program name
+
+  // Column (1-based) of argument `i` in the line the args form joined by spaces.
+  int columnOf(std::size_t i) const;
+  // Index of the first argument equal to `text` (or containing it), -1 when none.
+  int find(const std::string& text) const;
+};
+
+// Prints "<command-line>:1:COL: error: MESSAGE" to stderr.
+void commandLineError(const CommandLine& line, int argIndex, const std::string& message);
+
+struct Command {
+  CLI::App* app;             // the subcommand's parser
+  std::function<int()> run;  // runs it after parsing; returns the exit status
+};
+
+Command addCheckCommand(CLI::App& app, const CommandLine& line);
+Command addEvalCommand(CLI::App& app, const CommandLine& line);
+Command addBuiltinsCommand(CLI::App& app, const CommandLine& line);
+
+}  // namespace roam::cli

@@ -1,0 +1,85 @@
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "lang/decision.hpp"
+#include "lang/state_json.hpp"
+#include "runtime/policy_set.hpp"
+
+namespace roam::cli {
+
+namespace {
+
+struct EvalArgs {
+  std::string policyFile;
+  std::string policyName;
+  std::string stateFile;
+  std::uint64_t seed = 1;
+  std::vector<std::string> params;
+  bool json = false;
+};
+
+}  // namespace
+
+Command addEvalCommand(CLI::App& app, const CommandLine& line) {
+  auto* cmd = app.add_subcommand(
+      "eval", "Evaluate a policy once on a network state and print the decision");
+  auto a = std::make_shared<EvalArgs>();
+  cmd->add_option("policy-file", a->policyFile, "the .policy file")->required();
+  cmd->add_option("--policy", a->policyName, "policy name (needed when the file has several)");
+  cmd->add_option("--state", a->stateFile, "network state snapshot (STATE.json)")->required();
+  cmd->add_option("--seed", a->seed, "seed for every random choice (default 1)");
+  cmd->add_option("--param", a->params, "override a parameter: NAME=VALUE, e.g. threshold=5Mbps");
+  cmd->add_flag("--json", a->json, "print one JSON object");
+  return {cmd, [a, &line] {
+            lang::DecideOptions options;
+            options.seed = a->seed;
+            for (const auto& p : a->params) {
+              auto eq = p.find('=');
+              if (eq == std::string::npos || eq == 0) {
+                commandLineError(line, line.find(p), "--param expects NAME=VALUE, got '" + p + "'");
+                return 1;
+              }
+              options.params.push_back(
+                  {p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
+            }
+
+            auto loaded = runtime::PolicySet::load({a->policyFile});
+            if (!loaded.set) {
+              std::cerr << runtime::renderDiagnostics(loaded.diagnostics, loaded.failedFiles);
+              return 1;
+            }
+            std::string why;
+            auto found = loaded.set->find(a->policyName, &why);
+            if (!found.policy) {
+              int at = a->policyName.empty() ? line.find(a->policyFile) : line.find(a->policyName);
+              commandLineError(line, at, why);
+              return 1;
+            }
+
+            auto state = lang::loadStateFile(a->stateFile);
+            if (!state.state) {
+              for (const auto& d : state.diagnostics) std::cerr << lang::formatHeadline(d) << "\n";
+              return 1;
+            }
+
+            auto result = lang::decide(*found.policy, found.file->path, *state.state, options);
+            if (!result.decision) {
+              for (const auto& d : result.diagnostics) {
+                std::string_view source = d.file == found.file->path
+                                              ? std::string_view(found.file->source)
+                                              : std::string_view();
+                for (const auto& p : options.params)
+                  if (d.file == p.origin) source = p.value;
+                std::cerr << lang::formatDiagnostic(d, source);
+              }
+              return 1;
+            }
+            if (a->json)
+              std::cout << lang::decisionToJson(*result.decision).dump(2) << "\n";
+            else
+              std::cout << lang::decisionToText(*result.decision);
+            return 0;
+          }};
+}
+
+}  // namespace roam::cli

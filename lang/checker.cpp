@@ -1,0 +1,667 @@
+#include "lang/checker.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "lang/builtins.hpp"
+
+namespace roam::lang {
+
+namespace {
+
+constexpr std::string_view kParamTypes[] = {"number", "rate", "duration", "data", "bool", "string"};
+
+std::optional<Type> paramType(std::string_view name) {
+  if (auto d = dimensionOfTypeName(name)) return Type::number(*d);
+  if (name == "bool") return Type::boolean();
+  if (name == "string") return Type::string();
+  return std::nullopt;
+}
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1u : 0u)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+class Checker {
+ public:
+  Checker(const std::string& file, Diagnostics& out) : file_(file), out_(out) {}
+
+  void checkPolicy(Policy& p);
+  Type check(Expr& e);
+
+  // Scope management, public so checkExpression can seed it.
+  struct Entry {
+    std::string name;
+    int slot;
+    Type type;
+  };
+  int declare(const std::string& name, Type t) {
+    scope_.push_back({name, nextSlot_, t});
+    return nextSlot_++;
+  }
+  std::size_t scopeMark() const { return scope_.size(); }
+  void popScope(std::size_t mark) { scope_.resize(mark); }
+  int frameSize() const { return nextSlot_; }
+  void setNextSlot(int s) { nextSlot_ = s; }
+  void seedPolicyScope(const Policy& p);
+
+ private:
+  void error(const Location& loc, std::string msg, std::string code = "type_error") {
+    out_.push_back({std::move(code), std::move(msg), file_, loc, Severity::Error});
+  }
+  Type checkName(Expr& e);
+  Type checkField(Expr& e);
+  Type checkCall(Expr& e);
+  Type checkBinary(Expr& e);
+  Type checkSetLiteral(Expr& e);
+  // Checks a binder's set, declares its variable, checks filter and body.
+  ArgInfo checkBinder(Expr& e);
+  void expectBool(Expr& e, const char* what);
+  void expectDimension(Expr& e, Dimension d, const char* what);
+  void checkLets(std::vector<LetBinding>& lets);
+  Type expectCollectionOf(Expr& e, TypeKind elem, const char* clause);
+  std::string suggestion(std::string_view name) const;
+
+  const std::string& file_;
+  Diagnostics& out_;
+  std::vector<Entry> scope_;
+  int nextSlot_ = 0;
+  bool inWhere_ = false;
+};
+
+std::string Checker::suggestion(std::string_view name) const {
+  std::vector<std::string_view> names;
+  for (const auto& e : scope_) names.push_back(e.name);
+  for (const auto& g : globalTable()) names.push_back(g.name);
+  for (const auto& b : builtinTable()) names.push_back(b.name);
+  std::string best = closestName(name, names);
+  return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+}
+
+void Checker::expectBool(Expr& e, const char* what) {
+  Type t = check(e);
+  if (!t.isError() && t.kind != TypeKind::Bool)
+    error(e.loc, std::string(what) + " must be a bool but is " + typeName(t));
+}
+
+void Checker::expectDimension(Expr& e, Dimension d, const char* what) {
+  Type t = check(e);
+  if (t.isError()) return;
+  if (t.kind != TypeKind::Number)
+    error(e.loc, std::string(what) + " must be " + dimensionName(d) + " but is " + typeName(t));
+  else if (t.dim != d)
+    error(e.loc, std::string(what) + " must be " + dimensionName(d) + " but is " + typeName(t),
+          "unit_error");
+}
+
+Type Checker::expectCollectionOf(Expr& e, TypeKind elem, const char* clause) {
+  Type t = check(e);
+  if (t.isError()) return Type{elem};
+  bool fits =
+      t.isCollection() && (t.elem == elem || t.elem == TypeKind::Any || t.elem == TypeKind::String);
+  if (!fits) {
+    error(e.loc, std::string("'") + clause + "' must range over a set of " + typeName(Type{elem}) +
+                     "s but this is " + typeName(t));
+  }
+  return Type{elem};
+}
+
+void Checker::checkLets(std::vector<LetBinding>& lets) {
+  for (auto& let : lets) {
+    Type t = check(*let.value);
+    let.slot = declare(let.name, t);
+  }
+}
+
+void Checker::seedPolicyScope(const Policy& p) {
+  for (const auto& param : p.params)
+    if (param.slot >= 0) scope_.push_back({param.name, param.slot, param.type});
+  for (const auto& let : p.lets)
+    if (let.slot >= 0)
+      scope_.push_back({let.name, let.slot, let.value ? let.value->type : Type::error()});
+  nextSlot_ = p.frameSize;
+}
+
+void Checker::checkPolicy(Policy& p) {
+  scope_.clear();
+  nextSlot_ = 0;
+  std::map<std::string, Location> seen;
+  auto declareUnique = [&](const std::string& name, const Location& loc, const char* what) {
+    auto [it, inserted] = seen.emplace(name, loc);
+    if (!inserted)
+      error(loc,
+            std::string("duplicate ") + what + " '" + name + "' (first declared at line " +
+                std::to_string(it->second.line) + ")",
+            "name_error");
+  };
+
+  for (auto& param : p.params) {
+    declareUnique(param.name, param.loc, "parameter");
+    Type t = check(*param.defaultValue);
+    if (param.typeName) {
+      auto declared = paramType(*param.typeName);
+      if (!declared) {
+        std::string known;
+        for (auto n : kParamTypes) known += (known.empty() ? "" : ", ") + std::string(n);
+        error(param.typeLoc,
+              "unknown parameter type '" + *param.typeName + "' (types: " + known + ")");
+      } else {
+        if (!assignable(t, *declared)) {
+          bool units = t.kind == TypeKind::Number && declared->kind == TypeKind::Number;
+          error(param.defaultValue->loc,
+                "default of parameter '" + param.name + "' must be " + typeName(*declared) +
+                    " but is " + typeName(t),
+                units ? "unit_error" : "type_error");
+        }
+        t = *declared;
+      }
+    } else if (!t.isError() && t.kind != TypeKind::Number && t.kind != TypeKind::Bool &&
+               t.kind != TypeKind::String) {
+      error(param.defaultValue->loc, "parameter '" + param.name +
+                                         "' must be a number, rate, duration, data, bool or "
+                                         "string, not " +
+                                         typeName(t));
+    }
+    param.type = t;
+    param.slot = declare(param.name, t);
+  }
+
+  for (auto& let : p.lets) {
+    declareUnique(let.name, let.loc, "name");
+    Type t = check(*let.value);
+    let.slot = declare(let.name, t);
+  }
+
+  if (!p.when) {
+    error(p.nameLoc, "policy '" + p.name + "' has no 'when' clause (when to migrate)",
+          "policy_error");
+  } else {
+    auto mark = scopeMark();
+    auto& w = *p.when;
+    if (w.every) expectDimension(*w.every, kDuration, "the interval after 'every'");
+    checkLets(w.lets);
+    expectBool(*w.condition, "the 'when' condition");
+    if (w.sustainFor) {
+      if (w.sustainInSamples)
+        expectDimension(*w.sustainFor, kNumber, "the number of samples after 'for'");
+      else
+        expectDimension(*w.sustainFor, kDuration, "the duration after 'for'");
+    }
+    popScope(mark);
+  }
+
+  if (!p.which) {
+    error(p.nameLoc, "policy '" + p.name + "' has no 'which' clause (which container to move)",
+          "policy_error");
+  } else {
+    auto mark = scopeMark();
+    auto& w = *p.which;
+    expectCollectionOf(*w.from, TypeKind::Container, "which");
+    w.varSlot = declare(w.var, Type::container());
+    checkLets(w.lets);
+    for (auto& r : w.filters) expectBool(*r, "a 'require' condition");
+    for (auto& k : w.order) {
+      Type t = check(*k.key);
+      if (!t.isError() && t.kind != TypeKind::Number && t.kind != TypeKind::String &&
+          t.kind != TypeKind::Bool)
+        error(k.key->loc, "can only order by numbers, strings or bools, not " + typeName(t));
+    }
+    if (w.limit) expectDimension(*w.limit, kNumber, "the limit");
+    popScope(mark);
+  }
+
+  if (!p.where) {
+    error(p.nameLoc, "policy '" + p.name + "' has no 'where' clause (where to move it)",
+          "policy_error");
+  } else {
+    auto mark = scopeMark();
+    auto& w = *p.where;
+    w.sourceSlot = declare("source", Type::host());
+    w.containerSlot = declare("container", Type::container());
+    inWhere_ = true;
+    expectCollectionOf(*w.from, TypeKind::Host, "where");
+    w.varSlot = declare(w.var, Type::host());
+    checkLets(w.lets);
+    for (auto& r : w.filters) expectBool(*r, "a 'require' condition");
+    switch (w.choice) {
+      case ChoiceKind::None:
+        error(w.loc,
+              "'where' needs a choice: maximize E, minimize E, random, sample weighted by E, "
+              "or mtd SCHEME",
+              "policy_error");
+        break;
+      case ChoiceKind::Maximize:
+      case ChoiceKind::Minimize:
+      case ChoiceKind::Weighted: {
+        Type t = check(*w.choiceExpr);
+        if (!t.isError() && t.kind != TypeKind::Number)
+          error(w.choiceExpr->loc, "the score must be a number but is " + typeName(t));
+        break;
+      }
+      case ChoiceKind::Mtd: {
+        Type t = check(*w.choiceExpr);
+        if (!t.isError() && t.kind != TypeKind::Scheme)
+          error(w.choiceExpr->loc,
+                "'mtd' needs a scheme: shamir(k), fountain(k) or prf(), not " + typeName(t));
+        break;
+      }
+      case ChoiceKind::Random:
+        break;
+    }
+    inWhere_ = false;
+    popScope(mark);
+  }
+  p.frameSize = nextSlot_;
+}
+
+Type Checker::check(Expr& e) {
+  Type t = Type::error();
+  switch (e.kind) {
+    case ExprKind::Number:
+      t = Type::number(e.dimension);
+      break;
+    case ExprKind::String:
+      t = Type::string();
+      break;
+    case ExprKind::Bool:
+      t = Type::boolean();
+      break;
+    case ExprKind::Name:
+      t = checkName(e);
+      break;
+    case ExprKind::Field:
+      t = checkField(e);
+      break;
+    case ExprKind::Call:
+      t = checkCall(e);
+      break;
+    case ExprKind::Unary: {
+      Type o = check(*e.children[0]);
+      if (e.op == Op::Not) {
+        if (!o.isError() && o.kind != TypeKind::Bool)
+          error(e.loc, "'not' needs a bool but got " + typeName(o));
+        t = Type::boolean();
+      } else {
+        if (!o.isError() && o.kind != TypeKind::Number)
+          error(e.loc, "cannot negate " + typeName(o));
+        else
+          t = o;
+      }
+      break;
+    }
+    case ExprKind::Binary:
+      t = checkBinary(e);
+      break;
+    case ExprKind::If: {
+      expectBool(*e.children[0], "the condition of 'if'");
+      Type a = check(*e.children[1]);
+      Type b = check(*e.children[2]);
+      if (!assignable(a, b) && !assignable(b, a)) {
+        bool units = a.kind == TypeKind::Number && b.kind == TypeKind::Number;
+        error(e.children[2]->loc,
+              "both branches of 'if' must have the same type, but 'then' is " + typeName(a) +
+                  " and 'else' is " + typeName(b),
+              units ? "unit_error" : "type_error");
+      }
+      t = a.isError() ? b : a;
+      break;
+    }
+    case ExprKind::SetLiteral:
+      t = checkSetLiteral(e);
+      break;
+    case ExprKind::Binder: {
+      auto mark = scopeMark();
+      ArgInfo info = checkBinder(e);
+      popScope(mark);
+      if (e.body)
+        t = info.type.isError() ? Type::error() : Type::setOf(info.type);
+      else
+        t = info.binderSet.isError() ? Type::error() : Type::setOf(info.binderSet.element());
+      break;
+    }
+  }
+  e.type = t;
+  return t;
+}
+
+Type Checker::checkName(Expr& e) {
+  for (auto it = scope_.rbegin(); it != scope_.rend(); ++it) {
+    if (it->name == e.text) {
+      e.slot = it->slot;
+      return it->type;
+    }
+  }
+  if (const auto* g = findGlobal(e.text)) {
+    e.global = g->id;
+    return g->type;
+  }
+  if (findBuiltin(e.text)) {
+    error(e.loc, "'" + e.text + "' is a function: call it as " + e.text + "(...)", "name_error");
+    return Type::error();
+  }
+  if (e.text == "source" || e.text == "container") {
+    error(e.loc,
+          "'" + e.text + "' is only defined inside 'where' (the " +
+              (e.text == "source" ? std::string("host of the ") : std::string()) +
+              "container chosen by 'which')",
+          "name_error");
+    return Type::error();
+  }
+  error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text), "name_error");
+  return Type::error();
+}
+
+Type Checker::checkField(Expr& e) {
+  Type obj = check(*e.children[0]);
+  if (obj.isError()) return Type::error();
+  if (obj.kind == TypeKind::Labels) return Type::string();
+  auto fields = fieldsOf(obj.kind);
+  for (const auto& f : fields)
+    if (f.name == e.text) return f.type;
+  if (fields.empty()) {
+    std::string hint = obj.kind == TypeKind::String
+                           ? " (a name in quotes is only a string here; use a variable)"
+                           : std::string();
+    error(e.loc, typeName(obj) + " has no fields" + hint);
+    return Type::error();
+  }
+  std::string list;
+  for (const auto& f : fields) list += (list.empty() ? "" : ", ") + std::string(f.name);
+  error(e.loc, typeName(obj) + " has no field '" + e.text + "' (fields: " + list + ")",
+        "name_error");
+  return Type::error();
+}
+
+ArgInfo Checker::checkBinder(Expr& e) {
+  ArgInfo info;
+  info.isBinder = true;
+  info.loc = e.loc;
+  Type set = check(*e.children[0]);
+  Type elem = Type::error();
+  if (!set.isError()) {
+    if (!set.isCollection())
+      error(e.children[0]->loc,
+            "'" + e.text + " in ...' must range over a set or a list, not " + typeName(set));
+    else
+      elem = set.element();
+  }
+  info.binderSet = set.isCollection() ? set : Type::error();
+  e.slot = declare(e.text, elem);
+  if (e.filter) expectBool(*e.filter, "the condition after 'where'");
+  if (e.body) {
+    info.type = check(*e.body);
+    info.binderHasBody = true;
+  } else {
+    info.type = elem;
+  }
+  return info;
+}
+
+Type Checker::checkCall(Expr& e) {
+  const BuiltinDecl* decl = findBuiltin(e.text);
+  if (!decl) {
+    std::vector<std::string_view> names;
+    for (const auto& b : builtinTable()) names.push_back(b.name);
+    std::string best = closestName(e.text, names);
+    error(e.loc,
+          "unknown function '" + e.text + "'" +
+              (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
+          "name_error");
+    for (auto& a : e.children) {
+      auto mark = scopeMark();
+      if (a->kind == ExprKind::Binder)
+        checkBinder(*a);
+      else
+        check(*a);
+      popScope(mark);
+    }
+    return Type::error();
+  }
+  e.builtin = decl;
+  int n = static_cast<int>(e.children.size());
+  std::vector<ArgInfo> args;
+  for (int i = 0; i < n; ++i) {
+    Expr& a = *e.children[i];
+    auto mark = scopeMark();
+    if (a.kind == ExprKind::Binder && !a.setBuilder) {
+      if (!decl->acceptsBinder || i != 0) {
+        error(a.loc,
+              std::string(decl->name) + " does not take a binder ('" + a.text + " in ...') here");
+      }
+      args.push_back(checkBinder(a));
+      a.type = args.back().type;
+    } else {
+      ArgInfo info;
+      info.type = check(a);
+      info.loc = a.loc;
+      args.push_back(info);
+    }
+    popScope(mark);
+  }
+  if (n < decl->minArgs || n > decl->maxArgs) {
+    std::string want = decl->minArgs == decl->maxArgs
+                           ? std::to_string(decl->minArgs)
+                           : std::to_string(decl->minArgs) + " or " + std::to_string(decl->maxArgs);
+    error(e.loc,
+          std::string(decl->name) + " takes " + want + " argument" + (want == "1" ? "" : "s") +
+              " but got " + std::to_string(n) + " (usage: " + std::string(decl->signature) + ")",
+          "arity_error");
+    return Type::error();
+  }
+  TypingResult r = decl->typer(args);
+  if (!r.error.empty()) {
+    Location loc = r.argIndex >= 0 ? args[r.argIndex].loc : e.loc;
+    error(loc, std::string(decl->name) + ": " + r.error, r.code);
+    return Type::error();
+  }
+  return r.type;
+}
+
+Type Checker::checkSetLiteral(Expr& e) {
+  Type elem{TypeKind::Any};
+  for (auto& c : e.children) {
+    Type t = check(*c);
+    if (t.isError()) continue;
+    if (t.isCollection()) {
+      error(c->loc, "sets cannot contain sets");
+      continue;
+    }
+    if (elem.kind == TypeKind::Any) {
+      elem = t;
+    } else if (elem.kind == TypeKind::String && t.isEntity()) {
+      elem = t;  // {"h3", h} is a set of hosts
+    } else if (!assignable(t, elem)) {
+      bool units = t.kind == TypeKind::Number && elem.kind == TypeKind::Number;
+      error(c->loc, "set elements must all be " + typeName(elem) + ", not " + typeName(t),
+            units ? "unit_error" : "type_error");
+    }
+  }
+  return Type::setOf(elem);
+}
+
+Type Checker::checkBinary(Expr& e) {
+  Type a = check(*e.children[0]);
+  Type b = check(*e.children[1]);
+  if (a.isError() || b.isError()) {
+    switch (e.op) {
+      case Op::And:
+      case Op::Or:
+      case Op::Eq:
+      case Op::Ne:
+      case Op::Lt:
+      case Op::Le:
+      case Op::Gt:
+      case Op::Ge:
+      case Op::In:
+      case Op::NotIn:
+        return Type::boolean();
+      default:
+        return Type::error();
+    }
+  }
+  const std::string op = opSpelling(e.op);
+  auto mismatch = [&](const std::string& verb) {
+    bool units = a.kind == TypeKind::Number && b.kind == TypeKind::Number;
+    error(e.loc,
+          "cannot " + verb + " " + typeName(a) + " " + (verb == "compare" ? "with " : "and ") +
+              typeName(b) + " ('" + op + "')",
+          units ? "unit_error" : "type_error");
+  };
+  bool numbers = a.kind == TypeKind::Number && b.kind == TypeKind::Number;
+  switch (e.op) {
+    case Op::Add:
+    case Op::Sub:
+      if (numbers) {
+        if (a.dim != b.dim) {
+          mismatch(e.op == Op::Add ? "add" : "subtract");
+          return Type::error();
+        }
+        return a;
+      }
+      if (a.isCollection() && b.isCollection() && (assignable(b, a) || assignable(a, b))) {
+        // The result holds entities when either side does ({"h3"} + hosts is
+        // a set of hosts); a difference keeps the left side's elements.
+        bool takeRight =
+            a.elem == TypeKind::Any || (a.elem == TypeKind::String && b.elem != TypeKind::Any);
+        if (e.op == Op::Sub) takeRight = a.elem == TypeKind::Any;
+        Type r = takeRight ? b : a;
+        r.kind = (a.kind == TypeKind::List && b.kind == TypeKind::List && e.op == Op::Add)
+                     ? TypeKind::List
+                     : TypeKind::Set;
+        return r;
+      }
+      if (e.op == Op::Add && a.kind == TypeKind::String && b.kind == TypeKind::String) return a;
+      mismatch(e.op == Op::Add ? "add" : "subtract");
+      return Type::error();
+    case Op::Mul:
+    case Op::Div:
+      if (numbers) return Type::number(e.op == Op::Mul ? a.dim * b.dim : a.dim / b.dim);
+      mismatch(e.op == Op::Mul ? "multiply" : "divide");
+      return Type::error();
+    case Op::Mod:
+      if (numbers && a.dim == b.dim) return a;
+      mismatch("take the remainder of");
+      return Type::error();
+    case Op::Eq:
+    case Op::Ne:
+      if (numbers && a.dim != b.dim) {
+        mismatch("compare");
+      } else if (!assignable(a, b) && !assignable(b, a)) {
+        mismatch("compare");
+      }
+      return Type::boolean();
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge:
+      if ((numbers && a.dim == b.dim) || (a.kind == TypeKind::String && b.kind == TypeKind::String))
+        return Type::boolean();
+      mismatch("compare");
+      return Type::boolean();
+    case Op::In:
+    case Op::NotIn:
+      if (!b.isCollection()) {
+        error(e.loc, "the right side of '" + op + "' must be a set or a list, not " + typeName(b));
+      } else if (!assignable(a, b.element()) && !assignable(b.element(), a)) {
+        bool units = a.kind == TypeKind::Number && b.elem == TypeKind::Number;
+        error(e.loc, "cannot look for " + typeName(a) + " in " + typeName(b),
+              units ? "unit_error" : "type_error");
+      }
+      return Type::boolean();
+    case Op::And:
+    case Op::Or:
+      if (a.kind != TypeKind::Bool)
+        error(e.children[0]->loc, "'" + op + "' needs bools but the left side is " + typeName(a));
+      if (b.kind != TypeKind::Bool)
+        error(e.children[1]->loc, "'" + op + "' needs bools but the right side is " + typeName(b));
+      return Type::boolean();
+    default:
+      break;
+  }
+  return Type::error();
+}
+
+}  // namespace
+
+std::string closestName(std::string_view name, std::span<const std::string_view> candidates) {
+  std::string_view best;
+  std::size_t bestDistance = std::max<std::size_t>(1, name.size() / 3) + 1;
+  for (auto c : candidates) {
+    std::size_t d = editDistance(name, c);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return std::string(best);
+}
+
+Diagnostics checkPolicyFile(PolicyFile& file) {
+  Diagnostics out;
+  std::map<std::string, Location> names;
+  for (auto& p : file.policies) {
+    Checker c(file.path, out);
+    c.checkPolicy(p);
+    auto [it, inserted] = names.emplace(p.name, p.nameLoc);
+    if (!inserted)
+      out.push_back({"name_error",
+                     "duplicate policy name '" + p.name + "' (first defined at " + file.path + ":" +
+                         std::to_string(it->second.line) + ":" + std::to_string(it->second.column) +
+                         ")",
+                     file.path, p.nameLoc, Severity::Error});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.location.offset < b.location.offset;
+  });
+  return out;
+}
+
+Diagnostics checkPolicyFiles(std::span<PolicyFile> files) {
+  Diagnostics out;
+  struct First {
+    std::string file;
+    Location loc;
+  };
+  std::map<std::string, First> names;
+  for (auto& f : files) {
+    auto ds = checkPolicyFile(f);
+    out.insert(out.end(), ds.begin(), ds.end());
+    std::map<std::string, bool> inThisFile;
+    for (const auto& p : f.policies) {
+      if (inThisFile[p.name]) continue;  // reported by checkPolicyFile
+      inThisFile[p.name] = true;
+      auto [it, inserted] = names.emplace(p.name, First{f.path, p.nameLoc});
+      if (!inserted)
+        out.push_back({"name_error",
+                       "duplicate policy name '" + p.name + "' (first defined at " +
+                           it->second.file + ":" + std::to_string(it->second.loc.line) + ":" +
+                           std::to_string(it->second.loc.column) + ")",
+                       f.path, p.nameLoc, Severity::Error});
+    }
+  }
+  return out;
+}
+
+ExpressionCheck checkExpression(Expr& expr, const ExpressionScope& scope, const std::string& file) {
+  ExpressionCheck result;
+  Checker c(file, result.diagnostics);
+  if (scope.policy) c.seedPolicyScope(*scope.policy);
+  for (const auto& v : scope.variables) result.variableSlots.push_back(c.declare(v.name, v.type));
+  c.check(expr);
+  result.frameSize = c.frameSize();
+  return result;
+}
+
+}  // namespace roam::lang

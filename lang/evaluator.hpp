@@ -1,0 +1,132 @@
+#pragma once
+// Evaluates checked expressions against a NetworkState. One Evaluator serves
+// one evaluation (a decision, or a REPL query): it owns the frame of local
+// slots, the time instant measurements are read at, and the seeded random
+// generator, so every result is reproducible from (policy, state, seed).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lang/ast.hpp"
+#include "lang/builtins.hpp"
+#include "lang/network_state.hpp"
+#include "lang/value.hpp"
+
+namespace roam::lang {
+
+// Raised inside evaluation, caught at the public entry points and turned into
+// a Diagnostic ("eval_error"): an unknown host named in a string, missing
+// latency data, an aggregate over an empty set.
+struct EvalError {
+  Location loc;
+  std::string message;
+};
+
+// A portable generator: the same seed gives the same draws with any standard
+// library (std::*_distribution is implementation-defined, so it is not used).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next();
+  double uniform();                  // [0, 1)
+  std::size_t below(std::size_t n);  // [0, n)
+
+ private:
+  std::uint64_t state_;
+};
+
+class Evaluator;
+using BuiltinImpl = Value (*)(Evaluator& ev, const Expr& call);
+
+class BuiltinRegistry {
+ public:
+  void add(BuiltinId id, BuiltinImpl impl) { impls_[id] = impl; }
+  BuiltinImpl get(int id) const { return impls_[id]; }
+
+ private:
+  std::array<BuiltinImpl, kBuiltinCount> impls_{};
+};
+
+void registerCoreBuiltins(BuiltinRegistry& registry);
+
+// The registry with every core built-in (built once, immutable).
+const BuiltinRegistry& coreBuiltins();
+
+class Evaluator {
+ public:
+  // `policy` (optional) supplies the lazily evaluated policy-level lets.
+  Evaluator(const Policy* policy, int frameSize, const NetworkState& state, std::uint64_t seed,
+            const BuiltinRegistry& builtins = coreBuiltins());
+
+  Value eval(const Expr& e);
+  void setSlot(int slot, Value v);
+
+  // Measurements are read as of this instant (default: state.now()).
+  double at() const { return at_; }
+  void setAt(double t);
+
+  // --- for built-in implementations ---
+  const NetworkState& state() const { return state_; }
+  Rng& rng() { return rng_; }
+  [[noreturn]] void fail(const Expr& where, std::string message) const;
+
+  // Coercions: a string names a host/switch/container; throws EvalError when unknown.
+  int hostOf(const Value& v, const Expr& where) const;
+  int switchOf(const Value& v, const Expr& where) const;
+  int nodeOf(const Value& v, const Expr& where) const;  // topology node of a host or switch
+  Value toEntity(const Value& v, ValueKind kind, const Expr& where) const;
+
+  // Index maps resolved once per evaluation instead of hashing names per use:
+  // the switch a host hangs off, the host a container runs on (-1: unknown).
+  int switchOfHost(int hostIdx);
+  int hostOfContainer(int containerIdx);
+
+  // Latest sample at or before at().
+  std::optional<PortSample> portSampleAt(int switchIdx, int port) const;
+  std::optional<SwitchSample> switchSampleAt(int switchIdx) const;
+  // Sample instants in [from, to], ascending.
+  std::vector<double> instantsIn(double from, double to) const;
+
+  // Calls f(element, value) for every element of the binder's set that passes
+  // its filter; value is the body's result (or the element without a body).
+  template <class F>
+  void forEachBound(const Expr& binder, F&& f) {
+    Value set = eval(*binder.children[0]);
+    for (const Value& element : set.elements()) {
+      setSlot(binder.slot, element);
+      if (binder.filter && !truth(*binder.filter)) continue;
+      if (binder.body)
+        f(element, eval(*binder.body));
+      else
+        f(element, element);
+    }
+  }
+
+  bool truth(const Expr& e);
+  double numberOf(const Expr& e);
+
+  // Compares with the language's rules (names match entities of the same name).
+  bool equalValues(const Value& a, const Value& b) const;
+
+ private:
+  Value evalName(const Expr& e);
+  Value evalField(const Expr& e);
+  Value evalBinary(const Expr& e);
+  Value evalSetOp(const Expr& e, const Value& a, const Value& b);
+  bool contains(const Value& collection, const Value& v, const Expr& where) const;
+
+  const NetworkState& state_;
+  const BuiltinRegistry& builtins_;
+  std::vector<Value> frame_;
+  std::vector<const LetBinding*> lazyLets_;  // policy-level lets by slot
+  std::vector<double> memoAt_;               // instant a lazy let was computed at (NaN: never)
+  double at_;
+  Rng rng_;
+  std::vector<int> hostSwitch_;     // built on first use
+  std::vector<int> containerHost_;  // built on first use
+};
+
+}  // namespace roam::lang

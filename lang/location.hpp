@@ -1,0 +1,48 @@
+#pragma once
+// Source locations and diagnostics shared by every phase (parse, check, eval, CLI).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace roam::lang {
+
+// A position in a source text. Lines and columns count from 1; column counts bytes.
+struct Location {
+  std::uint32_t line = 1;
+  std::uint32_t column = 1;
+  std::uint32_t offset = 0;  // byte offset into the source text
+};
+
+enum class Severity { Error, Warning, Note };
+
+// One message about one place. `code` names the phase that produced it
+// (parse_error, type_error, name_error, unit_error, eval_error, state_error, ...).
+struct Diagnostic {
+  std::string code;
+  std::string message;
+  std::string file;
+  Location location;
+  Severity severity = Severity::Error;
+};
+
+using Diagnostics = std::vector<Diagnostic>;
+
+inline bool hasErrors(const Diagnostics& ds) {
+  for (const auto& d : ds)
+    if (d.severity == Severity::Error) return true;
+  return false;
+}
+
+// "FILE:LINE:COL: error: MESSAGE"
+std::string formatHeadline(const Diagnostic& d);
+
+// The headline, then the offending source line and a caret under the column
+// (when `source` is the text the location points into; pass {} when unknown).
+std::string formatDiagnostic(const Diagnostic& d, std::string_view source);
+
+// Location of byte `offset` in `text`.
+Location locationAt(std::string_view text, std::size_t offset);
+
+}  // namespace roam::lang

@@ -1,0 +1,131 @@
+#include "runtime/policy_set.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "lang/checker.hpp"
+#include "lang/parser.hpp"
+
+namespace roam::runtime {
+
+std::optional<std::string> readFile(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (error) *error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) {
+    if (error) *error = "read error";
+    return std::nullopt;
+  }
+  return buf.str();
+}
+
+PolicySet::LoadResult PolicySet::load(const std::vector<std::string>& paths) {
+  LoadResult result;
+  auto set = std::make_unique<PolicySet>();
+  for (const auto& path : paths) {
+    std::string error;
+    auto text = readFile(path, &error);
+    if (!text) {
+      result.diagnostics.push_back(
+          {"io_error", "cannot read policy file: " + error, path, {}, lang::Severity::Error});
+      continue;
+    }
+    auto parsed = lang::parsePolicyFile(path, std::move(*text));
+    result.diagnostics.insert(result.diagnostics.end(), parsed.diagnostics.begin(),
+                              parsed.diagnostics.end());
+    set->files_.push_back(std::move(parsed.file));
+  }
+  auto checked = lang::checkPolicyFiles(set->files_);
+  result.diagnostics.insert(result.diagnostics.end(), checked.begin(), checked.end());
+  // Report in file order, and in source order within each file.
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                   [&](const lang::Diagnostic& a, const lang::Diagnostic& b) {
+                     if (a.file != b.file) {
+                       auto rank = [&](const std::string& f) {
+                         return std::find(paths.begin(), paths.end(), f) - paths.begin();
+                       };
+                       return rank(a.file) < rank(b.file);
+                     }
+                     return a.location.offset < b.location.offset;
+                   });
+  if (!lang::hasErrors(result.diagnostics))
+    result.set = std::move(set);
+  else
+    result.failedFiles = std::move(set->files_);  // kept for quoting source lines
+  return result;
+}
+
+PolicySet::LoadResult PolicySet::fromSource(std::string path, std::string source) {
+  LoadResult result;
+  auto set = std::make_unique<PolicySet>();
+  auto parsed = lang::parsePolicyFile(std::move(path), std::move(source));
+  result.diagnostics = std::move(parsed.diagnostics);
+  set->files_.push_back(std::move(parsed.file));
+  auto checked = lang::checkPolicyFiles(set->files_);
+  result.diagnostics.insert(result.diagnostics.end(), checked.begin(), checked.end());
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                   [](const lang::Diagnostic& a, const lang::Diagnostic& b) {
+                     return a.location.offset < b.location.offset;
+                   });
+  if (!lang::hasErrors(result.diagnostics))
+    result.set = std::move(set);
+  else
+    result.failedFiles = std::move(set->files_);
+  return result;
+}
+
+std::size_t PolicySet::policyCount() const {
+  std::size_t n = 0;
+  for (const auto& f : files_) n += f.policies.size();
+  return n;
+}
+
+PolicySet::Found PolicySet::find(const std::string& name, std::string* error) const {
+  std::vector<Found> all;
+  for (const auto& f : files_)
+    for (const auto& p : f.policies) all.push_back({&p, &f});
+  auto names = [&] {
+    std::string s;
+    for (const auto& a : all) s += (s.empty() ? "" : ", ") + a.policy->name;
+    return s;
+  };
+  if (name.empty()) {
+    if (all.size() == 1) return all.front();
+    if (error)
+      *error = all.empty() ? "no policy defined"
+                           : "there are " + std::to_string(all.size()) +
+                                 " policies; choose one with --policy (" + names() + ")";
+    return {};
+  }
+  for (const auto& a : all)
+    if (a.policy->name == name) return a;
+  if (error) *error = "no policy named '" + name + "' (defined: " + names() + ")";
+  return {};
+}
+
+std::string_view PolicySet::sourceOf(const std::string& path) const {
+  for (const auto& f : files_)
+    if (f.path == path) return f.source;
+  return {};
+}
+
+std::string renderDiagnostics(const lang::Diagnostics& ds,
+                              const std::vector<lang::PolicyFile>& sources) {
+  std::string out;
+  for (const auto& d : ds) {
+    std::string_view source;
+    for (const auto& f : sources)
+      if (f.path == d.file) source = f.source;
+    out += lang::formatDiagnostic(d, source);
+  }
+  return out;
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,54 @@
+#pragma once
+// Loading .policy files: read, parse, check, and find a policy by name. The
+// CLI, the manager and hot reload all go through this, so a policy accepted
+// by `roam check` is exactly what the manager runs.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lang/ast.hpp"
+
+namespace roam::runtime {
+
+class PolicySet {
+ public:
+  // Reads, parses and checks every file; all errors of all files are reported.
+  struct LoadResult {
+    std::unique_ptr<PolicySet> set;  // null when any file had errors
+    lang::Diagnostics diagnostics;
+    std::vector<lang::PolicyFile> failedFiles;  // when set is null: the sources, for rendering
+  };
+  static LoadResult load(const std::vector<std::string>& paths);
+  // For text already in memory (REPL, tests).
+  static LoadResult fromSource(std::string path, std::string source);
+
+  const std::vector<lang::PolicyFile>& files() const { return files_; }
+  std::size_t policyCount() const;
+
+  struct Found {
+    const lang::Policy* policy = nullptr;
+    const lang::PolicyFile* file = nullptr;
+  };
+  // The policy called `name`; with an empty name, the only policy there is.
+  // On failure `error` says why (unknown name with the known ones, or several).
+  Found find(const std::string& name, std::string* error) const;
+
+  // Source text of a file by path (for quoting lines in diagnostics).
+  std::string_view sourceOf(const std::string& path) const;
+
+ private:
+  std::vector<lang::PolicyFile> files_;
+};
+
+// Renders diagnostics with source lines and carets; each diagnostic's source
+// is looked up by file name among `sources`.
+std::string renderDiagnostics(const lang::Diagnostics& ds,
+                              const std::vector<lang::PolicyFile>& sources);
+
+// Reads a whole file; nullopt (and `error` set) when it cannot be read.
+std::optional<std::string> readFile(const std::string& path, std::string* error);
+
+}  // namespace roam::runtime
