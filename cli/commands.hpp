@@ -3,6 +3,7 @@
 // returns the exit status when run; main() only wires them together.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,12 @@ struct Command {
 Command addCheckCommand(CLI::App& app, const CommandLine& line);
 Command addEvalCommand(CLI::App& app, const CommandLine& line);
 Command addBuiltinsCommand(CLI::App& app, const CommandLine& line);
+Command addVibCommand(CLI::App& app, const CommandLine& line);
+Command addMeasureCommand(CLI::App& app, const CommandLine& line);
+
+// Seconds in "10s", "500ms", "2m" or a bare number of seconds; nullopt otherwise.
+std::optional<double> parseDurationSeconds(const std::string& text);
+// Prints a VIB error ("PATH: message") as "PATH:1:1: error: message" to stderr.
+void vibError(const std::string& file, const std::string& error);
 
 }  // namespace roam::cli

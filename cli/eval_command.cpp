@@ -4,6 +4,7 @@
 #include "lang/decision.hpp"
 #include "lang/state_json.hpp"
 #include "runtime/policy_set.hpp"
+#include "runtime/vib/vib_export.hpp"
 
 namespace roam::cli {
 
@@ -13,10 +14,34 @@ struct EvalArgs {
   std::string policyFile;
   std::string policyName;
   std::string stateFile;
+  std::string vibFile;
+  std::string window = "10s";
   std::uint64_t seed = 1;
   std::vector<std::string> params;
   bool json = false;
 };
+
+struct LoadedState {
+  std::unique_ptr<lang::InMemoryState> state;  // null after printing the errors
+};
+
+LoadedState loadState(const EvalArgs& a, const CommandLine& line) {
+  if (a.vibFile.empty()) {
+    auto loaded = lang::loadStateFile(a.stateFile);
+    if (!loaded.state)
+      for (const auto& d : loaded.diagnostics) std::cerr << lang::formatHeadline(d) << "\n";
+    return {std::move(loaded.state)};
+  }
+  auto window = parseDurationSeconds(a.window);
+  if (!window) {
+    commandLineError(line, line.find(a.window),
+                     "--window expects a duration such as 10s or 500ms, got '" + a.window + "'");
+    return {};
+  }
+  auto snap = runtime::latestVibSnapshot(a.vibFile, *window);
+  if (!snap.state) vibError(a.vibFile, snap.error);
+  return {std::move(snap.state)};
+}
 
 }  // namespace
 
@@ -26,11 +51,20 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
   auto a = std::make_shared<EvalArgs>();
   cmd->add_option("policy-file", a->policyFile, "the .policy file")->required();
   cmd->add_option("--policy", a->policyName, "policy name (needed when the file has several)");
-  cmd->add_option("--state", a->stateFile, "network state snapshot (STATE.json)")->required();
+  auto* state = cmd->add_option("--state", a->stateFile, "network state snapshot (STATE.json)");
+  auto* vib = cmd->add_option("--vib", a->vibFile,
+                              "evaluate on the latest snapshot of this VIB (SQLite) instead");
+  state->excludes(vib);
+  cmd->add_option("--window", a->window,
+                  "with --vib: samples up to this long before the newest one (default 10s)");
   cmd->add_option("--seed", a->seed, "seed for every random choice (default 1)");
   cmd->add_option("--param", a->params, "override a parameter: NAME=VALUE, e.g. threshold=5Mbps");
   cmd->add_flag("--json", a->json, "print one JSON object");
   return {cmd, [a, &line] {
+            if (a->stateFile.empty() == a->vibFile.empty()) {
+              commandLineError(line, -1, "eval needs exactly one of --state FILE or --vib FILE");
+              return 2;
+            }
             lang::DecideOptions options;
             options.seed = a->seed;
             for (const auto& p : a->params) {
@@ -56,11 +90,8 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
               return 1;
             }
 
-            auto state = lang::loadStateFile(a->stateFile);
-            if (!state.state) {
-              for (const auto& d : state.diagnostics) std::cerr << lang::formatHeadline(d) << "\n";
-              return 1;
-            }
+            auto state = loadState(*a, line);
+            if (!state.state) return 1;
 
             auto result = lang::decide(*found.policy, found.file->path, *state.state, options);
             if (!result.decision) {

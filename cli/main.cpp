@@ -11,9 +11,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "roam 0.1.0");
 
   const std::vector<roam::cli::Command> commands{
-      roam::cli::addCheckCommand(app, line),
-      roam::cli::addEvalCommand(app, line),
-      roam::cli::addBuiltinsCommand(app, line),
+      roam::cli::addCheckCommand(app, line),    roam::cli::addEvalCommand(app, line),
+      roam::cli::addBuiltinsCommand(app, line), roam::cli::addVibCommand(app, line),
+      roam::cli::addMeasureCommand(app, line),
   };
 
   try {

@@ -1,0 +1,77 @@
+// `roam vib export FILE.sqlite --state OUT.json [--window 10s]`: the VIB's
+// latest state in STATE.json form.
+
+#include <cmath>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "lang/units.hpp"
+#include "runtime/vib/vib_export.hpp"
+
+namespace roam::cli {
+
+namespace {
+
+struct VibArgs {
+  std::string vibFile;
+  std::string stateFile;
+  std::string window = "10s";
+};
+
+}  // namespace
+
+std::optional<double> parseDurationSeconds(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (value < 0 || !std::isfinite(value)) return std::nullopt;
+  const std::string suffix = text.substr(used);
+  if (suffix.empty()) return value;
+  auto unit = lang::findUnit(suffix);
+  if (!unit || unit->dimension != lang::kDuration) return std::nullopt;
+  return value * unit->scale;
+}
+
+void vibError(const std::string& file, const std::string& error) {
+  // Vib errors read "PATH: message"; print them as "PATH:1:1: error: message".
+  std::string message = error;
+  if (message.rfind(file + ": ", 0) == 0) message = message.substr(file.size() + 2);
+  std::cerr << file << ":1:1: error: " << message << "\n";
+}
+
+Command addVibCommand(CLI::App& app, const CommandLine& line) {
+  auto* cmd = app.add_subcommand("vib", "Inspect the VIB (the measurement database)");
+  cmd->require_subcommand(1);
+  auto* exportCmd =
+      cmd->add_subcommand("export", "Write the VIB's latest state as STATE.json (docs/vib.md)");
+  auto a = std::make_shared<VibArgs>();
+  exportCmd->add_option("vib-file", a->vibFile, "the VIB (an SQLite file)")->required();
+  exportCmd->add_option("--state", a->stateFile, "the STATE.json file to write")->required();
+  exportCmd->add_option("--window", a->window,
+                        "samples up to this long before the newest one (default 10s)");
+  return {cmd, [a, exportCmd, &line] {
+            if (!exportCmd->parsed()) return 2;
+            auto window = parseDurationSeconds(a->window);
+            if (!window) {
+              commandLineError(
+                  line, line.find(a->window),
+                  "--window expects a duration such as 10s or 500ms, got '" + a->window + "'");
+              return 1;
+            }
+            // Read-only: exporting never creates, migrates or changes the VIB.
+            auto result = runtime::exportVibState(a->vibFile, a->stateFile, *window);
+            if (!result.ok()) {
+              std::cerr << result.file << ":1:1: error: " << result.error << "\n";
+              return 1;
+            }
+            return 0;
+          }};
+}
+
+}  // namespace roam::cli

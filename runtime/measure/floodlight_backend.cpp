@@ -1,0 +1,297 @@
+#include "runtime/measure/floodlight_backend.hpp"
+
+#include "runtime/measure/json_fields.hpp"
+
+namespace roam::runtime {
+
+namespace {
+
+std::string at(const std::string& where, std::string_view key) {
+  return where + "." + std::string(key);
+}
+
+FetchError wrongValue(const std::string& where, const char* expected, const Json& got) {
+  return badAnswer(where + ": expected " + expected + ", got " + describeJson(got));
+}
+
+FetchError missing(const std::string& where, std::string_view key) {
+  return badAnswer(where + ": missing \"" + std::string(key) + "\"");
+}
+
+// Floodlight reports failures as {"ERROR": "..."} with status 200.
+std::optional<FetchError> errorObject(const Json& doc) {
+  if (!doc.is_object()) return std::nullopt;
+  auto it = doc.find("ERROR");
+  if (it == doc.end()) return std::nullopt;
+  return badAnswer("controller says: " + (it->is_string() ? it->get<std::string>() : it->dump()));
+}
+
+// The first of `keys` present in `obj` (Floodlight renamed fields between
+// versions), or nullptr.
+const Json* anyOf(const Json& obj, std::initializer_list<const char*> keys, const char** found) {
+  for (const char* k : keys)
+    if (auto it = obj.find(k); it != obj.end()) {
+      *found = k;
+      return &*it;
+    }
+  return nullptr;
+}
+
+std::optional<FetchError> readDpid(const Json& obj, std::initializer_list<const char*> keys,
+                                   const std::string& where, Dpid& out) {
+  const char* key = *keys.begin();
+  const Json* v = anyOf(obj, keys, &key);
+  if (!v) return missing(where, key);
+  auto d = dpidFromJson(*v);
+  if (!d) return wrongValue(at(where, key), "a DPID", *v);
+  out = *d;
+  return std::nullopt;
+}
+
+std::optional<FetchError> readPort(const Json& obj, const char* key, const std::string& where,
+                                   PortNumber& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return missing(where, key);
+  out = portFromJson(*it);
+  if (out.cls == PortClass::Invalid) return wrongValue(at(where, key), "a port number", *it);
+  return std::nullopt;
+}
+
+std::optional<FetchError> readRate(const Json& obj, const char* key, const std::string& where,
+                                   double& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return missing(where, key);
+  auto v = numberFromJson(*it);
+  if (!v || *v < 0) return wrongValue(at(where, key), "a non-negative number", *it);
+  out = *v;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<Dpid>> parseFloodlightSwitches(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (auto err = errorObject(*doc)) return *err;
+  if (!doc->is_array())
+    return badAnswer("expected an array of switches, got " + describeJson(*doc));
+  std::vector<Dpid> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& s = (*doc)[i];
+    const std::string w = "[" + std::to_string(i) + "]";
+    if (!s.is_object()) return wrongValue(w, "a switch object", s);
+    Dpid d = 0;
+    if (auto err = readDpid(s, {"switchDPID", "dpid"}, w, d)) return *err;
+    out.push_back(d);
+  }
+  return out;
+}
+
+Result<std::vector<FloodlightBandwidth>> parseFloodlightBandwidth(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (auto err = errorObject(*doc)) return *err;
+  if (!doc->is_array()) return badAnswer("expected an array of ports, got " + describeJson(*doc));
+  std::vector<FloodlightBandwidth> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& e = (*doc)[i];
+    const std::string w = "[" + std::to_string(i) + "]";
+    if (e.is_null()) continue;  // nothing collected yet for that port
+    if (!e.is_object()) return wrongValue(w, "a port object", e);
+    FloodlightBandwidth b;
+    if (auto err = readDpid(e, {"dpid"}, w, b.dpid)) return *err;
+    PortNumber port;
+    if (auto err = readPort(e, "port", w, port)) return *err;
+    if (auto err = readRate(e, "bits-per-second-rx", w, b.rxBps)) return *err;
+    if (auto err = readRate(e, "bits-per-second-tx", w, b.txBps)) return *err;
+    if (e.contains("link-speed-bits-per-second"))
+      if (auto err = readRate(e, "link-speed-bits-per-second", w, b.linkSpeedBps)) return *err;
+    if (port.cls != PortClass::Physical) continue;
+    b.port = port.port;
+    out.push_back(b);
+  }
+  return out;
+}
+
+Result<AggregateCounters> parseFloodlightAggregate(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (auto err = errorObject(*doc)) return *err;
+  if (!doc->is_object()) return badAnswer("expected an object, got " + describeJson(*doc));
+  auto it = doc->find("aggregate");
+  // A switch that is not connected yields an object of help text instead.
+  if (it == doc->end())
+    return badAnswer("no \"aggregate\" in the answer (is the switch connected?)");
+  const Json& a = *it;
+  if (!a.is_object()) return wrongValue("aggregate", "an object", a);
+  AggregateCounters out;
+  for (auto [keys, field] : {std::pair{std::pair{"packet_count", "packetCount"}, &out.packets},
+                             std::pair{std::pair{"byte_count", "byteCount"}, &out.bytes},
+                             std::pair{std::pair{"flow_count", "flowCount"}, &out.flows}}) {
+    const char* key = keys.first;
+    const Json* v = anyOf(a, {keys.first, keys.second}, &key);
+    if (!v) return missing("aggregate", keys.first);
+    auto c = counterFromJson(*v);
+    if (!c) return wrongValue(at("aggregate", key), "a non-negative integer", *v);
+    *field = *c;
+  }
+  return out;
+}
+
+Result<std::vector<DiscoveredLink>> parseFloodlightLinks(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (auto err = errorObject(*doc)) return *err;
+  if (!doc->is_array()) return badAnswer("expected an array of links, got " + describeJson(*doc));
+  std::vector<DiscoveredLink> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& l = (*doc)[i];
+    const std::string w = "[" + std::to_string(i) + "]";
+    if (!l.is_object()) return wrongValue(w, "a link object", l);
+    DiscoveredLink link;
+    PortNumber sp, dp;
+    if (auto err = readDpid(l, {"src-switch"}, w, link.src)) return *err;
+    if (auto err = readPort(l, "src-port", w, sp)) return *err;
+    if (auto err = readDpid(l, {"dst-switch"}, w, link.dst)) return *err;
+    if (auto err = readPort(l, "dst-port", w, dp)) return *err;
+    if (sp.cls != PortClass::Physical || dp.cls != PortClass::Physical) continue;
+    link.srcPort = sp.port;
+    link.dstPort = dp.port;
+    out.push_back(link);
+  }
+  return out;
+}
+
+Result<std::vector<DiscoveredHost>> parseFloodlightDevices(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (auto err = errorObject(*doc)) return *err;
+  // Newer DeviceResource wraps the list in {"devices": [...]}, older ones do not.
+  const Json* list = &*doc;
+  std::string prefix;
+  if (doc->is_object()) {
+    auto it = doc->find("devices");
+    if (it == doc->end()) return badAnswer("expected \"devices\" or an array of devices");
+    list = &*it;
+    prefix = "devices";
+  }
+  if (!list->is_array())
+    return wrongValue(prefix.empty() ? "answer" : prefix, "an array of devices", *list);
+  std::vector<DiscoveredHost> out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const Json& d = (*list)[i];
+    const std::string w = prefix + "[" + std::to_string(i) + "]";
+    if (!d.is_object()) return wrongValue(w, "a device object", d);
+    auto macs = d.find("mac");
+    if (macs == d.end()) return missing(w, "mac");
+    if (!macs->is_array()) return wrongValue(at(w, "mac"), "an array", *macs);
+    if (macs->empty()) continue;
+    const Json& macValue = (*macs)[0];
+    auto mac =
+        macValue.is_string() ? normaliseMac(macValue.get_ref<const std::string&>()) : std::nullopt;
+    if (!mac) return wrongValue(at(w, "mac") + "[0]", "a MAC address", macValue);
+    DiscoveredHost host;
+    host.mac = *mac;
+    if (auto ips = d.find("ipv4"); ips != d.end()) {
+      if (!ips->is_array()) return wrongValue(at(w, "ipv4"), "an array", *ips);
+      for (std::size_t k = 0; k < ips->size(); ++k) {
+        const Json& ip = (*ips)[k];
+        auto ok = ip.is_string() ? checkIpv4(ip.get_ref<const std::string&>()) : std::nullopt;
+        if (!ok)
+          return wrongValue(at(w, "ipv4") + "[" + std::to_string(k) + "]", "an IPv4 address", ip);
+        host.ips.push_back(*ok);
+      }
+    }
+    auto aps = d.find("attachmentPoint");
+    if (aps == d.end()) continue;  // not attached (yet): cannot be placed
+    if (!aps->is_array()) return wrongValue(at(w, "attachmentPoint"), "an array", *aps);
+    bool placed = false;
+    for (std::size_t k = 0; k < aps->size() && !placed; ++k) {
+      const Json& ap = (*aps)[k];
+      const std::string aw = at(w, "attachmentPoint") + "[" + std::to_string(k) + "]";
+      if (!ap.is_object()) return wrongValue(aw, "an object", ap);
+      PortNumber port;
+      if (auto err = readDpid(ap, {"switch", "switchDPID"}, aw, host.dpid)) return *err;
+      if (auto err = readPort(ap, "port", aw, port)) return *err;
+      if (port.cls != PortClass::Physical) continue;
+      host.port = port.port;
+      placed = true;
+    }
+    if (placed) out.push_back(std::move(host));
+  }
+  return out;
+}
+
+FloodlightBackend::FloodlightBackend(std::string baseUrl, HttpOptions http)
+    : baseUrl_(std::move(baseUrl)), http_(http) {
+  while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
+}
+
+template <class T, class Parse>
+Result<T> FloodlightBackend::fetch(const std::string& path, Parse parse) {
+  const std::string url = baseUrl_ + path;
+  auto response = http_.get(url);
+  if (!response) return response.error();
+  Result<T> parsed = parse(response->body);
+  if (!parsed) return atEndpoint(parsed.error(), "GET " + url);
+  return parsed;
+}
+
+Result<bool> FloodlightBackend::prepare() {
+  const std::string url = baseUrl_ + "/wm/statistics/config/enable/json";
+  auto response = http_.post(url, "{}");
+  if (!response) return response.error();
+  return true;
+}
+
+Result<std::vector<Dpid>> FloodlightBackend::listSwitches() {
+  return fetch<std::vector<Dpid>>("/wm/core/controller/switches/json", parseFloodlightSwitches);
+}
+
+Result<std::vector<FloodlightBandwidth>> FloodlightBackend::bandwidth(Dpid dpid) {
+  auto all = fetch<std::vector<FloodlightBandwidth>>(
+      "/wm/statistics/bandwidth/" + formatDpidColons(dpid) + "/all/json", parseFloodlightBandwidth);
+  if (!all) return all;
+  std::vector<FloodlightBandwidth> mine;
+  for (const auto& b : *all)
+    if (b.dpid == dpid) mine.push_back(b);
+  return mine;
+}
+
+Result<std::vector<PortStats>> FloodlightBackend::portStats(Dpid dpid) {
+  auto bw = bandwidth(dpid);
+  if (!bw) return bw.error();
+  std::vector<PortStats> out;
+  for (const auto& b : *bw)
+    out.push_back(PortStats{b.port, std::nullopt, PortRates{b.rxBps, b.txBps}});
+  return out;
+}
+
+Result<std::vector<PortDescription>> FloodlightBackend::portDescriptions(Dpid dpid) {
+  auto bw = bandwidth(dpid);
+  if (!bw) return bw.error();
+  std::vector<PortDescription> out;
+  for (const auto& b : *bw) out.push_back(PortDescription{b.port, {}, b.linkSpeedBps});
+  return out;
+}
+
+Result<AggregateCounters> FloodlightBackend::aggregate(Dpid dpid) {
+  return fetch<AggregateCounters>("/wm/core/switch/" + formatDpidColons(dpid) + "/aggregate/json",
+                                  parseFloodlightAggregate);
+}
+
+Result<DiscoveredTopology> FloodlightBackend::topology() {
+  auto switches = listSwitches();
+  if (!switches) return switches.error();
+  auto links = fetch<std::vector<DiscoveredLink>>("/wm/topology/links/json", parseFloodlightLinks);
+  if (!links) return links.error();
+  auto hosts = fetch<std::vector<DiscoveredHost>>("/wm/device/", parseFloodlightDevices);
+  if (!hosts) return hosts.error();
+  DiscoveredTopology t;
+  t.switches = std::move(*switches);
+  t.links = std::move(*links);
+  t.hosts = std::move(*hosts);
+  return t;
+}
+
+}  // namespace roam::runtime

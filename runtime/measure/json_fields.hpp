@@ -1,0 +1,58 @@
+#pragma once
+// Defensive readers for controller JSON, shared by the Ryu and Floodlight
+// parsers. Every reader validates type and range and never throws; a value
+// of the wrong shape yields nullopt and the caller reports where it was.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/measure/controller_backend.hpp"
+
+namespace roam::runtime {
+
+using Json = nlohmann::json;
+
+// Parses a whole answer. Errors: "empty answer", "invalid JSON at byte 17: ..."
+// (byte offsets count from 0).
+Result<Json> parseJsonDocument(std::string_view text);
+
+// "0000000000000001" (the form the VIB and Ryu's topology API use).
+std::string formatDpid(Dpid dpid);
+// "00:00:00:00:00:00:00:01" (Floodlight).
+std::string formatDpidColons(Dpid dpid);
+// Accepts 1 to 16 hex digits with an optional 0x, or eight colon-separated
+// hex pairs. Whitespace or anything else: nullopt.
+std::optional<Dpid> parseDpid(std::string_view text);
+// A DPID given as a JSON number (decimal, as Ryu's /stats/switches) or string.
+std::optional<Dpid> dpidFromJson(const Json& v);
+
+// A non-negative integer counter: a JSON integer, an integral float
+// (Ryu writes some as 9.76e+08), or a decimal string (Floodlight).
+std::optional<std::uint64_t> counterFromJson(const Json& v);
+// A finite number, or a string holding one (Floodlight).
+std::optional<double> numberFromJson(const Json& v);
+
+enum class PortClass { Physical, Reserved, Invalid };
+struct PortNumber {
+  PortClass cls = PortClass::Invalid;
+  int port = 0;  // when Physical
+};
+// A port number as an integer or a decimal string; names such as "LOCAL"
+// and numbers from 0xffffff00 up (OpenFlow's reserved ports) are Reserved.
+PortNumber portFromJson(const Json& v);
+// The same for Ryu's topology API, which writes ports as "%08x" strings.
+PortNumber portFromHexJson(const Json& v);
+
+// "string \"abc\"", "null", "object", "number -3" -- for error messages.
+std::string describeJson(const Json& v);
+
+// A MAC address normalised to lower case "aa:bb:cc:dd:ee:ff"; nullopt if malformed.
+std::optional<std::string> normaliseMac(std::string_view text);
+// A dotted-quad IPv4 address, unchanged; nullopt if malformed.
+std::optional<std::string> checkIpv4(std::string_view text);
+
+}  // namespace roam::runtime

@@ -1,0 +1,334 @@
+#include "runtime/measure/ryu_backend.hpp"
+
+#include "runtime/measure/json_fields.hpp"
+
+namespace roam::runtime {
+
+namespace {
+
+// Where in the document a value was found, for error messages such as
+// `"1"[2].rx_bytes: expected a non-negative integer, got string "x"`.
+std::string at(const std::string& where, std::string_view key) {
+  return where + "." + std::string(key);
+}
+
+FetchError wrongValue(const std::string& where, const char* expected, const Json& got) {
+  return badAnswer(where + ": expected " + expected + ", got " + describeJson(got));
+}
+
+FetchError missing(const std::string& where, std::string_view key) {
+  return badAnswer(where + ": missing \"" + std::string(key) + "\"");
+}
+
+// The list under the decimal DPID key that every ofctl_rest answer has.
+// Returns nullptr and sets `error` when the document is not of that shape.
+const Json* entriesFor(const Json& doc, Dpid dpid, FetchError& error, std::string& where) {
+  const std::string key = std::to_string(dpid);
+  where = "\"" + key + "\"";
+  if (!doc.is_object()) {
+    error = badAnswer("expected an object keyed by DPID, got " + describeJson(doc));
+    return nullptr;
+  }
+  auto it = doc.find(key);
+  if (it == doc.end()) {
+    error = badAnswer("no entry for datapath " + key);
+    return nullptr;
+  }
+  if (!it->is_array()) {
+    error = wrongValue(where, "an array", *it);
+    return nullptr;
+  }
+  return &*it;
+}
+
+// Reads a required counter field of `obj` into `out`.
+std::optional<FetchError> readCounter(const Json& obj, std::string_view key,
+                                      const std::string& where, std::uint64_t& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return missing(where, key);
+  auto v = counterFromJson(*it);
+  if (!v) return wrongValue(at(where, key), "a non-negative integer", *it);
+  out = *v;
+  return std::nullopt;
+}
+
+// Reads "port_no" (an int, or a name such as "LOCAL") of an ofctl_rest entry.
+std::optional<FetchError> readPortNo(const Json& obj, const std::string& where, PortNumber& out) {
+  auto it = obj.find("port_no");
+  if (it == obj.end()) return missing(where, "port_no");
+  out = portFromJson(*it);
+  if (out.cls == PortClass::Invalid) return wrongValue(at(where, "port_no"), "a port number", *it);
+  return std::nullopt;
+}
+
+// A rest_topology Port object: {"dpid": "%016x", "port_no": "%08x", ...}.
+std::optional<FetchError> readTopologyPort(const Json& v, const std::string& where, Dpid& dpid,
+                                           PortNumber& port) {
+  if (!v.is_object()) return wrongValue(where, "a port object", v);
+  auto d = v.find("dpid");
+  if (d == v.end()) return missing(where, "dpid");
+  auto parsed = dpidFromJson(*d);
+  if (!parsed) return wrongValue(at(where, "dpid"), "a DPID", *d);
+  dpid = *parsed;
+  auto p = v.find("port_no");
+  if (p == v.end()) return missing(where, "port_no");
+  port = portFromHexJson(*p);
+  if (port.cls == PortClass::Invalid) return wrongValue(at(where, "port_no"), "a port number", *p);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<Dpid>> parseRyuSwitches(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (!doc->is_array()) return badAnswer("expected an array of DPIDs, got " + describeJson(*doc));
+  std::vector<Dpid> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& v = (*doc)[i];
+    // ofctl_rest writes decimal integers; a string is read as hex, as DPIDs
+    // are written everywhere else.
+    auto d = dpidFromJson(v);
+    if (!d) return wrongValue("[" + std::to_string(i) + "]", "a DPID", v);
+    out.push_back(*d);
+  }
+  return out;
+}
+
+Result<std::vector<PortStats>> parseRyuPortStats(std::string_view text, Dpid dpid) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  FetchError error;
+  std::string where;
+  const Json* entries = entriesFor(*doc, dpid, error, where);
+  if (!entries) return error;
+  std::vector<PortStats> out;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const Json& e = (*entries)[i];
+    const std::string w = where + "[" + std::to_string(i) + "]";
+    if (!e.is_object()) return wrongValue(w, "an object", e);
+    PortNumber port;
+    if (auto err = readPortNo(e, w, port)) return *err;
+    PortCounters c;
+    for (auto [key, field] :
+         {std::pair{"rx_bytes", &c.rxBytes}, std::pair{"tx_bytes", &c.txBytes},
+          std::pair{"rx_packets", &c.rxPackets}, std::pair{"tx_packets", &c.txPackets}})
+      if (auto err = readCounter(e, key, w, *field)) return *err;
+    // duration_sec/duration_nsec are optional (OF1.0 has none); when present
+    // they must make sense, since rates are computed from them.
+    auto sec = e.find("duration_sec");
+    if (sec != e.end()) {
+      auto s = counterFromJson(*sec);
+      if (!s) return wrongValue(at(w, "duration_sec"), "a non-negative integer", *sec);
+      double ns = 0;
+      if (auto nsec = e.find("duration_nsec"); nsec != e.end()) {
+        auto n = numberFromJson(*nsec);
+        if (!n || *n < 0 || *n >= 1e9 || nsec->is_string())
+          return wrongValue(at(w, "duration_nsec"), "a number of nanoseconds below 1e9", *nsec);
+        ns = *n;
+      }
+      c.durationSeconds = static_cast<double>(*s) + ns / 1e9;
+    }
+    if (port.cls != PortClass::Physical) continue;
+    out.push_back(PortStats{port.port, c, std::nullopt});
+  }
+  return out;
+}
+
+Result<std::vector<PortDescription>> parseRyuPortDescriptions(std::string_view text, Dpid dpid) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  FetchError error;
+  std::string where;
+  const Json* entries = entriesFor(*doc, dpid, error, where);
+  if (!entries) return error;
+  std::vector<PortDescription> out;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const Json& e = (*entries)[i];
+    const std::string w = where + "[" + std::to_string(i) + "]";
+    if (!e.is_object()) return wrongValue(w, "an object", e);
+    PortNumber port;
+    if (auto err = readPortNo(e, w, port)) return *err;
+    PortDescription d;
+    d.port = port.port;
+    if (auto name = e.find("name"); name != e.end()) {
+      if (!name->is_string()) return wrongValue(at(w, "name"), "a string", *name);
+      d.name = name->get<std::string>();
+    }
+    // OF1.3 has curr_speed at the top; OF1.4+ moves it into an ETHERNET
+    // property. Both are kbps.
+    const Json* speed = nullptr;
+    if (auto s = e.find("curr_speed"); s != e.end()) speed = &*s;
+    if (auto props = e.find("properties"); !speed && props != e.end() && props->is_array())
+      for (const auto& p : *props)
+        if (p.is_object() && p.contains("curr_speed")) {
+          speed = &p["curr_speed"];
+          break;
+        }
+    if (speed) {
+      auto kbps = numberFromJson(*speed);
+      if (!kbps || *kbps < 0 || speed->is_string())
+        return wrongValue(at(w, "curr_speed"), "a non-negative number of kbps", *speed);
+      d.speedBps = *kbps * 1000.0;
+    }
+    if (port.cls == PortClass::Physical) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<AggregateCounters> parseRyuAggregate(std::string_view text, Dpid dpid) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  const std::string key = std::to_string(dpid);
+  if (!doc->is_object())
+    return badAnswer("expected an object keyed by DPID, got " + describeJson(*doc));
+  auto it = doc->find(key);
+  if (it == doc->end()) return badAnswer("no entry for datapath " + key);
+  // ofctl_rest answers a one-element list; accept the bare object too.
+  const Json* e = &*it;
+  std::string w = "\"" + key + "\"";
+  if (e->is_array()) {
+    if (e->size() != 1) return wrongValue(w, "a list of one aggregate", *e);
+    e = &(*e)[0];
+    w += "[0]";
+  }
+  if (!e->is_object()) return wrongValue(w, "an object", *e);
+  AggregateCounters a;
+  if (auto err = readCounter(*e, "packet_count", w, a.packets)) return *err;
+  if (auto err = readCounter(*e, "byte_count", w, a.bytes)) return *err;
+  if (auto err = readCounter(*e, "flow_count", w, a.flows)) return *err;
+  return a;
+}
+
+Result<std::vector<Dpid>> parseRyuTopologySwitches(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (!doc->is_array())
+    return badAnswer("expected an array of switches, got " + describeJson(*doc));
+  std::vector<Dpid> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& s = (*doc)[i];
+    const std::string w = "[" + std::to_string(i) + "]";
+    if (!s.is_object()) return wrongValue(w, "a switch object", s);
+    auto d = s.find("dpid");
+    if (d == s.end()) return missing(w, "dpid");
+    auto dpid = d->is_string() ? parseDpid(d->get_ref<const std::string&>()) : std::nullopt;
+    if (!dpid) return wrongValue(at(w, "dpid"), "16 hex digits", *d);
+    out.push_back(*dpid);
+  }
+  return out;
+}
+
+Result<std::vector<DiscoveredLink>> parseRyuTopologyLinks(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (!doc->is_array()) return badAnswer("expected an array of links, got " + describeJson(*doc));
+  std::vector<DiscoveredLink> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& l = (*doc)[i];
+    const std::string w = "[" + std::to_string(i) + "]";
+    if (!l.is_object()) return wrongValue(w, "a link object", l);
+    DiscoveredLink link;
+    PortNumber sp, dp;
+    for (auto [key, dpid, port] :
+         {std::tuple{"src", &link.src, &sp}, std::tuple{"dst", &link.dst, &dp}}) {
+      auto it = l.find(key);
+      if (it == l.end()) return missing(w, key);
+      if (auto err = readTopologyPort(*it, at(w, key), *dpid, *port)) return *err;
+    }
+    if (sp.cls != PortClass::Physical || dp.cls != PortClass::Physical) continue;
+    link.srcPort = sp.port;
+    link.dstPort = dp.port;
+    out.push_back(link);
+  }
+  return out;
+}
+
+Result<std::vector<DiscoveredHost>> parseRyuTopologyHosts(std::string_view text) {
+  auto doc = parseJsonDocument(text);
+  if (!doc) return doc.error();
+  if (!doc->is_array()) return badAnswer("expected an array of hosts, got " + describeJson(*doc));
+  std::vector<DiscoveredHost> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const Json& h = (*doc)[i];
+    const std::string w = "[" + std::to_string(i) + "]";
+    if (!h.is_object()) return wrongValue(w, "a host object", h);
+    DiscoveredHost host;
+    auto mac = h.find("mac");
+    if (mac == h.end()) return missing(w, "mac");
+    auto m = mac->is_string() ? normaliseMac(mac->get_ref<const std::string&>()) : std::nullopt;
+    if (!m) return wrongValue(at(w, "mac"), "a MAC address", *mac);
+    host.mac = *m;
+    if (auto ips = h.find("ipv4"); ips != h.end()) {
+      if (!ips->is_array()) return wrongValue(at(w, "ipv4"), "an array of addresses", *ips);
+      for (std::size_t k = 0; k < ips->size(); ++k) {
+        const Json& ip = (*ips)[k];
+        auto ok = ip.is_string() ? checkIpv4(ip.get_ref<const std::string&>()) : std::nullopt;
+        if (!ok)
+          return wrongValue(at(w, "ipv4") + "[" + std::to_string(k) + "]", "an IPv4 address", ip);
+        host.ips.push_back(*ok);
+      }
+    }
+    auto port = h.find("port");
+    if (port == h.end()) return missing(w, "port");
+    PortNumber p;
+    if (auto err = readTopologyPort(*port, at(w, "port"), host.dpid, p)) return *err;
+    if (p.cls != PortClass::Physical) continue;
+    host.port = p.port;
+    out.push_back(std::move(host));
+  }
+  return out;
+}
+
+RyuBackend::RyuBackend(std::string baseUrl, HttpOptions http)
+    : baseUrl_(std::move(baseUrl)), http_(http) {
+  while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
+}
+
+template <class T, class Parse>
+Result<T> RyuBackend::fetch(const std::string& path, Parse parse) {
+  const std::string url = baseUrl_ + path;
+  auto response = http_.get(url);
+  if (!response) return response.error();
+  Result<T> parsed = parse(response->body);
+  if (!parsed) return atEndpoint(parsed.error(), "GET " + url);
+  return parsed;
+}
+
+Result<std::vector<Dpid>> RyuBackend::listSwitches() {
+  return fetch<std::vector<Dpid>>("/stats/switches", parseRyuSwitches);
+}
+
+Result<std::vector<PortStats>> RyuBackend::portStats(Dpid dpid) {
+  return fetch<std::vector<PortStats>>(
+      "/stats/port/" + std::to_string(dpid),
+      [dpid](std::string_view t) { return parseRyuPortStats(t, dpid); });
+}
+
+Result<std::vector<PortDescription>> RyuBackend::portDescriptions(Dpid dpid) {
+  return fetch<std::vector<PortDescription>>(
+      "/stats/portdesc/" + std::to_string(dpid),
+      [dpid](std::string_view t) { return parseRyuPortDescriptions(t, dpid); });
+}
+
+Result<AggregateCounters> RyuBackend::aggregate(Dpid dpid) {
+  return fetch<AggregateCounters>(
+      "/stats/aggregateflow/" + std::to_string(dpid),
+      [dpid](std::string_view t) { return parseRyuAggregate(t, dpid); });
+}
+
+Result<DiscoveredTopology> RyuBackend::topology() {
+  DiscoveredTopology t;
+  auto switches = fetch<std::vector<Dpid>>("/v1.0/topology/switches", parseRyuTopologySwitches);
+  if (!switches) return switches.error();
+  auto links = fetch<std::vector<DiscoveredLink>>("/v1.0/topology/links", parseRyuTopologyLinks);
+  if (!links) return links.error();
+  auto hosts = fetch<std::vector<DiscoveredHost>>("/v1.0/topology/hosts", parseRyuTopologyHosts);
+  if (!hosts) return hosts.error();
+  t.switches = std::move(*switches);
+  t.links = std::move(*links);
+  t.hosts = std::move(*hosts);
+  return t;
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,256 @@
+#include "runtime/vib/schema.hpp"
+
+#include <cassert>
+#include <string>
+
+namespace roam::runtime {
+
+namespace {
+
+using sqlite::Database;
+using sqlite::Status;
+using sqlite::Transaction;
+
+// Version 1. `position` (the rowid) keeps the order the topology was
+// written in, so snapshots list things as the collectors did, without a sort.
+// Names, not ids, key every row: they are what policies and
+// STATE.json use, and they keep the file readable from the sqlite3 shell.
+// Sample tables are WITHOUT ROWID with the time first in the key: ingest
+// appends to the end of one B-tree, and both the snapshot's window and the
+// compaction's cutoff are range scans on that key.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE switches (
+  position INTEGER PRIMARY KEY,
+  name     TEXT NOT NULL UNIQUE,
+  dpid     TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE ports (
+  switch    TEXT NOT NULL,
+  port_no   INTEGER NOT NULL,
+  name      TEXT,
+  hw_addr   TEXT,
+  speed_bps REAL,
+  PRIMARY KEY (switch, port_no)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE links (
+  position     INTEGER PRIMARY KEY,
+  src          TEXT NOT NULL,
+  src_port     INTEGER NOT NULL,
+  dst          TEXT NOT NULL,
+  dst_port     INTEGER NOT NULL,
+  capacity_bps REAL NOT NULL
+) STRICT;
+
+CREATE TABLE hosts (
+  position     INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  ip           TEXT NOT NULL,
+  mac          TEXT NOT NULL,
+  switch       TEXT NOT NULL,
+  port         INTEGER NOT NULL,
+  capacity_bps REAL NOT NULL,
+  labels       TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+CREATE TABLE containers (
+  position INTEGER PRIMARY KEY,
+  name     TEXT NOT NULL UNIQUE,
+  host     TEXT NOT NULL,
+  image    TEXT NOT NULL,
+  labels   TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+CREATE TABLE port_samples (
+  t      REAL NOT NULL,
+  switch TEXT NOT NULL,
+  port   INTEGER NOT NULL,
+  rx_bps REAL NOT NULL,
+  tx_bps REAL NOT NULL,
+  PRIMARY KEY (t, switch, port)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE port_samples_1m (
+  t      REAL NOT NULL,
+  switch TEXT NOT NULL,
+  port   INTEGER NOT NULL,
+  rx_bps REAL NOT NULL,
+  tx_bps REAL NOT NULL,
+  n      INTEGER NOT NULL,
+  PRIMARY KEY (t, switch, port)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE switch_samples (
+  t             REAL NOT NULL,
+  switch        TEXT NOT NULL,
+  packets_per_s REAL NOT NULL,
+  bytes_per_s   REAL NOT NULL,
+  flows         REAL NOT NULL,
+  PRIMARY KEY (t, switch)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE switch_samples_1m (
+  t             REAL NOT NULL,
+  switch        TEXT NOT NULL,
+  packets_per_s REAL NOT NULL,
+  bytes_per_s   REAL NOT NULL,
+  flows         REAL NOT NULL,
+  n             INTEGER NOT NULL,
+  PRIMARY KEY (t, switch)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE latency_samples (
+  t       REAL NOT NULL,
+  src     TEXT NOT NULL,
+  dst     TEXT NOT NULL,
+  seconds REAL NOT NULL,
+  PRIMARY KEY (t, src, dst)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE latency_samples_1m (
+  t       REAL NOT NULL,
+  src     TEXT NOT NULL,
+  dst     TEXT NOT NULL,
+  seconds REAL NOT NULL,
+  n       INTEGER NOT NULL,
+  PRIMARY KEY (t, src, dst)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE collector_status (
+  collector TEXT NOT NULL,
+  t         REAL NOT NULL,
+  ok        INTEGER NOT NULL,
+  error     TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (collector, t)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE migrations (
+  id          INTEGER PRIMARY KEY,
+  container   TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  policy      TEXT NOT NULL DEFAULT '',
+  state       TEXT NOT NULL,
+  started_t   REAL NOT NULL,
+  updated_t   REAL NOT NULL,
+  finished_t  REAL,
+  error       TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX migrations_by_container ON migrations (container, started_t);
+CREATE INDEX migrations_by_time ON migrations (started_t);
+
+CREATE TABLE decisions (
+  id     INTEGER PRIMARY KEY,
+  t      REAL NOT NULL,
+  policy TEXT NOT NULL,
+  json   TEXT NOT NULL
+) STRICT;
+CREATE INDEX decisions_by_time ON decisions (t);
+
+PRAGMA application_id = 1380925773;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1,
+     "initial schema: topology, containers, samples, downsampled samples, status, "
+     "migrations, decisions",
+     kSchemaV1},
+};
+
+struct Identity {
+  std::int64_t version = 0;
+  std::int64_t applicationId = 0;
+  std::int64_t tables = 0;
+};
+
+// Reading the header is also the first real read: a file that is not a
+// database fails here with SQLite's "file is not a database".
+std::optional<Identity> readIdentity(Database& db, std::string* error) {
+  Identity id;
+  auto version = db.queryInt("PRAGMA user_version", error);
+  if (!version) return std::nullopt;
+  auto app = db.queryInt("PRAGMA application_id", error);
+  if (!app) return std::nullopt;
+  auto tables = db.queryInt("SELECT count(*) FROM sqlite_schema", error);
+  if (!tables) return std::nullopt;
+  id.version = *version;
+  id.applicationId = *app;
+  id.tables = *tables;
+  return id;
+}
+
+Status checkIdentity(const Database& db, const Identity& id, int newest) {
+  if (id.version == 0 && id.applicationId == 0) {
+    if (id.tables == 0) return Status::success();  // empty: ours to initialise
+    return Status::failure(db.path() +
+                           ": not a VIB: an SQLite database with other tables and no VIB schema");
+  }
+  if (id.applicationId != kVibApplicationId)
+    return Status::failure(db.path() + ": not a VIB: SQLite application_id is " +
+                           std::to_string(id.applicationId) + ", not roam's");
+  if (id.version > newest)
+    return Status::failure(db.path() + ": VIB schema version " + std::to_string(id.version) +
+                           " is newer than this roam supports (" + std::to_string(newest) +
+                           "); upgrade roam");
+  return Status::success();
+}
+
+}  // namespace
+
+std::span<const Migration> vibMigrations() {
+  return kMigrations;
+}
+
+int latestVibSchemaVersion() {
+  return kMigrations[std::size(kMigrations) - 1].version;
+}
+
+Status migrateVib(Database& db, std::span<const Migration> migrations) {
+  for (std::size_t i = 0; i < migrations.size(); ++i)
+    assert(migrations[i].version == static_cast<int>(i) + 1 && "migrations must be 1..N");
+  const int newest = migrations.empty() ? 0 : migrations.back().version;
+
+  std::string error;
+  auto before = readIdentity(db, &error);
+  if (!before) return Status::failure(error);
+  if (auto s = checkIdentity(db, *before, newest); !s) return s;
+  if (before->version == newest) return Status::success();
+
+  for (const auto& m : migrations) {
+    auto begun = Transaction::begin(db, Transaction::Kind::immediate);
+    if (!begun.transaction) return Status::failure(begun.error);
+    // Another process may have migrated while we waited for the lock.
+    auto now = readIdentity(db, &error);
+    if (!now) return Status::failure(error);
+    if (auto s = checkIdentity(db, *now, newest); !s) return s;
+    if (now->version >= m.version) continue;
+    if (auto s = db.exec(std::string(m.sql)); !s)
+      return Status::failure(s.error + " (in migration to schema version " +
+                             std::to_string(m.version) + ")");
+    if (auto s = db.exec("PRAGMA user_version = " + std::to_string(m.version)); !s) return s;
+    if (auto s = begun.transaction->commit(); !s) return s;
+  }
+  return Status::success();
+}
+
+Status checkVibVersion(Database& db, int expectedVersion) {
+  std::string error;
+  auto id = readIdentity(db, &error);
+  if (!id) return Status::failure(error);
+  if (id->version == 0 && id->applicationId == 0 && id->tables == 0)
+    return Status::failure(db.path() + ": not a VIB: the database is empty");
+  if (auto s = checkIdentity(db, *id, expectedVersion); !s) return s;
+  if (id->version < expectedVersion)
+    return Status::failure(db.path() + ": VIB schema version " + std::to_string(id->version) +
+                           " is older than this roam's (" + std::to_string(expectedVersion) +
+                           "); open it writable once to migrate it");
+  return Status::success();
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,116 @@
+#pragma once
+// The VIB (virtual information base, paper section III): the measured state of
+// the network in one SQLite file. Collectors write through MeasurementSink;
+// the manager, `roam eval --vib` and `roam vib export` read consistent
+// snapshots of it as a NetworkState. Schema and queries: docs/vib.md.
+
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lang/memory_state.hpp"
+#include "runtime/measure/measurement_sink.hpp"
+#include "runtime/vib/sqlite.hpp"
+
+namespace roam::runtime {
+
+// A read's value, or why there is none (`error` names the file).
+template <typename T>
+struct VibResult {
+  T value{};
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+class Vib final : public MeasurementSink {
+ public:
+  enum class OpenMode {
+    create,    // create the file when missing, migrate an older schema
+    existing,  // the file must exist (and be a VIB or an empty database); migrates
+    readOnly,  // the file must exist and be a VIB at the current version; no writes
+  };
+
+  struct OpenResult {
+    std::unique_ptr<Vib> vib;  // null when there was an error
+    std::string error;         // "PATH: message"
+  };
+
+  struct SnapshotResult {
+    std::unique_ptr<lang::InMemoryState> state;  // null when there was an error
+    std::string error;
+  };
+
+  // Opens (and, unless read-only, creates or migrates) the VIB at `path`.
+  // Writable opens switch the file to WAL mode, so readers never block the
+  // collectors' writes and vice versa.
+  static OpenResult open(const std::string& path, OpenMode mode = OpenMode::create);
+
+  ~Vib() override;
+  Vib(const Vib&) = delete;
+  Vib& operator=(const Vib&) = delete;
+
+  // MeasurementSink. Each call is one transaction: all of it is stored or none.
+  // The interface has no return value, so a failure is kept in lastError().
+  void writeTopology(const TopologyView& topology, double t) override;
+  void writePortSamples(std::span<const lang::PortSampleRecord> samples) override;
+  void writeSwitchSamples(std::span<const lang::SwitchSampleRecord> samples) override;
+  void writeLatencies(std::span<const lang::LatencyRecord> latencies, double t) override;
+  void writeStatus(const CollectorStatus& status) override;
+
+  // The error of the most recent failed write ("" when none failed yet) and
+  // how many writes have failed since open.
+  std::string lastError() const;
+  std::size_t failedWrites() const;
+
+  // Replaces the known containers (from the Docker engines), in one transaction.
+  sqlite::Status setContainers(std::span<const lang::ContainerInfo> containers);
+
+  // Raw samples older than `rawSeconds` (before `now` of compact()) are averaged
+  // into 1-minute buckets and deleted; buckets older than `downsampledSeconds`
+  // are deleted. Defaults: one hour raw, downsampled kept forever.
+  void setRetention(double rawSeconds,
+                    double downsampledSeconds = std::numeric_limits<double>::infinity());
+  // Applies the retention settings as of `now`, in one transaction. Only whole
+  // minutes are compacted, so a bucket is never split between raw and averaged.
+  sqlite::Status compact(double now);
+
+  // A consistent state (one read transaction) at `now`: the latest topology and
+  // containers, port and switch samples with t in [now - windowSeconds, now]
+  // (1-minute averages, timed at their bucket's start, for buckets overlapping
+  // the window), the latest latency per pair at or before `now`, and data age =
+  // now - the newest sample time at or before `now` (infinity when there is none).
+  SnapshotResult snapshot(double now, double windowSeconds);
+
+  // The newest sample time of any kind (raw or downsampled), if any.
+  VibResult<std::optional<double>> latestSampleTime();
+  // When `collector` last reported success, if ever.
+  VibResult<std::optional<double>> lastSuccess(const std::string& collector);
+  // The latest status row of every collector, by collector name.
+  VibResult<std::vector<CollectorStatus>> collectorStatuses();
+
+  const std::string& path() const { return db_->path(); }
+
+ private:
+  explicit Vib(std::unique_ptr<sqlite::Database> db);
+  sqlite::Status prepareStatements();
+  // Runs `body` in an IMMEDIATE transaction; records a failure in lastError_.
+  template <typename Body>
+  sqlite::Status writeTransaction(const Body& body);
+  void noteWrite(const sqlite::Status& status);
+  VibResult<std::optional<double>> newestSampleAtOrBefore(double now);
+
+  mutable std::mutex mutex_;  // one connection, shared by collector threads
+  std::unique_ptr<sqlite::Database> db_;
+  sqlite::Statement insertPortSample_, insertSwitchSample_, insertLatency_, insertStatus_;
+  double rawRetention_ = 3600;
+  double downsampledRetention_ = std::numeric_limits<double>::infinity();
+  std::string lastError_;
+  std::size_t failedWrites_ = 0;
+};
+
+}  // namespace roam::runtime

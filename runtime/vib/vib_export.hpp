@@ -1,0 +1,28 @@
+#pragma once
+// Reading a VIB file as a whole: its latest snapshot (for `roam eval --vib`)
+// and its export to STATE.json (`roam vib export`).
+
+#include <string>
+
+#include "runtime/vib/vib.hpp"
+
+namespace roam::runtime {
+
+// Opens `vibPath` read-only (never creating or changing it) and takes the
+// snapshot at its newest sample time (0 when it has none), so a copied VIB
+// reads as it did when it was recorded.
+Vib::SnapshotResult latestVibSnapshot(const std::string& vibPath, double windowSeconds);
+
+struct ExportResult {
+  std::string file;   // the file at fault when there was an error
+  std::string error;  // without the file name; empty on success
+  bool ok() const { return error.empty(); }
+};
+
+// Writes latestVibSnapshot(vibPath, windowSeconds) to `statePath` in
+// STATE.json form. The output appears whole (written to a temporary file,
+// then renamed) and only on success.
+ExportResult exportVibState(const std::string& vibPath, const std::string& statePath,
+                            double windowSeconds);
+
+}  // namespace roam::runtime
