@@ -33,6 +33,7 @@ struct MeasureArgs {
   std::string topologyInterval = "5s";
   std::string duration;
   std::string timeout = "2s";
+  std::string retention = "1h";
 };
 
 // Set from the signal handler; lock-free atomics are async-signal-safe.
@@ -51,25 +52,11 @@ void installStopHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-// "1s", "500ms", "2min" (any duration unit of the policy language); > 0.
-std::optional<double> parseDuration(const std::string& text) {
-  std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  if (i == 0 || i == text.size()) return std::nullopt;
-  double value = 0;
-  try {
-    std::size_t used = 0;
-    value = std::stod(text.substr(0, i), &used);
-    if (used != i) return std::nullopt;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  auto unit = lang::findUnit(text.substr(i));
-  if (!unit || unit->dimension != lang::kDuration) return std::nullopt;
-  const double seconds = value * unit->scale;
-  if (!(seconds > 0) || !std::isfinite(seconds)) return std::nullopt;
-  return seconds;
+// Flags of measure take strictly positive durations.
+std::optional<double> parsePositiveDuration(const std::string& text) {
+  auto d = parseDurationSeconds(text);
+  if (!d || !(*d > 0)) return std::nullopt;
+  return d;
 }
 
 std::string clockTime(double t) {
@@ -113,6 +100,8 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
   cmd->add_option("--duration", a->duration,
                   "stop after this long (default: until SIGINT/SIGTERM)");
   cmd->add_option("--timeout", a->timeout, "HTTP timeout per request (2s)");
+  cmd->add_option("--retention", a->retention,
+                  "keep raw samples this long, then 1-minute averages (1h; docs/vib.md)");
   return {
       cmd, [a, &line]() -> int {
         // Flags first: every mistake on the command line is exit status 2.
@@ -134,13 +123,14 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
           const std::string* text;
           double* out;
         };
-        double bandwidth = 0, aggregate = 0, topology = 0, timeout = 0;
+        double bandwidth = 0, aggregate = 0, topology = 0, timeout = 0, retention = 0;
         double duration = std::numeric_limits<double>::infinity();
         for (const Flag& f : {Flag{"--bandwidth-interval", &a->bandwidthInterval, &bandwidth},
                               Flag{"--aggregate-interval", &a->aggregateInterval, &aggregate},
                               Flag{"--topology-interval", &a->topologyInterval, &topology},
-                              Flag{"--timeout", &a->timeout, &timeout}}) {
-          auto d = parseDuration(*f.text);
+                              Flag{"--timeout", &a->timeout, &timeout},
+                              Flag{"--retention", &a->retention, &retention}}) {
+          auto d = parsePositiveDuration(*f.text);
           if (!d)
             return flagError(*f.text, std::string(f.name) +
                                           " expects a positive duration such as "
@@ -149,7 +139,7 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
           *f.out = *d;
         }
         if (!a->duration.empty()) {
-          auto d = parseDuration(a->duration);
+          auto d = parsePositiveDuration(a->duration);
           if (!d)
             return flagError(a->duration,
                              "--duration expects a positive duration such as 30s or 2min, got '" +
@@ -171,6 +161,7 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
           return 1;
         }
         runtime::Vib& vib = *opened.vib;
+        vib.setRetention(retention);
 
         runtime::HttpOptions http;
         http.totalTimeoutSeconds = timeout;
@@ -197,6 +188,8 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
         const double start = clock.now();
         const double end = start + duration;
         double nextStatus = start + bandwidth;
+        // Compaction averages whole minutes, so once a minute is often enough.
+        double nextCompaction = start + 60;
         std::size_t vibFailures = 0;
         while (!stopRequested.load() && clock.now() < end) {
           service.runUntil(std::min(nextStatus, end), &stopRequested);
@@ -208,6 +201,11 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
                 " so far): " + vib.lastError());
           }
           const double now = clock.now();
+          if (now >= nextCompaction) {
+            if (auto status = vib.compact(now); !status.ok())
+              log("VIB retention failed: " + status.error);
+            nextCompaction = now + 60;
+          }
           if (now >= nextStatus) {
             std::cout << statusLine(service, now) << std::endl;
             while (nextStatus <= now) nextStatus += bandwidth;

@@ -22,22 +22,6 @@ struct VibArgs {
 
 }  // namespace
 
-std::optional<double> parseDurationSeconds(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (value < 0 || !std::isfinite(value)) return std::nullopt;
-  const std::string suffix = text.substr(used);
-  if (suffix.empty()) return value;
-  auto unit = lang::findUnit(suffix);
-  if (!unit || unit->dimension != lang::kDuration) return std::nullopt;
-  return value * unit->scale;
-}
-
 void vibError(const std::string& file, const std::string& error) {
   // Vib errors read "PATH: message"; print them as "PATH:1:1: error: message".
   std::string message = error;
