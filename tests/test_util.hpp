@@ -2,7 +2,9 @@
 // Shared helpers for the lang tests: parse+check a policy text, load the
 // example states, and evaluate an expression on a state.
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -16,6 +18,16 @@ namespace roam::test {
 
 inline std::string sourcePath(const std::string& relative) {
   return std::string(ROAM_SOURCE_DIR) + "/" + relative;
+}
+
+// The text of tests/fixtures/RELATIVE (recorded controller answers and the like).
+inline std::string fixture(const std::string& relative) {
+  std::ifstream in(sourcePath("tests/fixtures/" + relative), std::ios::binary);
+  INFO(relative);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 struct Checked {

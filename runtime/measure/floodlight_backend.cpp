@@ -223,33 +223,20 @@ Result<std::vector<DiscoveredHost>> parseFloodlightDevices(std::string_view text
 }
 
 FloodlightBackend::FloodlightBackend(std::string baseUrl, HttpOptions http)
-    : baseUrl_(std::move(baseUrl)), http_(http) {
-  while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
-}
-
-template <class T, class Parse>
-Result<T> FloodlightBackend::fetch(const std::string& path, Parse parse) {
-  const std::string url = baseUrl_ + path;
-  auto response = http_.get(url);
-  if (!response) return response.error();
-  Result<T> parsed = parse(response->body);
-  if (!parsed) return atEndpoint(parsed.error(), "GET " + url);
-  return parsed;
-}
+    : rest_(std::move(baseUrl), http) {}
 
 Result<bool> FloodlightBackend::prepare() {
-  const std::string url = baseUrl_ + "/wm/statistics/config/enable/json";
-  auto response = http_.post(url, "{}");
+  auto response = rest_.http().post(rest_.url("/wm/statistics/config/enable/json"), "{}");
   if (!response) return response.error();
   return true;
 }
 
 Result<std::vector<Dpid>> FloodlightBackend::listSwitches() {
-  return fetch<std::vector<Dpid>>("/wm/core/controller/switches/json", parseFloodlightSwitches);
+  return rest_.get<std::vector<Dpid>>("/wm/core/controller/switches/json", parseFloodlightSwitches);
 }
 
 Result<std::vector<FloodlightBandwidth>> FloodlightBackend::bandwidth(Dpid dpid) {
-  auto all = fetch<std::vector<FloodlightBandwidth>>(
+  auto all = rest_.get<std::vector<FloodlightBandwidth>>(
       "/wm/statistics/bandwidth/" + formatDpidColons(dpid) + "/all/json", parseFloodlightBandwidth);
   if (!all) return all;
   std::vector<FloodlightBandwidth> mine;
@@ -276,16 +263,17 @@ Result<std::vector<PortDescription>> FloodlightBackend::portDescriptions(Dpid dp
 }
 
 Result<AggregateCounters> FloodlightBackend::aggregate(Dpid dpid) {
-  return fetch<AggregateCounters>("/wm/core/switch/" + formatDpidColons(dpid) + "/aggregate/json",
-                                  parseFloodlightAggregate);
+  return rest_.get<AggregateCounters>(
+      "/wm/core/switch/" + formatDpidColons(dpid) + "/aggregate/json", parseFloodlightAggregate);
 }
 
 Result<DiscoveredTopology> FloodlightBackend::topology() {
   auto switches = listSwitches();
   if (!switches) return switches.error();
-  auto links = fetch<std::vector<DiscoveredLink>>("/wm/topology/links/json", parseFloodlightLinks);
+  auto links =
+      rest_.get<std::vector<DiscoveredLink>>("/wm/topology/links/json", parseFloodlightLinks);
   if (!links) return links.error();
-  auto hosts = fetch<std::vector<DiscoveredHost>>("/wm/device/", parseFloodlightDevices);
+  auto hosts = rest_.get<std::vector<DiscoveredHost>>("/wm/device/", parseFloodlightDevices);
   if (!hosts) return hosts.error();
   DiscoveredTopology t;
   t.switches = std::move(*switches);

@@ -11,6 +11,7 @@
 
 #include "runtime/measure/controller_backend.hpp"
 #include "runtime/measure/http_client.hpp"
+#include "runtime/measure/rest_endpoint.hpp"
 
 namespace roam::runtime {
 
@@ -54,12 +55,9 @@ class FloodlightBackend final : public ControllerBackend {
   Result<DiscoveredTopology> topology() override;
 
  private:
-  template <class T, class Parse>
-  Result<T> fetch(const std::string& path, Parse parse);
   Result<std::vector<FloodlightBandwidth>> bandwidth(Dpid dpid);
 
-  std::string baseUrl_;
-  HttpClient http_;
+  RestEndpoint rest_;
 };
 
 }  // namespace roam::runtime

@@ -280,50 +280,39 @@ Result<std::vector<DiscoveredHost>> parseRyuTopologyHosts(std::string_view text)
   return out;
 }
 
-RyuBackend::RyuBackend(std::string baseUrl, HttpOptions http)
-    : baseUrl_(std::move(baseUrl)), http_(http) {
-  while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
-}
-
-template <class T, class Parse>
-Result<T> RyuBackend::fetch(const std::string& path, Parse parse) {
-  const std::string url = baseUrl_ + path;
-  auto response = http_.get(url);
-  if (!response) return response.error();
-  Result<T> parsed = parse(response->body);
-  if (!parsed) return atEndpoint(parsed.error(), "GET " + url);
-  return parsed;
-}
+RyuBackend::RyuBackend(std::string baseUrl, HttpOptions http) : rest_(std::move(baseUrl), http) {}
 
 Result<std::vector<Dpid>> RyuBackend::listSwitches() {
-  return fetch<std::vector<Dpid>>("/stats/switches", parseRyuSwitches);
+  return rest_.get<std::vector<Dpid>>("/stats/switches", parseRyuSwitches);
 }
 
 Result<std::vector<PortStats>> RyuBackend::portStats(Dpid dpid) {
-  return fetch<std::vector<PortStats>>(
+  return rest_.get<std::vector<PortStats>>(
       "/stats/port/" + std::to_string(dpid),
       [dpid](std::string_view t) { return parseRyuPortStats(t, dpid); });
 }
 
 Result<std::vector<PortDescription>> RyuBackend::portDescriptions(Dpid dpid) {
-  return fetch<std::vector<PortDescription>>(
+  return rest_.get<std::vector<PortDescription>>(
       "/stats/portdesc/" + std::to_string(dpid),
       [dpid](std::string_view t) { return parseRyuPortDescriptions(t, dpid); });
 }
 
 Result<AggregateCounters> RyuBackend::aggregate(Dpid dpid) {
-  return fetch<AggregateCounters>(
+  return rest_.get<AggregateCounters>(
       "/stats/aggregateflow/" + std::to_string(dpid),
       [dpid](std::string_view t) { return parseRyuAggregate(t, dpid); });
 }
 
 Result<DiscoveredTopology> RyuBackend::topology() {
   DiscoveredTopology t;
-  auto switches = fetch<std::vector<Dpid>>("/v1.0/topology/switches", parseRyuTopologySwitches);
+  auto switches = rest_.get<std::vector<Dpid>>("/v1.0/topology/switches", parseRyuTopologySwitches);
   if (!switches) return switches.error();
-  auto links = fetch<std::vector<DiscoveredLink>>("/v1.0/topology/links", parseRyuTopologyLinks);
+  auto links =
+      rest_.get<std::vector<DiscoveredLink>>("/v1.0/topology/links", parseRyuTopologyLinks);
   if (!links) return links.error();
-  auto hosts = fetch<std::vector<DiscoveredHost>>("/v1.0/topology/hosts", parseRyuTopologyHosts);
+  auto hosts =
+      rest_.get<std::vector<DiscoveredHost>>("/v1.0/topology/hosts", parseRyuTopologyHosts);
   if (!hosts) return hosts.error();
   t.switches = std::move(*switches);
   t.links = std::move(*links);

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_util.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,17 +30,10 @@
 #include "runtime/measure/ryu_backend.hpp"
 
 using namespace roam::runtime;
+using roam::test::fixture;
 
 namespace {
 
-std::string fixture(const std::string& relative) {
-  std::ifstream in(std::string(ROAM_SOURCE_DIR) + "/tests/fixtures/" + relative, std::ios::binary);
-  INFO(relative);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Serves fixed answers by path, one thread per connection, HTTP/1.1
 // keep-alive. Only what the client under test sends is understood.

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_util.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -20,17 +22,10 @@
 #include "runtime/measure/ryu_backend.hpp"
 
 using namespace roam::runtime;
+using roam::test::fixture;
 
 namespace {
 
-std::string fixture(const std::string& relative) {
-  std::ifstream in(std::string(ROAM_SOURCE_DIR) + "/tests/fixtures/" + relative, std::ios::binary);
-  INFO(relative);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 template <class T>
 std::string errorOf(const Result<T>& r) {

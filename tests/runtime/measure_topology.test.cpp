@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_util.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -11,17 +13,10 @@
 #include "runtime/measure/topology_file.hpp"
 
 using namespace roam::runtime;
+using roam::test::fixture;
 
 namespace {
 
-std::string fixture(const std::string& relative) {
-  std::ifstream in(std::string(ROAM_SOURCE_DIR) + "/tests/fixtures/" + relative, std::ios::binary);
-  INFO(relative);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string headlines(const roam::lang::Diagnostics& ds) {
   std::string out;
