@@ -1,7 +1,6 @@
 // The VIB on real SQLite files in a temporary directory.
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -505,19 +504,6 @@ TEST_CASE("vib: bad VIB files are errors, not crashes", "[runtime][vib]") {
     CHECK(vib->failedWrites() == 3);
     auto snap = vib->snapshot(1, 1);  // reads still work
     CHECK(snap.state);
-  }
-
-  SECTION("a write-protected file") {
-    if (geteuid() == 0) {
-      WARN("running as root: file permissions do not apply, skipped");
-      return;
-    }
-    const auto path = dir.file("vib.sqlite");
-    { openVib(path); }
-    fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
-    auto opened = Vib::open(path);
-    CHECK_FALSE(opened.vib);
-    CHECK(opened.error.find("read-only") != std::string::npos);
   }
 
   SECTION("a locked VIB makes a write fail after the busy timeout, not hang") {
