@@ -34,6 +34,11 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line);
 Command addBuiltinsCommand(CLI::App& app, const CommandLine& line);
 Command addVibCommand(CLI::App& app, const CommandLine& line);
 Command addMeasureCommand(CLI::App& app, const CommandLine& line);
+Command addCertsCommand(CLI::App& app, const CommandLine& line);
+Command addAgentCommand(CLI::App& app, const CommandLine& line);
+Command addMigrateCommand(CLI::App& app, const CommandLine& line);
+Command addPingCommand(CLI::App& app, const CommandLine& line);
+Command addStatusCommand(CLI::App& app, const CommandLine& line);
 
 // Seconds in "10s", "500ms", "2m" or a bare number of seconds; nullopt otherwise.
 std::optional<double> parseDurationSeconds(const std::string& text);

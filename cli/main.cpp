@@ -13,7 +13,9 @@ int main(int argc, char** argv) {
   const std::vector<roam::cli::Command> commands{
       roam::cli::addCheckCommand(app, line),    roam::cli::addEvalCommand(app, line),
       roam::cli::addBuiltinsCommand(app, line), roam::cli::addVibCommand(app, line),
-      roam::cli::addMeasureCommand(app, line),
+      roam::cli::addMeasureCommand(app, line),  roam::cli::addCertsCommand(app, line),
+      roam::cli::addAgentCommand(app, line),    roam::cli::addMigrateCommand(app, line),
+      roam::cli::addPingCommand(app, line),     roam::cli::addStatusCommand(app, line),
   };
 
   try {

@@ -1,0 +1,125 @@
+#include "agent/client/agent_request.hpp"
+
+#include <random>
+
+#include "agent/daemon/agent_connector.hpp"
+#include "agent/tls/tls_context.hpp"
+
+namespace roam::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs `exchange` on a connected stream in a private io_context. The stream is
+// closed when the exchange returns or `timeout` (0 = none) passes.
+template <class Exchange>
+std::string withAgent(const ClientIdentity& identity, const std::string& address,
+                      std::chrono::seconds connectTimeout, std::chrono::seconds idleTimeout,
+                      Exchange exchange) {
+  auto tls = makeTlsContext(TlsFiles::forName(identity.certs, identity.name), TlsRole::client);
+  if (!tls.context) return tls.error;
+  asio::io_context io;
+  std::string error;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        auto connected = co_await connectToAgent(*tls.context, address, connectTimeout);
+        if (auto* e = std::get_if<std::string>(&connected)) {
+          error = *e;
+          co_return;
+        }
+        auto stream = std::get<FramedStreamPtr>(connected);
+        stream->setIdleTimeout(idleTimeout);
+        error = co_await exchange(stream);
+        stream->close();
+      },
+      asio::detached);
+  io.run();
+  return error;
+}
+
+}  // namespace
+
+std::string newMigrationId() {
+  std::random_device device;
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", device());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return "m-" + std::to_string(ms) + "-" + hex;
+}
+
+MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
+                                const Migrate& request,
+                                const std::function<void(const Progress&)>& onProgress,
+                                std::chrono::seconds connectTimeout) {
+  MigrateOutcome outcome;
+  // No idle timeout: capturing a large container can be silent for a while;
+  // the source agent enforces its own deadlines and always answers DONE.
+  outcome.error = withAgent(identity, source, connectTimeout, std::chrono::seconds(0),
+                            [&](FramedStreamPtr stream) -> awaitable<std::string> {
+                              outcome.sourceName = stream->peerName();
+                              stream->send(request);
+                              while (true) {
+                                auto next = co_await stream->read();
+                                if (next.closed)
+                                  co_return "the source agent closed the connection before DONE";
+                                if (!next.message)
+                                  co_return "malformed reply from the source agent: " + next.error;
+                                if (auto* progress = std::get_if<Progress>(&*next.message)) {
+                                  if (onProgress) onProgress(*progress);
+                                } else if (auto* done = std::get_if<Done>(&*next.message)) {
+                                  outcome.done = *done;
+                                  co_return "";
+                                } else if (auto* error = std::get_if<Error>(&*next.message)) {
+                                  co_return "the source agent refused: " + error->error;
+                                } else {
+                                  co_return "unexpected " +
+                                      std::string(toString(typeOf(*next.message))) +
+                                      " from the source agent";
+                                }
+                              }
+                            });
+  return outcome;
+}
+
+PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address,
+                      std::chrono::seconds timeout) {
+  PingOutcome outcome;
+  outcome.error = withAgent(
+      identity, address, timeout, timeout, [&](FramedStreamPtr stream) -> awaitable<std::string> {
+        outcome.peerName = stream->peerName();
+        std::random_device device;
+        std::uint64_t nonce = (static_cast<std::uint64_t>(device()) << 32) | device();
+        auto start = Clock::now();
+        stream->send(Ping{nonce});
+        auto next = co_await stream->read();
+        if (!next.message) co_return next.closed ? "no PONG: connection closed" : next.error;
+        auto* pong = std::get_if<Pong>(&*next.message);
+        if (!pong || pong->nonce != nonce) co_return "expected PONG with our nonce";
+        outcome.roundTripSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+        co_return "";
+      });
+  return outcome;
+}
+
+StatusOutcome agentStatus(const ClientIdentity& identity, const std::string& address,
+                          std::chrono::seconds timeout) {
+  StatusOutcome outcome;
+  outcome.error = withAgent(
+      identity, address, timeout, timeout, [&](FramedStreamPtr stream) -> awaitable<std::string> {
+        stream->send(Status{});
+        auto next = co_await stream->read();
+        if (!next.message)
+          co_return next.closed ? "no STATUS_REPLY: connection closed" : next.error;
+        auto* reply = std::get_if<StatusReply>(&*next.message);
+        if (!reply) co_return "expected STATUS_REPLY";
+        outcome.status = *reply;
+        co_return "";
+      });
+  return outcome;
+}
+
+}  // namespace roam::agent

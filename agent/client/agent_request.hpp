@@ -1,0 +1,50 @@
+#pragma once
+// Talking to an agent as a client (the CLI now, the manager later): connect
+// with mutual TLS, then MIGRATE (following PROGRESS to DONE), PING or STATUS.
+// Each call runs its own io_context until the exchange ends.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "agent/protocol/messages.hpp"
+
+namespace roam::agent {
+
+struct ClientIdentity {
+  std::filesystem::path certs;  // ca.crt, NAME.crt, NAME.key
+  std::string name;             // whose certificate to present
+};
+
+struct MigrateOutcome {
+  std::optional<Done> done;  // the source's verdict
+  std::string error;         // could not get one (connection, refusal, ERROR reply)
+  std::string sourceName;    // the source agent's certificate name
+};
+
+// Sends MIGRATE to `source` and waits for DONE; `onProgress` sees each PROGRESS.
+MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
+                                const Migrate& request,
+                                const std::function<void(const Progress&)>& onProgress,
+                                std::chrono::seconds connectTimeout = std::chrono::seconds(10));
+
+struct PingOutcome {
+  double roundTripSeconds = 0;  // measured from PING sent to PONG received, TLS set up before
+  std::string peerName;
+  std::string error;
+};
+PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address,
+                      std::chrono::seconds timeout = std::chrono::seconds(10));
+
+struct StatusOutcome {
+  std::optional<StatusReply> status;
+  std::string error;
+};
+StatusOutcome agentStatus(const ClientIdentity& identity, const std::string& address,
+                          std::chrono::seconds timeout = std::chrono::seconds(10));
+
+// A fresh migration id: "m-<unix ms>-<8 hex>".
+std::string newMigrationId();
+
+}  // namespace roam::agent

@@ -1,0 +1,379 @@
+#include "agent/daemon/agent.hpp"
+
+#include <cstdio>
+
+#include "agent/daemon/agent_connector.hpp"
+#include "agent/daemon/destination_migration.hpp"
+#include "agent/daemon/snapshot_capture.hpp"
+#include "agent/daemon/source_migration.hpp"
+#include "agent/docker/docker_client.hpp"
+#include "agent/tls/tls_context.hpp"
+
+namespace roam::agent {
+
+namespace {
+
+// Runs `criu check`; "" when it passes, otherwise its first line of output.
+std::string criuCheck() {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(popen("criu check 2>&1", "r"), pclose);
+  if (!pipe) return "cannot run criu";
+  char line[512] = {0};
+  std::string first;
+  while (std::fgets(line, sizeof line, pipe.get()))
+    if (first.empty()) first = line;
+  int status = pclose(pipe.release());
+  if (status == 0) return "";
+  while (!first.empty() && (first.back() == '\n' || first.back() == '\r')) first.pop_back();
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return "criu is not installed";
+  return "criu check failed: " + first;
+}
+
+Done doneFromJournal(const JournalEntry& entry, const std::string& self) {
+  Done done;
+  done.migrationId = entry.migrationId;
+  done.container = entry.container;
+  done.source = self;
+  done.destination = entry.peer;
+  done.mode = entry.mode;
+  done.result = entry.result.empty() ? "interrupted" : entry.result;
+  done.bytesSent = entry.bytesSent;
+  done.seconds = entry.seconds;
+  done.note = entry.note;
+  return done;
+}
+
+}  // namespace
+
+Agent::Agent(asio::io_context& io, AgentOptions options, Logger log)
+    : io_(io),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      pool_(static_cast<std::size_t>(std::max(1, options_.workerThreads))) {}
+
+Agent::~Agent() {
+  pool_.join();
+}
+
+std::filesystem::path Agent::spoolDir(const std::string& migrationId) const {
+  return options_.dataDir / "spool" / migrationId;
+}
+
+void Agent::record(const JournalEntry& entry) {
+  std::lock_guard lock(journalMutex_);
+  auto stamped = entry;
+  stamped.updatedAt =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (auto error = journal_->put(stamped); !error.empty())
+    log_("journal: cannot record " + entry.migrationId + ": " + error);
+}
+
+std::optional<JournalEntry> Agent::lookup(const std::string& migrationId) {
+  std::lock_guard lock(journalMutex_);
+  return journal_->get(migrationId);
+}
+
+std::string Agent::start() {
+  if (options_.name.empty())
+    return "the agent needs a name: give --name or \"name\" in the configuration";
+  auto socket = DockerClient::socketFromUrl(options_.docker);
+  if (!socket) return "--docker must be unix:///PATH, got '" + options_.docker + "'";
+  dockerSocket_ = *socket;
+
+  auto files = TlsFiles::forName(options_.certs, options_.name);
+  auto server = makeTlsContext(files, TlsRole::server);
+  if (!server.context) return server.error;
+  auto client = makeTlsContext(files, TlsRole::client);
+  if (!client.context) return client.error;
+  serverTls_ = std::move(server.context);
+  clientTls_ = std::move(client.context);
+
+  std::error_code ec;
+  std::filesystem::create_directories(options_.dataDir / "spool", ec);
+  if (ec) return "cannot create " + (options_.dataDir / "spool").string() + ": " + ec.message();
+  auto journal = Journal::open(options_.dataDir);
+  if (auto* error = std::get_if<std::string>(&journal)) return *error;
+  journal_ = std::make_unique<Journal>(std::move(std::get<Journal>(journal)));
+
+  if (auto version = DockerClient(dockerSocket_).version(); !version.ok())
+    return "cannot reach the Docker Engine at " + options_.docker + ": " + version.error;
+  recover();
+  probeCapabilities();
+
+  auto address = parseHostPort(options_.listen);
+  if (auto* error = std::get_if<std::string>(&address)) return "--listen: " + *error;
+  auto listen = std::get<HostPort>(address);
+  boost::system::error_code bindError;
+  auto ip = asio::ip::make_address(listen.host, bindError);
+  if (bindError) return "--listen: '" + listen.host + "' is not an IP address";
+  acceptor_ = std::make_unique<Tcp::acceptor>(io_);
+  Tcp::endpoint endpoint(ip, listen.port);
+  acceptor_->open(endpoint.protocol(), bindError);
+  if (!bindError) acceptor_->set_option(Tcp::acceptor::reuse_address(true), bindError);
+  if (!bindError) acceptor_->bind(endpoint, bindError);
+  if (!bindError) acceptor_->listen(asio::socket_base::max_listen_connections, bindError);
+  if (bindError) return "cannot listen on " + options_.listen + ": " + bindError.message();
+
+  asio::co_spawn(io_, acceptLoop(), asio::detached);
+  log_("agent " + options_.name + " listening on " + localEndpoint().address().to_string() + ":" +
+       std::to_string(localEndpoint().port()) + ", engine " + options_.docker +
+       ", checkpoint: " + capabilities_.checkpointReason);
+  return "";
+}
+
+Tcp::endpoint Agent::localEndpoint() const {
+  boost::system::error_code ec;
+  return acceptor_ ? acceptor_->local_endpoint(ec) : Tcp::endpoint{};
+}
+
+void Agent::recover() {
+  std::vector<JournalEntry> entries;
+  {
+    std::lock_guard lock(journalMutex_);
+    entries = journal_->all();
+    for (const auto& warning : journal_->lastWarnings()) log_("journal: " + warning);
+  }
+  DockerClient docker(dockerSocket_);
+  for (auto entry : entries) {
+    if (isTerminalState(entry.state)) continue;
+    std::error_code ec;
+    std::filesystem::remove_all(spoolDir(entry.migrationId), ec);
+    if (entry.role == JournalRole::destination) {
+      // Never confirmed: the source still runs the container. Remove our part.
+      auto problems = rollBackDestination(dockerSocket_, entry);
+      entry.state = "rolled-back";
+      entry.result = "interrupted: this agent restarted before the restore finished";
+      log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId + ")" +
+           (problems.empty() ? "" : "; left: " + problems));
+    } else if (entry.state == "committed") {
+      // The destination confirmed: finish retiring the local copy.
+      docker.stopContainer(entry.container, 10);
+      docker.removeContainer(entry.container, true, true);
+      for (const auto& image : entry.images) docker.removeImage(image, true);
+      entry.state = "done";
+      entry.result = "success";
+      log_("recovery: finished retiring " + entry.container + " (" + entry.migrationId + ")");
+    } else {
+      for (const auto& image : entry.images) docker.removeImage(image, true);
+      entry.state = "failed";
+      entry.result =
+          "interrupted: this agent restarted before the destination confirmed; the container "
+          "kept running here";
+      log_("recovery: " + entry.container + " (" + entry.migrationId + ") stays here");
+    }
+    record(entry);
+  }
+}
+
+void Agent::probeCapabilities() {
+  auto info = DockerClient(dockerSocket_).info();
+  if (!info.ok()) {
+    capabilities_ = {false, "cannot ask the engine: " + info.error};
+  } else if (!info.body.value("ExperimentalBuild", false)) {
+    capabilities_ = {false,
+                     "the Docker Engine is not in experimental mode (checkpoints need "
+                     "dockerd --experimental and a working CRIU)"};
+  } else if (auto criu = criuCheck(); !criu.empty()) {
+    capabilities_ = {false, criu};
+  } else {
+    capabilities_ = {true, "available"};
+  }
+}
+
+awaitable<void> Agent::acceptLoop() {
+  while (!stopping_) {
+    boost::system::error_code ec;
+    Tcp::socket socket(io_);
+    co_await acceptor_->async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      log_("accept failed: " + ec.message());
+      continue;
+    }
+    auto stream =
+        std::make_shared<FramedStream>(TlsStream(std::move(socket), *serverTls_), FrameLimits{});
+    asio::co_spawn(io_, session(stream), asio::detached);
+  }
+}
+
+awaitable<void> Agent::session(FramedStreamPtr streamArg) {
+  // Locals, not parameters, in lambdas (see runSourceMigration).
+  const auto stream = std::move(streamArg);
+  track(stream);
+  if (auto error = co_await acceptHandshake(*stream, std::chrono::seconds(10)); !error.empty()) {
+    log_("refused " + stream->remoteAddress() + ": TLS handshake failed: " + error);
+    stream->close();
+    untrack(stream);
+    co_return;
+  }
+  const auto peer = stream->peerName();
+  auto reject = [&](const std::string& migrationId, const std::string& error) -> awaitable<void> {
+    log_("closing the connection from " + peer + " (" + stream->remoteAddress() + "): " + error);
+    stream->send(Error{migrationId, error});
+    co_await stream->flush();
+    stream->close();
+  };
+
+  while (stream->isOpen()) {
+    auto next = co_await stream->read();
+    if (next.closed) break;
+    if (!next.message) {
+      co_await reject("", next.error);
+      break;
+    }
+    auto& message = *next.message;
+    if (auto* ping = std::get_if<Ping>(&message)) {
+      stream->send(Pong{ping->nonce});
+    } else if (std::holds_alternative<Status>(message)) {
+      co_await handleStatus(stream);
+    } else if (auto* migrate = std::get_if<Migrate>(&message)) {
+      asio::co_spawn(io_, handleMigrate(stream, *migrate), asio::detached);
+    } else if (auto* layers = std::get_if<Layers>(&message)) {
+      co_await answerLayers(*this, stream, *layers);
+    } else if (auto* restart = std::get_if<Restart>(&message)) {
+      if (stopping_) {
+        stream->send(Failure{restart->migrationId, "agent " + options_.name + " is shutting down"});
+      } else if (destinationMigrations_.count(restart->migrationId)) {
+        stream->send(Failure{restart->migrationId, "migration " + restart->migrationId +
+                                                       " is already being received here"});
+      } else {
+        destinationMigrations_.insert(restart->migrationId);
+        ++activeMigrations_;
+        stream->setIdleTimeout(options_.idleTimeout);
+        co_await receiveMigration(*this, stream, *restart);
+        stream->setIdleTimeout(std::chrono::seconds(0));
+        destinationMigrations_.erase(restart->migrationId);
+        --activeMigrations_;
+        finishShutdownIfIdle();
+      }
+    } else {
+      co_await reject(
+          "", "unexpected " + std::string(toString(typeOf(message))) + " on this connection");
+      break;
+    }
+  }
+  stream->close();
+  untrack(stream);
+}
+
+awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate requestArg) {
+  const auto requester = std::move(requesterArg);
+  const auto request = std::move(requestArg);
+  if (auto known = sourceMigrations_.find(request.migrationId); known != sourceMigrations_.end()) {
+    // The same id again: join it (or hear its outcome) instead of migrating twice.
+    auto& state = known->second;
+    if (state->done) {
+      requester->send(*state->done);
+    } else {
+      state->listeners.push_back(requester);
+      requester->send(state->progress);
+    }
+    co_return;
+  }
+  if (auto known = lookup(request.migrationId)) {
+    requester->send(doneFromJournal(*known, options_.name));
+    co_return;
+  }
+  if (stopping_) {
+    requester->send(Error{request.migrationId, "agent " + options_.name + " is shutting down"});
+    co_return;
+  }
+  for (const auto& [id, state] : sourceMigrations_) {
+    if (!state->done && state->request.container == request.container) {
+      requester->send(Error{request.migrationId, "container " + request.container +
+                                                     " is already being migrated (" + id + ")"});
+      co_return;
+    }
+  }
+  auto state = std::make_shared<SourceMigrationState>();
+  state->request = request;
+  state->listeners.push_back(requester);
+  state->progress.migrationId = request.migrationId;
+  state->progress.phase = "queued";
+  sourceMigrations_[request.migrationId] = state;
+  ++activeMigrations_;
+  log_("MIGRATE " + request.container + " to " + request.destination + " (" + request.migrationId +
+       ", mode " + request.mode + ") from " + requester->peerName());
+  const std::function<void(const Progress&)> report = [state](const Progress& progress) {
+    state->progress = progress;
+    for (auto& listener : state->listeners) listener->send(progress);
+  };
+  auto done = co_await runSourceMigration(*this, request, report);
+  state->done = done;
+  for (auto& listener : state->listeners) listener->send(done);
+  state->listeners.clear();
+  --activeMigrations_;
+  finishShutdownIfIdle();
+}
+
+awaitable<void> Agent::handleStatus(const FramedStreamPtr& stream) {
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto listContainers = [socket = dockerSocket_] {
+    auto list = DockerClient(socket).listContainers(true);
+    nlohmann::json out = nlohmann::json::array();
+    if (!list.ok() || !list.body.is_array()) return out;
+    for (const auto& c : list.body) {
+      std::string name =
+          c.value("Names", nlohmann::json::array()).empty() ? "" : c["Names"][0].get<std::string>();
+      if (!name.empty() && name.front() == '/') name.erase(0, 1);
+      out.push_back({{"name", name},
+                     {"id", c.value("Id", "")},
+                     {"image", c.value("Image", "")},
+                     {"state", c.value("State", "")}});
+    }
+    return out;
+  };
+  auto containers = co_await runBlocking(pool_, listContainers);
+  nlohmann::json migrations = nlohmann::json::array();
+  for (const auto& [id, state] : sourceMigrations_)
+    if (!state->done)
+      migrations.push_back({{"migration_id", id},
+                            {"role", "source"},
+                            {"container", state->request.container},
+                            {"destination", state->request.destination},
+                            {"phase", state->progress.phase},
+                            {"bytes_sent", state->progress.bytesSent},
+                            {"bytes_total", state->progress.bytesTotal}});
+  for (const auto& id : destinationMigrations_)
+    migrations.push_back({{"migration_id", id}, {"role", "destination"}});
+  nlohmann::json modes = {"auto", "snapshot"};
+  if (capabilities_.checkpoint) modes.push_back("checkpoint");
+  nlohmann::json capabilities = {{"protocol", kProtocolVersion},
+                                 {"modes", modes},
+                                 {"checkpoint", capabilities_.checkpoint},
+                                 {"checkpoint_reason", capabilities_.checkpointReason},
+                                 {"compression", {"zstd"}}};
+  stream->send(StatusReply{options_.name, containers, migrations, capabilities});
+}
+
+void Agent::shutdown(std::function<void()> whenStopped) {
+  if (stopping_) return;
+  stopping_ = true;
+  whenStopped_ = std::move(whenStopped);
+  boost::system::error_code ec;
+  if (acceptor_) acceptor_->close(ec);
+  log_("shutting down: " + std::to_string(activeMigrations_) + " migration(s) in flight");
+  if (activeMigrations_ > 0) {
+    graceTimer_ = std::make_unique<asio::steady_timer>(io_, options_.shutdownGrace);
+    graceTimer_->async_wait([this](const boost::system::error_code& error) {
+      if (error) return;
+      log_("grace period over: cutting " + std::to_string(streams_.size()) +
+           " connection(s); unfinished migrations roll back");
+      auto streams = streams_;
+      for (const auto& stream : streams) stream->close();
+    });
+  }
+  finishShutdownIfIdle();
+}
+
+void Agent::finishShutdownIfIdle() {
+  if (!stopping_ || activeMigrations_ > 0 || !whenStopped_) return;
+  if (graceTimer_) graceTimer_->cancel();
+  // Idle connections (a manager's, a CLI's) are closed so their sessions end.
+  auto streams = streams_;
+  for (const auto& stream : streams) stream->close();
+  auto done = std::move(whenStopped_);
+  whenStopped_ = nullptr;
+  done();
+}
+
+}  // namespace roam::agent

@@ -1,0 +1,101 @@
+#pragma once
+// The migration daemon of one host: accepts mutually authenticated TLS
+// connections from the manager, CLI users and other agents, answers PING and
+// STATUS, runs MIGRATE as the source and RESTART as the destination, and keeps
+// a journal so that no crash leaves a container lost or half-restored.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/daemon/agent_options.hpp"
+#include "agent/daemon/asio_types.hpp"
+#include "agent/daemon/framed_stream.hpp"
+#include "agent/migration/journal.hpp"
+
+namespace roam::agent {
+
+using Logger = std::function<void(const std::string&)>;
+
+// Whether checkpoint (CRIU) migration can run on this host, and why not.
+struct Capabilities {
+  bool checkpoint = false;
+  std::string checkpointReason;  // why it is unavailable (or "available")
+};
+
+// A source-side migration in flight: who asked, and how far it got.
+struct SourceMigrationState {
+  Migrate request;
+  std::vector<FramedStreamPtr> listeners;  // requesters waiting for PROGRESS and DONE
+  Progress progress;
+  std::optional<Done> done;
+};
+
+class Agent {
+ public:
+  Agent(asio::io_context& io, AgentOptions options, Logger log);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Loads certificates, opens the journal and recovers from it, probes the
+  // engine, binds the listening socket. "" or an error line.
+  std::string start();
+  Tcp::endpoint localEndpoint() const;
+  const std::string& name() const { return options_.name; }
+  // Stops accepting; in-flight migrations get the grace period to finish,
+  // then are cancelled (and roll back). Calls `whenStopped` at the end.
+  void shutdown(std::function<void()> whenStopped);
+
+  // Shared with the migration coroutines.
+  const AgentOptions& options() const { return options_; }
+  asio::thread_pool& pool() { return pool_; }
+  asio::ssl::context& clientTls() { return *clientTls_; }
+  Journal& journal() { return *journal_; }
+  const std::string& dockerSocket() const { return dockerSocket_; }
+  const Capabilities& capabilities() const { return capabilities_; }
+  void log(const std::string& line) const { log_(line); }
+  std::filesystem::path spoolDir(const std::string& migrationId) const;
+  // Records a journal entry, logging (not failing) when the disk refuses.
+  // Safe from the worker pool too (the journal is behind a mutex).
+  void record(const JournalEntry& entry);
+  std::optional<JournalEntry> lookup(const std::string& migrationId);
+  // Streams to cut when the shutdown grace period is over.
+  void track(const FramedStreamPtr& stream) { streams_.insert(stream); }
+  void untrack(const FramedStreamPtr& stream) { streams_.erase(stream); }
+
+ private:
+  awaitable<void> acceptLoop();
+  awaitable<void> session(FramedStreamPtr stream);
+  awaitable<void> handleMigrate(FramedStreamPtr requester, Migrate request);
+  awaitable<void> handleStatus(const FramedStreamPtr& stream);
+  void recover();
+  void probeCapabilities();
+  void finishShutdownIfIdle();
+
+  asio::io_context& io_;
+  AgentOptions options_;
+  Logger log_;
+  std::string dockerSocket_;
+  asio::thread_pool pool_;
+  std::unique_ptr<asio::ssl::context> serverTls_;
+  std::unique_ptr<asio::ssl::context> clientTls_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<Tcp::acceptor> acceptor_;
+  Capabilities capabilities_;
+  std::map<std::string, std::shared_ptr<SourceMigrationState>> sourceMigrations_;
+  std::set<std::string> destinationMigrations_;  // ids being received
+  int activeMigrations_ = 0;
+  std::mutex journalMutex_;
+  std::set<FramedStreamPtr> streams_;
+  bool stopping_ = false;
+  std::function<void()> whenStopped_;
+  std::unique_ptr<asio::steady_timer> graceTimer_;
+};
+
+}  // namespace roam::agent

@@ -1,0 +1,43 @@
+#pragma once
+// What an agent needs to run: its name, where it listens, its Docker Engine,
+// its certificates and its data directory, plus tuning with sensible defaults.
+// Read from a JSON configuration file (docs/agent.md); flags override it.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <variant>
+
+namespace roam::agent {
+
+struct AgentOptions {
+  std::string name;                     // defaults to the CN of the agent's certificate
+  std::string listen = "0.0.0.0:7070";  // ADDR:PORT (port 0 = any free port)
+  std::string docker = "unix:///var/run/docker.sock";
+  std::filesystem::path certs;  // ca.crt, NAME.crt, NAME.key
+  std::filesystem::path dataDir = "/var/lib/roam-agent";
+  std::chrono::seconds idleTimeout{60};      // a peer silent this long is cut off
+  std::chrono::seconds restoreTimeout{600};  // destination's restore after the last byte
+  std::chrono::seconds shutdownGrace{30};    // in-flight migrations get this long on SIGTERM
+  std::size_t chunkBytes = 1 << 20;          // uncompressed bytes per DATA frame
+  int compressionLevel = 1;                  // zstd level: fast, the link is the bottleneck
+  int workerThreads = 4;                     // blocking Docker Engine and disk work
+  // Fault injection for the integration tests only: flip one byte of the
+  // N-th DATA chunk (1-based) this agent sends as a source; 0 = never.
+  int testCorruptChunk = 0;
+};
+
+// Reads a configuration file (JSON object; keys as in docs/agent.md) on top of
+// `defaults`. Errors are "FILE:LINE:COL: error: MESSAGE" strings.
+std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::path& file,
+                                                         AgentOptions defaults = {});
+
+// "HOST:PORT" split; nullopt-like empty host on error.
+struct HostPort {
+  std::string host;
+  unsigned short port = 0;
+};
+std::variant<HostPort, std::string> parseHostPort(const std::string& text);
+
+}  // namespace roam::agent

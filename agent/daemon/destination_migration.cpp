@@ -1,0 +1,366 @@
+#include "agent/daemon/destination_migration.hpp"
+
+#include <cstdio>
+#include <thread>
+
+#include "agent/daemon/snapshot_capture.hpp"
+#include "agent/docker/docker_client.hpp"
+#include "agent/migration/checksum.hpp"
+#include "agent/migration/chunk_codec.hpp"
+#include "agent/migration/container_spec.hpp"
+
+namespace roam::agent {
+
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+// One file being received.
+struct IncomingFile {
+  FileEntry entry;
+  std::filesystem::path path;
+  std::unique_ptr<std::FILE, FileCloser> out;
+  Sha256 digest;
+  std::uint64_t written = 0;
+  bool complete = false;
+};
+
+std::optional<ContainerSpec> specFromJson(const nlohmann::json& config, std::string& error) {
+  try {
+    ContainerSpec spec;
+    spec.name = config.at("name").get<std::string>();
+    spec.image = config.at("image").get<std::string>();
+    spec.createBody = config.at("create_body");
+    if (!spec.createBody.is_object()) throw std::runtime_error("create_body must be an object");
+    for (const auto& v : config.at("volumes"))
+      spec.volumes.push_back(VolumeMount{v.at("name").get<std::string>(),
+                                         v.at("destination").get<std::string>(),
+                                         v.at("anonymous").get<bool>()});
+    return spec;
+  } catch (const std::exception& e) {
+    error = std::string("invalid container configuration in RESTART: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+// A ByteSource reading a spool file.
+ByteSource fileSource(std::FILE* file) {
+  return [file](std::span<std::uint8_t> out) -> std::optional<std::size_t> {
+    auto n = std::fread(out.data(), 1, out.size(), file);
+    if (n == 0 && std::ferror(file)) return std::nullopt;
+    return n;
+  };
+}
+
+std::string parentOf(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path().string();
+  return parent.empty() ? "/" : parent;
+}
+
+// Recreates the container from the received files. Records what it creates
+// in `entry` through `record` before creating it, so a crash leaves a trail.
+std::string restore(const std::string& socket, const ContainerSpec& spec,
+                    const std::vector<IncomingFile>& files, const std::string& migrationId,
+                    JournalEntry& entry, const std::function<void(const JournalEntry&)>& record,
+                    std::string& containerId) {
+  DockerClient docker(socket);
+  // A container of the same name here is the engine's to refuse (409) at create.
+
+  // The source committed the container as snapshotImageFor(id); loading the
+  // archive recreates that tag here, reusing the layers this host had.
+  const std::string image = snapshotImageFor(migrationId);
+  bool loadedImage = false;
+  for (const auto& file : files) {
+    if (file.entry.kind != "image") continue;
+    std::unique_ptr<std::FILE, FileCloser> in(std::fopen(file.path.c_str(), "rb"));
+    if (!in) return "cannot read " + file.path.string();
+    auto loaded = docker.loadImage(fileSource(in.get()));
+    if (!loaded.ok()) return "cannot load the snapshot image: " + loaded.error;
+    loadedImage = true;
+  }
+  if (!loadedImage) return "RESTART lists no image file";
+  if (auto inspect = docker.inspectImage(image); !inspect.ok())
+    return "the transferred archive does not contain " + image;
+
+  for (const auto& volume : spec.volumes) {
+    if (docker.inspectVolume(volume.name).ok())
+      return "a volume named " + volume.name + " already exists here";
+    entry.volumes.push_back(volume.name);
+    record(entry);
+    auto created = docker.createVolume(volume.name, {{"roam.migration-id", migrationId}});
+    if (!created.ok()) return "cannot create volume " + volume.name + ": " + created.error;
+  }
+
+  auto body = destinationCreateBody(spec, image, migrationId);
+  auto created = docker.createContainer(spec.name, body);
+  if (!created.ok()) return "cannot create " + spec.name + ": " + created.error;
+  containerId = created.body.value("Id", "");
+  entry.createdContainer = containerId;
+  record(entry);
+
+  for (const auto& file : files) {
+    if (file.entry.kind != "volume") continue;
+    const VolumeMount* mount = nullptr;
+    for (const auto& volume : spec.volumes)
+      if (volume.name == file.entry.target) mount = &volume;
+    if (!mount) return "file " + file.entry.name + " names unknown volume " + file.entry.target;
+    std::unique_ptr<std::FILE, FileCloser> in(std::fopen(file.path.c_str(), "rb"));
+    if (!in) return "cannot read " + file.path.string();
+    auto put = docker.putArchive(containerId, parentOf(mount->destination), fileSource(in.get()));
+    if (!put.ok()) return "cannot restore volume " + mount->name + ": " + put.error;
+  }
+
+  auto started = docker.startContainer(containerId);
+  if (!started.ok()) return "cannot start " + spec.name + ": " + started.error;
+  // A container that dies at once has not been restored: give it a moment.
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto state = docker.inspectContainer(containerId);
+  if (!state.ok()) return "cannot inspect the restored container: " + state.error;
+  const auto& s = state.body.value("State", nlohmann::json::object());
+  if (!s.value("Running", false) || s.value("Restarting", false))
+    return spec.name + " does not stay running after restore (exit code " +
+           std::to_string(s.value("ExitCode", -1)) +
+           (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")";
+  return "";
+}
+
+// While the restore runs (loading a large image can take a while) the source
+// hears a PROGRESS every two seconds, so it can tell a slow restore from a
+// dead peer with its ordinary idle timeout.
+awaitable<void> keepSourceInformed(FramedStreamPtr stream, std::string migrationId,
+                                   std::shared_ptr<bool> active) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (*active && stream->isOpen()) {
+    timer.expires_after(std::chrono::seconds(2));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (*active) stream->send(Progress{migrationId, "restoring", 0, 0, 0});
+  }
+}
+
+}  // namespace
+
+std::string rollBackDestination(const std::string& socket, const JournalEntry& entry) {
+  DockerClient docker(socket);
+  std::string problems;
+  auto note = [&](const DockerResult& r, const std::string& what) {
+    if (!r.ok() && r.status != 404)
+      problems += (problems.empty() ? "" : "; ") + what + ": " + r.error;
+  };
+  if (!entry.createdContainer.empty())
+    note(docker.removeContainer(entry.createdContainer, true, false),
+         "container " + entry.createdContainer);
+  for (const auto& volume : entry.volumes) {
+    // Only volumes this migration made (labelled with its id) are ours to remove.
+    auto inspect = docker.inspectVolume(volume);
+    if (!inspect.ok()) continue;
+    auto labels = inspect.body.value("Labels", nlohmann::json::object());
+    if (labels.is_object() && labels.value("roam.migration-id", "") == entry.migrationId)
+      note(docker.removeVolume(volume, true), "volume " + volume);
+  }
+  for (const auto& image : entry.images) note(docker.removeImage(image, true), "image " + image);
+  return problems;
+}
+
+awaitable<void> answerLayers(Agent& agent, const FramedStreamPtr& stream, const Layers& request) {
+  const auto socket = agent.dockerSocket();
+  const auto wanted = request.layers;
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto findLayers = [socket, wanted] {
+    // The longest prefix of the wanted layer list that some local image has.
+    DockerClient docker(socket);
+    std::vector<std::string> best;
+    auto images = docker.listImages();
+    if (!images.ok() || !images.body.is_array()) return best;
+    for (const auto& image : images.body) {
+      auto inspect = docker.inspectImage(image.value("Id", ""));
+      if (!inspect.ok()) continue;
+      auto layers = inspect.body.value("RootFS", nlohmann::json::object())
+                        .value("Layers", nlohmann::json::array());
+      std::vector<std::string> prefix;
+      for (std::size_t i = 0; i < layers.size() && i < wanted.size(); ++i) {
+        if (!layers[i].is_string() || layers[i].get<std::string>() != wanted[i]) break;
+        prefix.push_back(wanted[i]);
+      }
+      if (prefix.size() > best.size()) best = prefix;
+    }
+    return best;
+  };
+  auto have = co_await runBlocking(agent.pool(), findLayers);
+  stream->send(LayersHave{request.migrationId, have});
+}
+
+awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
+                                 const Restart& restart) {
+  const auto id = restart.migrationId;
+  auto failure = [&](const std::string& error) {
+    agent.log("receiving " + restart.container + " (" + id + ") failed: " + error);
+    stream->send(Failure{id, error});
+  };
+
+  if (auto known = agent.lookup(id)) {
+    // Idempotent: a finished migration answers the same again.
+    if (known->role == JournalRole::destination && known->state == "succeeded")
+      stream->send(Success{id, known->createdContainer});
+    else
+      failure("migration " + id + " is already " + known->state + " here");
+    co_return;
+  }
+  std::string specError;
+  auto spec = specFromJson(restart.config, specError);
+  if (!spec) {
+    failure(specError);
+    co_return;
+  }
+  if (spec->name != restart.container) {
+    failure("RESTART names container " + restart.container + " but its configuration names " +
+            spec->name);
+    co_return;
+  }
+
+  JournalEntry entry;
+  entry.migrationId = id;
+  entry.container = restart.container;
+  entry.peer = stream->peerName();
+  entry.mode = restart.mode;
+  entry.role = JournalRole::destination;
+  entry.state = "receiving";
+  entry.images = {snapshotImageFor(id)};
+  agent.record(entry);
+
+  const auto spool = agent.spoolDir(id);
+  std::error_code ec;
+  std::filesystem::create_directories(spool, ec);
+  std::vector<IncomingFile> files;
+  for (const auto& file : restart.files) {
+    IncomingFile incoming;
+    incoming.entry = file;
+    incoming.path = spool / file.name;
+    incoming.out.reset(std::fopen(incoming.path.c_str(), "wb"));
+    if (!incoming.out) {
+      failure("cannot write " + incoming.path.string());
+      break;
+    }
+    files.push_back(std::move(incoming));
+  }
+
+  auto finish = [&](const std::string& error) -> awaitable<void> {
+    files.clear();  // closes the spool files
+    std::filesystem::remove_all(spool, ec);
+    if (!error.empty()) {
+      // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+      auto rollBack = [socket = agent.dockerSocket(), entry] {
+        return rollBackDestination(socket, entry);
+      };
+      auto problems = co_await runBlocking(agent.pool(), rollBack);
+      if (!problems.empty()) agent.log("roll-back of " + id + " left: " + problems);
+      entry.state = "rolled-back";
+      entry.result = error;
+      agent.record(entry);
+      failure(error);
+    }
+    co_await stream->flush();
+  };
+
+  if (files.size() != restart.files.size()) {
+    co_await finish("cannot create the spool files in " + spool.string());
+    co_return;
+  }
+
+  // Receive every file, in order, verifying as it arrives.
+  ChunkDecompressor decompressor(agent.options().chunkBytes * 4 + (1 << 20));
+  std::size_t complete = 0;
+  while (complete < files.size()) {
+    auto next = co_await stream->read();
+    if (next.closed) {
+      co_await finish("the source closed the connection before sending everything");
+      co_return;
+    }
+    if (!next.message) {
+      co_await finish("malformed frame from the source: " + next.error);
+      stream->close();
+      co_return;
+    }
+    auto* data = std::get_if<Data>(&*next.message);
+    if (!data || data->migrationId != id) {
+      co_await finish("expected DATA for " + id + ", got " +
+                      std::string(toString(typeOf(*next.message))));
+      stream->close();
+      co_return;
+    }
+    if (data->file >= files.size() || files[data->file].complete) {
+      co_await finish("DATA for unknown or finished file " + std::to_string(data->file));
+      stream->close();
+      co_return;
+    }
+    auto& file = files[data->file];
+    if (data->offset != file.written) {
+      co_await finish("DATA out of order for " + file.entry.name + ": offset " +
+                      std::to_string(data->offset) + ", expected " + std::to_string(file.written));
+      stream->close();
+      co_return;
+    }
+    auto plain = decompressor.decompress(next.payload);
+    if (!plain.error.empty()) {
+      co_await finish("corrupt chunk of " + file.entry.name + ": " + plain.error);
+      co_return;
+    }
+    if (file.written + plain.bytes.size() > file.entry.size) {
+      co_await finish(file.entry.name + " is larger than announced");
+      co_return;
+    }
+    if (std::fwrite(plain.bytes.data(), 1, plain.bytes.size(), file.out.get()) !=
+        plain.bytes.size()) {
+      co_await finish("cannot write " + file.path.string() + " (disk full?)");
+      co_return;
+    }
+    file.digest.update(plain.bytes);
+    file.written += plain.bytes.size();
+    if (data->last) {
+      auto digest = file.digest.hexDigest();
+      if (file.written != file.entry.size || digest != file.entry.sha256) {
+        co_await finish("checksum mismatch for " + file.entry.name + " (got " +
+                        std::to_string(file.written) + " bytes, sha256 " + digest + ")");
+        co_return;
+      }
+      if (std::fflush(file.out.get()) != 0) {
+        co_await finish("cannot write " + file.path.string() + " (disk full?)");
+        co_return;
+      }
+      file.out.reset();
+      file.complete = true;
+      ++complete;
+    }
+  }
+
+  // Restore, start and check (blocking: pool).
+  entry.state = "restoring";
+  agent.record(entry);
+  stream->setIdleTimeout(std::chrono::seconds(0));
+  std::string containerId;
+  auto restoring = std::make_shared<bool>(true);
+  asio::co_spawn(stream->tls().get_executor(), keepSourceInformed(stream, id, restoring),
+                 asio::detached);
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto restoreWork = [&]() {
+    return restore(
+        agent.dockerSocket(), *spec, files, id, entry,
+        [&agent](const JournalEntry& e) { agent.record(e); }, containerId);
+  };
+  auto error = co_await runBlocking(agent.pool(), restoreWork);
+  *restoring = false;
+  if (!error.empty()) {
+    co_await finish(error);
+    co_return;
+  }
+  entry.state = "succeeded";
+  entry.result = "success";
+  agent.record(entry);
+  agent.log("restored " + restart.container + " from " + entry.peer + " (" + id + ")");
+  stream->send(Success{id, containerId});
+  co_await finish("");
+}
+
+}  // namespace roam::agent

@@ -1,0 +1,71 @@
+#pragma once
+// One agent connection: a mutually authenticated TLS stream carrying protocol
+// frames. Reads are awaited by one coroutine at a time; writes go through a
+// queue so that several coroutines (a migration's PROGRESS, a session's PONG)
+// can send on the same connection without interleaving frames.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/daemon/asio_types.hpp"
+#include "agent/protocol/frame.hpp"
+#include "agent/protocol/messages.hpp"
+
+namespace roam::agent {
+
+struct ReadResult {
+  std::optional<Message> message;     // set when a valid message arrived
+  std::vector<std::uint8_t> payload;  // DATA's bytes
+  std::string error;                  // malformed input: reply ERROR and close
+  bool closed = false;                // the peer went away or the stream failed
+};
+
+class FramedStream : public std::enable_shared_from_this<FramedStream> {
+ public:
+  FramedStream(TlsStream stream, FrameLimits limits);
+
+  TlsStream& tls() { return stream_; }
+  // The peer's certificate name, after the handshake.
+  std::string peerName();
+  std::string remoteAddress() const { return remote_; }
+
+  awaitable<ReadResult> read();
+  // Queues a message; returns at once.
+  void send(const Message& message, std::span<const std::uint8_t> payload = {});
+  // Queues a message and waits while more than a few frames are queued, so a
+  // sender of many DATA frames never holds more than that in memory.
+  awaitable<bool> write(const Message& message, std::span<const std::uint8_t> payload = {});
+  // Waits until everything queued is written (or the stream failed).
+  awaitable<bool> flush();
+  // Closes after an idle period without any read or written frame; 0 disables.
+  void setIdleTimeout(std::chrono::seconds timeout);
+  void close();
+  bool isOpen() const { return open_; }
+
+ private:
+  awaitable<void> drainQueue();
+  awaitable<void> waitForWriter();
+  awaitable<void> watchIdle();
+  void touch() { lastActivity_ = std::chrono::steady_clock::now(); }
+
+  TlsStream stream_;
+  FrameLimits limits_;
+  std::string remote_;
+  std::deque<std::vector<std::uint8_t>> queue_;
+  bool writing_ = false;
+  bool open_ = true;
+  asio::steady_timer writerProgress_;
+  asio::steady_timer idleTimer_;
+  std::chrono::seconds idleTimeout_{0};
+  bool watching_ = false;
+  std::chrono::steady_clock::time_point lastActivity_ = std::chrono::steady_clock::now();
+};
+
+using FramedStreamPtr = std::shared_ptr<FramedStream>;
+
+}  // namespace roam::agent

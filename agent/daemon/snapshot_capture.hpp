@@ -1,0 +1,39 @@
+#pragma once
+// Capturing a running container for snapshot migration, on the source: its
+// configuration, its file-system changes (committed into an image and saved
+// to the spool as a `docker save` tar) and its volumes' contents (tars). The
+// container keeps running; the engine pauses it only for the commit.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "agent/migration/container_spec.hpp"
+#include "agent/migration/image_archive.hpp"
+
+namespace roam::agent {
+
+struct CapturedVolume {
+  VolumeMount mount;
+  std::filesystem::path archive;  // tar of the mount point, rooted at its base name
+};
+
+struct Capture {
+  ContainerSpec spec;
+  std::string containerId;
+  std::string snapshotImage;  // "roam-migrate:<tag>", to remove when done
+  std::filesystem::path imageArchive;
+  ImageArchiveIndex index;
+  std::vector<CapturedVolume> volumes;
+  std::string error;  // empty on success
+};
+
+// The snapshot image's reference for a migration id (repository names are
+// lowercase; tags allow [A-Za-z0-9_.-]).
+std::string snapshotImageFor(const std::string& migrationId);
+
+// Blocking: runs on the worker pool.
+Capture captureSnapshot(const std::string& dockerSocket, const std::string& container,
+                        const std::string& migrationId, const std::filesystem::path& spool);
+
+}  // namespace roam::agent

@@ -1,0 +1,334 @@
+#include "agent/daemon/source_migration.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "agent/daemon/agent_connector.hpp"
+#include "agent/daemon/snapshot_capture.hpp"
+#include "agent/docker/docker_client.hpp"
+#include "agent/migration/chunk_codec.hpp"
+#include "agent/migration/container_spec.hpp"
+#include "agent/migration/image_archive.hpp"
+
+namespace roam::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One file of the transfer and how to read it.
+struct OutgoingFile {
+  FileEntry entry;
+  std::filesystem::path path;
+  std::set<std::string> omit;  // image layers the destination has (image file only)
+};
+
+// Reads a file as it is, or a `docker save` tar without the omitted layers.
+class OutgoingReader {
+ public:
+  explicit OutgoingReader(const OutgoingFile& file) {
+    if (file.entry.kind == "image")
+      tar_ = std::make_unique<FilteredTarReader>(file.path, file.omit);
+    else
+      plain_.reset(std::fopen(file.path.c_str(), "rb"));
+    if (!tar_ && !plain_) error_ = "cannot read " + file.path.string();
+  }
+  std::size_t read(std::span<std::uint8_t> out) {
+    if (tar_) {
+      auto n = tar_->read(out);
+      if (!tar_->error().empty()) error_ = tar_->error();
+      return n;
+    }
+    if (!plain_) return 0;
+    auto n = std::fread(out.data(), 1, out.size(), plain_.get());
+    if (n < out.size() && std::ferror(plain_.get())) error_ = "read error";
+    return n;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<FilteredTarReader> tar_;
+  std::unique_ptr<std::FILE, Closer> plain_;
+  std::string error_;
+};
+
+nlohmann::json specToJson(const ContainerSpec& spec) {
+  nlohmann::json volumes = nlohmann::json::array();
+  for (const auto& v : spec.volumes)
+    volumes.push_back(
+        {{"name", v.name}, {"destination", v.destination}, {"anonymous", v.anonymous}});
+  return {{"name", spec.name},
+          {"image", spec.image},
+          {"create_body", spec.createBody},
+          {"volumes", volumes}};
+}
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Removes what the capture left on this host (the snapshot image, the spool).
+void discardCapture(const std::string& dockerSocket, const Capture& capture,
+                    const std::filesystem::path& spool) {
+  if (!capture.snapshotImage.empty())
+    DockerClient(dockerSocket).removeImage(capture.snapshotImage, true);
+  std::error_code ec;
+  std::filesystem::remove_all(spool, ec);
+}
+
+}  // namespace
+
+awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
+                                   const std::function<void(const Progress&)>& report) {
+  const auto start = Clock::now();
+  const auto& options = agent.options();
+  const auto socket = agent.dockerSocket();
+  const auto spool = agent.spoolDir(request.migrationId);
+
+  Done done;
+  done.migrationId = request.migrationId;
+  done.container = request.container;
+  done.source = agent.name();
+  done.destination = request.destination;
+  done.mode = "snapshot";
+
+  JournalEntry entry;
+  entry.migrationId = request.migrationId;
+  entry.container = request.container;
+  entry.peer = request.destination;
+  entry.role = JournalRole::source;
+  entry.mode = "snapshot";
+  entry.state = "capturing";
+
+  const auto& capabilities = agent.capabilities();
+  if (request.mode == "checkpoint" && !capabilities.checkpoint) {
+    done.mode = "checkpoint";
+    done.result =
+        "checkpoint mode is unavailable on " + agent.name() + ": " + capabilities.checkpointReason;
+    done.seconds = secondsSince(start);
+    co_return done;
+  }
+  if (request.mode == "auto" && !capabilities.checkpoint)
+    done.note = "checkpoint unavailable (" + capabilities.checkpointReason + "); used snapshot";
+  agent.record(entry);
+
+  auto fail = [&](const std::string& error, const Capture* capture) -> Done {
+    if (capture) discardCapture(socket, *capture, spool);
+    done.result = error;
+    done.seconds = secondsSince(start);
+    entry.state = "failed";
+    entry.result = error;
+    entry.seconds = done.seconds;
+    entry.bytesSent = done.bytesSent;
+    agent.record(entry);
+    agent.log("migration " + request.migrationId + " failed: " + error +
+              " (the container keeps running here)");
+    return done;
+  };
+
+  Progress progress;
+  progress.migrationId = request.migrationId;
+  progress.phase = "capturing";
+  report(progress);
+
+  // 1. Capture: configuration, committed changes, volumes (blocking: pool).
+  const std::string container = request.container;
+  const std::string migrationId = request.migrationId;
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto captureWork = [socket, container, migrationId, spool] {
+    return captureSnapshot(socket, container, migrationId, spool);
+  };
+  auto capture = co_await runBlocking(agent.pool(), captureWork);
+  entry.images = {capture.snapshotImage};
+  if (!capture.error.empty()) co_return fail(capture.error, &capture);
+  agent.record(entry);
+
+  // 2. Connect to the destination agent and ask which layers it already has.
+  progress.phase = "connecting";
+  report(progress);
+  auto connected =
+      co_await connectToAgent(agent.clientTls(), request.destination, std::chrono::seconds(10));
+  if (auto* error = std::get_if<std::string>(&connected)) co_return fail(*error, &capture);
+  auto peer = std::get<FramedStreamPtr>(connected);
+  // Tracked so that a shutdown past its grace period can cut this transfer.
+  agent.track(peer);
+  struct Untrack {
+    Agent& agent;
+    FramedStreamPtr stream;
+    ~Untrack() { agent.untrack(stream); }
+  } untrack{agent, peer};
+  peer->setIdleTimeout(options.idleTimeout);
+  const std::string peerName = peer->peerName();
+
+  peer->send(Layers{request.migrationId, capture.index.diffIds});
+  auto answer = co_await peer->read();
+  std::set<std::string> omit;
+  if (answer.message && std::holds_alternative<LayersHave>(*answer.message)) {
+    const auto& have = std::get<LayersHave>(*answer.message).have;
+    // Layers are shared by chain: only a common prefix can be skipped.
+    for (std::size_t i = 0; i < have.size() && i < capture.index.diffIds.size(); ++i) {
+      if (have[i] != capture.index.diffIds[i]) break;
+      omit.insert(capture.index.layerFiles[i]);
+    }
+  } else {
+    peer->close();
+    co_return fail("destination " + request.destination + " did not answer LAYERS" +
+                       (answer.error.empty() ? "" : ": " + answer.error),
+                   &capture);
+  }
+
+  // 3. Describe the files (sizes and SHA-256 of exactly the bytes sent).
+  std::vector<OutgoingFile> files;
+  files.push_back({FileEntry{"image.tar", "image", "", 0, ""}, capture.imageArchive, omit});
+  for (std::size_t i = 0; i < capture.volumes.size(); ++i)
+    files.push_back({FileEntry{"volume-" + std::to_string(i) + ".tar", "volume",
+                               capture.volumes[i].mount.name, 0, ""},
+                     capture.volumes[i].archive,
+                     {}});
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto digestWork = [&files]() -> std::string {
+    for (auto& file : files) {
+      auto digest =
+          file.entry.kind == "image" ? digestFiltered(file.path, file.omit) : digestFile(file.path);
+      if (!digest.error.empty()) return digest.error;
+      file.entry.size = digest.size;
+      file.entry.sha256 = digest.sha256;
+    }
+    return "";
+  };
+  std::string digestError = co_await runBlocking(agent.pool(), digestWork);
+  if (!digestError.empty()) {
+    peer->close();
+    co_return fail(digestError, &capture);
+  }
+
+  Restart restart;
+  restart.migrationId = request.migrationId;
+  restart.container = capture.spec.name;
+  restart.mode = "snapshot";
+  restart.config = specToJson(capture.spec);
+  restart.compression = "zstd";
+  std::uint64_t total = 0;
+  for (const auto& file : files) {
+    restart.files.push_back(file.entry);
+    total += file.entry.size;
+  }
+  entry.state = "sending";
+  agent.record(entry);
+  peer->send(restart);
+
+  // 4. Stream the files as compressed chunks.
+  progress.phase = "sending";
+  progress.bytesTotal = total;
+  ChunkCompressor compressor(options.compressionLevel);
+  std::vector<std::uint8_t> buffer(options.chunkBytes);
+  std::uint64_t sent = 0;
+  int chunks = 0;
+  auto lastReport = Clock::now();
+  const auto sendStart = Clock::now();
+  for (std::uint32_t index = 0; index < files.size(); ++index) {
+    OutgoingReader reader(files[index]);
+    std::uint64_t offset = 0;
+    const auto size = files[index].entry.size;
+    do {
+      std::size_t n = reader.read(std::span(buffer).first(
+          static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset))));
+      if (!reader.error().empty()) {
+        peer->close();
+        co_return fail("reading " + files[index].path.string() + ": " + reader.error(), &capture);
+      }
+      if (n == 0 && offset < size) {
+        peer->close();
+        co_return fail(files[index].path.string() + " shrank while being sent", &capture);
+      }
+      if (++chunks == options.testCorruptChunk && n > 0) buffer[n / 2] ^= 0x5a;
+      auto compressed = compressor.compress(std::span(buffer).first(n));
+      Data data{request.migrationId, index, offset, offset + n == size};
+      offset += n;
+      sent += n;
+      done.bytesSent += compressed.size();
+      if (!co_await peer->write(data, compressed))
+        co_return fail("connection to " + request.destination + " lost while sending", &capture);
+      if (Clock::now() - lastReport > std::chrono::milliseconds(250) || offset == size) {
+        lastReport = Clock::now();
+        progress.bytesSent = sent;
+        progress.rateBps =
+            8.0 * static_cast<double>(sent) / std::max(1e-6, secondsSince(sendStart));
+        report(progress);
+      }
+    } while (offset < size);
+  }
+  if (!co_await peer->flush())
+    co_return fail("connection to " + request.destination + " lost while sending", &capture);
+
+  // 5. Wait for the destination to restore and start it.
+  progress.phase = "restoring";
+  report(progress);
+  // The destination sends PROGRESS while it restores; silence for the idle
+  // timeout means it is gone, and the whole restore is bounded too.
+  const auto restoreDeadline = Clock::now() + options.restoreTimeout;
+  ReadResult reply;
+  do {
+    reply = co_await peer->read();
+  } while (reply.message && std::holds_alternative<Progress>(*reply.message) &&
+           Clock::now() < restoreDeadline);
+  peer->close();
+  if (reply.message && std::holds_alternative<Progress>(*reply.message))
+    co_return fail("destination " + peerName + " did not finish restoring within " +
+                       std::to_string(options.restoreTimeout.count()) + " s",
+                   &capture);
+  if (!reply.message) {
+    co_return fail(reply.closed ? "destination " + request.destination +
+                                      " closed the connection before SUCCESS"
+                                : "destination sent a malformed reply: " + reply.error,
+                   &capture);
+  }
+  if (auto* failure = std::get_if<Failure>(&*reply.message))
+    co_return fail("destination " + peerName + " failed: " + failure->error, &capture);
+  if (!std::holds_alternative<Success>(*reply.message))
+    co_return fail(
+        "destination sent " + std::string(toString(typeOf(*reply.message))) + " instead of SUCCESS",
+        &capture);
+
+  // 6. SUCCESS: the new copy runs; now, and only now, retire the old one.
+  entry.state = "committed";
+  agent.record(entry);
+  progress.phase = "retiring";
+  report(progress);
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto retireWork = [socket, capture]() -> std::string {
+    DockerClient docker(socket);
+    std::string note;
+    // The new copy already serves: a short grace, then the engine kills it.
+    docker.stopContainer(capture.containerId, 3);
+    if (auto removed = docker.removeContainer(capture.containerId, true, true); !removed.ok())
+      note = "could not remove the source copy: " + removed.error;
+    for (const auto& volume : capture.volumes)
+      if (!volume.mount.anonymous) docker.removeVolume(volume.mount.name, false);
+    docker.removeImage(capture.snapshotImage, true);
+    return note;
+  };
+  auto retireNote = co_await runBlocking(agent.pool(), retireWork);
+  std::error_code ec;
+  std::filesystem::remove_all(spool, ec);
+  if (!retireNote.empty()) done.note += (done.note.empty() ? "" : "; ") + retireNote;
+  done.result = "success";
+  done.bytesTotal = total;
+  done.seconds = secondsSince(start);
+  entry.state = "done";
+  entry.result = "success";
+  entry.bytesSent = done.bytesSent;
+  entry.seconds = done.seconds;
+  entry.note = done.note;
+  agent.record(entry);
+  agent.log("migrated " + request.container + " to " + peerName + " (" +
+            std::to_string(done.bytesSent) + " bytes on the wire, " + std::to_string(done.seconds) +
+            " s)");
+  co_return done;
+}
+
+}  // namespace roam::agent

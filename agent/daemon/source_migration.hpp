@@ -1,0 +1,18 @@
+#pragma once
+// The source side of a migration: capture the container, learn which image
+// layers the destination already has, send RESTART and the files, wait for
+// SUCCESS, and only then stop and remove the local copy. Any failure before
+// SUCCESS leaves the container running here, untouched.
+
+#include <functional>
+
+#include "agent/daemon/agent.hpp"
+
+namespace roam::agent {
+
+// Parameters are references: callers co_await this with named locals that
+// outlive it (GCC 12 mishandles class temporaries kept across co_await).
+awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
+                                   const std::function<void(const Progress&)>& report);
+
+}  // namespace roam::agent

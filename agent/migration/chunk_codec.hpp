@@ -1,0 +1,56 @@
+#pragma once
+// Per-chunk zstd compression for the transfer stream. Every chunk is one
+// independent zstd frame that records its decompressed size, so the receiver can
+// bound its allocation before decompressing and a lost or reordered chunk never
+// poisons the ones after it.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+
+namespace roam::agent {
+
+class ChunkCompressor {
+ public:
+  explicit ChunkCompressor(int level = 1);
+
+  // One zstd frame holding BYTES (content size included). The context is reused
+  // across calls, which saves re-allocating its tables per chunk.
+  std::vector<std::uint8_t> compress(std::span<const std::uint8_t> bytes);
+
+ private:
+  struct CCtxDeleter {
+    void operator()(ZSTD_CCtx_s* ctx) const;
+  };
+  std::unique_ptr<ZSTD_CCtx_s, CCtxDeleter> ctx_;
+};
+
+struct DecompressResult {
+  std::vector<std::uint8_t> bytes;
+  std::string error;  // set on failure (bytes is then empty)
+};
+
+class ChunkDecompressor {
+ public:
+  explicit ChunkDecompressor(std::size_t maxChunkBytes);
+
+  // Decodes exactly one frame. Rejects a frame that does not declare its content
+  // size or declares more than maxChunkBytes, a corrupt frame, and trailing bytes
+  // after the frame; the output is allocated only after the size check.
+  DecompressResult decompress(std::span<const std::uint8_t> frame);
+
+ private:
+  struct DCtxDeleter {
+    void operator()(ZSTD_DCtx_s* ctx) const;
+  };
+  std::size_t maxChunkBytes_;
+  std::unique_ptr<ZSTD_DCtx_s, DCtxDeleter> ctx_;
+};
+
+}  // namespace roam::agent

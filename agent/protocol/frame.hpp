@@ -1,0 +1,92 @@
+#pragma once
+// The agents' wire framing (docs/protocol.md):
+//   [u32 BE header length][u32 BE payload length][header: compact JSON object][payload]
+// The header always carries "v" (the protocol version) and "type". Framing knows
+// nothing about individual messages; messages.hpp validates their fields.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace roam::agent {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::size_t kFramePrefixBytes = 8;
+// Deeper headers are rejected before parsing: copying, comparing and dumping a
+// nlohmann::json recurse once per level, so an unbounded depth would let a peer
+// overflow our stack with a 64 KiB run of '['.
+inline constexpr std::size_t kMaxHeaderDepth = 64;
+
+struct FrameLimits {
+  std::size_t maxHeaderBytes = 64 * 1024;
+  std::size_t maxPayloadBytes = 4 * 1024 * 1024;
+};
+
+struct Frame {
+  nlohmann::json header;  // an object with at least "v" and "type"
+  std::vector<std::uint8_t> payload;
+
+  std::string type() const;  // header["type"], or "" when absent or not a string
+};
+
+// Serialises HEADER compactly (invalid UTF-8 in strings is replaced, not thrown)
+// and PAYLOAD. Limits are the receiver's business: the encoder does not check them.
+std::vector<std::uint8_t> encodeFrame(const nlohmann::json& header,
+                                      std::span<const std::uint8_t> payload = {});
+
+struct FramePrefix {
+  std::uint32_t headerBytes = 0;
+  std::uint32_t payloadBytes = 0;
+};
+struct PrefixResult {
+  std::optional<FramePrefix> prefix;
+  std::string error;  // set when prefix is empty
+};
+
+// Reads the two lengths and checks them against LIMITS: an empty header is an
+// error, an over-limit one is "frame too large: ...".
+PrefixResult decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes> bytes,
+                          const FrameLimits& limits = {});
+
+struct FrameResult {
+  std::optional<Frame> frame;
+  std::string error;  // set when frame is empty
+};
+
+// Parses the header JSON: an object, "v" == kProtocolVersion (other versions:
+// "unsupported protocol version N"), "type" a non-empty string. Does not look at
+// the payload or at other header keys.
+FrameResult decodeFrame(std::span<const std::uint8_t> headerBytes,
+                        std::vector<std::uint8_t> payload);
+
+// Incremental decoder for a byte stream: feed bytes, pull frames. A bad prefix is
+// reported as soon as its 8 bytes arrive (the peer is not waited for). After the
+// first error the decoder stays failed and ignores further input, because the
+// stream can no longer be resynchronised.
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(FrameLimits limits = {});
+
+  void feed(std::span<const std::uint8_t> bytes);
+  std::optional<Frame> next();  // a complete frame, or nullopt (need more bytes, or failed)
+
+  bool failed() const { return failed_; }
+  const std::string& error() const { return error_; }
+  std::size_t buffered() const { return buffer_.size() - start_; }  // bytes not yet consumed
+
+ private:
+  void fail(std::string error);
+
+  FrameLimits limits_;
+  std::vector<std::uint8_t> buffer_;
+  std::size_t start_ = 0;  // consumed bytes at the front of buffer_, dropped lazily
+  bool failed_ = false;
+  std::string error_;
+};
+
+}  // namespace roam::agent

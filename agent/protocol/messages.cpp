@@ -1,0 +1,557 @@
+#include "agent/protocol/messages.hpp"
+
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <utility>
+
+namespace roam::agent {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 14> kTypeNames = {
+    "MIGRATE", "RESTART", "LAYERS",   "LAYERS_HAVE", "DATA", "SUCCESS", "FAILURE",
+    "DONE",    "ERROR",   "PROGRESS", "PING",        "PONG", "STATUS",  "STATUS_REPLY"};
+
+bool isAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool isLowerHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+// First character alphanumeric, the rest alphanumeric or one of EXTRA, length in
+// 1..MAXLEN. Hand-written rather than std::regex: these run on every frame.
+bool matchesWord(std::string_view s, std::string_view extra, std::size_t maxLen) {
+  if (s.empty() || s.size() > maxLen || !isAlnum(s.front())) return false;
+  for (char c : s)
+    if (!isAlnum(c) && extra.find(c) == std::string_view::npos) return false;
+  return true;
+}
+
+// Migration ids, container ids, agent names: [A-Za-z0-9][A-Za-z0-9._:-]{0,127}.
+bool isId(std::string_view s) {
+  return matchesWord(s, "._:-", kMaxIdBytes);
+}
+// Docker's rule for container and volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+bool isDockerName(std::string_view s) {
+  return matchesWord(s, "_.-", kMaxIdBytes);
+}
+
+bool isFileName(std::string_view s) {
+  if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;
+  for (char c : s)
+    if (!isAlnum(c) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
+bool isSha256(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!isLowerHex(c)) return false;
+  return true;
+}
+
+bool isLayerId(std::string_view s) {
+  return s.size() == 71 && s.starts_with("sha256:") && isSha256(s.substr(7));
+}
+
+bool isMode(std::string_view s) {
+  return s == "auto" || s == "snapshot" || s == "checkpoint";
+}
+
+// A progress phase: a short lowercase word such as "snapshot" or "transfer".
+bool isPhase(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !(s.front() >= 'a' && s.front() <= 'z')) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
+// "HOST:PORT": a host name or IPv4 address, or a bracketed IPv6 address; port 1..65535.
+bool isAddress(std::string_view s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value < 1 || value > 65535) return false;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    std::string_view inner = host.substr(1, host.size() - 2);
+    if (inner.empty() || inner.size() > 45) return false;
+    for (char c : inner)
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    return true;
+  }
+  return host.size() <= 253 && matchesWord(host, ".-_", 253);
+}
+
+// Reads fields of one message's header, remembering the first problem. Every
+// accessor returns a default value after an error, so decoders read straight
+// through and check ok() once.
+class FieldReader {
+ public:
+  // PREFIX (e.g. "files[2].") is put before field names in errors.
+  FieldReader(std::string_view type, const json& object, std::string prefix = "")
+      : type_(type), object_(object), prefix_(std::move(prefix)) {}
+
+  bool ok() const { return error_.empty(); }
+  std::string error() const { return error_; }
+
+  void fail(std::string_view field, std::string_view problem) {
+    if (ok())
+      error_ = std::string(type_) + ": field '" + prefix_ + std::string(field) +
+               "': " + std::string(problem);
+  }
+
+  // Takes over the first error of a reader of a nested object.
+  void adopt(const FieldReader& nested) {
+    if (ok()) error_ = nested.error_;
+  }
+
+  // The value at KEY or nullptr (and an error) when it is missing.
+  const json* find(std::string_view key) {
+    if (!ok()) return nullptr;
+    auto it = object_.find(key);
+    if (it == object_.end()) {
+      fail(key, "missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  std::string text(std::string_view key, std::size_t maxLen = kMaxTextBytes,
+                   bool allowEmpty = true) {
+    const json* v = find(key);
+    if (!v) return {};
+    if (!v->is_string()) {
+      fail(key, "expected a string");
+      return {};
+    }
+    const auto& s = v->get_ref<const std::string&>();
+    if (s.size() > maxLen)
+      fail(key, "longer than " + std::to_string(maxLen) + " bytes");
+    else if (s.empty() && !allowEmpty)
+      fail(key, "must not be empty");
+    return s;
+  }
+
+  // A string that must satisfy VALID; EXPECTED describes the rule in the error.
+  template <typename Pred>
+  std::string checked(std::string_view key, Pred valid, std::string_view expected) {
+    std::string s = text(key, kMaxTextBytes);
+    if (ok() && !valid(s)) fail(key, "expected " + std::string(expected));
+    return ok() ? s : std::string();
+  }
+
+  std::string id(std::string_view key) {
+    return checked(key, isId, "an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})");
+  }
+  std::string containerName(std::string_view key) {
+    return checked(key, isDockerName, "a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)");
+  }
+  std::string mode(std::string_view key) {
+    return checked(key, isMode, "a mode (auto, snapshot or checkpoint)");
+  }
+  std::string address(std::string_view key) {
+    return checked(key, isAddress, "HOST:PORT with port 1..65535");
+  }
+
+  std::uint64_t u64(std::string_view key,
+                    std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+    const json* v = find(key);
+    if (!v) return 0;
+    // Floats are refused even when integral: 1.0 would not survive a round trip as 1.
+    if (!v->is_number_integer()) {
+      fail(key, "expected a non-negative integer");
+      return 0;
+    }
+    if (!v->is_number_unsigned() && v->get<std::int64_t>() < 0) {
+      fail(key, "expected a non-negative integer");
+      return 0;
+    }
+    auto n = v->get<std::uint64_t>();
+    if (n > max) {
+      fail(key, "out of range (at most " + std::to_string(max) + ")");
+      return 0;
+    }
+    return n;
+  }
+
+  // A finite non-negative number (JSON integers are accepted too).
+  double nonNegative(std::string_view key) {
+    const json* v = find(key);
+    if (!v) return 0;
+    if (!v->is_number()) {
+      fail(key, "expected a number");
+      return 0;
+    }
+    double d = v->get<double>();
+    if (!std::isfinite(d) || d < 0) {
+      fail(key, "expected a finite non-negative number");
+      return 0;
+    }
+    return d;
+  }
+
+  bool boolean(std::string_view key) {
+    const json* v = find(key);
+    if (!v) return false;
+    if (!v->is_boolean()) {
+      fail(key, "expected a boolean");
+      return false;
+    }
+    return v->get<bool>();
+  }
+
+  const json* array(std::string_view key, std::size_t maxItems) {
+    const json* v = find(key);
+    if (!v) return nullptr;
+    if (!v->is_array()) {
+      fail(key, "expected an array");
+      return nullptr;
+    }
+    if (v->size() > maxItems) {
+      fail(key, "more than " + std::to_string(maxItems) + " items");
+      return nullptr;
+    }
+    return v;
+  }
+
+  json object(std::string_view key) {
+    const json* v = find(key);
+    if (!v) return json::object();
+    if (!v->is_object()) {
+      fail(key, "expected an object");
+      return json::object();
+    }
+    return *v;
+  }
+
+  std::vector<std::string> layerIds(std::string_view key) {
+    std::vector<std::string> out;
+    const json* items = array(key, kMaxLayers);
+    if (!items) return out;
+    for (std::size_t i = 0; i < items->size() && ok(); ++i) {
+      const json& item = (*items)[i];
+      const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+      if (!item.is_string())
+        fail(field, "expected a string");
+      else if (!isLayerId(item.get_ref<const std::string&>()))
+        fail(field, "expected a layer id (sha256:<64 lowercase hex>)");
+      else
+        out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
+
+  std::string_view type() const { return type_; }
+
+ private:
+  std::string_view type_;
+  const json& object_;
+  std::string prefix_;
+  std::string error_;
+};
+
+std::vector<FileEntry> readFiles(FieldReader& r) {
+  std::vector<FileEntry> files;
+  const json* items = r.array("files", kMaxFiles);
+  if (!items) return files;
+  std::set<std::string, std::less<>> names;
+  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
+    const std::string field = "files[" + std::to_string(i) + "]";
+    const json& item = (*items)[i];
+    if (!item.is_object()) {
+      r.fail(field, "expected an object");
+      break;
+    }
+    FieldReader f(r.type(), item, field + ".");
+    FileEntry e;
+    e.name = f.checked("name", isFileName, "a file name ([A-Za-z0-9._-]{1,128})");
+    e.kind = f.checked(
+        "kind",
+        [](std::string_view k) { return k == "image" || k == "volume" || k == "checkpoint"; },
+        "image, volume or checkpoint");
+    if (e.kind == "volume")
+      e.target = f.checked("target", isDockerName, "a volume name");
+    else if (e.kind == "checkpoint")
+      e.target = f.id("target");
+    else if (f.ok())
+      e.target = f.checked(
+          "target", [](std::string_view t) { return t.empty(); }, "\"\" for an image");
+    e.size = f.u64("size");
+    e.sha256 = f.checked("sha256", isSha256, "64 lowercase hex digits");
+    if (!f.ok()) {
+      r.adopt(f);
+      break;
+    }
+    if (!names.insert(e.name).second) {
+      r.fail(field + ".name", "duplicate file name '" + e.name + "'");
+      break;
+    }
+    files.push_back(std::move(e));
+  }
+  return files;
+}
+
+MessageResult decodeFields(MessageType type, const json& h) {
+  FieldReader r(toString(type), h);
+  auto done = [&r](Message m) -> MessageResult {
+    if (!r.ok()) return {std::nullopt, r.error()};
+    return {std::move(m), ""};
+  };
+  switch (type) {
+    case MessageType::migrate: {
+      Migrate m;
+      m.migrationId = r.id("migration_id");
+      m.container = r.containerName("container");
+      m.destination = r.address("destination");
+      m.mode = r.mode("mode");
+      return done(std::move(m));
+    }
+    case MessageType::restart: {
+      Restart m;
+      m.migrationId = r.id("migration_id");
+      m.container = r.containerName("container");
+      m.mode = r.mode("mode");
+      m.config = r.object("config");
+      if (r.ok() &&
+          m.config.dump(-1, ' ', false, json::error_handler_t::replace).size() > kMaxConfigBytes)
+        r.fail("config", "larger than " + std::to_string(kMaxConfigBytes) + " bytes");
+      m.files = readFiles(r);
+      m.compression = r.checked(
+          "compression", [](std::string_view c) { return c == "zstd" || c == "none"; },
+          "zstd or none");
+      return done(std::move(m));
+    }
+    case MessageType::layers: {
+      Layers m;
+      m.migrationId = r.id("migration_id");
+      m.layers = r.layerIds("layers");
+      return done(std::move(m));
+    }
+    case MessageType::layersHave: {
+      LayersHave m;
+      m.migrationId = r.id("migration_id");
+      m.have = r.layerIds("have");
+      return done(std::move(m));
+    }
+    case MessageType::data: {
+      Data m;
+      m.migrationId = r.id("migration_id");
+      m.file = static_cast<std::uint32_t>(r.u64("file", kMaxFiles - 1));
+      m.offset = r.u64("offset");
+      m.last = r.boolean("last");
+      return done(std::move(m));
+    }
+    case MessageType::success: {
+      Success m;
+      m.migrationId = r.id("migration_id");
+      m.containerId = r.id("container_id");
+      return done(std::move(m));
+    }
+    case MessageType::failure: {
+      Failure m;
+      m.migrationId = r.id("migration_id");
+      m.error = r.text("error", kMaxTextBytes, false);
+      return done(std::move(m));
+    }
+    case MessageType::done: {
+      Done m;
+      m.migrationId = r.id("migration_id");
+      m.container = r.containerName("container");
+      m.source = r.checked(
+          "source", [](std::string_view s) { return isId(s) || isAddress(s); },
+          "an agent name or HOST:PORT");
+      m.destination = r.address("destination");
+      m.mode = r.mode("mode");
+      m.result = r.text("result", kMaxTextBytes, false);
+      m.note = r.text("note");
+      m.bytesSent = r.u64("bytes_sent");
+      m.bytesTotal = r.u64("bytes_total");
+      m.seconds = r.nonNegative("seconds");
+      return done(std::move(m));
+    }
+    case MessageType::error: {
+      Error m;
+      m.migrationId = r.checked(
+          "migration_id", [](std::string_view s) { return s.empty() || isId(s); },
+          "\"\" or an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})");
+      m.error = r.text("error", kMaxTextBytes, false);
+      return done(std::move(m));
+    }
+    case MessageType::progress: {
+      Progress m;
+      m.migrationId = r.id("migration_id");
+      m.phase = r.checked("phase", isPhase, "a phase ([a-z][a-z0-9_-]{0,63})");
+      m.bytesSent = r.u64("bytes_sent");
+      m.bytesTotal = r.u64("bytes_total");
+      m.rateBps = r.nonNegative("rate_bps");
+      return done(std::move(m));
+    }
+    case MessageType::ping:
+      return done(Ping{r.u64("nonce")});
+    case MessageType::pong:
+      return done(Pong{r.u64("nonce")});
+    case MessageType::status:
+      return done(Status{});
+    case MessageType::statusReply: {
+      StatusReply m;
+      m.name = r.id("name");
+      if (const json* c = r.array("containers", std::numeric_limits<std::size_t>::max()))
+        m.containers = *c;
+      if (const json* g = r.array("migrations", std::numeric_limits<std::size_t>::max()))
+        m.migrations = *g;
+      m.capabilities = r.object("capabilities");
+      return done(std::move(m));
+    }
+  }
+  return {std::nullopt, "unknown message type"};
+}
+
+}  // namespace
+
+std::string_view toString(MessageType type) {
+  return kTypeNames[static_cast<std::size_t>(type)];
+}
+
+std::optional<MessageType> messageTypeFromString(std::string_view text) {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i)
+    if (kTypeNames[i] == text) return static_cast<MessageType>(i);
+  return std::nullopt;
+}
+
+MessageType typeOf(const Message& message) {
+  return static_cast<MessageType>(message.index());
+}
+
+namespace {
+
+json filesToJson(const std::vector<FileEntry>& files) {
+  json out = json::array();
+  for (const auto& f : files)
+    out.push_back({{"name", f.name},
+                   {"kind", f.kind},
+                   {"target", f.target},
+                   {"size", f.size},
+                   {"sha256", f.sha256}});
+  return out;
+}
+
+// The message's own fields; toHeader adds "v" and "type".
+json fieldsOf(const Message& message) {
+  struct Visitor {
+    json operator()(const Migrate& m) const {
+      return {{"migration_id", m.migrationId},
+              {"container", m.container},
+              {"destination", m.destination},
+              {"mode", m.mode}};
+    }
+    json operator()(const Restart& m) const {
+      return {{"migration_id", m.migrationId},
+              {"container", m.container},
+              {"mode", m.mode},
+              {"config", m.config},
+              {"files", filesToJson(m.files)},
+              {"compression", m.compression}};
+    }
+    json operator()(const Layers& m) const {
+      return {{"migration_id", m.migrationId}, {"layers", m.layers}};
+    }
+    json operator()(const LayersHave& m) const {
+      return {{"migration_id", m.migrationId}, {"have", m.have}};
+    }
+    json operator()(const Data& m) const {
+      return {{"migration_id", m.migrationId},
+              {"file", m.file},
+              {"offset", m.offset},
+              {"last", m.last}};
+    }
+    json operator()(const Success& m) const {
+      return {{"migration_id", m.migrationId}, {"container_id", m.containerId}};
+    }
+    json operator()(const Failure& m) const {
+      return {{"migration_id", m.migrationId}, {"error", m.error}};
+    }
+    json operator()(const Done& m) const {
+      return {{"migration_id", m.migrationId},
+              {"container", m.container},
+              {"source", m.source},
+              {"destination", m.destination},
+              {"mode", m.mode},
+              {"result", m.result},
+              {"note", m.note},
+              {"bytes_sent", m.bytesSent},
+              {"bytes_total", m.bytesTotal},
+              {"seconds", m.seconds}};
+    }
+    json operator()(const Error& m) const {
+      return {{"migration_id", m.migrationId}, {"error", m.error}};
+    }
+    json operator()(const Progress& m) const {
+      return {{"migration_id", m.migrationId},
+              {"phase", m.phase},
+              {"bytes_sent", m.bytesSent},
+              {"bytes_total", m.bytesTotal},
+              {"rate_bps", m.rateBps}};
+    }
+    json operator()(const Ping& m) const { return {{"nonce", m.nonce}}; }
+    json operator()(const Pong& m) const { return {{"nonce", m.nonce}}; }
+    json operator()(const Status&) const { return json::object(); }
+    json operator()(const StatusReply& m) const {
+      return {{"name", m.name},
+              {"containers", m.containers},
+              {"migrations", m.migrations},
+              {"capabilities", m.capabilities}};
+    }
+  };
+  return std::visit(Visitor{}, message);
+}
+
+}  // namespace
+
+json toHeader(const Message& message) {
+  json header = fieldsOf(message);
+  header["v"] = kProtocolVersion;
+  header["type"] = std::string(toString(typeOf(message)));
+  return header;
+}
+
+std::vector<std::uint8_t> encodeMessage(const Message& message,
+                                        std::span<const std::uint8_t> payload) {
+  return encodeFrame(toHeader(message), payload);
+}
+
+MessageResult decodeMessage(const Frame& frame) {
+  try {
+    if (!frame.header.is_object()) return {std::nullopt, "frame header is not a JSON object"};
+    const std::string name = frame.type();
+    auto type = messageTypeFromString(name);
+    if (!type) {
+      // Quoted through dump() so control bytes in a hostile type stay readable.
+      std::string shown =
+          json(name.substr(0, 64)).dump(-1, ' ', true, json::error_handler_t::replace);
+      return {std::nullopt, "unknown message type " + shown};
+    }
+    if (*type != MessageType::data && !frame.payload.empty())
+      return {std::nullopt, std::string(toString(*type)) + ": unexpected payload of " +
+                                std::to_string(frame.payload.size()) +
+                                " bytes (only DATA carries one)"};
+    return decodeFields(*type, frame.header);
+  } catch (const nlohmann::json::exception& e) {
+    // The checks above test every type before reading it; this is a backstop so
+    // a validator bug becomes a rejected message rather than a dead daemon.
+    return {std::nullopt, std::string("malformed message: ") + e.what()};
+  }
+}
+
+}  // namespace roam::agent

@@ -1,0 +1,42 @@
+#pragma once
+// Mutual TLS 1.3 between roam's agents and manager: both ends present a
+// certificate issued by the deployment CA and verify the other's against that
+// CA only (docs/security.md).
+
+#include <openssl/ssl.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ssl/context.hpp>
+
+namespace roam::agent {
+
+struct TlsFiles {
+  std::filesystem::path ca, certificate, key;
+
+  // DIR/ca.crt, DIR/NAME.crt, DIR/NAME.key (the layout `roam certs` writes).
+  static TlsFiles forName(const std::filesystem::path& dir, const std::string& name);
+};
+
+enum class TlsRole { server, client };
+
+struct TlsContextResult {
+  std::unique_ptr<boost::asio::ssl::context> context;  // null on error
+  std::string error;                                   // names the file and the reason
+};
+
+// TLS 1.3 only; both roles require and verify the peer's certificate against
+// files.ca alone (never the system store); presents files.certificate with
+// files.key, which must match it. No session tickets.
+TlsContextResult makeTlsContext(const TlsFiles& files, TlsRole role);
+
+// The common name of the peer's verified certificate on an established
+// connection; "" when there is none or it did not verify.
+std::string peerName(SSL* ssl);
+
+// The common name in a PEM certificate file (an agent's own name); "" on error.
+std::string certificateName(const std::filesystem::path& certificate);
+
+}  // namespace roam::agent

@@ -1,0 +1,92 @@
+// `roam agent`: the per-host migration daemon (agent/daemon/agent.hpp).
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "agent/daemon/agent.hpp"
+#include "cli/commands.hpp"
+
+namespace roam::cli {
+
+namespace {
+
+struct AgentArgs {
+  std::string config;
+  std::string name;
+  std::string listen;
+  std::string docker;
+  std::string certs;
+  std::string dataDir;
+};
+
+void logLine(const std::string& line) {
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::cerr << stamp << " " << line << std::endl;
+}
+
+int runAgent(const AgentArgs& args, const CommandLine& line) {
+  agent::AgentOptions options;
+  if (!args.config.empty()) {
+    auto loaded = agent::loadAgentOptions(args.config);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      std::cerr << *error << "\n";
+      return 1;
+    }
+    options = std::get<agent::AgentOptions>(loaded);
+  }
+  if (!args.name.empty()) options.name = args.name;
+  if (!args.listen.empty()) options.listen = args.listen;
+  if (!args.docker.empty()) options.docker = args.docker;
+  if (!args.certs.empty()) options.certs = args.certs;
+  if (!args.dataDir.empty()) options.dataDir = args.dataDir;
+  if (options.certs.empty()) {
+    commandLineError(line, -1, "the agent needs certificates: give --certs DIR (see roam certs)");
+    return 2;
+  }
+
+  boost::asio::io_context io;
+  agent::Agent daemon(io, options, logLine);
+  if (auto error = daemon.start(); !error.empty()) {
+    int at = line.find("--listen");
+    if (error.rfind("--listen", 0) != 0) at = -1;
+    commandLineError(line, at, error);
+    return 1;
+  }
+  // Tests and scripts read the bound port from this line (with --listen ...:0).
+  std::cout << "listening " << daemon.localEndpoint().port() << std::endl;
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    daemon.shutdown([&io] { io.stop(); });
+  });
+  io.run();
+  logLine("agent " + options.name + " stopped");
+  return 0;
+}
+
+}  // namespace
+
+Command addAgentCommand(CLI::App& app, const CommandLine& line) {
+  auto args = std::make_shared<AgentArgs>();
+  auto* cmd = app.add_subcommand("agent", "Run the migration daemon of this host");
+  cmd->add_option("--config", args->config, "JSON configuration file (docs/agent.md)");
+  cmd->add_option("--name", args->name, "this agent's name (its certificate's name)");
+  cmd->add_option("--listen", args->listen, "ADDR:PORT to listen on (default 0.0.0.0:7070)");
+  cmd->add_option("--docker", args->docker,
+                  "the Docker Engine, unix:///PATH (default unix:///var/run/docker.sock)");
+  cmd->add_option("--certs", args->certs, "directory with ca.crt, NAME.crt and NAME.key");
+  cmd->add_option("--data-dir", args->dataDir,
+                  "journal and spool directory (default /var/lib/roam-agent)");
+  return {cmd, [args, &line] { return runAgent(*args, line); }};
+}
+
+}  // namespace roam::cli

@@ -1,0 +1,225 @@
+// `roam migrate`, `roam ping`, `roam status`: a client of the agents, doing by
+// hand what the manager does: send MIGRATE to the source agent and follow it.
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/client/agent_request.hpp"
+#include "agent/daemon/agent_options.hpp"
+#include "cli/commands.hpp"
+
+namespace roam::cli {
+
+namespace {
+
+struct ClientArgs {
+  std::string certs;
+  std::string identity = "cli";
+};
+
+struct MigrateArgs {
+  ClientArgs client;
+  std::string container;
+  std::string source;
+  std::string destination;
+  std::string mode = "auto";
+  std::string id;
+  bool json = false;
+};
+
+std::string humanBytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  return text;
+}
+
+// One line, redrawn in place: phase, bar, bytes, rate.
+void drawProgress(const agent::Progress& progress) {
+  constexpr int width = 30;
+  double fraction =
+      progress.bytesTotal > 0 ? static_cast<double>(progress.bytesSent) / progress.bytesTotal : 0.0;
+  int filled = static_cast<int>(std::lround(fraction * width));
+  std::string bar(filled, '#');
+  bar.resize(width, '.');
+  std::fprintf(stderr, "\r%-10s [%s] %5.1f%% %s / %s %.1f Mbit/s   ", progress.phase.c_str(),
+               bar.c_str(), 100 * fraction, humanBytes(progress.bytesSent).c_str(),
+               humanBytes(progress.bytesTotal).c_str(), progress.rateBps / 1e6);
+  std::fflush(stderr);
+}
+
+bool checkAddress(const CommandLine& line, const std::string& flag, const std::string& value) {
+  auto parsed = agent::parseHostPort(value);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    commandLineError(line, line.find(value) >= 0 ? line.find(value) : line.find(flag),
+                     flag + ": " + *error);
+    return false;
+  }
+  return true;
+}
+
+int runMigrate(const MigrateArgs& args, const CommandLine& line) {
+  if (!checkAddress(line, "--source", args.source) ||
+      !checkAddress(line, "--destination", args.destination))
+    return 2;
+  agent::Migrate request;
+  request.migrationId = args.id.empty() ? agent::newMigrationId() : args.id;
+  request.container = args.container;
+  request.destination = args.destination;
+  request.mode = args.mode;
+
+  const bool showBar = !args.json && isatty(STDERR_FILENO);
+  bool drew = false;
+  auto outcome = agent::requestMigration({args.client.certs, args.client.identity}, args.source,
+                                         request, [&](const agent::Progress& progress) {
+                                           if (!showBar) return;
+                                           drawProgress(progress);
+                                           drew = true;
+                                         });
+  if (drew) std::fputs("\n", stderr);
+
+  nlohmann::json result = {{"migration_id", request.migrationId},
+                           {"container", request.container},
+                           {"source", args.source},
+                           {"destination", args.destination},
+                           {"mode", request.mode},
+                           {"bytes_sent", 0},
+                           {"bytes_total", 0},
+                           {"seconds", 0.0}};
+  bool success = false;
+  if (outcome.done) {
+    const auto& done = *outcome.done;
+    result["mode"] = done.mode;
+    result["bytes_sent"] = done.bytesSent;
+    result["bytes_total"] = done.bytesTotal;
+    result["seconds"] = done.seconds;
+    result["result"] = done.result;
+    if (!done.note.empty()) result["note"] = done.note;
+    success = done.result == "success";
+  } else {
+    result["result"] = outcome.error;
+  }
+  if (args.json) {
+    std::cout << result.dump() << "\n";
+  } else if (success) {
+    std::printf("migrated %s from %s to %s in %.2f s (%s mode, %s on the wire for %s of state)\n",
+                request.container.c_str(), args.source.c_str(), args.destination.c_str(),
+                result["seconds"].get<double>(), result["mode"].get<std::string>().c_str(),
+                humanBytes(result["bytes_sent"].get<double>()).c_str(),
+                humanBytes(result["bytes_total"].get<double>()).c_str());
+    if (result.contains("note"))
+      std::printf("note: %s\n", result["note"].get<std::string>().c_str());
+  } else {
+    std::fprintf(stderr, "roam migrate: error: %s\n", result["result"].get<std::string>().c_str());
+  }
+  return success ? 0 : 1;
+}
+
+void addClientOptions(CLI::App* cmd, ClientArgs& args) {
+  cmd->add_option("--certs", args.certs, "directory with ca.crt and this client's certificate")
+      ->required();
+  cmd->add_option("--identity", args.identity,
+                  "whose certificate to present: NAME.crt/NAME.key in --certs (default cli)");
+}
+
+}  // namespace
+
+Command addMigrateCommand(CLI::App& app, const CommandLine& line) {
+  auto args = std::make_shared<MigrateArgs>();
+  auto* cmd = app.add_subcommand("migrate", "Ask a source agent to migrate a container");
+  cmd->add_option("container", args->container, "the container's name")->required();
+  cmd->add_option("--source", args->source, "source agent ADDR:PORT")->required();
+  cmd->add_option("--destination", args->destination, "destination agent ADDR:PORT")->required();
+  addClientOptions(cmd, args->client);
+  cmd->add_option("--mode", args->mode, "auto (default), snapshot or checkpoint")
+      ->check(CLI::IsMember({"auto", "snapshot", "checkpoint"}));
+  cmd->add_option("--id", args->id,
+                  "migration id (default: a fresh one); repeat it to retry safely");
+  cmd->add_flag("--json", args->json, "print one JSON object with the result");
+  return {cmd, [args, &line] { return runMigrate(*args, line); }};
+}
+
+Command addPingCommand(CLI::App& app, const CommandLine& line) {
+  struct PingArgs {
+    ClientArgs client;
+    std::string address;
+    int count = 3;
+    bool json = false;
+  };
+  auto args = std::make_shared<PingArgs>();
+  auto* cmd = app.add_subcommand("ping", "Measure the round-trip time to an agent (PING/PONG)");
+  cmd->add_option("address", args->address, "agent ADDR:PORT")->required();
+  addClientOptions(cmd, args->client);
+  cmd->add_option("--count", args->count, "how many PINGs (default 3)")->check(CLI::Range(1, 1000));
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  return {cmd, [args, &line] {
+            if (!checkAddress(line, "address", args->address)) return 2;
+            std::vector<double> rtts;
+            std::string peer;
+            for (int i = 0; i < args->count; ++i) {
+              auto outcome =
+                  agent::pingAgent({args->client.certs, args->client.identity}, args->address);
+              if (!outcome.error.empty()) {
+                std::fprintf(stderr, "roam ping: error: %s\n", outcome.error.c_str());
+                return 1;
+              }
+              peer = outcome.peerName;
+              rtts.push_back(outcome.roundTripSeconds);
+            }
+            double best = *std::min_element(rtts.begin(), rtts.end());
+            if (args->json) {
+              std::cout << nlohmann::json{{"agent", peer},
+                                          {"address", args->address},
+                                          {"rtt_s", rtts},
+                                          {"min_rtt_s", best}}
+                               .dump()
+                        << "\n";
+            } else {
+              for (double rtt : rtts)
+                std::printf("PONG from %s (%s): rtt %.3f ms\n", peer.c_str(), args->address.c_str(),
+                            rtt * 1e3);
+            }
+            return 0;
+          }};
+}
+
+Command addStatusCommand(CLI::App& app, const CommandLine& line) {
+  struct StatusArgs {
+    ClientArgs client;
+    std::string address;
+  };
+  auto args = std::make_shared<StatusArgs>();
+  auto* cmd = app.add_subcommand(
+      "status", "Ask an agent for its containers, migrations and capabilities (JSON)");
+  cmd->add_option("address", args->address, "agent ADDR:PORT")->required();
+  addClientOptions(cmd, args->client);
+  return {cmd, [args, &line] {
+            if (!checkAddress(line, "address", args->address)) return 2;
+            auto outcome =
+                agent::agentStatus({args->client.certs, args->client.identity}, args->address);
+            if (!outcome.status) {
+              std::fprintf(stderr, "roam status: error: %s\n", outcome.error.c_str());
+              return 1;
+            }
+            const auto& s = *outcome.status;
+            std::cout << nlohmann::json{{"name", s.name},
+                                        {"containers", s.containers},
+                                        {"migrations", s.migrations},
+                                        {"capabilities", s.capabilities}}
+                             .dump(2)
+                      << "\n";
+            return 0;
+          }};
+}
+
+}  // namespace roam::cli

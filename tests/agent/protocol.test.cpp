@@ -1,0 +1,385 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/protocol/frame.hpp"
+#include "agent/protocol/messages.hpp"
+
+using namespace roam::agent;
+using nlohmann::json;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+const std::string kSha(64, 'a');
+const std::string kLayer = "sha256:" + std::string(64, 'b');
+
+Bytes bytesOf(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+
+// A prefix claiming HEADER and PAYLOAD bytes, followed by the raw header text.
+Bytes rawFrame(std::string_view header, std::uint32_t payloadBytes = 0) {
+  Bytes out;
+  auto put = [&out](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<std::uint8_t>(v >> shift));
+  };
+  put(static_cast<std::uint32_t>(header.size()));
+  put(payloadBytes);
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), payloadBytes, 0x5a);
+  return out;
+}
+
+// One filled-in value of every message type.
+std::vector<Message> sampleMessages() {
+  Restart restart{"mig-1",
+                  "iperf-server",
+                  "checkpoint",
+                  json{{"Image", "roam/iperf3"}, {"Env", {"A=1"}}, {"Tty", false}},
+                  {FileEntry{"image.tar", "image", "", 1234, kSha},
+                   FileEntry{"vol-data.tar", "volume", "data_vol", 0, kSha},
+                   FileEntry{"cp.tar", "checkpoint", "cp-1", 99, kSha}},
+                  "zstd"};
+  Done done{"mig-1",
+            "iperf-server",
+            "h2",
+            "10.0.0.4:7000",
+            "snapshot",
+            "success",
+            "took the fast path",
+            100,
+            200,
+            1.25};
+  return {Migrate{"mig-1", "iperf-server", "10.0.0.4:7000", "auto"},
+          restart,
+          Layers{"mig-1", {kLayer, "sha256:" + std::string(64, 'c')}},
+          LayersHave{"mig-1", {kLayer}},
+          Data{"mig-1", 2, 1 << 20, true},
+          Success{"mig-1", std::string(64, 'f')},
+          Failure{"mig-1", "restore failed: no space left on device"},
+          done,
+          Error{"", "frame too large: payload of 5000000 bytes exceeds the limit of 4194304"},
+          Progress{"mig-1", "transfer", 10, 20, 1.5e6},
+          Ping{18446744073709551615ull},
+          Pong{7},
+          Status{},
+          StatusReply{"h2", json::array({{{"name", "iperf-server"}, {"state", "running"}}}),
+                      json::array(),
+                      json{{"modes", {"snapshot", "checkpoint"}}, {"compression", {"zstd"}}}}};
+}
+
+// Encodes, decodes the frame through a FrameDecoder and decodes the message.
+MessageResult roundTrip(const Bytes& bytes) {
+  FrameDecoder decoder;
+  decoder.feed(bytes);
+  auto frame = decoder.next();
+  if (!frame) return {std::nullopt, "frame: " + decoder.error()};
+  return decodeMessage(*frame);
+}
+
+// The error decodeMessage gives for the header of SAMPLE changed by MUTATE.
+std::string errorAfter(const Message& sample, const std::function<void(json&)>& mutate) {
+  json header = toHeader(sample);
+  mutate(header);
+  auto result = roundTrip(encodeFrame(header));
+  CHECK_FALSE(result.message);
+  return result.error;
+}
+
+Message sampleOf(MessageType type) {
+  return sampleMessages()[static_cast<std::size_t>(type)];
+}
+
+}  // namespace
+
+TEST_CASE("every message survives a round trip", "[agent]") {
+  for (const auto& message : sampleMessages()) {
+    const auto type = typeOf(message);
+    INFO(toString(type));
+    CHECK(messageTypeFromString(toString(type)) == type);
+    const Bytes payload = type == MessageType::data ? bytesOf("chunk bytes") : Bytes{};
+    auto result = roundTrip(encodeMessage(message, payload));
+    INFO(result.error);
+    REQUIRE(result.message);
+    CHECK(*result.message == message);
+
+    json header = toHeader(message);
+    CHECK(header["v"] == kProtocolVersion);
+    CHECK(header["type"] == toString(type));
+  }
+  // Default-constructed messages are valid as far as types go but not ids; they
+  // still encode without throwing.
+  CHECK_FALSE(encodeMessage(Migrate{}).empty());
+  CHECK_FALSE(messageTypeFromString("migrate"));
+  CHECK_FALSE(messageTypeFromString(""));
+}
+
+TEST_CASE("the frame prefix is two big-endian lengths", "[agent]") {
+  const Bytes payload = {1, 2, 3};
+  auto bytes = encodeFrame(json{{"v", 1}, {"type", "PING"}, {"nonce", 5}}, payload);
+  const std::string header = R"({"nonce":5,"type":"PING","v":1})";
+  std::string expected = {0, 0, 0, static_cast<char>(header.size()), 0, 0, 0, 3};
+  expected += header + "\x01\x02\x03";
+  CHECK(bytes == bytesOf(expected));
+
+  const Bytes big = {0x00, 0x01, 0x02, 0x03, 0x00, 0x10, 0x00, 0x00};
+  auto prefix = decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes>(big.data(), 8),
+                             FrameLimits{1 << 20, 1 << 20});
+  REQUIRE(prefix.prefix);
+  CHECK(prefix.prefix->headerBytes == 0x00010203u);
+  CHECK(prefix.prefix->payloadBytes == 0x00100000u);
+}
+
+TEST_CASE("frames fed byte by byte come out whole and in order", "[agent]") {
+  Bytes stream;
+  const auto messages = sampleMessages();
+  for (const auto& m : messages) {
+    auto bytes = encodeMessage(m, typeOf(m) == MessageType::data ? bytesOf("xyz") : Bytes{});
+    stream.insert(stream.end(), bytes.begin(), bytes.end());
+  }
+  FrameDecoder decoder;
+  std::vector<Message> got;
+  for (std::uint8_t byte : stream) {
+    decoder.feed(std::span<const std::uint8_t>(&byte, 1));
+    while (auto frame = decoder.next()) {
+      auto result = decodeMessage(*frame);
+      INFO(result.error);
+      REQUIRE(result.message);
+      if (typeOf(*result.message) == MessageType::data) CHECK(frame->payload == bytesOf("xyz"));
+      got.push_back(*result.message);
+    }
+  }
+  CHECK_FALSE(decoder.failed());
+  CHECK(decoder.buffered() == 0);
+  CHECK(got == messages);
+}
+
+TEST_CASE("a truncated frame needs more bytes and is not an error", "[agent]") {
+  auto bytes = encodeMessage(Ping{1});
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    FrameDecoder decoder;
+    decoder.feed(std::span<const std::uint8_t>(bytes.data(), n));
+    CHECK_FALSE(decoder.next());
+    CHECK_FALSE(decoder.failed());
+    CHECK(decoder.error().empty());
+  }
+}
+
+TEST_CASE("malformed frames give specific errors", "[agent]") {
+  const FrameLimits small{64, 16};
+  struct Case {
+    std::string name;
+    Bytes bytes;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"zero header", rawFrame(""), "empty frame header"},
+      {"oversized header", rawFrame(std::string(65, ' ')),
+       "frame too large: header of 65 bytes exceeds the limit of 64"},
+      {"oversized payload", Bytes{0, 0, 0, 2, 0, 0, 0, 17},
+       "frame too large: payload of 17 bytes exceeds the limit of 16"},
+      {"not JSON", rawFrame("{nope"),
+       "frame header is not valid JSON: parse error at line 1, column 3: syntax error while "
+       "parsing object key"},  // the rest of the text is nlohmann's
+      {"not an object", rawFrame(R"(["v",1])"), "frame header is not a JSON object"},
+      {"missing v", rawFrame(R"({"type":"PING"})"), "frame header: missing 'v'"},
+      {"string v", rawFrame(R"({"v":"1","type":"PING"})"), "frame header: 'v' must be an integer"},
+      {"float v", rawFrame(R"({"v":1.0,"type":"PING"})"), "frame header: 'v' must be an integer"},
+      {"version 2", rawFrame(R"({"v":2,"type":"PING"})"), "unsupported protocol version 2"},
+      {"version -1", rawFrame(R"({"v":-1,"type":"PING"})"), "unsupported protocol version -1"},
+      {"missing type", rawFrame(R"({"v":1})"), "frame header: missing 'type'"},
+      {"empty type", rawFrame(R"({"v":1,"type":""})"),
+       "frame header: 'type' must be a non-empty string"},
+      {"numeric type", rawFrame(R"({"v":1,"type":3})"),
+       "frame header: 'type' must be a non-empty string"},
+      {"too deep", rawFrame(std::string(65, '[') + std::string(65, ']')),
+       "frame header nested deeper than 64 levels"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    FrameDecoder decoder(c.name == "too deep" ? FrameLimits{} : small);
+    decoder.feed(c.bytes);
+    CHECK_FALSE(decoder.next());
+    CHECK(decoder.failed());
+    CHECK(decoder.error().starts_with(c.error));
+    if (c.name != "not JSON") CHECK(decoder.error() == c.error);
+  }
+}
+
+TEST_CASE("an oversized prefix fails before its body arrives", "[agent]") {
+  FrameDecoder decoder(FrameLimits{64, 16});
+  decoder.feed(Bytes{0, 0, 0, 10, 0, 1, 0, 0});
+  CHECK_FALSE(decoder.next());
+  CHECK(decoder.failed());
+  CHECK(decoder.error() == "frame too large: payload of 65536 bytes exceeds the limit of 16");
+}
+
+TEST_CASE("the decoder stays failed after an error", "[agent]") {
+  FrameDecoder decoder;
+  decoder.feed(rawFrame("[]"));
+  CHECK_FALSE(decoder.next());
+  REQUIRE(decoder.failed());
+  const std::string first = decoder.error();
+  decoder.feed(encodeMessage(Ping{1}));
+  CHECK_FALSE(decoder.next());
+  CHECK(decoder.failed());
+  CHECK(decoder.error() == first);
+  CHECK(decoder.buffered() == 0);
+}
+
+TEST_CASE("decodeFrame checks the header alone", "[agent]") {
+  auto ok = decodeFrame(bytesOf(R"({"v":1,"type":"DATA","x":[1]})"), bytesOf("p"));
+  REQUIRE(ok.frame);
+  CHECK(ok.frame->type() == "DATA");
+  CHECK(ok.frame->payload == bytesOf("p"));
+  CHECK(decodeFrame(bytesOf("1"), {}).error == "frame header is not a JSON object");
+  CHECK(Frame{}.type().empty());
+}
+
+TEST_CASE("messages reject bad fields naming the type and field", "[agent]") {
+  using T = MessageType;
+  struct Case {
+    T type;
+    std::function<void(json&)> mutate;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {T::migrate, [](json& h) { h["container"] = 5; },
+       "MIGRATE: field 'container': expected a string"},
+      {T::migrate, [](json& h) { h.erase("migration_id"); },
+       "MIGRATE: field 'migration_id': missing"},
+      {T::migrate, [](json& h) { h["migration_id"] = "-starts-with-dash"; },
+       "MIGRATE: field 'migration_id': expected an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"},
+      {T::migrate, [](json& h) { h["migration_id"] = std::string(129, 'a'); },
+       "MIGRATE: field 'migration_id': expected an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"},
+      {T::migrate, [](json& h) { h["container"] = "bad/name"; },
+       "MIGRATE: field 'container': expected a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most "
+       "128)"},
+      {T::migrate, [](json& h) { h["mode"] = "live"; },
+       "MIGRATE: field 'mode': expected a mode (auto, snapshot or checkpoint)"},
+      {T::migrate, [](json& h) { h["destination"] = "10.0.0.4:0"; },
+       "MIGRATE: field 'destination': expected HOST:PORT with port 1..65535"},
+      {T::migrate, [](json& h) { h["destination"] = "10.0.0.4:65536"; },
+       "MIGRATE: field 'destination': expected HOST:PORT with port 1..65535"},
+      {T::migrate, [](json& h) { h["destination"] = "10.0.0.4"; },
+       "MIGRATE: field 'destination': expected HOST:PORT with port 1..65535"},
+      {T::migrate, [](json& h) { h["destination"] = ":7000"; },
+       "MIGRATE: field 'destination': expected HOST:PORT with port 1..65535"},
+      {T::migrate, [](json& h) { h["destination"] = std::string(5000, 'a') + ":1"; },
+       "MIGRATE: field 'destination': longer than 4096 bytes"},
+      {T::restart, [](json& h) { h["config"] = json::array(); },
+       "RESTART: field 'config': expected an object"},
+      {T::restart, [](json& h) { h["compression"] = "gzip"; },
+       "RESTART: field 'compression': expected zstd or none"},
+      {T::restart, [](json& h) { h["files"][1]["sha256"] = std::string(64, 'A'); },
+       "RESTART: field 'files[1].sha256': expected 64 lowercase hex digits"},
+      {T::restart, [](json& h) { h["files"][0]["sha256"] = std::string(63, 'a'); },
+       "RESTART: field 'files[0].sha256': expected 64 lowercase hex digits"},
+      {T::restart, [](json& h) { h["files"][0]["size"] = -1; },
+       "RESTART: field 'files[0].size': expected a non-negative integer"},
+      {T::restart, [](json& h) { h["files"][0]["kind"] = "rootfs"; },
+       "RESTART: field 'files[0].kind': expected image, volume or checkpoint"},
+      {T::restart, [](json& h) { h["files"][0]["name"] = "../etc/passwd"; },
+       "RESTART: field 'files[0].name': expected a file name ([A-Za-z0-9._-]{1,128})"},
+      {T::restart, [](json& h) { h["files"][0]["target"] = "x"; },
+       "RESTART: field 'files[0].target': expected \"\" for an image"},
+      {T::restart, [](json& h) { h["files"][2].erase("target"); },
+       "RESTART: field 'files[2].target': missing"},
+      {T::restart, [](json& h) { h["files"][1]["name"] = h["files"][0]["name"]; },
+       "RESTART: field 'files[1].name': duplicate file name 'image.tar'"},
+      {T::restart, [](json& h) { h["files"][1] = "x"; },
+       "RESTART: field 'files[1]': expected an object"},
+      {T::restart,
+       [](json& h) {
+         h["files"] = json::array();
+         for (int i = 0; i < 1025; ++i) h["files"].push_back(i);
+       },
+       "RESTART: field 'files': more than 1024 items"},
+      {T::layers, [](json& h) { h["layers"][1] = "sha256:xyz"; },
+       "LAYERS: field 'layers[1]': expected a layer id (sha256:<64 lowercase hex>)"},
+      {T::layers, [](json& h) { h["layers"] = "sha256"; },
+       "LAYERS: field 'layers': expected an array"},
+      {T::layersHave, [](json& h) { h["have"][0] = 1; },
+       "LAYERS_HAVE: field 'have[0]': expected a string"},
+      {T::data, [](json& h) { h["file"] = 1024; },
+       "DATA: field 'file': out of range (at most 1023)"},
+      {T::data, [](json& h) { h["offset"] = 1.5; },
+       "DATA: field 'offset': expected a non-negative integer"},
+      {T::data, [](json& h) { h["last"] = 1; }, "DATA: field 'last': expected a boolean"},
+      {T::success, [](json& h) { h.erase("container_id"); },
+       "SUCCESS: field 'container_id': missing"},
+      {T::failure, [](json& h) { h["error"] = ""; }, "FAILURE: field 'error': must not be empty"},
+      {T::failure, [](json& h) { h["error"] = std::string(4097, 'e'); },
+       "FAILURE: field 'error': longer than 4096 bytes"},
+      {T::done, [](json& h) { h["seconds"] = -1; },
+       "DONE: field 'seconds': expected a finite non-negative number"},
+      {T::done, [](json& h) { h["bytes_sent"] = "10"; },
+       "DONE: field 'bytes_sent': expected a non-negative integer"},
+      {T::done, [](json& h) { h["source"] = "h 2"; },
+       "DONE: field 'source': expected an agent name or HOST:PORT"},
+      {T::error, [](json& h) { h["migration_id"] = "a b"; },
+       "ERROR: field 'migration_id': expected \"\" or an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"},
+      {T::error, [](json& h) { h.erase("error"); }, "ERROR: field 'error': missing"},
+      {T::progress, [](json& h) { h["phase"] = "Transfer"; },
+       "PROGRESS: field 'phase': expected a phase ([a-z][a-z0-9_-]{0,63})"},
+      {T::progress, [](json& h) { h["rate_bps"] = "fast"; },
+       "PROGRESS: field 'rate_bps': expected a number"},
+      {T::ping, [](json& h) { h["nonce"] = -5; },
+       "PING: field 'nonce': expected a non-negative integer"},
+      {T::pong, [](json& h) { h.erase("nonce"); }, "PONG: field 'nonce': missing"},
+      {T::statusReply, [](json& h) { h["containers"] = json::object(); },
+       "STATUS_REPLY: field 'containers': expected an array"},
+      {T::statusReply, [](json& h) { h["capabilities"] = json::array(); },
+       "STATUS_REPLY: field 'capabilities': expected an object"},
+      {T::statusReply, [](json& h) { h["name"] = ""; },
+       "STATUS_REPLY: field 'name': expected an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"},
+      {T::migrate, [](json& h) { h["type"] = "TELEPORT"; }, "unknown message type \"TELEPORT\""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.error);
+    CHECK(errorAfter(sampleOf(c.type), c.mutate) == c.error);
+  }
+}
+
+TEST_CASE("valid variants of fields are accepted", "[agent]") {
+  auto accepts = [](const Message& sample, const std::function<void(json&)>& mutate) {
+    json header = toHeader(sample);
+    mutate(header);
+    auto result = roundTrip(encodeFrame(header));
+    INFO(result.error);
+    return result.message.has_value();
+  };
+  const auto migrate = sampleOf(MessageType::migrate);
+  CHECK(accepts(migrate, [](json& h) { h["destination"] = "[::1]:7000"; }));
+  CHECK(accepts(migrate, [](json& h) { h["destination"] = "agent-h4.example:65535"; }));
+  CHECK(accepts(migrate, [](json& h) { h["future_field"] = {1, 2}; }));  // ignored
+  CHECK(accepts(migrate, [](json& h) { h["migration_id"] = std::string(128, 'a'); }));
+  CHECK(accepts(sampleOf(MessageType::done), [](json& h) { h["seconds"] = 3; }));
+  CHECK(accepts(sampleOf(MessageType::done), [](json& h) { h["source"] = "10.0.0.2:7000"; }));
+  CHECK(accepts(sampleOf(MessageType::error), [](json& h) { h["migration_id"] = "m"; }));
+  CHECK(accepts(sampleOf(MessageType::status), [](json& h) { h["extra"] = true; }));
+}
+
+TEST_CASE("only DATA carries a payload", "[agent]") {
+  auto result = roundTrip(encodeMessage(Ping{3}, bytesOf("x")));
+  CHECK_FALSE(result.message);
+  CHECK(result.error == "PING: unexpected payload of 1 bytes (only DATA carries one)");
+
+  auto data = roundTrip(encodeMessage(Data{"m", 0, 0, true}));  // an empty file's one chunk
+  CHECK(data.message);
+}
+
+TEST_CASE("decodeMessage never throws on hand-made frames", "[agent]") {
+  CHECK(decodeMessage(Frame{}).error == "frame header is not a JSON object");
+  Frame frame;
+  frame.header = {{"v", 1}, {"type", "MIGRATE"}, {"migration_id", nullptr}};
+  CHECK(decodeMessage(frame).error == "MIGRATE: field 'migration_id': expected a string");
+}

@@ -1,0 +1,152 @@
+// `roam certs init` and `roam certs issue` end to end: files, modes, the IP
+// SAN, and errors pointing at the offending argument.
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the shell command CMD; stdout and stderr captured separately.
+Run shell(const std::string& cmd) {
+  std::string errFile = std::string(ROAM_BINARY) + "." + std::to_string(getpid()) + ".certs.stderr";
+  FILE* p = popen((cmd + " 2>" + errFile).c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  Run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, slurp(errFile)};
+  std::remove(errFile.c_str());
+  return r;
+}
+
+Run roam(const std::string& args) {
+  return shell(std::string(ROAM_BINARY) + " " + args);
+}
+
+// Column of the argument that follows `before` (the args typed before it, space separated).
+int columnAfter(const std::string& before) {
+  return static_cast<int>(std::string(ROAM_BINARY).size() + 1 + before.size()) + 1;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "roam-certs-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()));
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+mode_t modeOf(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+bool haveOpenssl() {
+  return std::system("command -v openssl >/dev/null 2>&1") == 0;
+}
+
+}  // namespace
+
+TEST_CASE("roam certs init and issue write a CA and a certificate with IP SANs", "[cli]") {
+  TempDir tmp;
+  const std::string dir = (tmp.path / "certs").string();
+
+  auto init = roam("certs init " + dir);
+  INFO(init.err);
+  REQUIRE(init.status == 0);
+  CHECK(init.out == "wrote " + dir + "/ca.crt\nwrote " + dir + "/ca.key (mode 0600)\n");
+  CHECK(modeOf(dir) == 0700);
+  CHECK(modeOf(dir + "/ca.key") == 0600);
+
+  auto issue = roam("certs issue " + dir + " h1 --ip 10.0.0.1 --ip fd00::1");
+  INFO(issue.err);
+  REQUIRE(issue.status == 0);
+  CHECK(issue.out == "wrote " + dir + "/h1.crt\nwrote " + dir + "/h1.key (mode 0600)\n");
+  CHECK(modeOf(dir + "/h1.key") == 0600);
+  CHECK(fs::exists(dir + "/h1.crt"));
+
+  if (!haveOpenssl()) {
+    WARN("openssl command not found: the certificate's contents are checked by agent_tests only");
+    return;
+  }
+  auto text = shell("openssl x509 -in " + dir + "/h1.crt -noout -subject -ext subjectAltName");
+  INFO(text.err);
+  CHECK(text.status == 0);
+  CHECK(text.out.find("CN = h1") != std::string::npos);
+  CHECK(text.out.find("DNS:h1, IP Address:10.0.0.1, IP Address:FD00:0:0:0:0:0:0:1") !=
+        std::string::npos);
+  auto verify =
+      shell("openssl verify -CAfile " + dir + "/ca.crt -purpose sslclient " + dir + "/h1.crt");
+  INFO(verify.err);
+  CHECK(verify.status == 0);
+  CHECK(verify.out == dir + "/h1.crt: OK\n");
+}
+
+TEST_CASE("roam certs init refuses to overwrite a CA", "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.path.string();
+  REQUIRE(roam("certs init " + dir).status == 0);
+  auto again = roam("certs init " + dir);
+  CHECK(again.status == 1);
+  CHECK(again.out.empty());
+  CHECK(again.err == "<command-line>:1:" + std::to_string(columnAfter("certs init ")) +
+                         ": error: " + dir +
+                         "/ca.crt: already exists; refusing to overwrite the certificate "
+                         "authority\n");
+}
+
+TEST_CASE("roam certs issue points at a bad --ip or NAME", "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.path.string();
+  REQUIRE(roam("certs init " + dir).status == 0);
+
+  std::string before = "certs issue " + dir + " h1 --ip 10.0.0.1 --ip ";
+  auto badIp = roam(before + "10.0.0.256");
+  CHECK(badIp.status == 1);
+  CHECK(badIp.err == "<command-line>:1:" + std::to_string(columnAfter(before)) +
+                         ": error: invalid IP address '10.0.0.256': expected an IPv4 or IPv6 "
+                         "address\n");
+  CHECK(!fs::exists(dir + "/h1.crt"));
+
+  before = "certs issue " + dir + " ";
+  auto badName = roam(before + "bad@name");
+  CHECK(badName.status == 1);
+  CHECK(badName.err.find("<command-line>:1:" + std::to_string(columnAfter(before)) +
+                         ": error: invalid certificate name 'bad@name'") == 0);
+
+  auto noCa = roam("certs issue " + dir + "/missing h1");
+  CHECK(noCa.status == 1);
+  CHECK(noCa.err.find(": error: " + dir + "/missing/ca.crt: cannot read") != std::string::npos);
+}

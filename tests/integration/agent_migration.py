@@ -1,0 +1,500 @@
+#!/usr/bin/python3
+"""Integration test of the agents (issue 4): a real stateful container moves
+between two real Docker engines, and every failure leaves it where it was.
+Run as root:
+
+    tests/integration/agent_migration.py --roam build/roam
+
+Two emulated hosts, each a network namespace with its own Docker Engine
+(testbed/engine), joined by a veth pair:
+
+    [rmig-a: dockerd A, agent a 10.77.0.1:7070] ==veth== [rmig-b: dockerd B, agent b 10.77.0.2:7070]
+
+The agents run inside their namespaces, so the transfer crosses the veth.
+The container `stateful` (image roam/busybox:1, built locally on both
+engines) writes a random token into its file system (/www/fs-token) and one
+into its volume (/data/vol-token) and serves both with busybox httpd on port
+18080 of its host.
+
+Scenarios, in order:
+  1. bad peers: a client whose certificate comes from another CA is refused;
+     malformed frames (garbage, oversized, non-JSON, unknown type, a field of
+     the wrong type, DATA without RESTART) each get an ERROR and a closed
+     connection, and the agent keeps answering PING;
+  2. faults, each leaving the container running on A with its tokens, nothing
+     of it on B, and clean journals after an agent restart:
+       a. corrupted chunk (agent a flips a byte of one chunk: checksum
+          mismatch on B),
+       b. destination engine refusing to create (a container of that name
+          already exists there: the engine answers 409),
+       c. connection cut mid-transfer (veth down; idle timeouts),
+       d. destination agent killed (SIGKILL) mid-transfer, then restarted;
+  3. success: `roam migrate` moves it; it runs on B under the same name and
+     serves the same tokens; it is gone from A; a repeated MIGRATE with the
+     same id does not migrate twice; and it migrates back B -> A.
+Everything the run creates is removed at the end, also on failure.
+"""
+
+import argparse
+import json
+import os
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ENGINE = os.path.join(REPO, "testbed", "engine")
+IMAGE_BUILD = os.path.join(REPO, "testbed", "images", "build")
+IMAGE = "roam/busybox:1"
+HOSTS = {"a": ("rmig-a", "10.77.0.1"), "b": ("rmig-b", "10.77.0.2")}
+AGENT_PORT = 7070
+HTTP_PORT = 18080
+
+failures = []
+
+
+def log(msg):
+    print(f"[agent-migration] {msg}", flush=True)
+
+
+def check(condition, what):
+    if condition:
+        log(f"ok: {what}")
+    else:
+        log(f"FAIL: {what}")
+        failures.append(what)
+    return condition
+
+
+def run(cmd, check_rc=True, **kw):
+    result = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check_rc and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result
+
+
+def in_ns(host, cmd):
+    return ["nsenter", f"--net=/var/run/netns/{HOSTS[host][0]}"] + cmd
+
+
+class Engine:
+    """The Engine API through curl on a host's socket (never the docker CLI)."""
+
+    def __init__(self, host):
+        self.host = host
+        self.sock = run([ENGINE, "start", f"rmig-{host}", "--netns", HOSTS[host][0]]).stdout.strip()
+
+    def api(self, method, path, body=None):
+        cmd = ["curl", "-s", "-w", "\n%{http_code}", "--unix-socket", self.sock, "-X", method]
+        if body is not None:
+            cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        out = run(cmd + [f"http://docker/v1.41{path}"]).stdout
+        text, _, code = out.rpartition("\n")
+        try:
+            data = json.loads(text) if text.strip() else None
+        except json.JSONDecodeError:
+            data = text
+        return int(code), data
+
+    def container(self, name):
+        code, data = self.api("GET", f"/containers/{name}/json")
+        return data if code == 200 else None
+
+    def volumes(self):
+        return [v["Name"] for v in (self.api("GET", "/volumes")[1].get("Volumes") or [])]
+
+    def images(self):
+        return [t for i in self.api("GET", "/images/json")[1] for t in (i.get("RepoTags") or [])]
+
+
+def http_get(host, path):
+    r = run(in_ns(host, ["curl", "-s", "-m", "3", f"http://{HOSTS[host][1]}:{HTTP_PORT}{path}"]),
+            check_rc=False)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+class Agent:
+    def __init__(self, roam, host, engine, certs, work, extra=None):
+        self.host, self.roam, self.engine, self.certs = host, roam, engine, certs
+        self.data = os.path.join(work, f"agent-{host}")
+        self.config = os.path.join(work, f"agent-{host}.json")
+        with open(self.config, "w") as f:
+            json.dump({"name": host, "listen": f"{HOSTS[host][1]}:{AGENT_PORT}",
+                       "docker": f"unix://{engine.sock}", "certs": certs,
+                       "data_dir": self.data, "idle_timeout_s": 4, **(extra or {})}, f)
+        self.log_path = os.path.join(work, f"agent-{host}.log")
+        self.proc = None
+
+    def start(self):
+        self.logf = open(self.log_path, "a")
+        self.proc = subprocess.Popen(in_ns(self.host, [self.roam, "agent", "--config", self.config]),
+                                     stdout=subprocess.PIPE, stderr=self.logf, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening"):
+            raise RuntimeError(f"agent {self.host} did not start: {open(self.log_path).read()[-2000:]}")
+
+    def stop(self, sig="TERM"):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(getattr(__import__("signal"), "SIG" + sig))
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def journal(self):
+        d = os.path.join(self.data, "journal")
+        entries = []
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            if name.endswith(".json"):
+                with open(os.path.join(d, name)) as f:
+                    entries.append(json.load(f))
+        return entries
+
+    def log_text(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+
+def roam_client(roam, certs, host, args, identity="cli"):
+    return run(in_ns(host, [roam] + args + ["--certs", certs, "--identity", identity]), check_rc=False)
+
+
+def migrate(roam, certs, src, dst, extra=()):
+    r = roam_client(roam, certs, src, ["migrate", "stateful", "--source", f"{HOSTS[src][1]}:{AGENT_PORT}",
+                                       "--destination", f"{HOSTS[dst][1]}:{AGENT_PORT}", "--json",
+                                       *extra])
+    try:
+        return r.returncode, json.loads(r.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        return r.returncode, {"result": f"no JSON: {r.stdout} {r.stderr}"}
+
+
+def start_stateful(engine, big_mb=0):
+    """The stateful container on `engine`; returns its tokens once served."""
+    script = ("[ -f /www/fs-token ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /www/fs-token; "
+              "[ -f /data/vol-token ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /data/vol-token; "
+              "ln -sf /data/vol-token /www/vol-token; ")
+    if big_mb:
+        script += f"[ -f /www/big ] || head -c {big_mb}m /dev/urandom > /www/big; "
+    script += f"exec httpd -f -p {HTTP_PORT} -h /www"
+    mounts = [{"Type": "volume", "Source": "statevol", "Target": "/data"}]
+    code, data = engine.api("POST", "/containers/create?name=stateful", {
+        "Image": IMAGE, "Cmd": ["sh", "-c", script],
+        "Labels": {"purpose": "roam-integration"},
+        "HostConfig": {"NetworkMode": "host", "Mounts": mounts}})
+    if code != 201:
+        raise RuntimeError(f"create stateful: {code} {data}")
+    code, data = engine.api("POST", "/containers/stateful/start")
+    if code not in (204, 304):
+        raise RuntimeError(f"start stateful: {code} {data}")
+    for _ in range(50):
+        fs, vol = http_get(engine.host, "/fs-token"), http_get(engine.host, "/vol-token")
+        if fs and vol and (not big_mb or engine.container("stateful")):
+            if not big_mb or http_ok_size(engine.host, big_mb):
+                return fs, vol
+        time.sleep(0.2)
+    raise RuntimeError("stateful container does not serve its tokens")
+
+
+def http_ok_size(host, mb):
+    r = run(in_ns(host, ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", "-m", "10",
+                         f"http://{HOSTS[host][1]}:{HTTP_PORT}/big"]), check_rc=False)
+    return r.stdout.strip() == str(mb * 1024 * 1024)
+
+
+def remove_stateful(engine):
+    engine.api("DELETE", "/containers/stateful?force=1&v=1")
+    engine.api("DELETE", "/volumes/statevol?force=1")
+
+
+def expect_untouched(what, a, b, tokens, agents):
+    """After a failed migration: A still serves the same tokens, B has nothing."""
+    c = a.container("stateful")
+    check(c is not None and c["State"]["Running"], f"{what}: the container still runs on A")
+    check((http_get("a", "/fs-token"), http_get("a", "/vol-token")) == tokens,
+          f"{what}: A still serves the same tokens")
+    check(b.container("stateful") is None, f"{what}: no container left on B")
+    check("statevol" not in b.volumes(), f"{what}: no volume left on B")
+    check(not [t for t in b.images() if t.startswith("roam-migrate")], f"{what}: no snapshot image left on B")
+    for agent in agents:
+        spool = os.path.join(agent.data, "spool")
+        check(not os.listdir(spool) if os.path.isdir(spool) else True,
+              f"{what}: agent {agent.host}'s spool is empty")
+
+
+def journal_clean(agent, what):
+    open_entries = [e for e in agent.journal()
+                    if e.get("state") not in ("done", "failed", "rolled-back", "succeeded")]
+    check(not open_entries, f"{what}: agent {agent.host}'s journal has no open entry ({open_entries})")
+
+
+def wait_sending(agent, min_bytes, timeout=30):
+    """Waits until agent's STATUS shows a migration that has sent min_bytes."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = roam_client(agent.roam, agent.certs, agent.host,
+                        ["status", f"{HOSTS[agent.host][1]}:{AGENT_PORT}"])
+        if r.returncode == 0:
+            for m in json.loads(r.stdout)["migrations"]:
+                if m.get("phase") == "sending" and m.get("bytes_sent", 0) >= min_bytes:
+                    return True
+        time.sleep(0.1)
+    return False
+
+
+# ---------------------------------------------------------------- bad peers
+
+def frame(header, payload=b""):
+    h = json.dumps(header).encode()
+    return struct.pack(">II", len(h), len(payload)) + h + payload
+
+
+def tls_client(certs, identity, host_addr):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.load_verify_locations(os.path.join(certs, "ca.crt"))
+    ctx.load_cert_chain(os.path.join(certs, f"{identity}.crt"), os.path.join(certs, f"{identity}.key"))
+    raw = socket.create_connection((host_addr, AGENT_PORT), timeout=5)
+    return ctx.wrap_socket(raw)
+
+
+def read_frame(sock):
+    def read_exact(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+    prefix = read_exact(8)
+    if prefix is None:
+        return None
+    hl, pl = struct.unpack(">II", prefix)
+    header = json.loads(read_exact(hl))
+    read_exact(pl)
+    return header
+
+
+def bad_peers(roam, certs, foreign, agent_a):
+    # A certificate from another CA: the TLS handshake fails, nothing is served.
+    r = roam_client(roam, foreign, "a", ["ping", f"{HOSTS['a'][1]}:{AGENT_PORT}"], identity="intruder")
+    check(r.returncode != 0, "a client with a foreign CA's certificate is refused")
+    check("refused" in agent_a.log_text() and "handshake" in agent_a.log_text(),
+          "the agent logs the refused handshake")
+
+    # Malformed frames over a good TLS connection: each gets ERROR, then close.
+    # The client runs inside host a's namespace (this same script, --frames).
+    r = run(in_ns("a", [sys.executable, os.path.abspath(__file__), "--frames", certs, HOSTS["a"][1]]),
+            check_rc=False)
+    results = json.loads(r.stdout) if r.returncode == 0 else {"(client failed)": r.stderr}
+    for name, header in results.items():
+        check(isinstance(header, dict) and header.get("type") == "ERROR" and header.get("closed"),
+              f"malformed frame ({name}) gets ERROR and the connection closes: {header}")
+    r = roam_client(roam, certs, "a", ["ping", f"{HOSTS['a'][1]}:{AGENT_PORT}", "--count", "2", "--json"])
+    check(r.returncode == 0 and json.loads(r.stdout)["agent"] == "a",
+          "the agent keeps answering PING after bad peers (RTT measured)")
+
+
+MALFORMED = {
+    "garbage": b"\x00\x00\x00\x05\x00\x00\x00\x00hello",
+    "oversized": struct.pack(">II", 10 << 20, 0),
+    "zero header": struct.pack(">II", 0, 0),
+    "non-object header": frame([1, 2, 3]),
+    "wrong version": frame({"v": 99, "type": "PING", "nonce": 1}),
+    "unknown type": frame({"v": 1, "type": "EXPLODE"}),
+    "wrong field type": frame({"v": 1, "type": "PING", "nonce": "one"}),
+    "payload on PING": frame({"v": 1, "type": "PING", "nonce": 1}, b"xx"),
+    "DATA without RESTART": frame({"v": 1, "type": "DATA", "migration_id": "m1", "file": 0,
+                                   "offset": 0, "last": True}, b"x"),
+    "bad MIGRATE": frame({"v": 1, "type": "MIGRATE", "migration_id": "../x", "container": "c",
+                          "destination": "nowhere", "mode": "teleport"}),
+}
+
+
+def send_malformed(certs, address):
+    """--frames: sends each malformed frame on its own connection; prints what came back."""
+    results = {}
+    for name, data in MALFORMED.items():
+        try:
+            s = tls_client(certs, "cli", address)
+            s.sendall(data)
+            header = read_frame(s) or {}
+            header["closed"] = read_frame(s) is None
+            s.close()
+        except (OSError, ValueError) as e:
+            header = {"exception": str(e)}
+        results[name] = header
+    print(json.dumps(results))
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--roam")
+    ap.add_argument("--frames", nargs=2, metavar=("CERTS", "ADDRESS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.frames:
+        return send_malformed(*args.frames)
+    if not args.roam:
+        ap.error("--roam is required")
+    roam = os.path.abspath(args.roam)
+    work = tempfile.mkdtemp(prefix="roam-agent-it-")
+    os.chmod(work, 0o755)
+    agents, engines = [], []
+    try:
+        # Hosts and link.
+        for host, (ns, addr) in HOSTS.items():
+            run(["ip", "netns", "add", ns], check_rc=False)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "link", "add", "rmig-a0", "netns", "rmig-a", "type", "veth", "peer", "name", "rmig-b0",
+             "netns", "rmig-b"], check_rc=False)
+        for host, (ns, addr) in HOSTS.items():
+            dev = f"rmig-{host}0"
+            run(["ip", "-n", ns, "addr", "replace", f"{addr}/24", "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+        a, b = Engine("a"), Engine("b")
+        engines = [a, b]
+        for e in engines:
+            run([IMAGE_BUILD, e.sock, IMAGE])
+            remove_stateful(e)
+        log("engines up, image built on both")
+
+        certs = os.path.join(work, "certs")
+        foreign = os.path.join(work, "foreign")
+        run([roam, "certs", "init", certs])
+        for name, ip in (("a", "10.77.0.1"), ("b", "10.77.0.2")):
+            run([roam, "certs", "issue", certs, name, "--ip", ip])
+        run([roam, "certs", "issue", certs, "cli"])
+        run([roam, "certs", "init", foreign])
+        run([roam, "certs", "issue", foreign, "intruder"])
+
+        agent_a = Agent(roam, "a", a, certs, work, {"test_corrupt_chunk": 3})
+        agent_b = Agent(roam, "b", b, certs, work)
+        agents = [agent_a, agent_b]
+        for agent in agents:
+            agent.start()
+        log("agents up")
+
+        bad_peers(roam, certs, foreign, agent_a)
+
+        # 2a. Corrupted chunk (agent a is configured to corrupt its 3rd chunk).
+        tokens = start_stateful(a, big_mb=8)
+        rc, out = migrate(roam, certs, "a", "b")
+        check(rc != 0 and "checksum mismatch" in out["result"], f"corrupted chunk fails the migration: {out['result']}")
+        expect_untouched("corrupted chunk", a, b, tokens, agents)
+
+        # Restart agent a without fault injection for the rest.
+        agent_a.stop()
+        agent_a = Agent(roam, "a", a, certs, work)
+        agents[0] = agent_a
+        agent_a.start()
+
+        # 2b. Destination engine refuses to create: B's engine already has a
+        # (stopped) container of that name and answers 409 to the create.
+        code, _ = b.api("POST", "/containers/create?name=stateful", {"Image": IMAGE, "Cmd": ["true"],
+                                                                      "Labels": {"decoy": "1"}})
+        check(code == 201, "a decoy container named stateful exists on B")
+        rc, out = migrate(roam, certs, "a", "b")
+        check(rc != 0 and "cannot create" in out["result"] and "already in use" in out["result"],
+              f"the engine refusing to create fails it: {out['result']}")
+        decoy = b.container("stateful")
+        check(decoy is not None and decoy["Config"]["Labels"].get("decoy") == "1",
+              "the decoy on B is left alone by the roll-back")
+        b.api("DELETE", "/containers/stateful?force=1")
+        expect_untouched("engine refuses create", a, b, tokens, agents)
+
+        # 2c. Connection cut mid-transfer: the veth goes down; idle timeouts end it.
+        run(in_ns("a", ["tc", "qdisc", "replace", "dev", "rmig-a0", "root", "tbf", "rate", "40mbit",
+                        "burst", "64kb", "latency", "400ms"]))
+        remove_stateful(a)
+        tokens = start_stateful(a, big_mb=24)
+        proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source", f"10.77.0.1:{AGENT_PORT}",
+                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json",
+                                            "--certs", certs]), stdout=subprocess.PIPE, text=True)
+        check(wait_sending(agent_a, 2 << 20), "connection cut: the transfer started")
+        run(in_ns("a", ["ip", "link", "set", "rmig-a0", "down"]))
+        out = json.loads(proc.communicate(timeout=60)[0].strip().splitlines()[-1])
+        run(in_ns("a", ["ip", "link", "set", "rmig-a0", "up"]))
+        run(in_ns("b", ["ip", "link", "set", "rmig-b0", "up"]))
+        time.sleep(6)  # B's idle timeout rolls its side back
+        check(proc.returncode != 0, f"connection cut fails the migration: {out['result']}")
+        expect_untouched("connection cut", a, b, tokens, agents)
+
+        # 2d. Destination agent killed mid-transfer, then restarted.
+        proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source", f"10.77.0.1:{AGENT_PORT}",
+                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json",
+                                            "--certs", certs]), stdout=subprocess.PIPE, text=True)
+        check(wait_sending(agent_a, 2 << 20), "agent killed: the transfer started")
+        agent_b.stop("KILL")
+        out = json.loads(proc.communicate(timeout=60)[0].strip().splitlines()[-1])
+        check(proc.returncode != 0, f"killing the destination agent fails the migration: {out['result']}")
+        agent_b.start()  # recovery from its journal removes the partial state
+        expect_untouched("destination killed", a, b, tokens, agents)
+        journal_clean(agent_b, "destination killed, after restart")
+        run(in_ns("a", ["tc", "qdisc", "del", "dev", "rmig-a0", "root"]), check_rc=False)
+
+        # 3. Success.
+        rc, out = migrate(roam, certs, "a", "b", ("--id", "it-success-1"))
+        check(rc == 0 and out["result"] == "success", f"migration a -> b succeeds: {out}")
+        for key in ("migration_id", "container", "source", "destination", "mode", "bytes_sent", "seconds"):
+            check(key in out, f"--json has '{key}'")
+        c = b.container("stateful")
+        check(c is not None and c["State"]["Running"] and c["Name"] == "/stateful",
+              "it runs on B under the same name")
+        check(c is not None and c["Config"]["Labels"].get("purpose") == "roam-integration",
+              "its labels came along")
+        check((http_get("b", "/fs-token"), http_get("b", "/vol-token")) == tokens,
+              "B serves the same file-system and volume tokens")
+        check(a.container("stateful") is None, "it no longer exists on A")
+        check(out["bytes_sent"] < 30 * 1024 * 1024,
+              f"only the changes travelled ({out['bytes_sent']} bytes for 24 MiB of new data)")
+        rc2, out2 = migrate(roam, certs, "a", "b", ("--id", "it-success-1"))
+        check(rc2 == 0 and out2["result"] == "success" and b.container("stateful") is not None,
+              "a repeated MIGRATE with the same id answers the same and does not migrate twice")
+        rc, out = migrate(roam, certs, "b", "a")
+        check(rc == 0 and out["result"] == "success" and a.container("stateful") is not None
+              and b.container("stateful") is None, f"and back b -> a: {out['result']}")
+        check((http_get("a", "/fs-token"), http_get("a", "/vol-token")) == tokens,
+              "after the round trip A serves the same tokens")
+        for agent in agents:
+            agent.stop()
+            check(agent.proc is None, f"agent {agent.host} stops on SIGTERM")
+            journal_clean(agent, "end")
+    except Exception as e:  # noqa: BLE001 - report and clean up
+        failures.append(f"exception: {e}")
+        log(f"FAIL: {e}")
+    finally:
+        if failures:
+            for agent in agents:
+                log(f"--- agent {agent.host} log tail ---\n{agent.log_text()[-12000:]}")
+        for agent in agents:
+            agent.stop("KILL")
+        for e in engines:
+            remove_stateful(e)
+        for host in HOSTS:
+            run([ENGINE, "stop", f"rmig-{host}", "--purge"], check_rc=False)
+            run(["ip", "netns", "del", HOSTS[host][0]], check_rc=False)
+        subprocess.run(["rm", "-rf", work])
+    if failures:
+        log(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
+        return 1
+    log("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
