@@ -299,8 +299,11 @@ awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate reque
   };
   auto done = co_await runSourceMigration(*this, request, report);
   state->done = done;
-  for (auto& listener : state->listeners) listener->send(done);
+  auto listeners = std::move(state->listeners);
   state->listeners.clear();
+  for (auto& listener : listeners) listener->send(done);
+  // Delivered before a shutdown may close the connections.
+  for (auto& listener : listeners) co_await listener->flush();
   --activeMigrations_;
   finishShutdownIfIdle();
 }

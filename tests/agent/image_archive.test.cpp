@@ -15,7 +15,9 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
 #include <nlohmann/json.hpp>
+#include "temp_dir.hpp"
 
 #include "agent/migration/checksum.hpp"
 #include "agent/migration/image_archive.hpp"
@@ -26,18 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "roam-archive-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = roamtest::TempDir;
 
 enum class LongName { none, gnu, pax };
 

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "agent/migration/journal.hpp"
 
 namespace fs = std::filesystem;
@@ -17,18 +19,7 @@ using namespace roam::agent;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "roam-journal-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = roamtest::TempDir;
 
 Journal openJournal(const fs::path& dataDir) {
   auto opened = Journal::open(dataDir);

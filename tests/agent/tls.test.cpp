@@ -19,6 +19,8 @@
 #include <boost/asio/ssl.hpp>
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "agent/tls/certificates.hpp"
 #include "agent/tls/tls_context.hpp"
 
@@ -33,18 +35,7 @@ using roam::agent::TlsFiles;
 using roam::agent::TlsRole;
 
 // A fresh directory under the system temp dir, removed on scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "roam-tls-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()));
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = roamtest::TempDir;
 
 // DIR/certs with a CA and the certificates "server" and "client".
 fs::path deployment(const fs::path& root, const std::string& dirName = "certs") {

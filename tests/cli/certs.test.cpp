@@ -14,36 +14,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "cli/run_command.hpp"
+#include "temp_dir.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs the shell command CMD; stdout and stderr captured separately.
-Run shell(const std::string& cmd) {
-  std::string errFile = std::string(ROAM_BINARY) + "." + std::to_string(getpid()) + ".certs.stderr";
-  FILE* p = popen((cmd + " 2>" + errFile).c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  Run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, slurp(errFile)};
-  std::remove(errFile.c_str());
-  return r;
-}
+using roamtest::Run;
+using roamtest::shell;
 
 Run roam(const std::string& args) {
   return shell(std::string(ROAM_BINARY) + " " + args);
@@ -54,18 +33,7 @@ int columnAfter(const std::string& before) {
   return static_cast<int>(std::string(ROAM_BINARY).size() + 1 + before.size()) + 1;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "roam-certs-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()));
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = roamtest::TempDir;
 
 mode_t modeOf(const fs::path& path) {
   struct stat st {};

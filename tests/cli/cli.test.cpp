@@ -9,37 +9,15 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
 #include <nlohmann/json.hpp>
+#include "cli/run_command.hpp"
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `roam ARGS` from the source directory (so paths are short, as in the README).
-Run roam(const std::string& args) {
-  // ctest runs test cases as parallel processes: one stderr file per process.
-  std::string errFile = std::string(ROAM_BINARY) + "." + std::to_string(getpid()) + ".stderr";
-  std::string cmd =
-      "cd " + std::string(ROAM_SOURCE_DIR) + " && " + ROAM_BINARY + " " + args + " 2>" + errFile;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, slurp(errFile)};
-}
+using roamtest::roam;
+using roamtest::Run;
+using roamtest::slurp;
 
 std::string writeTemp(const std::string& name, const std::string& text) {
   std::string path = std::string(ROAM_BINARY) + "-" + std::to_string(getpid()) + "-" + name;

@@ -31,7 +31,9 @@ Scenarios, in order:
        d. destination agent killed (SIGKILL) mid-transfer, then restarted;
   3. success: `roam migrate` moves it; it runs on B under the same name and
      serves the same tokens; it is gone from A; a repeated MIGRATE with the
-     same id does not migrate twice; and it migrates back B -> A.
+     same id does not migrate twice; it migrates back B -> A; and once more
+     A -> B with SIGTERM sent to agent a mid-transfer: the migration finishes,
+     then the agent exits.
 Everything the run creates is removed at the end, also on failure.
 """
 
@@ -238,15 +240,16 @@ def journal_clean(agent, what):
     check(not open_entries, f"{what}: agent {agent.host}'s journal has no open entry ({open_entries})")
 
 
-def wait_sending(agent, min_bytes, timeout=30):
-    """Waits until agent's STATUS shows a migration that has sent min_bytes."""
+def wait_sending(agent, min_bytes, timeout=30, phases=("sending",)):
+    """Waits until agent's STATUS shows a migration (in one of `phases`, any
+    when None) that has sent min_bytes."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         r = roam_client(agent.roam, agent.certs, agent.host,
                         ["status", f"{HOSTS[agent.host][1]}:{AGENT_PORT}"])
         if r.returncode == 0:
             for m in json.loads(r.stdout)["migrations"]:
-                if m.get("phase") == "sending" and m.get("bytes_sent", 0) >= min_bytes:
+                if (phases is None or m.get("phase") in phases) and m.get("bytes_sent", 0) >= min_bytes:
                     return True
         time.sleep(0.1)
     return False
@@ -340,6 +343,51 @@ def send_malformed(certs, address):
     return 0
 
 
+# ---------------------------------------------------------------- set-up
+
+def make_hosts():
+    """Two namespaces joined by a veth pair, an engine in each, the image built on both."""
+    for host, (ns, addr) in HOSTS.items():
+        run(["ip", "netns", "add", ns], check_rc=False)
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    run(["ip", "link", "add", "rmig-a0", "netns", "rmig-a", "type", "veth", "peer", "name", "rmig-b0",
+         "netns", "rmig-b"], check_rc=False)
+    for host, (ns, addr) in HOSTS.items():
+        dev = f"rmig-{host}0"
+        run(["ip", "-n", ns, "addr", "replace", f"{addr}/24", "dev", dev])
+        run(["ip", "-n", ns, "link", "set", dev, "up"])
+    engines = Engine("a"), Engine("b")
+    for e in engines:
+        run([IMAGE_BUILD, e.sock, IMAGE])
+        remove_stateful(e)
+    log("engines up, image built on both")
+    return engines
+
+
+def make_certs(roam, work):
+    """The deployment's CA with a, b and cli; and a foreign CA with an intruder."""
+    certs = os.path.join(work, "certs")
+    foreign = os.path.join(work, "foreign")
+    run([roam, "certs", "init", certs])
+    for name, ip in (("a", HOSTS["a"][1]), ("b", HOSTS["b"][1])):
+        run([roam, "certs", "issue", certs, name, "--ip", ip])
+    run([roam, "certs", "issue", certs, "cli"])
+    run([roam, "certs", "init", foreign])
+    run([roam, "certs", "issue", foreign, "intruder"])
+    return certs, foreign
+
+
+def teardown(agents, engines, work):
+    for agent in agents:
+        agent.stop("KILL")
+    for e in engines:
+        remove_stateful(e)
+    for host in HOSTS:
+        run([ENGINE, "stop", f"rmig-{host}", "--purge"], check_rc=False)
+        run(["ip", "netns", "del", HOSTS[host][0]], check_rc=False)
+    subprocess.run(["rm", "-rf", work])
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -356,31 +404,9 @@ def main():
     os.chmod(work, 0o755)
     agents, engines = [], []
     try:
-        # Hosts and link.
-        for host, (ns, addr) in HOSTS.items():
-            run(["ip", "netns", "add", ns], check_rc=False)
-            run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        run(["ip", "link", "add", "rmig-a0", "netns", "rmig-a", "type", "veth", "peer", "name", "rmig-b0",
-             "netns", "rmig-b"], check_rc=False)
-        for host, (ns, addr) in HOSTS.items():
-            dev = f"rmig-{host}0"
-            run(["ip", "-n", ns, "addr", "replace", f"{addr}/24", "dev", dev])
-            run(["ip", "-n", ns, "link", "set", dev, "up"])
-        a, b = Engine("a"), Engine("b")
+        a, b = make_hosts()
         engines = [a, b]
-        for e in engines:
-            run([IMAGE_BUILD, e.sock, IMAGE])
-            remove_stateful(e)
-        log("engines up, image built on both")
-
-        certs = os.path.join(work, "certs")
-        foreign = os.path.join(work, "foreign")
-        run([roam, "certs", "init", certs])
-        for name, ip in (("a", "10.77.0.1"), ("b", "10.77.0.2")):
-            run([roam, "certs", "issue", certs, name, "--ip", ip])
-        run([roam, "certs", "issue", certs, "cli"])
-        run([roam, "certs", "init", foreign])
-        run([roam, "certs", "issue", foreign, "intruder"])
+        certs, foreign = make_certs(roam, work)
 
         agent_a = Agent(roam, "a", a, certs, work, {"test_corrupt_chunk": 3})
         agent_b = Agent(roam, "b", b, certs, work)
@@ -470,6 +496,27 @@ def main():
               and b.container("stateful") is None, f"and back b -> a: {out['result']}")
         check((http_get("a", "/fs-token"), http_get("a", "/vol-token")) == tokens,
               "after the round trip A serves the same tokens")
+
+        # Graceful shutdown: SIGTERM to the source during a transfer lets it finish.
+        run(in_ns("a", ["tc", "qdisc", "replace", "dev", "rmig-a0", "root", "tbf", "rate", "40mbit",
+                        "burst", "64kb", "latency", "400ms"]))
+        proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source", f"10.77.0.1:{AGENT_PORT}",
+                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json",
+                                            "--certs", certs]), stdout=subprocess.PIPE, text=True)
+        check(wait_sending(agent_a, 0, phases=None), "SIGTERM: the migration is in flight")
+        agent_a.proc.terminate()
+        out = json.loads(proc.communicate(timeout=120)[0].strip().splitlines()[-1])
+        check(out["result"] == "success" and b.container("stateful") is not None,
+              f"a migration in flight when its source gets SIGTERM finishes: {out['result']}")
+        # B still has the image its earlier copy ran from: only new layers travel.
+        check(out["bytes_sent"] < 1 << 20,
+              f"migrating back to a host that has the earlier layers sends little ({out['bytes_sent']} bytes)")
+        check(agent_a.proc.wait(60) == 0, "then the source agent exits 0")
+        agent_a.proc = None
+        run(in_ns("a", ["tc", "qdisc", "del", "dev", "rmig-a0", "root"]), check_rc=False)
+        check((http_get("b", "/fs-token"), http_get("b", "/vol-token")) == tokens,
+              "B serves the same tokens after that migration")
+
         for agent in agents:
             agent.stop()
             check(agent.proc is None, f"agent {agent.host} stops on SIGTERM")
@@ -481,14 +528,7 @@ def main():
         if failures:
             for agent in agents:
                 log(f"--- agent {agent.host} log tail ---\n{agent.log_text()[-12000:]}")
-        for agent in agents:
-            agent.stop("KILL")
-        for e in engines:
-            remove_stateful(e)
-        for host in HOSTS:
-            run([ENGINE, "stop", f"rmig-{host}", "--purge"], check_rc=False)
-            run(["ip", "netns", "del", HOSTS[host][0]], check_rc=False)
-        subprocess.run(["rm", "-rf", work])
+        teardown(agents, engines, work)
     if failures:
         log(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
         return 1

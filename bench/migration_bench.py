@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Migration benchmark (issue 4): transfer time against raw TCP on the same
+path in the same run, and bytes on the wire against a plain `docker export`.
+Run as root, after building:
+
+    bench/migration_bench.py --roam build/roam [--sizes 10,100,500] [--shaped-mbit 200]
+
+Testbed: the integration test's two hosts (tests/integration/agent_migration.py):
+namespaces rmig-a and rmig-b, one Docker engine each, joined by a veth pair,
+an agent in each. Two paths: the bare veth ("unshaped") and the same veth with
+a tbf qdisc at --shaped-mbit on a's side ("shaped").
+
+For each path and state size S (MiB of random bytes written into the
+container's file system, on top of the testbed image that both hosts have):
+  - roam migrate a -> b (TLS 1.3, zstd level 1, SHA-256), with --json: total
+    seconds, transfer seconds (first "sending" to the next phase, as the
+    client sees PROGRESS), bytes on the wire;
+  - iperf3 a -> b moving the same number of bytes over raw TCP (-n);
+  - the size of a plain `docker export` of the container (GET /export).
+Reported: throughput ratio (roam bytes / transfer s) / (iperf3 bytes / s), and
+wire bytes / export bytes. Random data does not compress: the wire ratio of a
+container whose state is random is close to S / (S + image); a second row per
+size uses compressible state (a text log) to show what zstd adds.
+Prints a Markdown table and writes JSON to --out.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+import agent_migration as tb  # noqa: E402
+
+
+def export_bytes(engine):
+    r = tb.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", "--unix-socket", engine.sock,
+                "http://docker/v1.41/containers/stateful/export"])
+    return int(r.stdout.strip())
+
+
+def iperf_seconds(nbytes):
+    server = subprocess.Popen(tb.in_ns("b", ["iperf3", "-s", "-1", "-p", "5201"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        r = tb.run(tb.in_ns("a", ["iperf3", "-c", tb.HOSTS["b"][1], "-p", "5201", "-n", str(nbytes), "-J"]))
+        end = json.loads(r.stdout)["end"]
+        sent = end["sum_sent"]
+        return sent["seconds"], sent["bytes"]
+    finally:
+        server.wait(10)
+
+
+def start_state(engine, mb, kind):
+    """The stateful container with mb MiB of random or text state."""
+    if kind == "random":
+        return tb.start_stateful(engine, big_mb=mb)
+    tokens = tb.start_stateful(engine)
+    # A log-like file: compressible, as application state often is.
+    script = (f"i=0; while [ $i -lt {mb * 8} ]; do seq 1 16384 | sed 's/^/request ok /'; i=$((i+1)); "
+              f"done | head -c {mb}m > /www/big")
+    code, data = engine.api("POST", "/containers/stateful/exec",
+                            {"Cmd": ["sh", "-c", script], "AttachStdout": True, "AttachStderr": True})
+    exec_id = data["Id"]
+    engine.api("POST", f"/exec/{exec_id}/start", {"Detach": False})
+    return tokens
+
+
+def measure(roam, certs, a, b, mb, kind, path):
+    tb.remove_stateful(a)
+    tb.remove_stateful(b)
+    start_state(a, mb, kind)
+    exported = export_bytes(a)
+    rc, out = tb.migrate(roam, certs, "a", "b")
+    if rc != 0:
+        raise RuntimeError(f"migration failed: {out}")
+    iperf_s, iperf_bytes = iperf_seconds(out["bytes_sent"])
+    roam_rate = out["bytes_sent"] / out.get("transfer_seconds", out["seconds"])
+    tcp_rate = iperf_bytes / iperf_s
+    row = {"path": path, "state_mib": mb, "state": kind, "roam_seconds": out["seconds"],
+           "transfer_seconds": out.get("transfer_seconds"), "bytes_sent": out["bytes_sent"],
+           "iperf3_seconds": iperf_s, "throughput_ratio": roam_rate / tcp_rate,
+           "export_bytes": exported, "wire_to_export": out["bytes_sent"] / exported}
+    tb.log(f"{path} {mb} MiB {kind}: {json.dumps(row)}")
+    tb.remove_stateful(b)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--roam", required=True)
+    ap.add_argument("--sizes", default="10,100,500")
+    ap.add_argument("--shaped-mbit", type=int, default=200)
+    ap.add_argument("--out", default="migration_bench.json")
+    args = ap.parse_args()
+    roam = os.path.abspath(args.roam)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = tempfile.mkdtemp(prefix="roam-bench-")
+    os.chmod(work, 0o755)
+    agents, engines, rows = [], [], []
+    try:
+        a, b = tb.make_hosts()
+        engines = [a, b]
+        certs, _ = tb.make_certs(roam, work)
+        agents = [tb.Agent(roam, "a", a, certs, work), tb.Agent(roam, "b", b, certs, work)]
+        for agent in agents:
+            agent.start()
+        for path in ("unshaped", "shaped"):
+            if path == "shaped":
+                tb.run(tb.in_ns("a", ["tc", "qdisc", "replace", "dev", "rmig-a0", "root", "tbf", "rate",
+                                      f"{args.shaped_mbit}mbit", "burst", "256kb", "latency", "100ms"]))
+            for mb in sizes:
+                for kind in ("random", "text"):
+                    rows.append(measure(roam, certs, a, b, mb, kind,
+                                        path if path == "unshaped" else f"tbf {args.shaped_mbit} Mbit/s"))
+    finally:
+        tb.teardown(agents, engines, work)
+    with open(args.out, "w") as f:
+        json.dump(rows, f, indent=2)
+    print("| path | state | roam total s | transfer s | iperf3 s | throughput vs TCP | wire MiB | "
+          "export MiB | wire / export |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['path']} | {r['state_mib']} MiB {r['state']} | {r['roam_seconds']:.2f} | "
+              f"{(r['transfer_seconds'] or 0):.2f} | {r['iperf3_seconds']:.2f} | {r['throughput_ratio']:.0%} | "
+              f"{r['bytes_sent'] / 2**20:.1f} | {r['export_bytes'] / 2**20:.1f} | {r['wire_to_export']:.0%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
