@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "agent/daemon/file_handle.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/checksum.hpp"
@@ -13,15 +14,11 @@ namespace roam::agent {
 
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 // One file being received.
 struct IncomingFile {
   FileEntry entry;
   std::filesystem::path path;
-  std::unique_ptr<std::FILE, FileCloser> out;
+  FilePtr out;
   Sha256 digest;
   std::uint64_t written = 0;
   bool complete = false;
@@ -74,7 +71,7 @@ std::string restore(const std::string& socket, const ContainerSpec& spec,
   bool loadedImage = false;
   for (const auto& file : files) {
     if (file.entry.kind != "image") continue;
-    std::unique_ptr<std::FILE, FileCloser> in(std::fopen(file.path.c_str(), "rb"));
+    FilePtr in = openFile(file.path, "rb");
     if (!in) return "cannot read " + file.path.string();
     auto loaded = docker.loadImage(fileSource(in.get()));
     if (!loaded.ok()) return "cannot load the snapshot image: " + loaded.error;
@@ -106,7 +103,7 @@ std::string restore(const std::string& socket, const ContainerSpec& spec,
     for (const auto& volume : spec.volumes)
       if (volume.name == file.entry.target) mount = &volume;
     if (!mount) return "file " + file.entry.name + " names unknown volume " + file.entry.target;
-    std::unique_ptr<std::FILE, FileCloser> in(std::fopen(file.path.c_str(), "rb"));
+    FilePtr in = openFile(file.path, "rb");
     if (!in) return "cannot read " + file.path.string();
     auto put = docker.putArchive(containerId, parentOf(mount->destination), fileSource(in.get()));
     if (!put.ok()) return "cannot restore volume " + mount->name + ": " + put.error;
@@ -238,11 +235,8 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
     IncomingFile incoming;
     incoming.entry = file;
     incoming.path = spool / file.name;
-    incoming.out.reset(std::fopen(incoming.path.c_str(), "wb"));
-    if (!incoming.out) {
-      failure("cannot write " + incoming.path.string());
-      break;
-    }
+    incoming.out = openFile(incoming.path, "wb");
+    if (!incoming.out) break;  // finish() below reports it, once
     files.push_back(std::move(incoming));
   }
 
@@ -265,7 +259,7 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
   };
 
   if (files.size() != restart.files.size()) {
-    co_await finish("cannot create the spool files in " + spool.string());
+    co_await finish("cannot write " + (spool / restart.files[files.size()].name).string());
     co_return;
   }
 

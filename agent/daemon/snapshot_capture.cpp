@@ -3,21 +3,17 @@
 #include <cstdio>
 #include <memory>
 
+#include "agent/daemon/file_handle.hpp"
 #include "agent/docker/docker_client.hpp"
 
 namespace roam::agent {
 
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
 // Streams an engine download into `path`; "" or the error.
 std::string download(const std::filesystem::path& path,
                      const std::function<DockerResult(const ByteSink&)>& request) {
-  FilePtr file(std::fopen(path.c_str(), "wb"));
+  FilePtr file = openFile(path, "wb");
   if (!file) return "cannot write " + path.string();
   bool writeFailed = false;
   auto result = request([&](std::span<const std::uint8_t> bytes) {

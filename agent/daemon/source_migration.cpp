@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/daemon/agent_connector.hpp"
+#include "agent/daemon/file_handle.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/chunk_codec.hpp"
@@ -31,7 +32,7 @@ class OutgoingReader {
     if (file.entry.kind == "image")
       tar_ = std::make_unique<FilteredTarReader>(file.path, file.omit);
     else
-      plain_.reset(std::fopen(file.path.c_str(), "rb"));
+      plain_ = openFile(file.path, "rb");
     if (!tar_ && !plain_) error_ = "cannot read " + file.path.string();
   }
   std::size_t read(std::span<std::uint8_t> out) {
@@ -48,11 +49,8 @@ class OutgoingReader {
   const std::string& error() const { return error_; }
 
  private:
-  struct Closer {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
   std::unique_ptr<FilteredTarReader> tar_;
-  std::unique_ptr<std::FILE, Closer> plain_;
+  FilePtr plain_;
   std::string error_;
 };
 
