@@ -77,6 +77,26 @@ std::optional<FetchError> readTopologyPort(const Json& v, const std::string& whe
   return std::nullopt;
 }
 
+// Calls visit(entry, where, port) for each entry of an ofctl_rest per-switch
+// answer ({"<dpid>": [...]}), after checking that the entry is an object with
+// a valid port_no; the first error (its own or visit's) ends the walk.
+template <class Visit>
+std::optional<FetchError> forEachPortEntry(const Json& doc, Dpid dpid, Visit visit) {
+  FetchError error;
+  std::string where;
+  const Json* entries = entriesFor(doc, dpid, error, where);
+  if (!entries) return error;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const Json& e = (*entries)[i];
+    const std::string w = where + "[" + std::to_string(i) + "]";
+    if (!e.is_object()) return wrongValue(w, "an object", e);
+    PortNumber port;
+    if (auto err = readPortNo(e, w, port)) return err;
+    if (auto err = visit(e, w, port)) return err;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::vector<Dpid>> parseRyuSwitches(std::string_view text) {
@@ -98,81 +118,70 @@ Result<std::vector<Dpid>> parseRyuSwitches(std::string_view text) {
 Result<std::vector<PortStats>> parseRyuPortStats(std::string_view text, Dpid dpid) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
-  FetchError error;
-  std::string where;
-  const Json* entries = entriesFor(*doc, dpid, error, where);
-  if (!entries) return error;
   std::vector<PortStats> out;
-  for (std::size_t i = 0; i < entries->size(); ++i) {
-    const Json& e = (*entries)[i];
-    const std::string w = where + "[" + std::to_string(i) + "]";
-    if (!e.is_object()) return wrongValue(w, "an object", e);
-    PortNumber port;
-    if (auto err = readPortNo(e, w, port)) return *err;
-    PortCounters c;
-    for (auto [key, field] :
-         {std::pair{"rx_bytes", &c.rxBytes}, std::pair{"tx_bytes", &c.txBytes},
-          std::pair{"rx_packets", &c.rxPackets}, std::pair{"tx_packets", &c.txPackets}})
-      if (auto err = readCounter(e, key, w, *field)) return *err;
-    // duration_sec/duration_nsec are optional (OF1.0 has none); when present
-    // they must make sense, since rates are computed from them.
-    auto sec = e.find("duration_sec");
-    if (sec != e.end()) {
-      auto s = counterFromJson(*sec);
-      if (!s) return wrongValue(at(w, "duration_sec"), "a non-negative integer", *sec);
-      double ns = 0;
-      if (auto nsec = e.find("duration_nsec"); nsec != e.end()) {
-        auto n = numberFromJson(*nsec);
-        if (!n || *n < 0 || *n >= 1e9 || nsec->is_string())
-          return wrongValue(at(w, "duration_nsec"), "a number of nanoseconds below 1e9", *nsec);
-        ns = *n;
-      }
-      c.durationSeconds = static_cast<double>(*s) + ns / 1e9;
-    }
-    if (port.cls != PortClass::Physical) continue;
-    out.push_back(PortStats{port.port, c, std::nullopt});
-  }
+  auto error = forEachPortEntry(
+      *doc, dpid,
+      [&](const Json& e, const std::string& w, PortNumber port) -> std::optional<FetchError> {
+        PortCounters c;
+        for (auto [key, field] :
+             {std::pair{"rx_bytes", &c.rxBytes}, std::pair{"tx_bytes", &c.txBytes},
+              std::pair{"rx_packets", &c.rxPackets}, std::pair{"tx_packets", &c.txPackets}})
+          if (auto err = readCounter(e, key, w, *field)) return *err;
+        // duration_sec/duration_nsec are optional (OF1.0 has none); when present
+        // they must make sense, since rates are computed from them.
+        auto sec = e.find("duration_sec");
+        if (sec != e.end()) {
+          auto s = counterFromJson(*sec);
+          if (!s) return wrongValue(at(w, "duration_sec"), "a non-negative integer", *sec);
+          double ns = 0;
+          if (auto nsec = e.find("duration_nsec"); nsec != e.end()) {
+            auto n = numberFromJson(*nsec);
+            if (!n || *n < 0 || *n >= 1e9 || nsec->is_string())
+              return wrongValue(at(w, "duration_nsec"), "a number of nanoseconds below 1e9", *nsec);
+            ns = *n;
+          }
+          c.durationSeconds = static_cast<double>(*s) + ns / 1e9;
+        }
+        if (port.cls == PortClass::Physical) out.push_back(PortStats{port.port, c, std::nullopt});
+        return std::nullopt;
+      });
+  if (error) return *error;
   return out;
 }
 
 Result<std::vector<PortDescription>> parseRyuPortDescriptions(std::string_view text, Dpid dpid) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
-  FetchError error;
-  std::string where;
-  const Json* entries = entriesFor(*doc, dpid, error, where);
-  if (!entries) return error;
   std::vector<PortDescription> out;
-  for (std::size_t i = 0; i < entries->size(); ++i) {
-    const Json& e = (*entries)[i];
-    const std::string w = where + "[" + std::to_string(i) + "]";
-    if (!e.is_object()) return wrongValue(w, "an object", e);
-    PortNumber port;
-    if (auto err = readPortNo(e, w, port)) return *err;
-    PortDescription d;
-    d.port = port.port;
-    if (auto name = e.find("name"); name != e.end()) {
-      if (!name->is_string()) return wrongValue(at(w, "name"), "a string", *name);
-      d.name = name->get<std::string>();
-    }
-    // OF1.3 has curr_speed at the top; OF1.4+ moves it into an ETHERNET
-    // property. Both are kbps.
-    const Json* speed = nullptr;
-    if (auto s = e.find("curr_speed"); s != e.end()) speed = &*s;
-    if (auto props = e.find("properties"); !speed && props != e.end() && props->is_array())
-      for (const auto& p : *props)
-        if (p.is_object() && p.contains("curr_speed")) {
-          speed = &p["curr_speed"];
-          break;
+  auto error = forEachPortEntry(
+      *doc, dpid,
+      [&](const Json& e, const std::string& w, PortNumber port) -> std::optional<FetchError> {
+        PortDescription d;
+        d.port = port.port;
+        if (auto name = e.find("name"); name != e.end()) {
+          if (!name->is_string()) return wrongValue(at(w, "name"), "a string", *name);
+          d.name = name->get<std::string>();
         }
-    if (speed) {
-      auto kbps = numberFromJson(*speed);
-      if (!kbps || *kbps < 0 || speed->is_string())
-        return wrongValue(at(w, "curr_speed"), "a non-negative number of kbps", *speed);
-      d.speedBps = *kbps * 1000.0;
-    }
-    if (port.cls == PortClass::Physical) out.push_back(std::move(d));
-  }
+        // OF1.3 has curr_speed at the top; OF1.4+ moves it into an ETHERNET
+        // property. Both are kbps.
+        const Json* speed = nullptr;
+        if (auto s = e.find("curr_speed"); s != e.end()) speed = &*s;
+        if (auto props = e.find("properties"); !speed && props != e.end() && props->is_array())
+          for (const auto& p : *props)
+            if (p.is_object() && p.contains("curr_speed")) {
+              speed = &p["curr_speed"];
+              break;
+            }
+        if (speed) {
+          auto kbps = numberFromJson(*speed);
+          if (!kbps || *kbps < 0 || speed->is_string())
+            return wrongValue(at(w, "curr_speed"), "a non-negative number of kbps", *speed);
+          d.speedBps = *kbps * 1000.0;
+        }
+        if (port.cls == PortClass::Physical) out.push_back(std::move(d));
+        return std::nullopt;
+      });
+  if (error) return *error;
   return out;
 }
 
