@@ -39,6 +39,9 @@ Command addAgentCommand(CLI::App& app, const CommandLine& line);
 Command addMigrateCommand(CLI::App& app, const CommandLine& line);
 Command addPingCommand(CLI::App& app, const CommandLine& line);
 Command addStatusCommand(CLI::App& app, const CommandLine& line);
+Command addManagerCommand(CLI::App& app, const CommandLine& line);
+Command addReplCommand(CLI::App& app, const CommandLine& line);
+Command addRedirectCommand(CLI::App& app, const CommandLine& line);
 
 // Seconds in "10s", "500ms", "2m" or a bare number of seconds; nullopt otherwise.
 std::optional<double> parseDurationSeconds(const std::string& text);

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
       roam::cli::addMeasureCommand(app, line),  roam::cli::addCertsCommand(app, line),
       roam::cli::addAgentCommand(app, line),    roam::cli::addMigrateCommand(app, line),
       roam::cli::addPingCommand(app, line),     roam::cli::addStatusCommand(app, line),
+      roam::cli::addReplCommand(app, line),     roam::cli::addManagerCommand(app, line),
+      roam::cli::addRedirectCommand(app, line),
   };
 
   try {

@@ -45,6 +45,7 @@ struct ContainerInfo {
   std::string host;
   std::string image;
   Labels labels;
+  bool operator==(const ContainerInfo&) const = default;
 };
 
 // One measurement of a switch port, seen from the switch: rx = into the

@@ -12,11 +12,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Runs `exchange` on a connected stream in a private io_context. The stream is
-// closed when the exchange returns or `timeout` (0 = none) passes.
+// closed when the exchange returns or `timeout` (0 = none) passes. When
+// `cancel` becomes true the exchange is abandoned (checked every 200 ms).
 template <class Exchange>
 std::string withAgent(const ClientIdentity& identity, const std::string& address,
                       std::chrono::seconds connectTimeout, std::chrono::seconds idleTimeout,
-                      Exchange exchange) {
+                      Exchange exchange, const std::atomic<bool>* cancel = nullptr) {
   auto tls = makeTlsContext(TlsFiles::forName(identity.certs, identity.name), TlsRole::client);
   if (!tls.context) return tls.error;
   asio::io_context io;
@@ -33,9 +34,24 @@ std::string withAgent(const ClientIdentity& identity, const std::string& address
         stream->setIdleTimeout(idleTimeout);
         error = co_await exchange(stream);
         stream->close();
+        io.stop();  // ends the cancellation watch too
       },
       asio::detached);
+  bool cancelled = false;
+  if (cancel) {
+    auto watch = [&]() -> awaitable<void> {
+      asio::steady_timer timer(io);
+      while (!cancel->load()) {
+        timer.expires_after(std::chrono::milliseconds(200));
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+      cancelled = true;
+      io.stop();
+    };
+    asio::co_spawn(io, watch, asio::detached);
+  }
   io.run();
+  if (cancelled) return "cancelled before the exchange ended";
   return error;
 }
 
@@ -54,34 +70,34 @@ std::string newMigrationId() {
 MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
                                 const Migrate& request,
                                 const std::function<void(const Progress&)>& onProgress,
-                                std::chrono::seconds connectTimeout) {
+                                std::chrono::seconds connectTimeout,
+                                const std::atomic<bool>* cancel) {
   MigrateOutcome outcome;
   // No idle timeout: capturing a large container can be silent for a while;
   // the source agent enforces its own deadlines and always answers DONE.
-  outcome.error = withAgent(identity, source, connectTimeout, std::chrono::seconds(0),
-                            [&](FramedStreamPtr stream) -> awaitable<std::string> {
-                              outcome.sourceName = stream->peerName();
-                              stream->send(request);
-                              while (true) {
-                                auto next = co_await stream->read();
-                                if (next.closed)
-                                  co_return "the source agent closed the connection before DONE";
-                                if (!next.message)
-                                  co_return "malformed reply from the source agent: " + next.error;
-                                if (auto* progress = std::get_if<Progress>(&*next.message)) {
-                                  if (onProgress) onProgress(*progress);
-                                } else if (auto* done = std::get_if<Done>(&*next.message)) {
-                                  outcome.done = *done;
-                                  co_return "";
-                                } else if (auto* error = std::get_if<Error>(&*next.message)) {
-                                  co_return "the source agent refused: " + error->error;
-                                } else {
-                                  co_return "unexpected " +
-                                      std::string(toString(typeOf(*next.message))) +
-                                      " from the source agent";
-                                }
-                              }
-                            });
+  outcome.error = withAgent(
+      identity, source, connectTimeout, std::chrono::seconds(0),
+      [&](FramedStreamPtr stream) -> awaitable<std::string> {
+        outcome.sourceName = stream->peerName();
+        stream->send(request);
+        while (true) {
+          auto next = co_await stream->read();
+          if (next.closed) co_return "the source agent closed the connection before DONE";
+          if (!next.message) co_return "malformed reply from the source agent: " + next.error;
+          if (auto* progress = std::get_if<Progress>(&*next.message)) {
+            if (onProgress) onProgress(*progress);
+          } else if (auto* done = std::get_if<Done>(&*next.message)) {
+            outcome.done = *done;
+            co_return "";
+          } else if (auto* error = std::get_if<Error>(&*next.message)) {
+            co_return "the source agent refused: " + error->error;
+          } else {
+            co_return "unexpected " + std::string(toString(typeOf(*next.message))) +
+                " from the source agent";
+          }
+        }
+      },
+      cancel);
   return outcome;
 }
 

@@ -3,6 +3,7 @@
 // with mutual TLS, then MIGRATE (following PROGRESS to DONE), PING or STATUS.
 // Each call runs its own io_context until the exchange ends.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -24,10 +25,13 @@ struct MigrateOutcome {
 };
 
 // Sends MIGRATE to `source` and waits for DONE; `onProgress` sees each PROGRESS.
+// Setting `*cancel` abandons the wait (the agent carries on; sending the same
+// MIGRATE again later joins the migration or replays its outcome).
 MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
                                 const Migrate& request,
                                 const std::function<void(const Progress&)>& onProgress,
-                                std::chrono::seconds connectTimeout = std::chrono::seconds(10));
+                                std::chrono::seconds connectTimeout = std::chrono::seconds(10),
+                                const std::atomic<bool>* cancel = nullptr);
 
 struct PingOutcome {
   double roundTripSeconds = 0;  // measured from PING sent to PONG received, TLS set up before

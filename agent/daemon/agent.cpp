@@ -321,7 +321,8 @@ awaitable<void> Agent::handleStatus(const FramedStreamPtr& stream) {
       out.push_back({{"name", name},
                      {"id", c.value("Id", "")},
                      {"image", c.value("Image", "")},
-                     {"state", c.value("State", "")}});
+                     {"state", c.value("State", "")},
+                     {"labels", c.value("Labels", nlohmann::json::object())}});
     }
     return out;
   };

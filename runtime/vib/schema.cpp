@@ -156,11 +156,29 @@ CREATE INDEX decisions_by_time ON decisions (t);
 PRAGMA application_id = 1380925773;
 )sql";
 
+// Version 2: what the manager records per decision and per migration. The
+// paper reports decision time and migration time separately, so both are
+// kept; `migration_id` is the agents' id, which makes every step idempotent.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE decisions ADD COLUMN decision_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE migrations ADD COLUMN migration_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE migrations ADD COLUMN decision_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE migrations ADD COLUMN mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE migrations ADD COLUMN decision_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN migration_s REAL;
+ALTER TABLE migrations ADD COLUMN bytes_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN bytes_total INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX migrations_by_id ON migrations (migration_id) WHERE migration_id != '';
+CREATE INDEX migrations_unfinished ON migrations (state) WHERE finished_t IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1,
      "initial schema: topology, containers, samples, downsampled samples, status, "
      "migrations, decisions",
      kSchemaV1},
+    {2, "manager history: migration and decision ids, timings, bytes", kSchemaV2},
 };
 
 struct Identity {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/vib/query.hpp"
 #include "runtime/vib/schema.hpp"
 
 namespace roam::runtime {
@@ -19,6 +20,8 @@ using sqlite::Statement;
 using sqlite::Status;
 using sqlite::Transaction;
 using Step = Statement::Step;
+using sqlite::forEachRow;
+using sqlite::query;
 
 // Start of the 1-minute bucket holding t (floor, also for negative t).
 #define ROAM_VIB_BUCKET(t)                                               \
@@ -74,30 +77,6 @@ Status prepareInto(Database& db, Statement& st, std::string_view sql) {
   if (!p.statement.valid()) return Status::failure(p.error);
   st = std::move(p.statement);
   return Status::success();
-}
-
-// Steps through every row of `st`, calling `row(st)` for each.
-template <typename Row>
-Status forEachRow(Statement& st, const Row& row) {
-  Step s;
-  while ((s = st.step()) == Step::row) {
-    if (auto r = row(st); !r) {
-      st.reset();
-      return r;
-    }
-  }
-  Status status = s == Step::error ? Status::failure(st.error()) : Status::success();
-  st.reset();
-  return status;
-}
-
-// Prepares, binds and iterates a one-off query.
-template <typename Row, typename... Args>
-Status query(Database& db, std::string_view sql, const Row& row, const Args&... args) {
-  auto p = db.prepare(sql);
-  if (!p.statement.valid()) return Status::failure(p.error);
-  p.statement.bindAll(args...);
-  return forEachRow(p.statement, row);
 }
 
 }  // namespace
@@ -169,16 +148,6 @@ Status Vib::prepareStatements() {
   return prepareInto(*db_, insertStatus_,
                      "INSERT OR REPLACE INTO collector_status (collector, t, ok, error) "
                      "VALUES (?1, ?2, ?3, ?4)");
-}
-
-template <typename Body>
-Status Vib::writeTransaction(const Body& body) {
-  if (!insertPortSample_.valid())
-    return Status::failure(db_->path() + ": opened read-only; writes are not allowed");
-  auto begun = Transaction::begin(*db_, Transaction::Kind::immediate);
-  if (!begun.transaction) return Status::failure(begun.error);
-  if (auto s = body(); !s) return s;  // the transaction rolls back
-  return begun.transaction->commit();
 }
 
 void Vib::noteWrite(const Status& status) {

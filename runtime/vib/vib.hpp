@@ -15,6 +15,7 @@
 
 #include "lang/memory_state.hpp"
 #include "runtime/measure/measurement_sink.hpp"
+#include "runtime/vib/history.hpp"
 #include "runtime/vib/sqlite.hpp"
 
 namespace roam::runtime {
@@ -93,6 +94,16 @@ class Vib final : public MeasurementSink {
   // The latest status row of every collector, by collector name.
   VibResult<std::vector<CollectorStatus>> collectorStatuses();
 
+  // The manager's history (runtime/vib/vib_history.cpp).
+  sqlite::Status recordDecision(const DecisionRecord& decision);
+  // Inserts or updates the row of `migration.migrationId`.
+  sqlite::Status upsertMigration(const MigrationRecord& migration);
+  // Newest first.
+  VibResult<std::vector<DecisionRecord>> recentDecisions(std::size_t limit);
+  VibResult<std::vector<MigrationRecord>> recentMigrations(std::size_t limit);
+  // Migrations not yet done or failed (for reconciling after a restart).
+  VibResult<std::vector<MigrationRecord>> unfinishedMigrations();
+
   const std::string& path() const { return db_->path(); }
 
  private:
@@ -112,5 +123,16 @@ class Vib final : public MeasurementSink {
   std::string lastError_;
   std::size_t failedWrites_ = 0;
 };
+
+// In the header because vib.cpp and vib_history.cpp both write.
+template <typename Body>
+sqlite::Status Vib::writeTransaction(const Body& body) {
+  if (!insertPortSample_.valid())
+    return sqlite::Status::failure(db_->path() + ": opened read-only; writes are not allowed");
+  auto begun = sqlite::Transaction::begin(*db_, sqlite::Transaction::Kind::immediate);
+  if (!begun.transaction) return sqlite::Status::failure(begun.error);
+  if (auto s = body(); !s) return s;  // the transaction rolls back
+  return begun.transaction->commit();
+}
 
 }  // namespace roam::runtime

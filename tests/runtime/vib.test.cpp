@@ -155,14 +155,16 @@ TEST_CASE("vib: a VIB is created, versioned and reopened", "[runtime][vib]") {
 TEST_CASE("vib: VIB migrations are ordered and resumable", "[runtime][vib]") {
   TempDir dir;
   const auto path = dir.file("vib.sqlite");
-  // What a later roam could ship: v1 as it is plus a v2.
-  std::vector<roam::runtime::Migration> withV2(roam::runtime::vibMigrations().begin(),
-                                               roam::runtime::vibMigrations().end());
-  withV2.push_back({2, "switch vendors",
-                    "ALTER TABLE switches ADD COLUMN vendor TEXT NOT NULL DEFAULT '';"
-                    "CREATE TABLE vendors (name TEXT PRIMARY KEY) STRICT;"});
+  // What a later roam could ship: today's migrations plus one more.
+  const int current = roam::runtime::latestVibSchemaVersion();
+  const int next = current + 1;
+  std::vector<roam::runtime::Migration> withNext(roam::runtime::vibMigrations().begin(),
+                                                 roam::runtime::vibMigrations().end());
+  withNext.push_back({next, "switch vendors",
+                      "ALTER TABLE switches ADD COLUMN vendor TEXT NOT NULL DEFAULT '';"
+                      "CREATE TABLE vendors (name TEXT PRIMARY KEY) STRICT;"});
 
-  SECTION("v1 -> v2 keeps the data, and today's roam then refuses the newer file") {
+  SECTION("current -> next keeps the data, and today's roam then refuses the newer file") {
     {
       auto vib = openVib(path);
       vib->writeTopology({{{"s1", "0000000000000001"}}, {}, {}}, 1);
@@ -170,36 +172,54 @@ TEST_CASE("vib: VIB migrations are ordered and resumable", "[runtime][vib]") {
     }
     {
       auto db = openDb(path);
-      auto s = roam::runtime::migrateVib(*db, withV2);
+      auto s = roam::runtime::migrateVib(*db, withNext);
       INFO(s.error);
       REQUIRE(s.ok());
-      CHECK(queryInt(*db, "PRAGMA user_version") == 2);
+      CHECK(queryInt(*db, "PRAGMA user_version") == next);
       CHECK(queryInt(*db, "SELECT count(*) FROM switches WHERE name = 's1' AND vendor = ''") == 1);
       CHECK(queryInt(*db, "SELECT count(*) FROM vendors") == 0);
-      CHECK(roam::runtime::migrateVib(*db, withV2).ok());  // idempotent
+      CHECK(roam::runtime::migrateVib(*db, withNext).ok());  // idempotent
     }
     auto opened = Vib::open(path);
     CHECK_FALSE(opened.vib);
-    CHECK(opened.error.find("schema version 2 is newer than this roam supports (1)") !=
-          std::string::npos);
+    CHECK(opened.error.find("schema version " + std::to_string(next) +
+                            " is newer than this roam supports (" + std::to_string(current) +
+                            ")") != std::string::npos);
   }
 
   SECTION("an empty database goes through every version in order") {
     auto db = openDb(path);
-    REQUIRE(roam::runtime::migrateVib(*db, withV2).ok());
-    CHECK(queryInt(*db, "PRAGMA user_version") == 2);
+    REQUIRE(roam::runtime::migrateVib(*db, withNext).ok());
+    CHECK(queryInt(*db, "PRAGMA user_version") == next);
     CHECK(queryInt(*db, "SELECT count(*) FROM sqlite_schema WHERE name = 'vendors'") == 1);
+    CHECK(queryInt(*db, "SELECT count(*) FROM sqlite_schema WHERE name = 'migrations_by_id'") == 1);
   }
 
   SECTION("a failing migration leaves the previous version whole") {
     { openVib(path); }
-    withV2[1].sql = "CREATE TABLE half (x); THIS IS NOT SQL;";
+    withNext.back().sql = "CREATE TABLE half (x); THIS IS NOT SQL;";
     auto db = openDb(path);
-    auto s = roam::runtime::migrateVib(*db, withV2);
+    auto s = roam::runtime::migrateVib(*db, withNext);
     CHECK_FALSE(s.ok());
-    CHECK(s.error.find("(in migration to schema version 2)") != std::string::npos);
-    CHECK(queryInt(*db, "PRAGMA user_version") == 1);
+    CHECK(s.error.find("(in migration to schema version " + std::to_string(next) + ")") !=
+          std::string::npos);
+    CHECK(queryInt(*db, "PRAGMA user_version") == current);
     CHECK(queryInt(*db, "SELECT count(*) FROM sqlite_schema WHERE name = 'half'") == 0);
+  }
+
+  SECTION("a version-1 file is migrated to the current schema on a writable open") {
+    {
+      auto db = openDb(path);
+      std::vector<roam::runtime::Migration> v1{roam::runtime::vibMigrations().front()};
+      REQUIRE(roam::runtime::migrateVib(*db, v1).ok());
+      REQUIRE(db->exec("INSERT INTO decisions (t, policy, json) VALUES (1, 'p', '{}')").ok());
+    }
+    auto vib = openVib(path);
+    auto decisions = vib->recentDecisions(10);
+    REQUIRE(decisions.ok());
+    REQUIRE(decisions.value.size() == 1);
+    CHECK(decisions.value[0].policy == "p");
+    CHECK(decisions.value[0].id.empty());
   }
 }
 

@@ -1,0 +1,47 @@
+#pragma once
+// How the manager reaches the agents. The real gateway speaks the agent
+// protocol over mutual TLS (agent/client); tests substitute their own.
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "agent/client/agent_request.hpp"
+
+namespace roam::runtime {
+
+class AgentGateway {
+ public:
+  virtual ~AgentGateway() = default;
+  // Sends MIGRATE to the agent at `sourceAddress` and waits for DONE, or
+  // until `*cancel` is set (manager shutdown).
+  virtual agent::MigrateOutcome migrate(
+      const std::string& sourceAddress, const agent::Migrate& request,
+      const std::function<void(const agent::Progress&)>& onProgress,
+      const std::atomic<bool>* cancel) = 0;
+  virtual agent::StatusOutcome status(const std::string& address) = 0;
+  virtual agent::PingOutcome ping(const std::string& address) = 0;
+};
+
+class TlsAgentGateway final : public AgentGateway {
+ public:
+  explicit TlsAgentGateway(agent::ClientIdentity identity) : identity_(std::move(identity)) {}
+
+  agent::MigrateOutcome migrate(const std::string& sourceAddress, const agent::Migrate& request,
+                                const std::function<void(const agent::Progress&)>& onProgress,
+                                const std::atomic<bool>* cancel) override {
+    return agent::requestMigration(identity_, sourceAddress, request, onProgress,
+                                   std::chrono::seconds(10), cancel);
+  }
+  agent::StatusOutcome status(const std::string& address) override {
+    return agent::agentStatus(identity_, address, std::chrono::seconds(5));
+  }
+  agent::PingOutcome ping(const std::string& address) override {
+    return agent::pingAgent(identity_, address, std::chrono::seconds(5));
+  }
+
+ private:
+  agent::ClientIdentity identity_;
+};
+
+}  // namespace roam::runtime

@@ -1,0 +1,669 @@
+#include "runtime/manager/manager.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "lang/state_json.hpp"
+#include "runtime/manager/file_watcher.hpp"
+#include "runtime/manager/redirector.hpp"
+#include "runtime/measure/floodlight_backend.hpp"
+#include "runtime/measure/measurement_service.hpp"
+#include "runtime/measure/ryu_backend.hpp"
+#include "runtime/measure/topology_file.hpp"
+
+namespace roam::runtime {
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string shortHash(const std::string& hash) {
+  return hash.substr(0, std::min<std::size_t>(hash.size(), 19));  // "sha256:" + 12 hex
+}
+
+}  // namespace
+
+Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log log)
+    : config_(std::move(config)),
+      agents_(agents),
+      clock_(clock),
+      log_(std::move(log)),
+      reloader_([this](const std::string& line) { log_(line); }, [this] { return clock_.now(); }),
+      brain_(BrainOptions{}) {
+  brain_.setOptions(brainOptions());
+}
+
+Manager::~Manager() {
+  stop();
+  joinMigrations();
+}
+
+void Manager::joinMigrations() {
+  // Joined outside the lock: a finishing migration takes it to report.
+  std::list<std::thread> threads;
+  {
+    std::lock_guard lock(migrationsMutex_);
+    threads.swap(migrationThreads_);
+  }
+  for (auto& t : threads)
+    if (t.joinable()) t.join();
+}
+
+BrainOptions Manager::brainOptions() const {
+  std::lock_guard lock(configMutex_);
+  BrainOptions o;
+  o.cooldownSeconds = config_.cooldown;
+  o.rateLimit = config_.rateLimit;
+  o.maxDataAge = config_.maxDataAge;
+  // Live data is stale when the bandwidth collector missed a few polls.
+  if (!o.maxDataAge && config_.stateFile.empty()) o.maxDataAge = 3 * config_.bandwidthInterval;
+  o.seed = config_.seed != 0 ? config_.seed : static_cast<std::uint64_t>(clock_.now() * 1000);
+  o.dryRun = config_.dryRun;
+  return o;
+}
+
+std::string Manager::start() {
+  ManagerConfig c;
+  {
+    std::lock_guard lock(configMutex_);
+    c = config_;
+  }
+  if (c.policy.file.empty())
+    return "<config>:1:1: error: no policy: set \"policy\" in the configuration or give --policy "
+           "FILE\n";
+  auto loaded = reloader_.load(c.policy, "start");
+  if (!loaded.ok) return loaded.errors;
+
+  std::error_code ec;
+  auto vibDir = std::filesystem::path(c.vib).parent_path();
+  if (!vibDir.empty()) std::filesystem::create_directories(vibDir, ec);
+  auto opened = Vib::open(c.vib);
+  if (!opened.vib) return c.vib + ":1:1: error: " + opened.error + "\n";
+  vib_ = std::move(opened.vib);
+
+  if (!c.stateFile.empty()) {
+    auto state = lang::loadStateFile(c.stateFile);
+    if (!state.state) {
+      std::string errors;
+      for (const auto& d : state.diagnostics) errors += lang::formatHeadline(d) + "\n";
+      return errors;
+    }
+    view_ = std::make_unique<NetworkView>(std::move(state.state));
+  } else {
+    view_ = std::make_unique<NetworkView>(*vib_, c.window);
+    TopologyNaming naming;
+    if (!c.topology.empty()) {
+      auto topo = loadTopologyFile(c.topology);
+      if (!topo.file) {
+        std::string errors;
+        for (const auto& d : topo.diagnostics) errors += lang::formatHeadline(d) + "\n";
+        return errors;
+      }
+      naming = TopologyNaming(std::move(*topo.file));
+    }
+    HttpOptions http;
+    if (c.controllerBackend == "floodlight")
+      backend_ = std::make_unique<FloodlightBackend>(c.controllerUrl, http);
+    else
+      backend_ = std::make_unique<RyuBackend>(c.controllerUrl, http);
+    MeasurementOptions options;
+    options.bandwidthIntervalSeconds = c.bandwidthInterval;
+    options.aggregateIntervalSeconds = c.aggregateInterval;
+    options.topologyIntervalSeconds = c.topologyInterval;
+    measurement_ = std::make_unique<MeasurementService>(
+        *backend_, *vib_, clock_, options, std::move(naming),
+        [this](const std::string& line) { log_("measure: " + line); });
+  }
+  log_("manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
+       ") from " + c.policy.file + "; " +
+       (c.stateFile.empty()
+            ? "live measurements from " + c.controllerBackend + " at " + c.controllerUrl
+            : "fixed state " + c.stateFile) +
+       "; " + std::to_string(c.agents.size()) + " agent(s)" + (c.dryRun ? "; dry run" : ""));
+  if (!c.agents.empty()) pollAgents();
+  reconcile();
+  return {};
+}
+
+std::string Manager::describe() const {
+  auto policy = reloader_.current();
+  std::lock_guard lock(configMutex_);
+  std::string out = "manager";
+  if (policy)
+    out += " (policy " + policy->policy->name + " " + shortHash(policy->contentHash) + " from " +
+           policy->source.file + ")";
+  out += config_.stateFile.empty() ? ", live VIB " + config_.vib
+                                   : ", fixed state " + config_.stateFile;
+  return out;
+}
+
+double Manager::currentInterval() const {
+  {
+    std::lock_guard lock(configMutex_);
+    if (config_.interval) return *config_.interval;
+  }
+  // The policy's own `when every D`, as the last evaluation reported it.
+  return lastInterval_.load();
+}
+
+std::shared_ptr<const lang::NetworkState> Manager::snapshot(std::string* error) {
+  if (!view_) {
+    if (error) *error = "the manager has not started";
+    return nullptr;
+  }
+  return view_->snapshot(clock_.now(), error);
+}
+
+void Manager::logOnce(const std::string& key, const std::string& line) {
+  {
+    std::lock_guard lock(logMutex_);
+    if (key == lastRepeated_) return;
+    lastRepeated_ = key;
+  }
+  log_(line);
+}
+
+void Manager::appendDecisionLog(const nlohmann::json& line) {
+  std::string path;
+  {
+    std::lock_guard lock(configMutex_);
+    path = config_.decisionLog;
+  }
+  if (path.empty()) return;
+  std::error_code ec;
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  std::ofstream out(path, std::ios::app);
+  out << line.dump() << "\n";
+  out.flush();
+  if (!out) logOnce("decision-log", "manager: cannot append to the decision log " + path);
+}
+
+BrainStep Manager::evaluateOnce() {
+  auto policy = reloader_.current();
+  std::string error;
+  auto state = snapshot(&error);
+  if (!policy || !state) {
+    logOnce("snapshot:" + error, "manager: no state to evaluate: " + error);
+    return {};
+  }
+  const double now = clock_.now();
+  BrainStep step = brain_.evaluate(*policy, *state, now);
+  if (step.decision && step.decision->intervalSeconds)
+    lastInterval_.store(*step.decision->intervalSeconds);
+  if (step.action == BrainAction::error) {
+    logOnce("eval:" + step.errors,
+            "manager: policy " + policy->policy->name + " could not be evaluated:\n" + step.errors);
+    return step;
+  }
+  if (step.action == BrainAction::idle) {
+    {
+      std::lock_guard lock(logMutex_);
+      lastSuppressed_.clear();
+    }
+    logOnce("idle", "manager: policy " + policy->policy->name + " not triggered: " +
+                        (step.decision ? step.decision->trigger : std::string()));
+    return step;
+  }
+  const auto& d = *step.decision;
+  // A refusal that repeats every interval (a long migration, a cooldown) is
+  // logged once, not once per evaluation.
+  const std::string suppressedKey =
+      step.action == BrainAction::suppressed
+          ? d.container.value_or("") + "|" + d.destination.value_or("") + "|" + step.reasonKind
+          : "";
+  {
+    std::lock_guard lock(logMutex_);
+    lastRepeated_.clear();
+    if (!suppressedKey.empty() && suppressedKey == lastSuppressed_) return step;
+    lastSuppressed_ = suppressedKey;
+  }
+  appendDecisionLog(step.logLine);
+  if (vib_) (void)vib_->recordDecision({step.decisionId, now, d.policy, step.logLine});
+  std::string what = d.container ? *d.container + " " + d.source.value_or("?") + " -> " +
+                                       d.destination.value_or("?")
+                                 : std::string("no container");
+  log_("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
+       (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
+       fixed(step.decisionSeconds * 1000, 2) + " ms");
+  if (step.action == BrainAction::dispatch)
+    dispatch({*d.container, *d.source, *d.destination, step.decisionId, d.policy,
+              step.decisionSeconds, "", now});
+  return step;
+}
+
+const AgentAddress* Manager::agentByName(const std::string& name) const {
+  for (const auto& a : config_.agents)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+void Manager::record(const MigrationRecord& m) {
+  if (!vib_) return;
+  if (auto s = vib_->upsertMigration(m); !s)
+    logOnce("vib-migration", "manager: cannot record migration " + m.migrationId + ": " + s.error);
+}
+
+void Manager::dispatch(Dispatch d) {
+  if (d.migrationId.empty()) d.migrationId = agent::newMigrationId();
+  std::lock_guard lock(migrationsMutex_);
+  // Reap the threads of finished migrations.
+  for (auto it = migrationThreads_.begin(); it != migrationThreads_.end();) {
+    if (finished_.count(it->get_id())) {
+      finished_.erase(it->get_id());
+      it->join();
+      it = migrationThreads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++inFlight_;
+  migrationThreads_.emplace_back([this, d = std::move(d)] { runMigration(d); });
+}
+
+void Manager::runMigration(Dispatch d) {
+  MigrationRecord m;
+  m.migrationId = d.migrationId;
+  m.decisionId = d.decisionId;
+  m.container = d.container;
+  m.source = d.source;
+  m.destination = d.destination;
+  m.policy = d.policy;
+  m.decisionSeconds = d.decisionSeconds;
+  m.startedT = clock_.now();
+  m.updatedT = m.startedT;
+  m.state = "dispatched";
+
+  std::string sourceAddress, destinationAddress, mode;
+  {
+    std::lock_guard lock(configMutex_);
+    mode = config_.mode;
+    if (auto* a = agentByName(d.source)) sourceAddress = a->address;
+    if (auto* a = agentByName(d.destination)) destinationAddress = a->address;
+  }
+  m.mode = mode;
+
+  auto finish = [&](bool ok) {
+    m.updatedT = clock_.now();
+    m.finishedT = m.updatedT;
+    m.state = ok ? "done" : "failed";
+    record(m);
+    brain_.migrationFinished(d.container, ok, m.updatedT);
+    log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
+         m.destination + ": " + m.state +
+         (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s" : std::string()) +
+         " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms)" +
+         (m.error.empty() ? "" : ": " + m.error));
+    if (ok) {
+      pollAgents();  // the container's new place, before the next evaluation
+      redirectTraffic(m);
+    }
+    std::lock_guard lock(migrationsMutex_);
+    --inFlight_;
+    finished_.insert(std::this_thread::get_id());
+    migrationsChanged_.notify_all();
+  };
+
+  if (sourceAddress.empty() || destinationAddress.empty()) {
+    m.error = "no agent configured for host '" +
+              (sourceAddress.empty() ? d.source : d.destination) + "' (configuration: agents)";
+    return finish(false);
+  }
+  record(m);
+
+  double lastWrite = 0;
+  auto onProgress = [&](const agent::Progress& p) {
+    m.state = "transferring";
+    m.bytesSent = p.bytesSent;
+    m.bytesTotal = p.bytesTotal;
+    m.updatedT = clock_.now();
+    if (m.updatedT - lastWrite >= 1) {  // the VIB gets progress at most once a second
+      lastWrite = m.updatedT;
+      record(m);
+    }
+  };
+  const double sent = clock_.now();
+  agent::Migrate request{m.migrationId, m.container, destinationAddress, mode};
+  auto outcome = agents_.migrate(sourceAddress, request, onProgress, &stopping_);
+  if (!outcome.done) {
+    if (stopping_.load()) {
+      // The agent carries on; the next start re-attaches (same migration id).
+      m.note = "manager stopped while waiting; reconciled at the next start";
+      m.updatedT = clock_.now();
+      record(m);
+      std::lock_guard lock(migrationsMutex_);
+      --inFlight_;
+      finished_.insert(std::this_thread::get_id());
+      migrationsChanged_.notify_all();
+      return;
+    }
+    m.error = outcome.error;
+    return finish(false);
+  }
+  const auto& done = *outcome.done;
+  m.migrationSeconds = clock_.now() - sent;
+  m.bytesSent = done.bytesSent;
+  m.bytesTotal = done.bytesTotal;
+  m.note = done.note;
+  if (done.result != "success") m.error = done.note.empty() ? done.result : done.note;
+  finish(done.result == "success");
+}
+
+bool Manager::waitIdle(double timeoutSeconds) {
+  std::unique_lock lock(migrationsMutex_);
+  return migrationsChanged_.wait_for(lock, std::chrono::duration<double>(timeoutSeconds),
+                                     [&] { return inFlight_ == 0; });
+}
+
+void Manager::reconcile() {
+  if (!vib_) return;
+  // A container's home (where clients address it) is the source of its first
+  // successful migration; the VIB remembers it across restarts.
+  if (auto all = vib_->recentMigrations(100000); all.ok()) {
+    std::lock_guard lock(homesMutex_);
+    for (auto it = all.value.rbegin(); it != all.value.rend(); ++it)
+      if (it->state == "done") homes_.emplace(it->container, it->source);
+  }
+  auto unfinished = vib_->unfinishedMigrations();
+  if (!unfinished.ok()) {
+    log_("manager: cannot read unfinished migrations: " + unfinished.error);
+    return;
+  }
+  for (auto& m : unfinished.value) {
+    // Sending the same MIGRATE again joins the migration if the source agent
+    // still runs it, or replays its outcome from the agent's journal.
+    log_("manager: reconciling migration " + m.migrationId + " of " + m.container + " (" + m.state +
+         " when the manager stopped)");
+    brain_.migrationStarted(m.container, clock_.now());
+    dispatch({m.container, m.source, m.destination, m.decisionId, m.policy, m.decisionSeconds,
+              m.migrationId, m.startedT});
+  }
+}
+
+namespace {
+
+// Service ports from the container's `roam.ports` label: "80,443" or
+// "tcp/80,udp/53"; none means all IP traffic to the home address.
+void servicePorts(const lang::Labels& labels, std::vector<int>& tcp, std::vector<int>& udp) {
+  auto it = labels.find("roam.ports");
+  if (it == labels.end()) return;
+  std::string text = it->second;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    std::string item =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    bool isUdp = item.rfind("udp/", 0) == 0;
+    if (isUdp || item.rfind("tcp/", 0) == 0) item = item.substr(4);
+    try {
+      int port = std::stoi(item);
+      if (port > 0 && port < 65536) (isUdp ? udp : tcp).push_back(port);
+    } catch (const std::exception&) {
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+void Manager::redirectTraffic(const MigrationRecord& m) {
+  std::string home;
+  {
+    std::lock_guard lock(homesMutex_);
+    home = homes_.emplace(m.container, m.source).first->second;
+  }
+  if (!redirector_) return;
+  std::string error;
+  auto state = snapshot(&error);
+  if (!state) {
+    log_("redirect " + m.container + ": no state: " + error);
+    return;
+  }
+  int homeIdx = state->hostIndex(home), targetIdx = state->hostIndex(m.destination);
+  if (homeIdx < 0 || targetIdx < 0) {
+    log_("redirect " + m.container + ": host '" + (homeIdx < 0 ? home : m.destination) +
+         "' is not in the topology; traffic is not redirected");
+    return;
+  }
+  Redirect r;
+  r.container = m.container;
+  const auto& h = state->hosts()[homeIdx];
+  const auto& t = state->hosts()[targetIdx];
+  r.home = {h.ip, h.mac};
+  r.target = {t.ip, t.mac};
+  for (const auto& sw : state->switches()) r.dpids.push_back(sw.dpid);
+  if (int ci = state->containerIndex(m.container); ci >= 0)
+    servicePorts(state->containers()[ci].labels, r.tcpPorts, r.udpPorts);
+  if (home == m.destination) {
+    error = redirector_->clear(m.container, r.dpids);
+    log_("redirect " + m.container + ": back at its home " + home + ", rules removed" +
+         (error.empty() ? "" : ": " + error));
+    return;
+  }
+  error = redirector_->redirect(r);
+  if (error.empty())
+    log_("redirect " + m.container + ": traffic for " + home + " (" + h.ip + ") now reaches " +
+         m.destination + " (" + t.ip + ")");
+  else
+    log_("redirect " + m.container + " failed: " + error);
+}
+
+void Manager::pollAgents() {
+  std::vector<AgentAddress> agents;
+  {
+    std::lock_guard lock(configMutex_);
+    agents = config_.agents;
+  }
+  if (agents.empty() || !view_) return;
+  std::lock_guard lock(pollMutex_);
+  for (const auto& a : agents) {
+    auto status = agents_.status(a.address);
+    if (!status.status) {
+      logOnce("agent:" + a.name + status.error,
+              "manager: agent " + a.name + " at " + a.address + " unreachable: " + status.error);
+      continue;  // keep what it reported last
+    }
+    std::vector<lang::ContainerInfo> containers;
+    for (const auto& c : status.status->containers) {
+      if (c.value("state", "") != "running") continue;
+      lang::ContainerInfo info{c.value("name", ""), a.name, c.value("image", ""), {}};
+      if (c.contains("labels") && c["labels"].is_object())
+        for (const auto& [k, v] : c["labels"].items())
+          if (v.is_string()) info.labels.emplace(k, v.get<std::string>());
+      if (!info.name.empty()) containers.push_back(std::move(info));
+    }
+    agentContainers_[a.name] = std::move(containers);
+  }
+  std::vector<lang::ContainerInfo> all;
+  for (const auto& a : agents)
+    if (auto it = agentContainers_.find(a.name); it != agentContainers_.end())
+      all.insert(all.end(), it->second.begin(), it->second.end());
+  view_->setContainers(std::move(all));
+}
+
+ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
+  std::filesystem::path file;
+  {
+    std::lock_guard lock(configMutex_);
+    file = config_.file;
+  }
+  if (!configToo || file.empty()) return reloader_.reload(reason);
+
+  auto loaded = loadManagerConfig(file);
+  if (!loaded.config) {
+    ReloadOutcome bad;
+    bad.errors = loaded.errors;
+    bad.message = "reload (" + reason + "): configuration " + file.string() +
+                  " rejected, keeping the running one";
+    log_(bad.message + "\n" + loaded.errors);
+    return bad;
+  }
+  ManagerConfig next = std::move(*loaded.config);
+  if (flagOverrides_) flagOverrides_(next);
+  // Policy first: if the new policy is invalid, nothing of the new configuration applies.
+  auto outcome = reloader_.replaceSource(next.policy, reason);
+  {
+    std::lock_guard lock(configMutex_);
+    wantedPolicyFile_ = outcome.ok ? std::string() : next.policy.file;
+  }
+  if (!outcome.ok) return outcome;
+  std::vector<std::string> needRestart;
+  {
+    std::lock_guard lock(configMutex_);
+    if (next.vib != config_.vib) needRestart.push_back("vib");
+    if (next.stateFile != config_.stateFile) needRestart.push_back("state");
+    if (next.controllerUrl != config_.controllerUrl ||
+        next.controllerBackend != config_.controllerBackend)
+      needRestart.push_back("controller");
+    if (next.bandwidthInterval != config_.bandwidthInterval ||
+        next.aggregateInterval != config_.aggregateInterval ||
+        next.topologyInterval != config_.topologyInterval || next.topology != config_.topology)
+      needRestart.push_back("collectors");
+    if (next.adminSocket != config_.adminSocket) needRestart.push_back("admin_socket");
+    if (next.certs != config_.certs || next.identity != config_.identity)
+      needRestart.push_back("certs");
+    // Kept as they run: collectors are not restarted by a reload.
+    next.vib = config_.vib;
+    next.stateFile = config_.stateFile;
+    next.controllerUrl = config_.controllerUrl;
+    next.controllerBackend = config_.controllerBackend;
+    next.bandwidthInterval = config_.bandwidthInterval;
+    next.aggregateInterval = config_.aggregateInterval;
+    next.topologyInterval = config_.topologyInterval;
+    next.topology = config_.topology;
+    next.adminSocket = config_.adminSocket;
+    next.certs = config_.certs;
+    next.identity = config_.identity;
+    config_ = next;
+  }
+  brain_.setOptions(brainOptions());
+  std::string line = "reload (" + reason + "): configuration " + file.string() + " applied";
+  if (!needRestart.empty()) {
+    line += "; changes to";
+    for (const auto& n : needRestart) line += " " + n;
+    line += " take effect at the next restart";
+  }
+  log_(line);
+  {
+    std::lock_guard lock(wakeMutex_);
+    configChanged_ = true;
+  }
+  wake_.notify_all();
+  return outcome;
+}
+
+Manager::ManualResult Manager::migrateManually(const std::string& container,
+                                               const std::string& host) {
+  std::string error;
+  auto state = snapshot(&error);
+  if (!state) return {"", "no state: " + error};
+  int ci = state->containerIndex(container);
+  if (ci < 0) return {"", "no container '" + container + "' in the current state"};
+  const std::string source = state->containers()[ci].host;
+  if (source == host) return {"", "'" + container + "' already runs on " + host};
+  if (state->hostIndex(host) < 0) return {"", "no host '" + host + "' in the current state"};
+  {
+    std::lock_guard lock(configMutex_);
+    if (!agentByName(host)) return {"", "no agent configured for host '" + host + "'"};
+  }
+  if (!brain_.migrationStarted(container, clock_.now()))
+    return {"", "container '" + container + "' is already migrating"};
+  Dispatch d{container, source, host, "", "manual", 0, agent::newMigrationId(), clock_.now()};
+  std::string id = d.migrationId;
+  log_("manual migration " + id + ": " + container + " " + source + " -> " + host);
+  dispatch(std::move(d));
+  return {id, ""};
+}
+
+void Manager::stop() {
+  stopping_.store(true);
+  wake_.notify_all();
+}
+
+void Manager::brainLoop() {
+  while (!stopping_.load()) {
+    evaluateOnce();
+    std::unique_lock lock(wakeMutex_);
+    wake_.wait_for(lock, std::chrono::duration<double>(currentInterval()),
+                   [&] { return stopping_.load() || std::exchange(configChanged_, false); });
+  }
+}
+
+void Manager::pollLoop() {
+  while (!stopping_.load()) {
+    double interval = 5;
+    {
+      std::lock_guard lock(configMutex_);
+      interval = config_.agentPollInterval;
+    }
+    std::unique_lock lock(wakeMutex_);
+    if (wake_.wait_for(lock, std::chrono::duration<double>(interval),
+                       [&] { return stopping_.load(); }))
+      break;
+    lock.unlock();
+    pollAgents();
+  }
+}
+
+void Manager::measureLoop() {
+  if (measurement_) measurement_->runUntil(std::numeric_limits<double>::infinity(), &stopping_);
+}
+
+void Manager::watchLoop() {
+  // The configuration file, the running policy's file, and the file a
+  // rejected configuration asked for (so fixing it is noticed too).
+  auto watched = [&] {
+    std::vector<std::filesystem::path> files;
+    std::lock_guard lock(configMutex_);
+    if (!config_.file.empty()) files.push_back(config_.file);
+    if (auto policy = reloader_.current()) files.push_back(policy->source.file);
+    if (!wantedPolicyFile_.empty()) files.push_back(wantedPolicyFile_);
+    return files;
+  };
+  auto files = watched();
+  std::string error;
+  FileWatcher watcher(files, &error);
+  if (!error.empty()) log_("manager: hot reload: " + error);
+  while (!stopping_.load()) {
+    auto changed = watcher.waitForChanges(std::chrono::milliseconds(250));
+    if (changed.empty()) continue;
+    bool config = false;
+    std::string names;
+    for (const auto& c : changed) {
+      names += (names.empty() ? "" : ", ") + c.string();
+      std::lock_guard lock(configMutex_);
+      if (!config_.file.empty() && std::filesystem::path(config_.file) == c) config = true;
+      if (!wantedPolicyFile_.empty() && std::filesystem::path(wantedPolicyFile_) == c)
+        config = true;  // re-apply the configuration that names it
+    }
+    reload("changed: " + names, config);
+    auto now = watched();
+    if (now != files) {
+      files = now;
+      error.clear();
+      watcher.watch(files, &error);
+      if (!error.empty()) log_("manager: hot reload: " + error);
+    }
+  }
+}
+
+void Manager::run() {
+  std::vector<std::thread> threads;
+  if (measurement_) threads.emplace_back([this] { measureLoop(); });
+  threads.emplace_back([this] { pollLoop(); });
+  threads.emplace_back([this] { watchLoop(); });
+  brainLoop();
+  for (auto& t : threads) t.join();
+  joinMigrations();
+  log_("manager: stopped");
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,154 @@
+#pragma once
+// The Migration Manager (paper, section III): runs the collectors into the
+// VIB, evaluates the active policy every interval (the Brain), dispatches
+// MIGRATE to the source agent, follows each migration to its end and keeps
+// the history; reloads the policy and configuration while running.
+//
+// Threads: the collectors (live mode), an agent poller (containers from the
+// agents' STATUS), the brain loop, one thread per migration in flight, the
+// file watcher (hot reload) and the admin socket. All shared state is behind
+// the Brain's, the reloader's and the VIB's own locks, or this class's mutex.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/manager/agent_gateway.hpp"
+#include "runtime/manager/brain.hpp"
+#include "runtime/manager/manager_config.hpp"
+#include "runtime/manager/network_view.hpp"
+#include "runtime/manager/policy_reloader.hpp"
+#include "runtime/measure/clock.hpp"
+#include "runtime/vib/vib.hpp"
+
+namespace roam::runtime {
+
+class ControllerBackend;
+class MeasurementService;
+class FileWatcher;
+class AdminServer;
+class ReplBackend;
+
+class Manager {
+ public:
+  using Log = std::function<void(const std::string& line)>;
+
+  Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log log);
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // Opens the VIB, loads the state or starts the collectors, loads the policy,
+  // reconciles unfinished migrations. Errors (located) are returned; then the
+  // manager must not be run.
+  std::string start();
+
+  // Runs the brain loop, the poller, the watcher and the admin socket until
+  // stop(); then waits for them (in-flight migrations are abandoned, not
+  // cancelled: the agents finish them and the next start reconciles).
+  void run();
+  void stop();
+
+  // One evaluation now (the brain loop calls this every interval; tests too).
+  BrainStep evaluateOnce();
+  // Polls every agent's STATUS once and updates the containers.
+  void pollAgents();
+  // Waits until no migration is in flight (tests); false on timeout.
+  bool waitIdle(double timeoutSeconds);
+
+  // Hot reload: the policy file (and, with `configToo`, the configuration).
+  ReloadOutcome reload(const std::string& reason, bool configToo = true);
+  // A manual migration (REPL `migrate C to H`): the migration id, or an error.
+  struct ManualResult {
+    std::string migrationId;
+    std::string error;
+  };
+  ManualResult migrateManually(const std::string& container, const std::string& host);
+
+  // For the REPL.
+  std::shared_ptr<const lang::NetworkState> snapshot(std::string* error);
+  std::shared_ptr<const ActivePolicy> activePolicy() const { return reloader_.current(); }
+  Vib* vib() { return vib_.get(); }
+  std::string describe() const;
+  double currentInterval() const;
+
+  // Traffic redirection after successful migrations (docs/redirection.md);
+  // null: none (fixed state, or `"redirect": false`).
+  void setRedirector(class Redirector* redirector) { redirector_ = redirector; }
+
+  // Re-applied to the configuration file's values on every reload, so
+  // command-line flags keep overriding the file.
+  void setFlagOverrides(std::function<void(ManagerConfig&)> overrides) {
+    flagOverrides_ = std::move(overrides);
+  }
+
+ private:
+  struct Dispatch {
+    std::string container, source, destination, decisionId, policy;
+    double decisionSeconds = 0;
+    std::string migrationId;  // reused when reconciling
+    double startedT = 0;
+  };
+  void dispatch(Dispatch d);
+  void runMigration(Dispatch d);
+  void record(const MigrationRecord& m);
+  void appendDecisionLog(const nlohmann::json& line);
+  const AgentAddress* agentByName(const std::string& name) const;
+  void reconcile();
+  void joinMigrations();
+  void redirectTraffic(const MigrationRecord& m);
+  void brainLoop();
+  void pollLoop();
+  void watchLoop();
+  void measureLoop();
+  BrainOptions brainOptions() const;
+  void logOnce(const std::string& key, const std::string& line);
+
+  ManagerConfig config_;
+  mutable std::mutex configMutex_;  // config_ may change on reload
+  AgentGateway& agents_;
+  Clock& clock_;
+  Log log_;
+  PolicyReloader reloader_;
+  Brain brain_;
+
+  std::unique_ptr<Vib> vib_;
+  std::unique_ptr<NetworkView> view_;
+  std::unique_ptr<ControllerBackend> backend_;
+  std::unique_ptr<MeasurementService> measurement_;
+
+  std::function<void(ManagerConfig&)> flagOverrides_;
+  class Redirector* redirector_ = nullptr;
+  std::mutex homesMutex_;
+  std::map<std::string, std::string> homes_;  // container -> host clients address it at
+  std::string wantedPolicyFile_;              // named by a configuration whose policy was rejected
+  std::atomic<double> lastInterval_{1.0};
+
+  std::atomic<bool> stopping_{false};
+  std::mutex wakeMutex_;
+  std::condition_variable wake_;
+  bool configChanged_ = false;  // wakes the brain loop early (guarded by wakeMutex_)
+
+  std::mutex migrationsMutex_;
+  std::condition_variable migrationsChanged_;
+  std::list<std::thread> migrationThreads_;
+  std::set<std::thread::id> finished_;  // threads whose migration ended, to join
+  int inFlight_ = 0;
+
+  std::mutex pollMutex_;
+  std::map<std::string, std::vector<lang::ContainerInfo>> agentContainers_;  // by agent
+
+  std::mutex logMutex_;
+  std::string lastRepeated_;
+  std::string lastSuppressed_;  // container|destination|reason kind of the last refusal logged
+};
+
+}  // namespace roam::runtime

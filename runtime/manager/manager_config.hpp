@@ -1,0 +1,74 @@
+#pragma once
+// The manager's configuration file (docs/configuration.md): JSON with
+// comments. Every key has a sensible default except the policy file, so a
+// minimal file names just that; relative paths are relative to the file.
+// Switching the paper's strategy is one line: "policy": {"file": ...}.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/manager/active_policy.hpp"
+
+namespace roam::runtime {
+
+struct AgentAddress {
+  std::string name;     // the host's name in the topology (and its certificate CN)
+  std::string address;  // HOST:PORT of its `roam agent`
+};
+
+struct RateLimit {
+  int migrations = 1;      // at most this many migrations started ...
+  double perSeconds = 10;  // ... in any window this long (all containers together)
+};
+
+struct ManagerConfig {
+  std::filesystem::path file;  // where it was read from ("" when built from flags only)
+
+  // Measurement. With `stateFile` set, a fixed STATE.json replaces the
+  // controller, the collectors and the VIB's samples.
+  std::string controllerBackend = "ryu";  // ryu | floodlight
+  std::string controllerUrl = "http://127.0.0.1:8080";
+  double bandwidthInterval = 1, aggregateInterval = 5, topologyInterval = 5;
+  double agentPollInterval = 5;  // agents' STATUS (containers) and PING (latency)
+  std::string vib = "/var/lib/roam/vib.sqlite";
+  std::string topology;  // topology file (docs/topology-file.md); optional
+  std::string stateFile;
+
+  // Agents and credentials.
+  std::vector<AgentAddress> agents;
+  std::string certs = "/etc/roam/certs";
+  std::string identity = "manager";  // whose certificate the manager presents
+
+  // The policy and the brain.
+  PolicySource policy;
+  std::optional<double> interval;  // evaluation period; default: the policy's `every`, else 1s
+  double window = 10;              // seconds of samples each evaluation sees
+  double cooldown = 60;            // a container that moved stays put this long
+  RateLimit rateLimit;
+  std::optional<double> maxDataAge;  // refuse to decide on older data (default: 3 x bandwidth)
+  std::string mode = "auto";         // migration mode sent to the agents
+  std::uint64_t seed = 0;            // 0: a fresh seed per run
+  bool dryRun = false;
+  std::string decisionLog;  // JSON lines; "" = only the VIB
+
+  // Operations.
+  std::string adminSocket = "/run/roam/manager.sock";
+
+  // Traffic redirection after a migration (docs/redirection.md).
+  bool redirect = true;
+};
+
+// Reads FILE on top of `defaults`. Errors are "FILE:LINE:COL: error: MESSAGE"
+// lines, located at the offending key when it can be found.
+struct ConfigLoad {
+  std::optional<ManagerConfig> config;
+  std::string errors;
+};
+ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig defaults = {});
+
+// Seconds in "10s", "500ms", "2min" or a bare number of seconds.
+std::optional<double> parseDuration(const std::string& text);
+
+}  // namespace roam::runtime

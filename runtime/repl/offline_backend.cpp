@@ -1,0 +1,171 @@
+#include "runtime/repl/offline_backend.hpp"
+
+#include <chrono>
+
+#include "lang/state_json.hpp"
+#include "runtime/vib/vib.hpp"
+#include "runtime/vib/vib_export.hpp"
+
+namespace roam::runtime {
+
+namespace {
+
+double wallClock() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+// What both offline backends share: the --policy file and its reload.
+class OfflineBackend : public ReplBackend {
+ public:
+  explicit OfflineBackend(PolicySource source) : source_(std::move(source)) {}
+
+  // Loads the policy; false (and `error`) when it has errors.
+  bool loadPolicy(std::string* error) {
+    if (source_.file.empty()) return true;
+    auto load = loadActivePolicy(source_, wallClock());
+    if (!load.policy) {
+      *error = load.errors;
+      return false;
+    }
+    std::lock_guard lock(mutex_);
+    policy_ = std::move(load.policy);
+    return true;
+  }
+
+  std::shared_ptr<const ActivePolicy> activePolicy() override {
+    std::lock_guard lock(mutex_);
+    return policy_;
+  }
+
+  ReplReply migrate(const std::string&, const std::string&) override {
+    return {false, kNeedsManager, {{"ok", false}, {"error", kNeedsManager}}};
+  }
+
+  ReplReply reload() override {
+    if (source_.file.empty()) {
+      std::string text =
+          std::string("no --policy file to reload; a running manager reloads its own ") +
+          "(roam repl --connect SOCKET)";
+      return {false, text, {{"ok", false}, {"error", text}}};
+    }
+    std::string error;
+    if (!loadPolicy(&error)) {
+      while (!error.empty() && error.back() == '\n') error.pop_back();
+      return {
+          false, error + "\nthe previous policy stays active", {{"ok", false}, {"error", error}}};
+    }
+    auto p = activePolicy();
+    std::string text =
+        "reloaded " + p->policy->name + " from " + source_.file + " (" + p->contentHash + ")";
+    return {
+        true, text, {{"ok", true}, {"policy", p->policy->name}, {"content_hash", p->contentHash}}};
+  }
+
+ protected:
+  std::string policySuffix() const {
+    std::lock_guard lock(mutex_);
+    return policy_ ? " (policy " + policy_->policy->name + ")" : "";
+  }
+
+  PolicySource source_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const ActivePolicy> policy_;
+};
+
+class StateBackend final : public OfflineBackend {
+ public:
+  StateBackend(std::string path, std::shared_ptr<const lang::NetworkState> state,
+               PolicySource source)
+      : OfflineBackend(std::move(source)), path_(std::move(path)), state_(std::move(state)) {}
+
+  std::string describe() const override { return "state " + path_ + policySuffix(); }
+  std::shared_ptr<const lang::NetworkState> state(std::string*) override { return state_; }
+  nlohmann::json recentDecisions(std::size_t) override { return nlohmann::json::array(); }
+  nlohmann::json recentMigrations(std::size_t) override { return nlohmann::json::array(); }
+
+ private:
+  std::string path_;
+  std::shared_ptr<const lang::NetworkState> state_;
+};
+
+class VibBackend final : public OfflineBackend {
+ public:
+  VibBackend(std::string path, double window, PolicySource source)
+      : OfflineBackend(std::move(source)), path_(std::move(path)), window_(window) {}
+
+  std::string describe() const override { return "VIB " + path_ + policySuffix(); }
+
+  std::shared_ptr<const lang::NetworkState> state(std::string* error) override {
+    auto snap = latestVibSnapshot(path_, window_);
+    if (!snap.state) {
+      if (error) *error = snap.error;
+      return nullptr;
+    }
+    return std::shared_ptr<const lang::NetworkState>(std::move(snap.state));
+  }
+
+  nlohmann::json recentDecisions(std::size_t limit) override {
+    nlohmann::json out = nlohmann::json::array();
+    auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
+    if (!vib.vib) return out;
+    auto rows = vib.vib->recentDecisions(limit);
+    for (const auto& d : rows.value) {
+      nlohmann::json j = d.json.is_object() ? d.json : nlohmann::json::object();
+      if (!j.contains("id")) j["id"] = d.id;
+      if (!j.contains("time")) j["time"] = d.t;
+      if (!j.contains("policy")) j["policy"] = d.policy;
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  nlohmann::json recentMigrations(std::size_t limit) override {
+    nlohmann::json out = nlohmann::json::array();
+    auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
+    if (!vib.vib) return out;
+    auto rows = vib.vib->recentMigrations(limit);
+    for (const auto& m : rows.value) out.push_back(migrationToJson(m));
+    return out;
+  }
+
+ private:
+  std::string path_;
+  double window_;
+};
+
+}  // namespace
+
+OfflineBackendResult makeStateBackend(const std::string& statePath, const PolicySource& policy) {
+  OfflineBackendResult out;
+  auto loaded = lang::loadStateFile(statePath);
+  if (!loaded.state) {
+    for (const auto& d : loaded.diagnostics) out.error += lang::formatHeadline(d) + "\n";
+    return out;
+  }
+  auto backend = std::make_unique<StateBackend>(
+      statePath, std::shared_ptr<const lang::NetworkState>(std::move(loaded.state)), policy);
+  if (!backend->loadPolicy(&out.error)) return out;
+  out.backend = std::move(backend);
+  return out;
+}
+
+OfflineBackendResult makeVibBackend(const std::string& vibPath, double windowSeconds,
+                                    const PolicySource& policy) {
+  OfflineBackendResult out;
+  // Fail early on a missing or foreign file rather than at the first command.
+  auto snap = latestVibSnapshot(vibPath, windowSeconds);
+  if (!snap.state) {
+    // Vib errors read "PATH: message"; diagnostics read "PATH:1:1: error: message".
+    std::string message = snap.error;
+    if (message.rfind(vibPath + ": ", 0) == 0) message = message.substr(vibPath.size() + 2);
+    out.error = vibPath + ":1:1: error: " + message + "\n";
+    return out;
+  }
+  auto backend = std::make_unique<VibBackend>(vibPath, windowSeconds, policy);
+  if (!backend->loadPolicy(&out.error)) return out;
+  out.backend = std::move(backend);
+  return out;
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,44 @@
+#pragma once
+// The manager's history in the VIB: every decision the brain made and every
+// migration it dispatched, with the paper's two timings kept apart (decision
+// time, migration time). The REPL's `decisions` and `migrations` read them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace roam::runtime {
+
+struct DecisionRecord {
+  std::string id;  // "d-<unix ms>-<hex>", unique
+  double t = 0;    // when the evaluation started (seconds since the epoch)
+  std::string policy;
+  nlohmann::json json;  // the decision-log line (roam eval --json keys + time, id)
+};
+
+struct MigrationRecord {
+  std::string migrationId;  // the agents' migration id, unique
+  std::string decisionId;   // "" for a manual migration
+  std::string container, source, destination, policy, mode;
+  // dispatched -> transferring -> done | failed; `unknown` when the manager
+  // lost track of it (agent unreachable after a restart).
+  std::string state;
+  double startedT = 0;  // MIGRATE sent
+  double updatedT = 0;
+  std::optional<double> finishedT;
+  double decisionSeconds = 0;              // evaluating the policy
+  std::optional<double> migrationSeconds;  // MIGRATE sent .. DONE received
+  std::uint64_t bytesSent = 0, bytesTotal = 0;
+  std::string error, note;
+};
+
+// States after which nothing more happens to a migration.
+inline bool isFinishedMigrationState(const std::string& state) {
+  return state == "done" || state == "failed";
+}
+
+nlohmann::json migrationToJson(const MigrationRecord& m);
+
+}  // namespace roam::runtime

@@ -1,0 +1,148 @@
+// The manager's decisions and migrations in the VIB (runtime/vib/history.hpp).
+
+#include <string>
+
+#include "runtime/vib/query.hpp"
+#include "runtime/vib/vib.hpp"
+
+namespace roam::runtime {
+
+using sqlite::query;
+using sqlite::Statement;
+using sqlite::Status;
+
+nlohmann::json migrationToJson(const MigrationRecord& m) {
+  nlohmann::json j = {{"migration_id", m.migrationId},
+                      {"decision_id", m.decisionId},
+                      {"container", m.container},
+                      {"source", m.source},
+                      {"destination", m.destination},
+                      {"policy", m.policy},
+                      {"mode", m.mode},
+                      {"state", m.state},
+                      {"started_t", m.startedT},
+                      {"updated_t", m.updatedT},
+                      {"finished_t", nullptr},
+                      {"decision_seconds", m.decisionSeconds},
+                      {"migration_seconds", nullptr},
+                      {"bytes_sent", m.bytesSent},
+                      {"bytes_total", m.bytesTotal},
+                      {"error", m.error},
+                      {"note", m.note}};
+  if (m.finishedT) j["finished_t"] = *m.finishedT;
+  if (m.migrationSeconds) j["migration_seconds"] = *m.migrationSeconds;
+  return j;
+}
+
+Status Vib::recordDecision(const DecisionRecord& decision) {
+  std::lock_guard lock(mutex_);
+  auto status = writeTransaction([&]() -> Status {
+    auto ins = db_->prepare(
+        "INSERT INTO decisions (t, policy, json, decision_id) VALUES (?1, ?2, ?3, ?4)");
+    if (!ins.statement.valid()) return Status::failure(ins.error);
+    return ins.statement.run(decision.t, decision.policy, decision.json.dump(), decision.id);
+  });
+  noteWrite(status);
+  return status;
+}
+
+Status Vib::upsertMigration(const MigrationRecord& m) {
+  std::lock_guard lock(mutex_);
+  auto status = writeTransaction([&]() -> Status {
+    auto up = db_->prepare(
+        "INSERT INTO migrations (migration_id, decision_id, container, source, destination, "
+        "policy, mode, state, started_t, updated_t, finished_t, decision_s, migration_s, "
+        "bytes_sent, bytes_total, error, note) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "ON CONFLICT (migration_id) WHERE migration_id != '' DO UPDATE SET "
+        "destination = excluded.destination, state = excluded.state, "
+        "updated_t = excluded.updated_t, finished_t = excluded.finished_t, "
+        "migration_s = excluded.migration_s, bytes_sent = excluded.bytes_sent, "
+        "bytes_total = excluded.bytes_total, error = excluded.error, note = excluded.note");
+    if (!up.statement.valid()) return Status::failure(up.error);
+    return up.statement.run(m.migrationId, m.decisionId, m.container, m.source, m.destination,
+                            m.policy, m.mode, m.state, m.startedT, m.updatedT, m.finishedT,
+                            m.decisionSeconds, m.migrationSeconds,
+                            static_cast<std::int64_t>(m.bytesSent),
+                            static_cast<std::int64_t>(m.bytesTotal), m.error, m.note);
+  });
+  noteWrite(status);
+  return status;
+}
+
+VibResult<std::vector<DecisionRecord>> Vib::recentDecisions(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<DecisionRecord> rows;
+  auto s = query(
+      *db_, "SELECT decision_id, t, policy, json FROM decisions ORDER BY t DESC, id DESC LIMIT ?1",
+      [&](Statement& st) {
+        DecisionRecord d{st.getText(0), st.getDouble(1), st.getText(2), {}};
+        // Written by us; a hand-edited row that is not JSON is shown as text.
+        d.json = nlohmann::json::parse(st.getText(3), nullptr, /*allow_exceptions=*/false);
+        if (d.json.is_discarded()) d.json = st.getText(3);
+        rows.push_back(std::move(d));
+        return Status::success();
+      },
+      static_cast<std::int64_t>(limit));
+  return {std::move(rows), s.error};
+}
+
+namespace {
+
+constexpr const char* kMigrationColumns =
+    "SELECT migration_id, decision_id, container, source, destination, policy, mode, state, "
+    "started_t, updated_t, finished_t, decision_s, migration_s, bytes_sent, bytes_total, error, "
+    "note FROM migrations ";
+
+MigrationRecord migrationFromRow(Statement& st) {
+  MigrationRecord m;
+  m.migrationId = st.getText(0);
+  m.decisionId = st.getText(1);
+  m.container = st.getText(2);
+  m.source = st.getText(3);
+  m.destination = st.getText(4);
+  m.policy = st.getText(5);
+  m.mode = st.getText(6);
+  m.state = st.getText(7);
+  m.startedT = st.getDouble(8);
+  m.updatedT = st.getDouble(9);
+  m.finishedT = st.getOptionalDouble(10);
+  m.decisionSeconds = st.getDouble(11);
+  m.migrationSeconds = st.getOptionalDouble(12);
+  m.bytesSent = static_cast<std::uint64_t>(st.getInt(13));
+  m.bytesTotal = static_cast<std::uint64_t>(st.getInt(14));
+  m.error = st.getText(15);
+  m.note = st.getText(16);
+  return m;
+}
+
+}  // namespace
+
+VibResult<std::vector<MigrationRecord>> Vib::recentMigrations(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<MigrationRecord> rows;
+  auto s = query(
+      *db_, std::string(kMigrationColumns) + "ORDER BY started_t DESC, id DESC LIMIT ?1",
+      [&](Statement& st) {
+        rows.push_back(migrationFromRow(st));
+        return Status::success();
+      },
+      static_cast<std::int64_t>(limit));
+  return {std::move(rows), s.error};
+}
+
+VibResult<std::vector<MigrationRecord>> Vib::unfinishedMigrations() {
+  std::lock_guard lock(mutex_);
+  std::vector<MigrationRecord> rows;
+  auto s = query(*db_,
+                 std::string(kMigrationColumns) +
+                     "WHERE finished_t IS NULL AND state NOT IN ('done', 'failed') "
+                     "ORDER BY started_t",
+                 [&](Statement& st) {
+                   rows.push_back(migrationFromRow(st));
+                   return Status::success();
+                 });
+  return {std::move(rows), s.error};
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,249 @@
+// The manager end to end inside one process: a fixed STATE.json, a real VIB
+// file, the real brain and reloader, and fake agents (the real ones are in
+// tests/integration/manager_e2e.py).
+
+#include <catch2/catch.hpp>
+
+#include "manager/manager_fakes.hpp"
+#include "runtime/manager/manager.hpp"
+#include "runtime/measure/system_clock.hpp"
+#include "temp_dir.hpp"
+
+using roam::runtime::BrainAction;
+using roam::runtime::Manager;
+using roam::runtime::ManagerConfig;
+
+namespace {
+
+struct Fixture {
+  roamtest::TempDir dir{"roam-manager"};
+  roamtest::FakeAgents agents;
+  roam::runtime::SystemClock clock;
+  std::vector<std::string> logs;
+  std::mutex logMutex;
+  ManagerConfig config;
+  std::filesystem::path policyFile = dir.path / "active.policy";
+
+  Fixture() {
+    roamtest::writeText(
+        policyFile,
+        roamtest::readText(roamtest::sourcePath("policies/load-balancing/bandwidth.policy")));
+    config.stateFile = roamtest::sourcePath("examples/states/paper-heterogeneous.json");
+    config.vib = (dir.path / "vib.sqlite").string();
+    config.decisionLog = (dir.path / "decisions.jsonl").string();
+    config.policy.file = policyFile.string();
+    config.cooldown = 0;
+    config.rateLimit = {10, 1};
+    config.seed = 1;
+    for (int i = 1; i <= 5; ++i) {
+      std::string host = "h" + std::to_string(i);
+      std::string address = "10.0.0." + std::to_string(i) + ":7070";
+      config.agents.push_back({host, address});
+      agents.hostAt[address] = host;
+    }
+    agents.containerHost = {{"iperf-client", "h1"}, {"iperf-server", "h2"}};
+  }
+
+  std::unique_ptr<Manager> make() {
+    auto m = std::make_unique<Manager>(config, agents, clock, [this](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      logs.push_back(line);
+    });
+    auto errors = m->start();
+    INFO(errors);
+    REQUIRE(errors.empty());
+    return m;
+  }
+
+  bool logged(const std::string& text) {
+    std::lock_guard lock(logMutex);
+    for (const auto& l : logs)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+
+  std::vector<nlohmann::json> decisionLog() {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(roamtest::readText(config.decisionLog));
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("manager: the policy fires, the container moves, history is kept", "[manager]") {
+  Fixture f;
+  auto manager = f.make();
+  auto step = manager->evaluateOnce();
+  REQUIRE(step.action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+
+  REQUIRE(f.agents.requests.size() == 1);
+  const auto& request = f.agents.requests[0];
+  CHECK(request.container == "iperf-server");
+  CHECK(request.destination == "10.0.0.4:7070");  // h4's agent
+  CHECK(request.mode == "auto");
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0]["decision_id"] == step.decisionId);
+  CHECK(log[0]["destination"] == "h4");
+  CHECK(log[0]["action"] == "dispatch");
+
+  auto decisions = manager->vib()->recentDecisions(10);
+  REQUIRE(decisions.value.size() == 1);
+  CHECK(decisions.value[0].id == step.decisionId);
+
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  const auto& m = migrations.value[0];
+  CHECK(m.migrationId == request.migrationId);
+  CHECK(m.decisionId == step.decisionId);
+  CHECK(m.state == "done");
+  CHECK(m.source == "h2");
+  CHECK(m.destination == "h4");
+  CHECK(m.bytesSent == 100);
+  CHECK(m.decisionSeconds == Approx(step.decisionSeconds));
+  REQUIRE(m.migrationSeconds);
+  CHECK(*m.migrationSeconds >= 0);
+  CHECK(m.finishedT);
+  CHECK(f.logged("migration " + m.migrationId + " of iperf-server h2 -> h4: done"));
+
+  // The agents now report the server on h4, which the fixed state does not
+  // show as overloaded: the server is not chosen again.
+  auto next = manager->evaluateOnce();
+  INFO(next.logLine.dump());
+  CHECK(next.decision->container != std::optional<std::string>("iperf-server"));
+}
+
+TEST_CASE("manager: a failed migration is recorded with the agent's reason", "[manager]") {
+  Fixture f;
+  f.agents.failWith = "destination engine refused the image";
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "failed");
+  CHECK(migrations.value[0].error == "destination engine refused the image");
+  CHECK(f.agents.containerHost["iperf-server"] == "h2");
+}
+
+TEST_CASE("manager: a host without an agent fails the migration clearly", "[manager]") {
+  Fixture f;
+  std::erase_if(f.config.agents, [](const auto& a) { return a.name == "h4"; });
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "failed");
+  CHECK(migrations.value[0].error == "no agent configured for host 'h4' (configuration: agents)");
+  CHECK(f.agents.requests.empty());
+}
+
+TEST_CASE("manager: dry run decides and logs but never dispatches", "[manager]") {
+  Fixture f;
+  f.config.dryRun = true;
+  auto manager = f.make();
+  CHECK(manager->evaluateOnce().action == BrainAction::dryRun);
+  CHECK(f.agents.requests.empty());
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0]["action"] == "dry-run");
+}
+
+TEST_CASE("manager: hot reload switches decisions; a bad version keeps the old one",
+          "[manager][reload]") {
+  Fixture f;
+  f.config.dryRun = true;
+  auto manager = f.make();
+  REQUIRE(*manager->evaluateOnce().decision->destination == "h4");
+
+  roamtest::writeText(
+      f.policyFile,
+      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+  auto good = manager->reload("test", /*configToo=*/false);
+  REQUIRE(good.ok);
+  CHECK(manager->activePolicy()->policy->name == "shortest-path");
+  CHECK(*manager->evaluateOnce().decision->destination == "h3");
+
+  roamtest::writeText(f.policyFile, "policy broken {\n  when every 1s { count(hosts) > }\n}\n");
+  auto bad = manager->reload("test", false);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.errors.find(f.policyFile.string() + ":2:") != std::string::npos);
+  CHECK(bad.errors.find("error:") != std::string::npos);
+  CHECK(manager->activePolicy()->policy->name == "shortest-path");
+  CHECK(*manager->evaluateOnce().decision->destination == "h3");
+}
+
+TEST_CASE("manager: a reload while a migration is in flight leaves it alone", "[manager][reload]") {
+  Fixture f;
+  f.agents.hold = true;
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(f.agents.waitHeld());
+
+  roamtest::writeText(
+      f.policyFile,
+      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+  REQUIRE(manager->reload("test", false).ok);
+  // The new policy would send it to h3, but it is migrating (to h4) already.
+  auto during = manager->evaluateOnce();
+  CHECK(during.action == BrainAction::suppressed);
+  CHECK(during.reason == "container 'iperf-server' is already migrating");
+
+  f.agents.release();
+  REQUIRE(manager->waitIdle(5));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "done");
+  CHECK(migrations.value[0].destination == "h4");
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+}
+
+TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[manager]") {
+  Fixture f;
+  std::string id;
+  {
+    f.agents.hold = true;
+    auto manager = f.make();
+    REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+    REQUIRE(f.agents.waitHeld());
+    id = f.agents.requests[0].migrationId;
+    manager->stop();  // abandons the wait; the (fake) agent keeps the migration
+    REQUIRE(manager->waitIdle(5));
+    auto rows = manager->vib()->unfinishedMigrations();
+    REQUIRE(rows.value.size() == 1);
+    CHECK(rows.value[0].note.find("reconciled at the next start") != std::string::npos);
+  }
+  f.agents.hold = false;
+  auto manager = f.make();  // start() re-sends the same MIGRATE
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(f.agents.requests.size() == 2);
+  CHECK(f.agents.requests[1].migrationId == id);
+  CHECK(f.logged("reconciling migration " + id));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "done");
+  CHECK(manager->vib()->unfinishedMigrations().value.empty());
+}
+
+TEST_CASE("manager: manual migration through the manager", "[manager]") {
+  Fixture f;
+  auto manager = f.make();
+  auto bad = manager->migrateManually("nope", "h3");
+  CHECK(bad.error == "no container 'nope' in the current state");
+  CHECK(manager->migrateManually("iperf-server", "h2").error ==
+        "'iperf-server' already runs on h2");
+  auto ok = manager->migrateManually("iperf-server", "h5");
+  REQUIRE(ok.error.empty());
+  REQUIRE(manager->waitIdle(5));
+  CHECK(f.agents.containerHost["iperf-server"] == "h5");
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].migrationId == ok.migrationId);
+  CHECK(migrations.value[0].policy == "manual");
+}
