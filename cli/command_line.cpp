@@ -1,9 +1,7 @@
-#include <cmath>
 #include <iostream>
 
-#include "lang/units.hpp"
-
 #include "cli/commands.hpp"
+#include "runtime/manager/manager_config.hpp"
 
 namespace roam::cli {
 
@@ -30,19 +28,7 @@ void commandLineError(const CommandLine& line, int argIndex, const std::string& 
 // A duration in any unit of the policy language ("1s", "500ms", "2min"); a bare
 // number is seconds. Negative or non-finite values are rejected.
 std::optional<double> parseDurationSeconds(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (value < 0 || !std::isfinite(value)) return std::nullopt;
-  const std::string suffix = text.substr(used);
-  if (suffix.empty()) return value;
-  auto unit = lang::findUnit(suffix);
-  if (!unit || unit->dimension != lang::kDuration) return std::nullopt;
-  return value * unit->scale;
+  return runtime::parseDuration(text);
 }
 
 }  // namespace roam::cli

@@ -118,31 +118,37 @@ MigrationRecord migrationFromRow(Statement& st) {
 
 }  // namespace
 
-VibResult<std::vector<MigrationRecord>> Vib::recentMigrations(std::size_t limit) {
-  std::lock_guard lock(mutex_);
+namespace {
+
+// The migrations rows `where` selects (kMigrationColumns + where), in order.
+template <typename... Args>
+VibResult<std::vector<MigrationRecord>> queryMigrations(sqlite::Database& db,
+                                                        const std::string& where,
+                                                        const Args&... args) {
   std::vector<MigrationRecord> rows;
   auto s = query(
-      *db_, std::string(kMigrationColumns) + "ORDER BY started_t DESC, id DESC LIMIT ?1",
+      db, std::string(kMigrationColumns) + where,
       [&](Statement& st) {
         rows.push_back(migrationFromRow(st));
         return Status::success();
       },
-      static_cast<std::int64_t>(limit));
+      args...);
   return {std::move(rows), s.error};
+}
+
+}  // namespace
+
+VibResult<std::vector<MigrationRecord>> Vib::recentMigrations(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return queryMigrations(*db_, "ORDER BY started_t DESC, id DESC LIMIT ?1",
+                         static_cast<std::int64_t>(limit));
 }
 
 VibResult<std::vector<MigrationRecord>> Vib::unfinishedMigrations() {
   std::lock_guard lock(mutex_);
-  std::vector<MigrationRecord> rows;
-  auto s = query(*db_,
-                 std::string(kMigrationColumns) +
-                     "WHERE finished_t IS NULL AND state NOT IN ('done', 'failed') "
-                     "ORDER BY started_t",
-                 [&](Statement& st) {
-                   rows.push_back(migrationFromRow(st));
-                   return Status::success();
-                 });
-  return {std::move(rows), s.error};
+  return queryMigrations(*db_,
+                         "WHERE finished_t IS NULL AND state NOT IN ('done', 'failed') "
+                         "ORDER BY started_t");
 }
 
 }  // namespace roam::runtime
