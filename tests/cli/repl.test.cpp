@@ -11,6 +11,7 @@
 #include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -51,6 +52,9 @@ class Terminal {
   }
 
   void type(const std::string& keys) {
+    // libedit switches the terminal to raw mode after printing the prompt and
+    // may discard input typed before that (seen under load), so let it settle.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
     REQUIRE(::write(master_, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size()));
   }
 

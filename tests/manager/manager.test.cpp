@@ -6,6 +6,7 @@
 
 #include "manager/manager_fakes.hpp"
 #include "runtime/manager/manager.hpp"
+#include "runtime/manager/redirector.hpp"
 #include "runtime/measure/system_clock.hpp"
 #include "temp_dir.hpp"
 
@@ -246,4 +247,49 @@ TEST_CASE("manager: manual migration through the manager", "[manager]") {
   REQUIRE(migrations.value.size() == 1);
   CHECK(migrations.value[0].migrationId == ok.migrationId);
   CHECK(migrations.value[0].policy == "manual");
+}
+
+namespace {
+
+class FakeRedirector final : public roam::runtime::Redirector {
+ public:
+  std::vector<roam::runtime::Redirect> redirects;
+  std::vector<std::string> cleared;
+  std::string redirect(const roam::runtime::Redirect& r) override {
+    redirects.push_back(r);
+    return "";
+  }
+  std::string clear(const std::string& container, const std::vector<std::string>&) override {
+    cleared.push_back(container);
+    return "";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("manager: a moved container's home address is redirected, and cleared back home",
+          "[manager][redirect]") {
+  Fixture f;
+  auto manager = f.make();
+  FakeRedirector redirector;
+  manager->setRedirector(&redirector);
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(redirector.redirects.size() == 1);
+  const auto& r = redirector.redirects[0];
+  CHECK(r.container == "iperf-server");
+  CHECK(r.home.ip == "10.0.0.2");   // h2, where clients address it
+  CHECK(r.target.ip == "10.0.0.4");  // h4
+  CHECK(r.dpids.size() == 5);        // every switch of the state
+  CHECK(f.logged("redirect iperf-server: traffic for h2 (10.0.0.2) now reaches h4 (10.0.0.4)"));
+
+  // Moving on keeps the home; moving back home removes the rules.
+  REQUIRE(manager->migrateManually("iperf-server", "h5").error.empty());
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(redirector.redirects.size() == 2);
+  CHECK(redirector.redirects[1].home.ip == "10.0.0.2");
+  CHECK(redirector.redirects[1].target.ip == "10.0.0.5");
+  REQUIRE(manager->migrateManually("iperf-server", "h2").error.empty());
+  REQUIRE(manager->waitIdle(5));
+  CHECK(redirector.cleared == std::vector<std::string>{"iperf-server"});
 }
