@@ -127,7 +127,7 @@ int runManager(const std::shared_ptr<ManagerArgs>& a, const CommandLine& line) {
 
   runtime::ManagerConfig config;
   if (!a->config.empty()) {
-    auto loaded = runtime::loadManagerConfig(std::filesystem::absolute(a->config));
+    auto loaded = runtime::loadManagerConfig(a->config);
     if (!loaded.config) {
       std::cerr << loaded.errors;
       return 1;

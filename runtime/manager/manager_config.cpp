@@ -106,8 +106,10 @@ class Reader {
   }
   void path(const Json& v, const std::vector<std::string>& keyPath, std::string& out) {
     string(v, keyPath, out);
+    // Absolute, so the paths stay right whatever the process's directory and
+    // the file watcher sees real directories.
     if (!out.empty() && std::filesystem::path(out).is_relative())
-      out = (file_.parent_path() / out).lexically_normal().string();
+      out = std::filesystem::absolute(file_.parent_path() / out).lexically_normal().string();
   }
   void boolean(const Json& v, const std::vector<std::string>& path, bool& out) {
     if (!v.is_boolean()) return error(path, "'" + dotted(path) + "' must be true or false");
@@ -288,7 +290,7 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
     out.errors = r.errors();
     return out;
   }
-  c.file = file;
+  c.file = std::filesystem::absolute(file);
   r.onlyKeys(j, {},
              {"controller", "collectors", "vib", "topology", "state", "agents", "certs", "identity",
               "policy", "brain", "decision_log", "admin_socket", "redirect"});

@@ -59,6 +59,51 @@ def run(cmd, check=True, quiet=False):
     return p.stdout
 
 
+class Checks(object):
+    """Named pass/fail results of an integration test, logged as they come."""
+
+    def __init__(self, title):
+        self.title = title
+        self.results = []
+
+    def add(self, name, ok, detail=""):
+        self.results.append((name, bool(ok), detail))
+        log("%s: %s%s" % ("PASS" if ok else "FAIL", name,
+                          (" - " + detail) if detail else ""))
+        return ok
+
+    def ok(self):
+        return bool(self.results) and all(ok for _, ok, _ in self.results)
+
+    def summary(self):
+        print("\n==== %s summary ====" % self.title)
+        for name, ok, detail in self.results:
+            print("%s  %s%s" % ("PASS" if ok else "FAIL", name,
+                                ("  (" + detail + ")") if detail else ""))
+        print("==== %s (%d/%d checks passed) ====" % (
+            "PASS" if self.ok() else "FAIL",
+            sum(1 for _, ok, _ in self.results if ok), len(self.results)))
+
+
+def kill_proc(p, name):
+    """Stops a child started with its own process group (or not): TERM, then KILL."""
+    if p is None or p.poll() is not None:
+        return
+    log("stopping %s (pid %d)" % (name, p.pid))
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        p.terminate()
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            p.kill()
+        p.wait()
+
+
 def dpid_str(index):
     return "%016x" % index
 

@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -65,29 +64,6 @@ STALE_RX = re.compile(r"stale", re.I)
 STATUS_RX = re.compile(r"\bswitches=\d+ .*\berrors=\d+")
 RECOVER_RX = re.compile(r"recover|reachable again|back (up|online)|restored|"
                         r"resum|reconnect", re.I)
-
-
-class Checks(object):
-    def __init__(self):
-        self.results = []
-
-    def add(self, name, ok, detail=""):
-        self.results.append((name, bool(ok), detail))
-        tb.log("%s: %s%s" % ("PASS" if ok else "FAIL", name,
-                             (" - " + detail) if detail else ""))
-        return ok
-
-    def ok(self):
-        return bool(self.results) and all(r[1] for r in self.results)
-
-    def summary(self):
-        print("\n==== measure_check summary ====")
-        for name, ok, detail in self.results:
-            print("%s  %s%s" % ("PASS" if ok else "FAIL", name,
-                                ("  (" + detail + ")") if detail else ""))
-        print("==== %s (%d/%d checks passed) ====" % (
-            "PASS" if self.ok() else "FAIL",
-            sum(1 for r in self.results if r[1]), len(self.results)))
 
 
 class PortPoller(threading.Thread):
@@ -135,24 +111,6 @@ def run_cmd(cmd, log_path, timeout):
                            timeout=timeout)
     with open(log_path) as f:
         return p.returncode, f.read()
-
-
-def kill_proc(p, name):
-    if p is None or p.poll() is not None:
-        return
-    tb.log("stopping %s (pid %d)" % (name, p.pid))
-    try:
-        os.killpg(p.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        p.terminate()
-    try:
-        p.wait(5)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            p.kill()
-        p.wait()
 
 
 def check_state(checks, state, topo):
@@ -292,7 +250,7 @@ def main():
     shaped_ends = [(shaped["src"], dpid_of[shaped["src"]], shaped["src_port"]),
                    (shaped["dst"], dpid_of[shaped["dst"]], shaped["dst_port"])]
     target_bps = shaped["bw"] * 1e6
-    checks = Checks()
+    checks = tb.Checks("measure_check")
     measure_rc = None
     iperf_window = None
     poller = None
@@ -312,7 +270,7 @@ def main():
             h1, h2 = bed.host("h1"), bed.host("h2")
             server = h2.popen(["iperf3", "-s", "-1"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-            bed.cleanups.append(lambda: kill_proc(server, "iperf3 server"))
+            bed.cleanups.append(lambda: tb.kill_proc(server, "iperf3 server"))
 
             measure = None
             if not args.dry_run:
@@ -328,7 +286,7 @@ def main():
                                            stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL,
                                            start_new_session=True)
-                bed.cleanups.append(lambda: kill_proc(measure, "roam measure"))
+                bed.cleanups.append(lambda: tb.kill_proc(measure, "roam measure"))
             t0 = time.time()
 
             poller = PortPoller(bed.url, sorted({e[1] for e in shaped_ends}))
@@ -340,7 +298,7 @@ def main():
             client = h1.popen(["iperf3", "-c", h2.IP(), "-t",
                                str(args.iperf_seconds), "-J"],
                               stdout=client_out, stderr=subprocess.STDOUT)
-            bed.cleanups.append(lambda: kill_proc(client, "iperf3 client"))
+            bed.cleanups.append(lambda: tb.kill_proc(client, "iperf3 client"))
             iperf_start = time.time()
 
             time.sleep(max(0.0, t0 + args.kill_at - time.time()))
@@ -361,7 +319,7 @@ def main():
             try:
                 client.wait(timeout=args.iperf_seconds + 20)
             except subprocess.TimeoutExpired:
-                kill_proc(client, "iperf3 client")
+                tb.kill_proc(client, "iperf3 client")
             iperf_end = time.time()
             iperf_window = (iperf_start + 2.0, iperf_end)
             client_out.close()
@@ -371,7 +329,7 @@ def main():
                     measure_rc = measure.wait(
                         timeout=max(5.0, t0 + args.duration + 30 - time.time()))
                 except subprocess.TimeoutExpired:
-                    kill_proc(measure, "roam measure")
+                    tb.kill_proc(measure, "roam measure")
                     measure_rc = "timeout"
             poller.stop_ev.set()
     except SystemExit:

@@ -55,40 +55,6 @@ MOVED_TOKEN = "roam-redirect-moved-7f3a"
 HOME_TOKEN = "roam-redirect-home-c21e"
 
 
-class Checks(object):
-    def __init__(self):
-        self.results = []
-
-    def add(self, name, ok, detail=""):
-        self.results.append((name, bool(ok), detail))
-        tb.log("%s: %s%s" % ("PASS" if ok else "FAIL", name,
-                             (" - " + detail) if detail else ""))
-        return ok
-
-    def ok(self):
-        return bool(self.results) and all(ok for _, ok, _ in self.results)
-
-    def summary(self):
-        print()
-        for name, ok, detail in self.results:
-            print("%s  %s%s" % ("PASS" if ok else "FAIL", name,
-                                (" (" + detail + ")") if detail else ""))
-        print("\n%d/%d checks passed" % (
-            sum(1 for _, ok, _ in self.results if ok), len(self.results)))
-
-
-def kill_proc(p, name):
-    if p is None or p.poll() is not None:
-        return
-    tb.log("stopping %s (pid %d)" % (name, p.pid))
-    p.terminate()
-    try:
-        p.wait(5)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-
-
 def cookie_of(name):
     h = 2166136261
     for b in name.encode():
@@ -213,7 +179,7 @@ def main():
     bridges = [PREFIX + s["name"] for s in topo.switches]
     cookie = cookie_of(CONTAINER)
     service = "http://%s:%d/token" % (o_ip, args.port)
-    checks = Checks()
+    checks = tb.Checks("redirect_check")
 
     def rule_counts():
         return [len(rules(b, cookie)) for b in bridges]
@@ -236,7 +202,7 @@ def main():
                                  stderr=subprocess.DEVNULL)
                 servers.append(srv)
                 bed.cleanups.append(
-                    lambda s=srv, nm=name: kill_proc(s, nm))
+                    lambda s=srv, nm=name: tb.kill_proc(s, nm))
             home_url = "http://%s:%d/token" % (o_ip, args.other_port)
             ok, body = curl_until(n, "http://%s:%d/token" % (n_ip, args.port),
                                   True, MOVED_TOKEN)

@@ -1,25 +1,13 @@
 // The redirection rules (cookie, priority, matches, actions, per-port rules)
-// and RyuFlowRedirector's HTTP calls. The small HTTP server below stands in
-// for the controller's ofctl_rest API; tests/integration/redirect_check.py
+// and RyuFlowRedirector's HTTP calls. A small HTTP server stands in for the
+// controller's ofctl_rest API; tests/integration/redirect_check.py
 // runs the real controller, OVS and Mininet.
-// (measure_http.test.cpp's server is file-local and does not record request
-// bodies, hence this one.)
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <map>
-#include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
 
+#include "http_test_server.hpp"
 #include "runtime/manager/redirector.hpp"
 
 using namespace roam::runtime;
@@ -27,8 +15,8 @@ using Json = nlohmann::json;
 
 namespace {
 
-// Serves one connection at a time (the client under test keeps one open),
-// records every request and answers by path.
+// The controller's ofctl_rest API as a test server (tests/http_test_server.hpp);
+// bodies are parsed as JSON for the checks, and one switch can be made to fail.
 class FakeController {
  public:
   struct Request {
@@ -36,110 +24,30 @@ class FakeController {
     Json body;
   };
 
-  FakeController() {
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(listen_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listen_, 8) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~FakeController() {
-    stop_ = true;
-    thread_.join();
-    ::close(listen_);
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  std::string url() const { return server_.url() + "/"; }
   void answer(const std::string& path, int status, std::string body = "") {
-    std::lock_guard lock(mutex_);
-    answers_[path] = {status, std::move(body)};
+    server_.route(path, {status, std::move(body)});
   }
   // Answers `status` to requests whose body has this dpid.
   void failDpid(std::uint64_t dpid, int status) {
-    std::lock_guard lock(mutex_);
-    failDpid_[dpid] = status;
+    server_.setOverride([dpid, status](const roamtest::HttpTestServer::Request& r)
+                            -> std::optional<roamtest::HttpTestServer::Route> {
+      auto body = Json::parse(r.body, nullptr, false);
+      if (body.is_object() && body.contains("dpid") && body["dpid"] == dpid)
+        return roamtest::HttpTestServer::Route{status, ""};
+      return std::nullopt;
+    });
   }
   std::vector<Request> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
+    std::vector<Request> out;
+    for (const auto& r : server_.requests())
+      out.push_back(
+          {r.method, r.path, r.body.empty() ? Json() : Json::parse(r.body, nullptr, false)});
+    return out;
   }
 
  private:
-  bool readable(int fd) {
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      int n = ::poll(&p, 1, 20);
-      if (n > 0) return true;
-      if (n < 0) return false;
-    }
-    return false;
-  }
-  bool fill(int fd, std::string& buffer) {
-    if (!readable(fd)) return false;
-    char chunk[4096];
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-  void run() {
-    while (readable(listen_)) {
-      int fd = ::accept(listen_, nullptr, nullptr);
-      if (fd < 0) continue;
-      serve(fd);
-      ::close(fd);
-    }
-  }
-  void serve(int fd) {
-    std::string buffer;
-    while (true) {
-      std::size_t end;
-      while ((end = buffer.find("\r\n\r\n")) == std::string::npos)
-        if (!fill(fd, buffer)) return;
-      const std::string head = buffer.substr(0, end);
-      buffer.erase(0, end + 4);
-      std::size_t length = 0;
-      if (auto p = head.find("Content-Length: "); p != std::string::npos)
-        length = std::stoul(head.substr(p + 16));
-      while (buffer.size() < length)
-        if (!fill(fd, buffer)) return;
-      Request request;
-      const std::string line = head.substr(0, head.find("\r\n"));
-      request.method = line.substr(0, line.find(' '));
-      request.path = line.substr(line.find(' ') + 1, line.rfind(' ') - line.find(' ') - 1);
-      if (length > 0) request.body = Json::parse(buffer.substr(0, length), nullptr, false);
-      buffer.erase(0, length);
-      std::pair<int, std::string> reply{404, ""};
-      {
-        std::lock_guard lock(mutex_);
-        if (auto it = answers_.find(request.path); it != answers_.end()) reply = it->second;
-        if (request.body.is_object() && request.body.contains("dpid"))
-          if (auto it = failDpid_.find(request.body["dpid"].get<std::uint64_t>());
-              it != failDpid_.end())
-            reply = {it->second, ""};
-        requests_.push_back(std::move(request));
-      }
-      const std::string response = "HTTP/1.1 " + std::to_string(reply.first) +
-                                   " X\r\nContent-Length: " + std::to_string(reply.second.size()) +
-                                   "\r\n\r\n" + reply.second;
-      if (::send(fd, response.data(), response.size(), MSG_NOSIGNAL) < 0) return;
-    }
-  }
-
-  int listen_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::pair<int, std::string>> answers_;
-  std::map<std::uint64_t, int> failDpid_;
-  std::vector<Request> requests_;
+  roamtest::HttpTestServer server_;
 };
 
 Redirect webRedirect() {

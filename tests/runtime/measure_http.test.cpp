@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "http_test_server.hpp"
 #include "test_util.hpp"
 
 #include <arpa/inet.h>
@@ -34,130 +35,7 @@ using roam::test::fixture;
 
 namespace {
 
-
-// Serves fixed answers by path, one thread per connection, HTTP/1.1
-// keep-alive. Only what the client under test sends is understood.
-class TestServer {
- public:
-  struct Route {
-    int status = 200;
-    std::string body;
-    double delaySeconds = 0;
-  };
-
-  TestServer() {
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(listen_ >= 0);
-    int one = 1;
-    ::setsockopt(listen_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listen_, 16) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { acceptLoop(); });
-  }
-
-  ~TestServer() {
-    stop_ = true;
-    acceptor_.join();
-    for (auto& t : connections_) t.join();
-    ::close(listen_);
-  }
-
-  void route(const std::string& path, Route r) {
-    std::lock_guard lock(mutex_);
-    routes_[path] = std::move(r);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int connectionsAccepted() const { return accepted_; }
-  std::vector<std::string> requestLines() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-
- private:
-  bool waitReadable(int fd) {
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      int n = ::poll(&p, 1, 50);
-      if (n > 0) return true;
-      if (n < 0) return false;
-    }
-    return false;
-  }
-
-  void acceptLoop() {
-    while (waitReadable(listen_)) {
-      int fd = ::accept(listen_, nullptr, nullptr);
-      if (fd < 0) continue;
-      ++accepted_;
-      connections_.emplace_back([this, fd] {
-        serve(fd);
-        ::close(fd);
-      });
-    }
-  }
-
-  void serve(int fd) {
-    std::string buffer;
-    while (true) {
-      std::size_t end;
-      while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
-        if (!waitReadable(fd)) return;
-        char chunk[4096];
-        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n <= 0) return;
-        buffer.append(chunk, static_cast<std::size_t>(n));
-      }
-      std::string head = buffer.substr(0, end);
-      buffer.erase(0, end + 4);
-      std::size_t contentLength = 0;
-      if (auto p = head.find("Content-Length: "); p != std::string::npos)
-        contentLength = std::stoul(head.substr(p + 16));
-      while (buffer.size() < contentLength) {
-        if (!waitReadable(fd)) return;
-        char chunk[4096];
-        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n <= 0) return;
-        buffer.append(chunk, static_cast<std::size_t>(n));
-      }
-      buffer.erase(0, contentLength);
-
-      const std::string line = head.substr(0, head.find("\r\n"));
-      const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
-      const std::string path = line.substr(sp1 + 1, sp2 - sp1 - 1);
-      Route r{404, "<html><body>Not Found</body></html>"};
-      {
-        std::lock_guard lock(mutex_);
-        requests_.push_back(line.substr(0, sp2));
-        if (auto it = routes_.find(path); it != routes_.end()) r = it->second;
-      }
-      for (double waited = 0; waited < r.delaySeconds && !stop_; waited += 0.01)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      if (stop_) return;
-      std::string response =
-          "HTTP/1.1 " + std::to_string(r.status) + " X\r\n" +
-          "Content-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
-          "\r\n\r\n" + r.body;
-      if (::send(fd, response.data(), response.size(), MSG_NOSIGNAL) < 0) return;
-    }
-  }
-
-  int listen_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0};
-  std::thread acceptor_;
-  std::vector<std::thread> connections_;  // joined by the destructor
-  mutable std::mutex mutex_;
-  std::map<std::string, Route> routes_;
-  std::vector<std::string> requests_;
-};
+using TestServer = roamtest::HttpTestServer;
 
 // A port nobody listens on: bound, then closed.
 int closedPort() {

@@ -1,0 +1,175 @@
+#pragma once
+// A tiny in-process HTTP/1.1 server on 127.0.0.1 (port 0) standing in for an
+// SDN controller's REST API in unit tests: fixed answers by path (optionally
+// delayed), every request recorded with its body, one thread per connection,
+// keep-alive. Only what roam's HTTP client sends is understood. The real
+// controller is exercised by the integration tests.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace roamtest {
+
+class HttpTestServer {
+ public:
+  struct Route {
+    int status = 200;
+    std::string body;
+    double delaySeconds = 0;
+  };
+  struct Request {
+    std::string method, path, body;
+    std::string line() const { return method + " " + path; }
+  };
+  // Decides the answer for a request before the routes do (nullopt: use them).
+  using Override = std::function<std::optional<Route>(const Request&)>;
+
+  HttpTestServer() {
+    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listen_ >= 0);
+    int one = 1;
+    ::setsockopt(listen_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listen_, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { acceptLoop(); });
+  }
+
+  ~HttpTestServer() {
+    stop_ = true;
+    acceptor_.join();
+    for (auto& t : connections_) t.join();
+    ::close(listen_);
+  }
+
+  HttpTestServer(const HttpTestServer&) = delete;
+  HttpTestServer& operator=(const HttpTestServer&) = delete;
+
+  void route(const std::string& path, Route r) {
+    std::lock_guard lock(mutex_);
+    routes_[path] = std::move(r);
+  }
+  void setOverride(Override o) {
+    std::lock_guard lock(mutex_);
+    override_ = std::move(o);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connectionsAccepted() const { return accepted_; }
+  std::vector<Request> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  // "METHOD PATH" of every request, in order.
+  std::vector<std::string> requestLines() const {
+    std::vector<std::string> lines;
+    for (const auto& r : requests()) lines.push_back(r.line());
+    return lines;
+  }
+
+ private:
+  bool waitReadable(int fd) {
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      int n = ::poll(&p, 1, 20);
+      if (n > 0) return true;
+      if (n < 0) return false;
+    }
+    return false;
+  }
+
+  bool fill(int fd, std::string& buffer) {
+    if (!waitReadable(fd)) return false;
+    char chunk[4096];
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  void acceptLoop() {
+    while (waitReadable(listen_)) {
+      int fd = ::accept(listen_, nullptr, nullptr);
+      if (fd < 0) continue;
+      ++accepted_;
+      connections_.emplace_back([this, fd] {
+        serve(fd);
+        ::close(fd);
+      });
+    }
+  }
+
+  void serve(int fd) {
+    std::string buffer;
+    while (true) {
+      std::size_t end;
+      while ((end = buffer.find("\r\n\r\n")) == std::string::npos)
+        if (!fill(fd, buffer)) return;
+      const std::string head = buffer.substr(0, end);
+      buffer.erase(0, end + 4);
+      std::size_t length = 0;
+      if (auto p = head.find("Content-Length: "); p != std::string::npos)
+        length = std::stoul(head.substr(p + 16));
+      while (buffer.size() < length)
+        if (!fill(fd, buffer)) return;
+
+      Request request;
+      const std::string line = head.substr(0, head.find("\r\n"));
+      const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
+      request.method = line.substr(0, sp1);
+      request.path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+      request.body = buffer.substr(0, length);
+      buffer.erase(0, length);
+
+      Route r{404, "<html><body>Not Found</body></html>"};
+      {
+        std::lock_guard lock(mutex_);
+        if (auto it = routes_.find(request.path); it != routes_.end()) r = it->second;
+        if (override_)
+          if (auto o = override_(request)) r = *o;
+        requests_.push_back(std::move(request));
+      }
+      for (double waited = 0; waited < r.delaySeconds && !stop_; waited += 0.01)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (stop_) return;
+      const std::string response =
+          "HTTP/1.1 " + std::to_string(r.status) + " X\r\n" +
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
+          "\r\n\r\n" + r.body;
+      if (::send(fd, response.data(), response.size(), MSG_NOSIGNAL) < 0) return;
+    }
+  }
+
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread acceptor_;
+  std::vector<std::thread> connections_;  // joined by the destructor
+  mutable std::mutex mutex_;
+  std::map<std::string, Route> routes_;
+  Override override_;
+  std::vector<Request> requests_;
+};
+
+}  // namespace roamtest
