@@ -22,16 +22,6 @@ struct AgentArgs {
   std::string dataDir;
 };
 
-void logLine(const std::string& line) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::cerr << stamp << " " << line << std::endl;
-}
-
 int runAgent(const AgentArgs& args, const CommandLine& line) {
   agent::AgentOptions options;
   if (!args.config.empty()) {

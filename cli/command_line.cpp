@@ -1,4 +1,7 @@
+#include <chrono>
+#include <ctime>
 #include <iostream>
+#include <mutex>
 
 #include "cli/commands.hpp"
 #include "runtime/manager/manager_config.hpp"
@@ -29,6 +32,19 @@ void commandLineError(const CommandLine& line, int argIndex, const std::string& 
 // number is seconds. Negative or non-finite values are rejected.
 std::optional<double> parseDurationSeconds(const std::string& text) {
   return runtime::parseDuration(text);
+}
+
+void logLine(const std::string& text) {
+  // Daemons log from several threads; one lock keeps lines whole.
+  static std::mutex mutex;
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::lock_guard lock(mutex);
+  std::cerr << stamp << " " << text << std::endl;
 }
 
 }  // namespace roam::cli

@@ -45,6 +45,8 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line);
 
 // Seconds in "10s", "500ms", "2m" or a bare number of seconds; nullopt otherwise.
 std::optional<double> parseDurationSeconds(const std::string& text);
+// Prints "YYYY-MM-DDTHH:MM:SS TEXT" to stderr: the daemons' log (thread-safe).
+void logLine(const std::string& text);
 // Prints a VIB error ("PATH: message") as "PATH:1:1: error: message" to stderr.
 void vibError(const std::string& file, const std::string& error);
 

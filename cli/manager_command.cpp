@@ -43,18 +43,6 @@ struct ManagerArgs {
   std::string duration;
 };
 
-void logLine(const std::string& text) {
-  static std::mutex mutex;  // lines from several threads must not interleave
-  auto now = std::chrono::system_clock::now();
-  std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::lock_guard lock(mutex);
-  std::cerr << stamp << " " << text << std::endl;
-}
-
 // The flags as a function applied to the file's configuration at start and
 // at every reload. Returns "" or the first flag error.
 struct FlagApplier {
