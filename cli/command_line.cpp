@@ -34,6 +34,44 @@ std::optional<double> parseDurationSeconds(const std::string& text) {
   return runtime::parseDuration(text);
 }
 
+std::optional<std::vector<lang::ParamOverride>> parseParamFlags(
+    const std::vector<std::string>& params, const CommandLine& line) {
+  std::vector<lang::ParamOverride> out;
+  for (const auto& p : params) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      commandLineError(line, line.find(p), "--param expects NAME=VALUE, got '" + p + "'");
+      return std::nullopt;
+    }
+    out.push_back({p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
+  }
+  return out;
+}
+
+std::optional<ControllerFlag> parseControllerFlag(const std::string& text,
+                                                  const std::vector<std::string>& kinds,
+                                                  const CommandLine& line) {
+  const auto eq = text.find('=');
+  ControllerFlag flag;
+  if (eq != std::string::npos) flag = {text.substr(0, eq), text.substr(eq + 1)};
+  bool known = false;
+  std::string expected;
+  for (const auto& k : kinds) {
+    known = known || k == flag.kind;
+    expected += (expected.empty() ? "" : " or ") + k + "=URL";
+  }
+  if (!known || flag.url.empty()) {
+    commandLineError(line, line.find(text),
+                     "--controller expects " + expected + ", got '" + text + "'");
+    return std::nullopt;
+  }
+  if (!flag.url.starts_with("http://") && !flag.url.starts_with("https://")) {
+    commandLineError(line, line.find(text), "--controller URL must start with http:// or https://");
+    return std::nullopt;
+  }
+  return flag;
+}
+
 void logLine(const std::string& text) {
   // Daemons log from several threads; one lock keeps lines whole.
   static std::mutex mutex;

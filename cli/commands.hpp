@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lang/decision.hpp"
+
 namespace roam::cli {
 
 // The command line as typed, for locating errors in it.
@@ -45,6 +47,20 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line);
 
 // Seconds in "10s", "500ms", "2m" or a bare number of seconds; nullopt otherwise.
 std::optional<double> parseDurationSeconds(const std::string& text);
+// `--param NAME=VALUE` flags as parameter overrides; nullopt after printing
+// the located error.
+std::optional<std::vector<lang::ParamOverride>> parseParamFlags(
+    const std::vector<std::string>& params, const CommandLine& line);
+
+// `--controller KIND=URL` with KIND one of `kinds`; nullopt after printing the
+// located error.
+struct ControllerFlag {
+  std::string kind, url;
+};
+std::optional<ControllerFlag> parseControllerFlag(const std::string& text,
+                                                  const std::vector<std::string>& kinds,
+                                                  const CommandLine& line);
+
 // Prints "YYYY-MM-DDTHH:MM:SS TEXT" to stderr: the daemons' log (thread-safe).
 void logLine(const std::string& text);
 // Prints a VIB error ("PATH: message") as "PATH:1:1: error: message" to stderr.

@@ -67,15 +67,9 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
             }
             lang::DecideOptions options;
             options.seed = a->seed;
-            for (const auto& p : a->params) {
-              auto eq = p.find('=');
-              if (eq == std::string::npos || eq == 0) {
-                commandLineError(line, line.find(p), "--param expects NAME=VALUE, got '" + p + "'");
-                return 1;
-              }
-              options.params.push_back(
-                  {p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
-            }
+            auto params = parseParamFlags(a->params, line);
+            if (!params) return 1;
+            options.params = std::move(*params);
 
             auto loaded = runtime::PolicySet::load({a->policyFile});
             if (!loaded.set) {

@@ -77,14 +77,9 @@ struct FlagApplier {
 
 int runManager(const std::shared_ptr<ManagerArgs>& a, const CommandLine& line) {
   FlagApplier flags{a, {}, {}, {}, {}};
-  for (const auto& p : a->params) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      commandLineError(line, line.find(p), "--param expects NAME=VALUE, got '" + p + "'");
-      return 2;
-    }
-    flags.params.push_back({p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
-  }
+  auto params = parseParamFlags(a->params, line);
+  if (!params) return 2;
+  flags.params = std::move(*params);
   for (const auto& [text, out] :
        {std::pair{&a->interval, &flags.interval}, std::pair{&a->cooldown, &flags.cooldown}}) {
     if (text->empty()) continue;

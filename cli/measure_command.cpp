@@ -109,14 +109,9 @@ Command addMeasureCommand(CLI::App& app, const CommandLine& line) {
           commandLineError(line, line.find(value), message);
           return 2;
         };
-        const auto eq = a->controller.find('=');
-        const std::string kind = eq == std::string::npos ? "" : a->controller.substr(0, eq);
-        const std::string url = eq == std::string::npos ? "" : a->controller.substr(eq + 1);
-        if ((kind != "ryu" && kind != "floodlight") || url.empty())
-          return flagError(a->controller, "--controller expects ryu=URL or floodlight=URL, got '" +
-                                              a->controller + "'");
-        if (!url.starts_with("http://") && !url.starts_with("https://"))
-          return flagError(a->controller, "--controller URL must start with http:// or https://");
+        auto controller = parseControllerFlag(a->controller, {"ryu", "floodlight"}, line);
+        if (!controller) return 2;
+        const std::string kind = controller->kind, url = controller->url;
 
         struct Flag {
           const char* name;

@@ -26,25 +26,6 @@ struct RedirectArgs {
   bool clear = false;
 };
 
-// "80", "tcp/80" or "udp/53"; false when malformed.
-bool parsePort(const std::string& text, runtime::Redirect& r) {
-  std::string number = text;
-  bool udp = false;
-  if (text.starts_with("tcp/")) {
-    number = text.substr(4);
-  } else if (text.starts_with("udp/")) {
-    number = text.substr(4);
-    udp = true;
-  }
-  if (number.empty() || number.size() > 5 ||
-      number.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  const int port = std::stoi(number);
-  if (port < 1 || port > 65535) return false;
-  (udp ? r.udpPorts : r.tcpPorts).push_back(port);
-  return true;
-}
-
 // "IP" or "IP,MAC" into `e`; "" or the error.
 std::string parseEndpoint(const std::string& text, bool macRequired, runtime::Endpoint& e) {
   const auto comma = text.find(',');
@@ -90,14 +71,9 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line) {
           commandLineError(line, line.find(value), message);
           return 2;
         };
-        const auto eq = a->controller.find('=');
-        const std::string kind = eq == std::string::npos ? "" : a->controller.substr(0, eq);
-        const std::string url = eq == std::string::npos ? "" : a->controller.substr(eq + 1);
-        if (kind != "ryu" || url.empty())
-          return flagError(a->controller,
-                           "--controller expects ryu=URL, got '" + a->controller + "'");
-        if (!url.starts_with("http://") && !url.starts_with("https://"))
-          return flagError(a->controller, "--controller URL must start with http:// or https://");
+        auto controller = parseControllerFlag(a->controller, {"ryu"}, line);
+        if (!controller) return 2;
+        const std::string url = controller->url;
 
         runtime::Redirect r;
         r.container = a->container;
@@ -109,7 +85,7 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line) {
           if (auto e = parseEndpoint(a->to, true, r.target); !e.empty())
             return flagError(a->to, "--to: " + e);
           for (const auto& p : a->ports)
-            if (!parsePort(p, r))
+            if (!runtime::addServicePort(p, r))
               return flagError(p, "--port expects 1..65535, tcp/PORT or udp/PORT, got '" + p + "'");
         } else if (!a->ports.empty() || !a->to.empty()) {
           return flagError("--clear",

@@ -162,14 +162,9 @@ std::unique_ptr<LineRunner> makeRunner(const ReplArgs& a, const CommandLine& lin
                      "--policy-name and --param need --policy FILE");
     return nullptr;
   }
-  for (const auto& p : a.params) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      commandLineError(line, line.find(p), "--param expects NAME=VALUE, got '" + p + "'");
-      return nullptr;
-    }
-    policy.params.push_back({p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
-  }
+  auto params = parseParamFlags(a.params, line);
+  if (!params) return nullptr;
+  policy.params = std::move(*params);
   runtime::OfflineBackendResult made;
   if (!a.stateFile.empty()) {
     made = runtime::makeStateBackend(a.stateFile, policy);

@@ -70,15 +70,16 @@ void Brain::setOptions(const BrainOptions& options) {
   options_ = options;
 }
 
-std::string Brain::refusalLocked(const std::string& container, double now) const {
-  if (inFlight_.count(container)) return "container '" + container + "' is already migrating";
+Brain::Refusal Brain::refusalLocked(const std::string& container, double now) const {
+  if (inFlight_.count(container))
+    return {"migrating", "container '" + container + "' is already migrating"};
   if (auto it = lastFinished_.find(container); it != lastFinished_.end()) {
     const double left = it->second + options_.cooldownSeconds - now;
     if (left > 0) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "container '%s' moved %.1fs ago; cooldown %.1fs left",
                     container.c_str(), now - it->second, left);
-      return buf;
+      return {"cooldown", buf};
     }
   }
   std::size_t recent = 0;
@@ -89,14 +90,19 @@ std::string Brain::refusalLocked(const std::string& container, double now) const
     std::snprintf(buf, sizeof buf,
                   "rate limit: %zu migration(s) started in the last %.1fs (max %d)", recent,
                   options_.rateLimit.perSeconds, options_.rateLimit.migrations);
-    return buf;
+    return {"rate-limit", buf};
   }
   return {};
 }
 
 std::string Brain::refusal(const std::string& container, double now) const {
   std::lock_guard lock(mutex_);
-  return refusalLocked(container, now);
+  return refusalLocked(container, now).reason;
+}
+
+void Brain::startLocked(const std::string& container, double now) {
+  inFlight_[container] = now;
+  recentStarts_.push_back(now);
 }
 
 bool Brain::migrating(const std::string& container) const {
@@ -107,8 +113,7 @@ bool Brain::migrating(const std::string& container) const {
 bool Brain::migrationStarted(const std::string& container, double now) {
   std::lock_guard lock(mutex_);
   if (inFlight_.count(container)) return false;
-  inFlight_[container] = now;
-  recentStarts_.push_back(now);
+  startLocked(container, now);
   return true;
 }
 
@@ -165,18 +170,16 @@ BrainStep Brain::evaluate(const ActivePolicy& policy, const lang::NetworkState& 
     step.reasonKind = "no-destination";
   } else {
     std::lock_guard lock(mutex_);
-    step.reason = refusalLocked(*d.container, now);
+    auto refused = refusalLocked(*d.container, now);
+    step.reason = std::move(refused.reason);
+    step.reasonKind = std::move(refused.kind);
     if (!step.reason.empty()) {
       step.action = BrainAction::suppressed;
-      step.reasonKind = step.reason.find("already migrating") != std::string::npos ? "migrating"
-                        : step.reason.find("cooldown") != std::string::npos        ? "cooldown"
-                                                                                   : "rate-limit";
     } else if (options.dryRun) {
       step.action = BrainAction::dryRun;
     } else {
       step.action = BrainAction::dispatch;
-      inFlight_[*d.container] = now;
-      recentStarts_.push_back(now);
+      startLocked(*d.container, now);
     }
   }
 

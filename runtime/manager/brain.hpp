@@ -78,7 +78,12 @@ class Brain {
   std::string refusal(const std::string& container, double now) const;
 
  private:
-  std::string refusalLocked(const std::string& container, double now) const;
+  struct Refusal {
+    std::string kind;    // BrainStep::reasonKind
+    std::string reason;  // "" when the container may move
+  };
+  Refusal refusalLocked(const std::string& container, double now) const;
+  void startLocked(const std::string& container, double now);
 
   mutable std::mutex mutex_;
   BrainOptions options_;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "lang/state_json.hpp"
 #include "runtime/manager/file_watcher.hpp"
@@ -233,9 +234,16 @@ BrainStep Manager::evaluateOnce() {
   log_("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
        (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
        fixed(step.decisionSeconds * 1000, 2) + " ms");
-  if (step.action == BrainAction::dispatch)
-    dispatch({*d.container, *d.source, *d.destination, step.decisionId, d.policy,
-              step.decisionSeconds, "", now});
+  if (step.action == BrainAction::dispatch) {
+    MigrationRecord m;
+    m.container = *d.container;
+    m.source = *d.source;
+    m.destination = *d.destination;
+    m.decisionId = step.decisionId;
+    m.policy = d.policy;
+    m.decisionSeconds = step.decisionSeconds;
+    dispatch(std::move(m));
+  }
   return step;
 }
 
@@ -251,8 +259,8 @@ void Manager::record(const MigrationRecord& m) {
     logOnce("vib-migration", "manager: cannot record migration " + m.migrationId + ": " + s.error);
 }
 
-void Manager::dispatch(Dispatch d) {
-  if (d.migrationId.empty()) d.migrationId = agent::newMigrationId();
+void Manager::dispatch(MigrationRecord m) {
+  if (m.migrationId.empty()) m.migrationId = agent::newMigrationId();
   std::lock_guard lock(migrationsMutex_);
   // Reap the threads of finished migrations.
   for (auto it = migrationThreads_.begin(); it != migrationThreads_.end();) {
@@ -265,18 +273,23 @@ void Manager::dispatch(Dispatch d) {
     }
   }
   ++inFlight_;
-  migrationThreads_.emplace_back([this, d = std::move(d)] { runMigration(d); });
+  migrationThreads_.emplace_back([this, m = std::move(m)] { runMigration(m); });
 }
 
-void Manager::runMigration(Dispatch d) {
-  MigrationRecord m;
-  m.migrationId = d.migrationId;
-  m.decisionId = d.decisionId;
-  m.container = d.container;
-  m.source = d.source;
-  m.destination = d.destination;
-  m.policy = d.policy;
-  m.decisionSeconds = d.decisionSeconds;
+void Manager::migrationThreadDone() {
+  std::lock_guard lock(migrationsMutex_);
+  --inFlight_;
+  finished_.insert(std::this_thread::get_id());
+  migrationsChanged_.notify_all();
+}
+
+void Manager::runMigration(MigrationRecord m) {
+  // A reconciled migration starts over: its outcome comes from the agent.
+  m.error.clear();
+  m.note.clear();
+  m.finishedT.reset();
+  m.migrationSeconds.reset();
+  m.bytesSent = m.bytesTotal = 0;
   m.startedT = clock_.now();
   m.updatedT = m.startedT;
   m.state = "dispatched";
@@ -285,8 +298,8 @@ void Manager::runMigration(Dispatch d) {
   {
     std::lock_guard lock(configMutex_);
     mode = config_.mode;
-    if (auto* a = agentByName(d.source)) sourceAddress = a->address;
-    if (auto* a = agentByName(d.destination)) destinationAddress = a->address;
+    if (auto* a = agentByName(m.source)) sourceAddress = a->address;
+    if (auto* a = agentByName(m.destination)) destinationAddress = a->address;
   }
   m.mode = mode;
 
@@ -295,7 +308,7 @@ void Manager::runMigration(Dispatch d) {
     m.finishedT = m.updatedT;
     m.state = ok ? "done" : "failed";
     record(m);
-    brain_.migrationFinished(d.container, ok, m.updatedT);
+    brain_.migrationFinished(m.container, ok, m.updatedT);
     log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
          m.destination + ": " + m.state +
          (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s" : std::string()) +
@@ -305,15 +318,12 @@ void Manager::runMigration(Dispatch d) {
       pollAgents();  // the container's new place, before the next evaluation
       redirectTraffic(m);
     }
-    std::lock_guard lock(migrationsMutex_);
-    --inFlight_;
-    finished_.insert(std::this_thread::get_id());
-    migrationsChanged_.notify_all();
+    migrationThreadDone();
   };
 
   if (sourceAddress.empty() || destinationAddress.empty()) {
     m.error = "no agent configured for host '" +
-              (sourceAddress.empty() ? d.source : d.destination) + "' (configuration: agents)";
+              (sourceAddress.empty() ? m.source : m.destination) + "' (configuration: agents)";
     return finish(false);
   }
   record(m);
@@ -338,11 +348,7 @@ void Manager::runMigration(Dispatch d) {
       m.note = "manager stopped while waiting; reconciled at the next start";
       m.updatedT = clock_.now();
       record(m);
-      std::lock_guard lock(migrationsMutex_);
-      --inFlight_;
-      finished_.insert(std::this_thread::get_id());
-      migrationsChanged_.notify_all();
-      return;
+      return migrationThreadDone();
     }
     m.error = outcome.error;
     return finish(false);
@@ -364,13 +370,6 @@ bool Manager::waitIdle(double timeoutSeconds) {
 
 void Manager::reconcile() {
   if (!vib_) return;
-  // A container's home (where clients address it) is the source of its first
-  // successful migration; the VIB remembers it across restarts.
-  if (auto all = vib_->recentMigrations(100000); all.ok()) {
-    std::lock_guard lock(homesMutex_);
-    for (auto it = all.value.rbegin(); it != all.value.rend(); ++it)
-      if (it->state == "done") homes_.emplace(it->container, it->source);
-  }
   auto unfinished = vib_->unfinishedMigrations();
   if (!unfinished.ok()) {
     log_("manager: cannot read unfinished migrations: " + unfinished.error);
@@ -382,45 +381,34 @@ void Manager::reconcile() {
     log_("manager: reconciling migration " + m.migrationId + " of " + m.container + " (" + m.state +
          " when the manager stopped)");
     brain_.migrationStarted(m.container, clock_.now());
-    dispatch({m.container, m.source, m.destination, m.decisionId, m.policy, m.decisionSeconds,
-              m.migrationId, m.startedT});
+    dispatch(std::move(m));
   }
 }
 
 namespace {
 
-// Service ports from the container's `roam.ports` label: "80,443" or
-// "tcp/80,udp/53"; none means all IP traffic to the home address.
-void servicePorts(const lang::Labels& labels, std::vector<int>& tcp, std::vector<int>& udp) {
+// Service ports from the container's `roam.ports` label, e.g. "80,443" or
+// "tcp/80, udp/53"; malformed items are skipped. None: all IP traffic.
+void addServicePorts(const lang::Labels& labels, Redirect& r) {
   auto it = labels.find("roam.ports");
   if (it == labels.end()) return;
-  std::string text = it->second;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    std::string item =
-        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    bool isUdp = item.rfind("udp/", 0) == 0;
-    if (isUdp || item.rfind("tcp/", 0) == 0) item = item.substr(4);
-    try {
-      int port = std::stoi(item);
-      if (port > 0 && port < 65536) (isUdp ? udp : tcp).push_back(port);
-    } catch (const std::exception&) {
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
+  std::istringstream items(it->second);
+  for (std::string item; std::getline(items, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    addServicePort(item, r);
   }
 }
 
 }  // namespace
 
 void Manager::redirectTraffic(const MigrationRecord& m) {
-  std::string home;
-  {
-    std::lock_guard lock(homesMutex_);
-    home = homes_.emplace(m.container, m.source).first->second;
-  }
   if (!redirector_) return;
+  // Clients address the container at its home: the source of its first
+  // successful migration, which the VIB keeps across restarts.
+  std::string home = m.source;
+  if (auto first = vib_->firstSuccessfulMigration(m.container); first.ok() && first.value)
+    home = first.value->source;
   std::string error;
   auto state = snapshot(&error);
   if (!state) {
@@ -441,19 +429,16 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   r.target = {t.ip, t.mac};
   for (const auto& sw : state->switches()) r.dpids.push_back(sw.dpid);
   if (int ci = state->containerIndex(m.container); ci >= 0)
-    servicePorts(state->containers()[ci].labels, r.tcpPorts, r.udpPorts);
-  if (home == m.destination) {
-    error = redirector_->clear(m.container, r.dpids);
-    log_("redirect " + m.container + ": back at its home " + home + ", rules removed" +
-         (error.empty() ? "" : ": " + error));
-    return;
-  }
+    addServicePorts(state->containers()[ci].labels, r);
+  // A target at home only removes the rules (Redirector::redirect).
   error = redirector_->redirect(r);
-  if (error.empty())
+  if (!error.empty())
+    log_("redirect " + m.container + " failed: " + error);
+  else if (home == m.destination)
+    log_("redirect " + m.container + ": back at its home " + home + ", rules removed");
+  else
     log_("redirect " + m.container + ": traffic for " + home + " (" + h.ip + ") now reaches " +
          m.destination + " (" + t.ip + ")");
-  else
-    log_("redirect " + m.container + " failed: " + error);
 }
 
 void Manager::pollAgents() {
@@ -518,30 +503,19 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
   std::vector<std::string> needRestart;
   {
     std::lock_guard lock(configMutex_);
-    if (next.vib != config_.vib) needRestart.push_back("vib");
-    if (next.stateFile != config_.stateFile) needRestart.push_back("state");
-    if (next.controllerUrl != config_.controllerUrl ||
-        next.controllerBackend != config_.controllerBackend)
-      needRestart.push_back("controller");
-    if (next.bandwidthInterval != config_.bandwidthInterval ||
-        next.aggregateInterval != config_.aggregateInterval ||
-        next.topologyInterval != config_.topologyInterval || next.topology != config_.topology)
-      needRestart.push_back("collectors");
-    if (next.adminSocket != config_.adminSocket) needRestart.push_back("admin_socket");
-    if (next.certs != config_.certs || next.identity != config_.identity)
-      needRestart.push_back("certs");
-    // Kept as they run: collectors are not restarted by a reload.
-    next.vib = config_.vib;
-    next.stateFile = config_.stateFile;
-    next.controllerUrl = config_.controllerUrl;
-    next.controllerBackend = config_.controllerBackend;
-    next.bandwidthInterval = config_.bandwidthInterval;
-    next.aggregateInterval = config_.aggregateInterval;
-    next.topologyInterval = config_.topologyInterval;
-    next.topology = config_.topology;
-    next.adminSocket = config_.adminSocket;
-    next.certs = config_.certs;
-    next.identity = config_.identity;
+    // Settings a reload cannot change (collectors are not restarted): the
+    // running value stays, and a change is reported.
+    auto keep = [&](const char* what, auto... members) {
+      if (((next.*members != config_.*members) || ...)) needRestart.push_back(what);
+      ((next.*members = config_.*members), ...);
+    };
+    keep("vib", &ManagerConfig::vib);
+    keep("state", &ManagerConfig::stateFile);
+    keep("controller", &ManagerConfig::controllerUrl, &ManagerConfig::controllerBackend);
+    keep("collectors", &ManagerConfig::bandwidthInterval, &ManagerConfig::aggregateInterval,
+         &ManagerConfig::topologyInterval, &ManagerConfig::topology);
+    keep("admin_socket", &ManagerConfig::adminSocket);
+    keep("certs", &ManagerConfig::certs, &ManagerConfig::identity);
     config_ = next;
   }
   brain_.setOptions(brainOptions());
@@ -576,10 +550,15 @@ Manager::ManualResult Manager::migrateManually(const std::string& container,
   }
   if (!brain_.migrationStarted(container, clock_.now()))
     return {"", "container '" + container + "' is already migrating"};
-  Dispatch d{container, source, host, "", "manual", 0, agent::newMigrationId(), clock_.now()};
-  std::string id = d.migrationId;
+  MigrationRecord m;
+  m.migrationId = agent::newMigrationId();
+  m.container = container;
+  m.source = source;
+  m.destination = host;
+  m.policy = "manual";
+  const std::string id = m.migrationId;
   log_("manual migration " + id + ": " + container + " " + source + " -> " + host);
-  dispatch(std::move(d));
+  dispatch(std::move(m));
   return {id, ""};
 }
 

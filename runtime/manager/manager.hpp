@@ -91,14 +91,11 @@ class Manager {
   }
 
  private:
-  struct Dispatch {
-    std::string container, source, destination, decisionId, policy;
-    double decisionSeconds = 0;
-    std::string migrationId;  // reused when reconciling
-    double startedT = 0;
-  };
-  void dispatch(Dispatch d);
-  void runMigration(Dispatch d);
+  // Starts a thread for migration `m` (container, source, destination,
+  // policy, decision id and time; a migration id when reconciling).
+  void dispatch(MigrationRecord m);
+  void runMigration(MigrationRecord m);
+  void migrationThreadDone();
   void record(const MigrationRecord& m);
   void appendDecisionLog(const nlohmann::json& line);
   const AgentAddress* agentByName(const std::string& name) const;
@@ -127,9 +124,7 @@ class Manager {
 
   std::function<void(ManagerConfig&)> flagOverrides_;
   class Redirector* redirector_ = nullptr;
-  std::mutex homesMutex_;
-  std::map<std::string, std::string> homes_;  // container -> host clients address it at
-  std::string wantedPolicyFile_;              // named by a configuration whose policy was rejected
+  std::string wantedPolicyFile_;  // named by a configuration whose policy was rejected
   std::atomic<double> lastInterval_{1.0};
 
   std::atomic<bool> stopping_{false};

@@ -118,6 +118,24 @@ std::string checkDpid(const std::string& text) {
   return ok ? "" : "'" + text + "' is not a datapath id (16 hex digits)";
 }
 
+bool addServicePort(const std::string& text, Redirect& r) {
+  std::string number = text;
+  bool udp = false;
+  if (text.starts_with("tcp/")) {
+    number = text.substr(4);
+  } else if (text.starts_with("udp/")) {
+    number = text.substr(4);
+    udp = true;
+  }
+  if (number.empty() || number.size() > 5 ||
+      number.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  const int port = std::stoi(number);
+  if (port < 1 || port > 65535) return false;
+  (udp ? r.udpPorts : r.tcpPorts).push_back(port);
+  return true;
+}
+
 std::string checkRedirect(const Redirect& r) {
   if (r.container.empty()) return "no container name";
   if (auto e = checkIpv4(r.home.ip); !e.empty()) return "home: " + e;

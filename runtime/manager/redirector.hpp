@@ -87,4 +87,8 @@ std::string checkDpid(const std::string& text);
 // "" when `r` is complete and well-formed (addresses, ports 1..65535, dpids).
 std::string checkRedirect(const Redirect& r);
 
+// Adds one service port to `r`: "80" (TCP), "tcp/80" or "udp/53". False when
+// `text` is not one of those with a port in 1..65535.
+bool addServicePort(const std::string& text, Redirect& r);
+
 }  // namespace roam::runtime

@@ -103,6 +103,9 @@ class Vib final : public MeasurementSink {
   VibResult<std::vector<MigrationRecord>> recentMigrations(std::size_t limit);
   // Migrations not yet done or failed (for reconciling after a restart).
   VibResult<std::vector<MigrationRecord>> unfinishedMigrations();
+  // The container's first successful migration (its source is the container's
+  // home, where clients address it), if any.
+  VibResult<std::optional<MigrationRecord>> firstSuccessfulMigration(const std::string& container);
 
   const std::string& path() const { return db_->path(); }
 

@@ -151,4 +151,16 @@ VibResult<std::vector<MigrationRecord>> Vib::unfinishedMigrations() {
                          "ORDER BY started_t");
 }
 
+VibResult<std::optional<MigrationRecord>> Vib::firstSuccessfulMigration(
+    const std::string& container) {
+  std::lock_guard lock(mutex_);
+  auto rows = queryMigrations(*db_,
+                              "WHERE container = ?1 AND state = 'done' "
+                              "ORDER BY started_t, id LIMIT 1",
+                              container);
+  std::optional<MigrationRecord> first;
+  if (!rows.value.empty()) first = std::move(rows.value.front());
+  return {std::move(first), rows.error};
+}
+
 }  // namespace roam::runtime

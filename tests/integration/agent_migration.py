@@ -79,6 +79,15 @@ def run(cmd, check_rc=True, **kw):
     return result
 
 
+def read_text(path):
+    """A file's text, or "" when it does not exist (yet)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def in_ns(host, cmd):
     return ["nsenter", f"--net=/var/run/netns/{HOSTS[host][0]}"] + cmd
 
@@ -159,11 +168,7 @@ class Agent:
         return entries
 
     def log_text(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log_path)
 
 
 

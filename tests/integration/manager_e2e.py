@@ -111,11 +111,7 @@ class Manager:
         return rc
 
     def log_text(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return am.read_text(self.log_path)
 
     def repl(self, line):
         r = am.run([self.roam, "repl", "--connect", self.socket, "--json", "-e", line],
