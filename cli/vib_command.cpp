@@ -23,10 +23,7 @@ struct VibArgs {
 }  // namespace
 
 void vibError(const std::string& file, const std::string& error) {
-  // Vib errors read "PATH: message"; print them as "PATH:1:1: error: message".
-  std::string message = error;
-  if (message.rfind(file + ": ", 0) == 0) message = message.substr(file.size() + 2);
-  std::cerr << file << ":1:1: error: " << message << "\n";
+  std::cerr << runtime::locatedVibError(file, error) << "\n";
 }
 
 Command addVibCommand(CLI::App& app, const CommandLine& line) {

@@ -6,7 +6,7 @@ nlohmann::json ManagerReplBackend::recentDecisions(std::size_t limit) {
   nlohmann::json out = nlohmann::json::array();
   if (!manager_.vib()) return out;
   auto rows = manager_.vib()->recentDecisions(limit);
-  for (auto& d : rows.value) out.push_back(d.json);
+  for (const auto& d : rows.value) out.push_back(decisionToJson(d));
   return out;
 }
 

@@ -110,13 +110,7 @@ class VibBackend final : public OfflineBackend {
     auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
     if (!vib.vib) return out;
     auto rows = vib.vib->recentDecisions(limit);
-    for (const auto& d : rows.value) {
-      nlohmann::json j = d.json.is_object() ? d.json : nlohmann::json::object();
-      if (!j.contains("id")) j["id"] = d.id;
-      if (!j.contains("time")) j["time"] = d.t;
-      if (!j.contains("policy")) j["policy"] = d.policy;
-      out.push_back(std::move(j));
-    }
+    for (const auto& d : rows.value) out.push_back(decisionToJson(d));
     return out;
   }
 
@@ -156,10 +150,7 @@ OfflineBackendResult makeVibBackend(const std::string& vibPath, double windowSec
   // Fail early on a missing or foreign file rather than at the first command.
   auto snap = latestVibSnapshot(vibPath, windowSeconds);
   if (!snap.state) {
-    // Vib errors read "PATH: message"; diagnostics read "PATH:1:1: error: message".
-    std::string message = snap.error;
-    if (message.rfind(vibPath + ": ", 0) == 0) message = message.substr(vibPath.size() + 2);
-    out.error = vibPath + ":1:1: error: " + message + "\n";
+    out.error = locatedVibError(vibPath, snap.error) + "\n";
     return out;
   }
   auto backend = std::make_unique<VibBackend>(vibPath, windowSeconds, policy);

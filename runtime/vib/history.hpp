@@ -40,5 +40,8 @@ inline bool isFinishedMigrationState(const std::string& state) {
 }
 
 nlohmann::json migrationToJson(const MigrationRecord& m);
+// The decision-log line, with decision_id, time and policy filled in from the
+// row when it lacks them (rows written before schema version 2).
+nlohmann::json decisionToJson(const DecisionRecord& d);
 
 }  // namespace roam::runtime

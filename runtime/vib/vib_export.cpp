@@ -60,4 +60,10 @@ ExportResult exportVibState(const std::string& vibPath, const std::string& state
   return {};
 }
 
+std::string locatedVibError(const std::string& vibPath, const std::string& error) {
+  std::string message = error;
+  if (message.rfind(vibPath + ": ", 0) == 0) message = message.substr(vibPath.size() + 2);
+  return vibPath + ":1:1: error: " + message;
+}
+
 }  // namespace roam::runtime

@@ -25,4 +25,7 @@ struct ExportResult {
 ExportResult exportVibState(const std::string& vibPath, const std::string& statePath,
                             double windowSeconds);
 
+// A Vib error ("PATH: message") as a diagnostic: "PATH:1:1: error: message".
+std::string locatedVibError(const std::string& vibPath, const std::string& error);
+
 }  // namespace roam::runtime

@@ -34,6 +34,14 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
   return j;
 }
 
+nlohmann::json decisionToJson(const DecisionRecord& d) {
+  nlohmann::json j = d.json.is_object() ? d.json : nlohmann::json::object();
+  if (!j.contains("decision_id")) j["decision_id"] = d.id;
+  if (!j.contains("time")) j["time"] = d.t;
+  if (!j.contains("policy")) j["policy"] = d.policy;
+  return j;
+}
+
 Status Vib::recordDecision(const DecisionRecord& decision) {
   std::lock_guard lock(mutex_);
   auto status = writeTransaction([&]() -> Status {
