@@ -299,7 +299,7 @@ void Manager::runMigration(MigrationRecord m) {
     std::lock_guard lock(configMutex_);
     mode = config_.mode;
     if (auto* a = agentByName(m.source)) sourceAddress = a->address;
-    if (auto* a = agentByName(m.destination)) destinationAddress = a->address;
+    if (auto* a = agentByName(m.destination)) destinationAddress = a->transferAddress();
   }
   m.mode = mode;
 

@@ -179,10 +179,18 @@ void readAgents(Reader& r, const Json& v, ManagerConfig& c) {
       r.error({"agents"}, "every agent needs a \"name\" and an \"address\" (HOST:PORT)");
       continue;
     }
-    AgentAddress agent{a["name"].get<std::string>(), a["address"].get<std::string>()};
-    if (agent.address.find(':') == std::string::npos)
-      r.error({"agents", agent.name},
-              "agent '" + agent.name + "': address '" + agent.address + "' must be HOST:PORT");
+    AgentAddress agent{a["name"].get<std::string>(), a["address"].get<std::string>(), ""};
+    r.onlyKeys(a, {"agents", agent.name}, {"name", "address", "data_address"});
+    if (a.contains("data_address")) {
+      if (a["data_address"].is_string())
+        agent.dataAddress = a["data_address"].get<std::string>();
+      else
+        r.error({"agents", agent.name}, "agent '" + agent.name + "': data_address must be a string");
+    }
+    for (const auto* address : {&agent.address, &agent.dataAddress})
+      if (!address->empty() && address->find(':') == std::string::npos)
+        r.error({"agents", agent.name},
+                "agent '" + agent.name + "': address '" + *address + "' must be HOST:PORT");
     if (!names.insert(agent.name).second)
       r.error({"agents", agent.name}, "agent '" + agent.name + "' is listed twice");
     c.agents.push_back(std::move(agent));

@@ -15,7 +15,15 @@ namespace roam::runtime {
 
 struct AgentAddress {
   std::string name;     // the host's name in the topology (and its certificate CN)
-  std::string address;  // HOST:PORT of its `roam agent`
+  std::string address;  // HOST:PORT where the manager reaches its `roam agent`
+  // HOST:PORT where other agents send it containers, when the manager talks
+  // to agents over a separate management network ("" = `address`). The
+  // migration must cross the data network: that is what the policy measured.
+  std::string dataAddress;
+
+  const std::string& transferAddress() const {
+    return dataAddress.empty() ? address : dataAddress;
+  }
 };
 
 struct RateLimit {

@@ -119,6 +119,7 @@ class Topology(object):
                   "mac": "00:00:00:00:00:01", "bw": 10}, ...],
        "links": [{"src": "s1", "dst": "s2", "bw": 10}, ...]}
     bw is in Mbit/s (TCLink, both directions); omitted = unshaped.
+    Other keys (e.g. "_comment", and "loops" from topogen.py) are ignored.
     Ports are numbered in order: first the hosts of a switch (in list
     order), then its switch links (in list order).
     """

@@ -39,7 +39,7 @@ struct Fixture {
     for (int i = 1; i <= 5; ++i) {
       std::string host = "h" + std::to_string(i);
       std::string address = "10.0.0." + std::to_string(i) + ":7070";
-      config.agents.push_back({host, address});
+      config.agents.push_back({host, address, ""});
       agents.hostAt[address] = host;
     }
     agents.containerHost = {{"iperf-client", "h1"}, {"iperf-server", "h2"}};
@@ -268,6 +268,22 @@ class FakeRedirector final : public roam::runtime::Redirector {
 };
 
 }  // namespace
+
+TEST_CASE("manager: agents reached over a management network migrate over the data network",
+          "[manager]") {
+  Fixture f;
+  for (auto& agent : f.config.agents) {
+    agent.dataAddress = agent.address;  // 10.0.0.N: the data network the policy measured
+    agent.address = "192.168.77." + agent.name.substr(1) + ":7070";
+    f.agents.hostAt[agent.address] = agent.name;
+  }
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(f.agents.requests.size() == 1);
+  CHECK(f.agents.requests[0].destination == "10.0.0.4:7070");
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+}
 
 TEST_CASE("manager: a moved container's home address is redirected, and cleared back home",
           "[manager][redirect]") {

@@ -29,7 +29,8 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
   "collectors": {"bandwidth": "500ms", "agents": 2},
   "brain": {"cooldown": "2min", "rate_limit": {"migrations": 3, "per": "1min"},
             "max_data_age": "4s", "mode": "snapshot", "seed": 9},
-  "agents": [{"name": "h1", "address": "10.0.0.1:7070"}],
+  "agents": [{"name": "h1", "address": "10.0.0.1:7070"},
+             {"name": "h2", "address": "192.168.7.2:7070", "data_address": "10.0.0.2:7070"}],
   "decision_log": "/tmp/d.jsonl"
 })");
   auto loaded = loadManagerConfig(file);
@@ -46,6 +47,10 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
   CHECK(c.mode == "snapshot");
   CHECK(c.seed == 9);
   CHECK(c.decisionLog == "/tmp/d.jsonl");
+  REQUIRE(c.agents.size() == 2);
+  CHECK(c.agents[0].transferAddress() == "10.0.0.1:7070");  // no data address: the same one
+  CHECK(c.agents[1].address == "192.168.7.2:7070");
+  CHECK(c.agents[1].transferAddress() == "10.0.0.2:7070");
   CHECK(c.vib == "/var/lib/roam/vib.sqlite");  // default kept
 }
 
@@ -68,6 +73,10 @@ TEST_CASE("config: errors are located at the offending key", "[manager][config]"
         ":2:18: error: 'controller.backend' must be ryu or floodlight");
   check("{\n  \"agents\": [{\"name\": \"h1\", \"address\": \"h1\"}]\n}",
         ":2:23: error: agent 'h1': address 'h1' must be HOST:PORT");
+  check("{\n  \"agents\": [{\"name\": \"h1\", \"address\": \"a:1\", \"data\": 1}]\n}",
+        ":2:47: error: unknown key 'agents.h1.data'");
+  check("{\n  \"agents\": [{\"name\": \"h1\", \"address\": \"a:1\", \"data_address\": \"b\"}]\n}",
+        ":2:23: error: agent 'h1': address 'b' must be HOST:PORT");
   check("{\n  \"vib\": 3,\n}", ":3:1: error: not valid JSON");
   CHECK_FALSE(loadManagerConfig(dir.path / "missing.jsonc").config);
 }
