@@ -461,10 +461,33 @@ def _kill_all(pids, what):
             break
 
 
+def _roam_daemons(prefix):
+    """Agents and managers started by roam_stack.py: their configuration
+    files are named roam-testbed-<prefix>-*."""
+    tag = "roam-testbed-%s-" % prefix
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and
+            int(p) != os.getpid() and any(tag in a for a in _cmdline(p))]
+
+
+def _stop_engines(prefix):
+    """The hosts' Docker engines (testbed/engine, named <prefix><host>)."""
+    engine = os.path.join(TESTBED, "engine")
+    names = set()
+    for base in ("/run/roam-engines", "/var/lib/roam-engines"):
+        if os.path.isdir(base):
+            names |= {n for n in os.listdir(base) if n.startswith(prefix)}
+    for name in sorted(names):
+        log("stopping engine %s" % name)
+        run([engine, "stop", name, "--purge"], check=False, quiet=True)
+
+
 def cleanup_leftovers(prefix=PREFIX, kill_controllers=True):
     """Removes what a (killed) run with this prefix may have left behind:
-    processes in our hosts' namespaces, controllers started through
-    testbed/controller/run, OVS bridges and veths named <prefix>*."""
+    roam agents and managers, the hosts' Docker engines, processes in our
+    hosts' namespaces, controllers started through testbed/controller/run,
+    OVS bridges, veths and network namespaces named <prefix>*."""
+    _kill_all(_roam_daemons(prefix), "roam agent/manager")
+    _stop_engines(prefix)
     controllers, in_hosts = our_processes(prefix)
     _kill_all(in_hosts, "Mininet host")
     if kill_controllers:
@@ -484,9 +507,15 @@ def cleanup_leftovers(prefix=PREFIX, kill_controllers=True):
         if len(parts) < 2:
             continue
         name = parts[1].strip().split("@")[0]
-        if name.startswith(prefix) and "-eth" in name:
+        # -eth: Mininet's veths; -mg: roam_stack.py's management veths.
+        if name.startswith(prefix) and ("-eth" in name or
+                                        name.endswith("-mg")):
             log("deleting link %s" % name)
             run(["ip", "link", "del", name], check=False, quiet=True)
+    for ns in run(["ip", "netns", "list"], check=False).split():
+        if ns.startswith(prefix):  # roam_stack.py's `ip netns attach`
+            log("deleting network namespace name %s" % ns)
+            run(["ip", "netns", "delete", ns], check=False, quiet=True)
 
 
 # --------------------------------------------------------------- testbed

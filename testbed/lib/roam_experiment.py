@@ -1,0 +1,339 @@
+"""The paper's load-balancing experiment on the testbed (Tables I and II,
+Fig. 4): scenario x policy x runs, each run from a clean state.
+
+A scenario is a topology file with a "scenario" block
+(testbed/topologies/paper-heterogeneous.json):
+
+    "scenario": {"client": "h1", "server": "h2", "client_rate": "8M",
+                 "params": {"threshold": "4Mbps"},
+                 "expect": {"bandwidth": ["h4"], "shortest-path": ["h3"], ...}}
+
+Per scenario the testbed comes up once (Mininet, controller, one engine and
+agent per host: roam_stack.Stack). Per run:
+  1. clean state: the service and client containers removed everywhere, the
+     redirection rules of the previous run deleted, a fresh VIB and log;
+  2. the iperf3 server container "iperf-server" starts on the server host
+     with STATE_MB of random data in its file system (what a migration
+     carries), then the client container "iperf-client" on the client host
+     sends CLIENT_RATE to the server's address, reconnecting whenever its
+     connection breaks (as after a snapshot migration);
+  3. the manager starts with the policy; it measures, decides, migrates,
+     and redirects the server's address to its new host;
+  4. once the migration is over, AFTER seconds more are recorded (the
+     client's traffic reaching the new host), then the service is checked:
+     running on the destination, gone from the source, and a TCP connection
+     from the client host to the server's original address succeeds;
+  5. the manager stops; the run's row goes to runs.csv and its per-second
+     host bandwidth (from the VIB) to bandwidth.csv at once, so a failure
+     later loses nothing.
+At the end roam_report writes tables.md and fig4.png.
+"""
+
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+
+import roam_report
+import roam_stack
+import roam_testbed as tb
+
+SERVER = "iperf-server"
+CLIENT = "iperf-client"
+SERVICE_PORT = 5201
+IMAGE = "roam/iperf3:1"
+
+RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
+               "expected", "decision_ok", "reachable", "decision_s",
+               "migration_s", "total_s", "bytes", "started_t", "finished_t",
+               "note"]
+BANDWIDTH_COLUMNS = ["scenario", "policy", "run", "t", "host", "rx_bps",
+                     "tx_bps"]
+
+
+class Scenario(object):
+    def __init__(self, name, path):
+        with open(path) as f:
+            doc = json.load(f)
+        if "scenario" not in doc:
+            raise ValueError("%s: no \"scenario\" block (client, server, "
+                             "expect)" % path)
+        s = doc["scenario"]
+        self.name, self.path = name, path
+        self.topology = tb.Topology.from_dict(doc)
+        self.client, self.server = s["client"], s["server"]
+        self.client_rate = s.get("client_rate", "8M")
+        self.params = dict(s.get("params", {}))
+        self.expect = s.get("expect", {})
+        hosts = {h["name"] for h in self.topology.hosts}
+        for role in (self.client, self.server):
+            if role not in hosts:
+                raise ValueError("%s: scenario host %s is not in the "
+                                 "topology" % (path, role))
+
+    def host_ip(self, name):
+        return next(h["ip"] for h in self.topology.hosts if h["name"] == name)
+
+
+class Results(object):
+    """runs.csv and bandwidth.csv, appended to and flushed run by run."""
+
+    def __init__(self, out_dir):
+        self.dir = out_dir
+        os.makedirs(out_dir, exist_ok=True)
+        self.runs_path = os.path.join(out_dir, roam_report.RUNS_FILE)
+        self.bw_path = os.path.join(out_dir, roam_report.BANDWIDTH_FILE)
+        for path, columns in ((self.runs_path, RUN_COLUMNS),
+                              (self.bw_path, BANDWIDTH_COLUMNS)):
+            with open(path, "w", newline="") as f:
+                csv.writer(f).writerow(columns)
+        self.rows = []
+
+    def add(self, row, bandwidth):
+        self.rows.append(row)
+        with open(self.runs_path, "a", newline="") as f:
+            csv.DictWriter(f, RUN_COLUMNS).writerow(row)
+        with open(self.bw_path, "a", newline="") as f:
+            w = csv.DictWriter(f, BANDWIDTH_COLUMNS)
+            for b in bandwidth:
+                w.writerow(b)
+
+
+# --------------------------------------------------------------- one run
+
+def server_command(state_mb):
+    """The service: iperf3 with STATE_MB of random bytes in its file system
+    (made once: a restored copy keeps the same bytes)."""
+    return ["sh", "-c",
+            "mkdir -p /var/lib/svc && "
+            "{ [ -f /var/lib/svc/state ] || head -c %dk /dev/urandom > "
+            "/var/lib/svc/state; } && exec iperf3 -s -p %d"
+            % (int(state_mb * 1024), SERVICE_PORT)]
+
+
+def client_command(server_ip, rate):
+    return ["sh", "-c",
+            "while true; do iperf3 -c %s -p %d -b %s -t 86400 "
+            "--connect-timeout 1000 >/dev/null 2>&1; sleep 0.5; done"
+            % (server_ip, SERVICE_PORT, rate)]
+
+
+def tcp_connects(host, ip, port):
+    out = host.cmd("timeout 3 bash -c 'exec 3<>/dev/tcp/%s/%d' "
+                   ">/dev/null 2>&1; echo rc=$?" % (ip, port))
+    return "rc=0" in out
+
+
+def wait_until(predicate, timeout, step=0.5):
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(step)
+
+
+def reset(stack, scenario):
+    for engine in stack.engines.values():
+        engine.remove(CLIENT)
+        engine.remove(SERVER)
+    stack.clear_redirect(SERVER)
+
+
+def start_services(stack, scenario, state_mb):
+    server_ip = scenario.host_ip(scenario.server)
+    stack.engine(scenario.server).run_container(
+        SERVER, IMAGE, server_command(state_mb),
+        labels={"app": "iperf", "role": "server",
+                "roam.ports": str(SERVICE_PORT)})
+    server_host = stack.bed.host(scenario.server)
+    if not wait_until(lambda: ":%d " % SERVICE_PORT in server_host.cmd(
+            "ss -ltnH"), 60):
+        raise RuntimeError("the iperf3 server did not listen on %s:%d" %
+                           (server_ip, SERVICE_PORT))
+    stack.engine(scenario.client).run_container(
+        CLIENT, IMAGE, client_command(server_ip, scenario.client_rate),
+        labels={"app": "iperf", "role": "client"})
+
+
+def read_vib(path, query, args=()):
+    """Rows of a read-only query; the manager may still be writing."""
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute(query, args)]
+    except sqlite3.Error:
+        return []
+    finally:
+        db.close()
+
+
+def finished_migration(vib):
+    rows = read_vib(vib, "SELECT * FROM migrations WHERE finished_t IS NOT "
+                         "NULL ORDER BY id LIMIT 1")
+    return rows[0] if rows else None
+
+
+def host_bandwidth(vib, topo, t0, t1):
+    """Per-second bandwidth of every host's link, from the host's side (the
+    switch port's rx is the host's tx)."""
+    out = []
+    for h in topo.hosts:
+        for r in read_vib(vib, "SELECT t, rx_bps, tx_bps FROM port_samples "
+                               "WHERE switch = ? AND port = ? AND t BETWEEN "
+                               "? AND ? ORDER BY t",
+                          (h["switch"], h["port"], t0, t1)):
+            out.append({"t": "%.3f" % r["t"], "host": h["name"],
+                        "rx_bps": "%.0f" % r["tx_bps"],
+                        "tx_bps": "%.0f" % r["rx_bps"]})
+    return out
+
+
+def migration_timeout(scenario, state_mb):
+    """Generous: the state over the slowest link on the topology, twice,
+    plus the trigger's time."""
+    bws = [ln["bw"] for ln in scenario.topology.links if ln["bw"]] + \
+          [h["bw"] for h in scenario.topology.hosts if h["bw"]]
+    slowest = min(bws) if bws else 100
+    return 60 + 2 * state_mb * 8.0 / slowest
+
+
+def explain(decision):
+    """The decision as the demo shows it."""
+    lines = ["decision %s by policy %s" % (decision.get("decision_id", "?"),
+                                           decision.get("policy", "?")),
+             "  trigger:     " + str(decision.get("trigger", "")),
+             "  container:   %s on %s" % (decision.get("container"),
+                                          decision.get("source")),
+             "  destination: %s (%s)" % (decision.get("destination"),
+                                         decision.get("choice", "")),
+             "  candidates:  " + ", ".join(
+                 ("%s %s" % (c.get("host"), c.get("score_text", ""))).strip()
+                 for c in decision.get("candidates", [])),
+             "  why:         " + str(decision.get("explanation", ""))]
+    return "\n".join(lines)
+
+
+def run_once(stack, scenario, policy, policy_file, run_no, args, results):
+    """One run; returns its row (also written to the results)."""
+    run_dir = os.path.join(args.out, "runs", "%s-%s-%d" % (scenario.name,
+                                                           policy, run_no))
+    # A VIB left by an earlier experiment in the same directory would hold
+    # its migrations: every run starts from nothing.
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.makedirs(run_dir)
+    row = {k: "" for k in RUN_COLUMNS}
+    row.update(scenario=scenario.name, policy=policy, run=run_no,
+               source=scenario.server,
+               expected="|".join(scenario.expect.get(policy, [])),
+               decision_ok=0, reachable=0)
+    tb.log("=== %s / %s / run %d" % (scenario.name, policy, run_no))
+    reset(stack, scenario)
+    start_services(stack, scenario, args.state_mb)
+    t0 = time.time()
+    params = dict(scenario.params, **args.params)
+    manager = stack.start_manager(policy_file, params, run_dir,
+                                  seed=args.seed + run_no)
+    bandwidth = []
+    try:
+        migration = wait_until(lambda: finished_migration(manager.vib),
+                               migration_timeout(scenario, args.state_mb), 1)
+        decisions = [d for d in manager.decisions()
+                     if d.get("action") == "dispatch"]
+        if decisions:
+            dest = decisions[0].get("destination", "")
+            row["destination"] = dest
+            row["decision_ok"] = int(dest in scenario.expect.get(policy, []))
+            if args.explain:
+                print(explain(decisions[0]), flush=True)
+        if not migration:
+            row["note"] = "no migration finished in time; manager log: %s" % \
+                manager.log_path
+            return row
+        row["destination"] = migration["destination"]
+        row["started_t"] = "%.3f" % migration["started_t"]
+        row["finished_t"] = "%.3f" % migration["finished_t"]
+        if migration["state"] != "done":
+            row["note"] = "migration %s: %s" % (migration["state"],
+                                                migration["error"])
+            return row
+        decision_s = migration["decision_s"] or 0.0
+        migration_s = migration["migration_s"] or 0.0
+        row.update(decision_s="%.6f" % decision_s,
+                   migration_s="%.3f" % migration_s,
+                   total_s="%.3f" % (decision_s + migration_s),
+                   bytes=migration["bytes_sent"])
+        tb.log("migrated %s %s -> %s: decision %.1f ms, migration %.2f s, "
+               "%.2f MB" % (SERVER, migration["source"],
+                            migration["destination"], decision_s * 1000,
+                            migration_s, migration["bytes_sent"] / 1e6))
+        time.sleep(args.after)
+        row["reachable"] = int(check_reachable(stack, scenario, migration,
+                                               row))
+    finally:
+        stack.stop_manager()
+        bandwidth = host_bandwidth(manager.vib, scenario.topology, t0 - 1,
+                                   time.time() + 1)
+        for b in bandwidth:
+            b.update(scenario=scenario.name, policy=policy, run=run_no)
+        results.add(row, bandwidth)
+    return row
+
+
+def check_reachable(stack, scenario, migration, row):
+    dest, src = migration["destination"], migration["source"]
+    running = stack.engine(dest).running(SERVER)
+    gone = stack.engine(src).container(SERVER) is None
+    server_ip = scenario.host_ip(scenario.server)
+    client_host = stack.bed.host(scenario.client)
+    connects = wait_until(lambda: tcp_connects(client_host, server_ip,
+                                               SERVICE_PORT), 10, 1)
+    ok = running and gone and connects
+    tb.log("%s: service running on %s: %s; gone from %s: %s; %s reaches "
+           "%s:%d: %s" % ("PASS" if ok else "FAIL", dest, running, src, gone,
+                          scenario.client, server_ip, SERVICE_PORT, connects))
+    if not ok:
+        row["note"] = ("service not reachable after the migration (running "
+                       "on %s: %s, gone from %s: %s, connect: %s)" %
+                       (dest, running, src, gone, connects))
+    return ok
+
+
+# --------------------------------------------------------------- leftovers
+
+def leftovers(prefix):
+    """What a torn-down testbed must not leave: namespaces, bridges, veths,
+    engines, agents, managers of this prefix."""
+    found = []
+    ns = tb.run(["ip", "netns", "list"], check=False).split()
+    found += ["netns " + n for n in ns if n.startswith(prefix)]
+    if subprocess.run(["ovs-vsctl", "--timeout=3", "show"],
+                      stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        found += ["bridge " + b for b in tb.run(
+            ["ovs-vsctl", "--timeout=5", "list-br"], check=False).split()
+            if b.startswith(prefix)]
+    for line in tb.run(["ip", "-o", "link", "show"], check=False).splitlines():
+        parts = line.split(":", 2)
+        if len(parts) > 1 and parts[1].strip().startswith(prefix):
+            found.append("link " + parts[1].strip().split("@")[0])
+    engines_dir = "/run/roam-engines"
+    if os.path.isdir(engines_dir):
+        found += ["engine " + e for e in os.listdir(engines_dir)
+                  if e.startswith(prefix)]
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        argv = tb._cmdline(pid)  # noqa: SLF001 - same package
+        joined = " ".join(argv)
+        if ("/run/roam-engines/%s" % prefix in joined and "dockerd" in joined) \
+                or roam_stack.config_tag(prefix) in joined \
+                or ("mininet:" + prefix) in joined:
+            found.append("process %s (%s)" % (pid, joined[:60]))
+    return found
