@@ -185,7 +185,8 @@ void readAgents(Reader& r, const Json& v, ManagerConfig& c) {
       if (a["data_address"].is_string())
         agent.dataAddress = a["data_address"].get<std::string>();
       else
-        r.error({"agents", agent.name}, "agent '" + agent.name + "': data_address must be a string");
+        r.error({"agents", agent.name},
+                "agent '" + agent.name + "': data_address must be a string");
     }
     for (const auto* address : {&agent.address, &agent.dataAddress})
       if (!address->empty() && address->find(':') == std::string::npos)

@@ -21,9 +21,7 @@ struct AgentAddress {
   // migration must cross the data network: that is what the policy measured.
   std::string dataAddress;
 
-  const std::string& transferAddress() const {
-    return dataAddress.empty() ? address : dataAddress;
-  }
+  const std::string& transferAddress() const { return dataAddress.empty() ? address : dataAddress; }
 };
 
 struct RateLimit {
