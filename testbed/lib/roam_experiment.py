@@ -58,21 +58,37 @@ class Scenario(object):
     def __init__(self, name, path):
         with open(path) as f:
             doc = json.load(f)
-        if "scenario" not in doc:
-            raise ValueError("%s: no \"scenario\" block (client, server, "
-                             "expect)" % path)
-        s = doc["scenario"]
+        if doc.get("loops"):
+            # The controller forwards with the switches' NORMAL action (L2
+            # learning), which floods forever around a loop.
+            raise ValueError("%s: the topology has loops; the testbed's "
+                             "controller forwards on trees only" % path)
         self.name, self.path = name, path
         self.topology = tb.Topology.from_dict(doc)
+        hosts = [h["name"] for h in self.topology.hosts]
+        if len(hosts) < 3:
+            raise ValueError("%s: a scenario needs at least 3 hosts (client, "
+                             "server, a destination)" % path)
+        # A generated topology (testbed/topology) has no scenario block: the
+        # first host runs the client, the second the server, and any free
+        # host is an acceptable destination.
+        s = doc.get("scenario", {"client": hosts[0], "server": hosts[1]})
         self.client, self.server = s["client"], s["server"]
         self.client_rate = s.get("client_rate", "8M")
         self.params = dict(s.get("params", {}))
         self.expect = s.get("expect", {})
-        hosts = {h["name"] for h in self.topology.hosts}
         for role in (self.client, self.server):
             if role not in hosts:
                 raise ValueError("%s: scenario host %s is not in the "
                                  "topology" % (path, role))
+
+    def expected(self, policy):
+        """The destinations the paper expects (any free host when the
+        scenario does not say)."""
+        if policy in self.expect:
+            return self.expect[policy]
+        return [h["name"] for h in self.topology.hosts
+                if h["name"] not in (self.client, self.server)]
 
     def host_ip(self, name):
         return next(h["ip"] for h in self.topology.hosts if h["name"] == name)
@@ -231,7 +247,7 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
     row = {k: "" for k in RUN_COLUMNS}
     row.update(scenario=scenario.name, policy=policy, run=run_no,
                source=scenario.server,
-               expected="|".join(scenario.expect.get(policy, [])),
+               expected="|".join(scenario.expected(policy)),
                decision_ok=0, reachable=0)
     tb.log("=== %s / %s / run %d" % (scenario.name, policy, run_no))
     reset(stack, scenario)
@@ -249,7 +265,7 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         if decisions:
             dest = decisions[0].get("destination", "")
             row["destination"] = dest
-            row["decision_ok"] = int(dest in scenario.expect.get(policy, []))
+            row["decision_ok"] = int(dest in scenario.expected(policy))
             if args.explain:
                 print(explain(decisions[0]), flush=True)
         if not migration:

@@ -224,6 +224,7 @@ class Stack(object):
         self.manager = None
         self._netns = []
         self._mgmt_links = []
+        self._threads = []
         os.makedirs(work, exist_ok=True)
 
     # names and addresses ---------------------------------------------------
@@ -305,6 +306,9 @@ class Stack(object):
                "each)" % len(hosts))
         threads = [threading.Thread(target=start_one, args=(n,))
                    for n in hosts]
+        # Kept for teardown: after a Ctrl-C here they may still be starting
+        # engines, which must be stopped only once they are up.
+        self._threads = threads
         for t in threads:
             t.start()
         for t in threads:
@@ -338,8 +342,8 @@ class Stack(object):
                        ["nsenter", "--net=/var/run/netns/" + ns, self.roam,
                         "agent", "--config", config],
                        os.path.join(self.work, "agent-%s.log" % name))
+        self.agents[name] = agent  # known to teardown before it can hang
         agent.start(lambda text: "listening" in text)
-        self.agents[name] = agent
 
     # the manager -------------------------------------------------------------
     def manager_config(self, policy_file, params, run_dir, seed=None,
@@ -402,6 +406,8 @@ class Stack(object):
 
     # teardown ------------------------------------------------------------------
     def teardown(self):
+        for t in self._threads:
+            t.join(120)
         self.stop_manager()
         for agent in self.agents.values():
             agent.stop()

@@ -37,6 +37,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTBED = os.path.dirname(HERE)
 CONTROLLER_RUN = os.path.join(TESTBED, "controller", "run")
 CONTROLLER_ARGV0 = "roam-controller"
+# In a controller's environment: the prefix of the run that started it, so
+# that cleaning one run's leftovers never kills another run's controller.
+PREFIX_ENV = "ROAM_TESTBED_PREFIX"
 PREFIX = "rt"
 OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
 
@@ -231,12 +234,13 @@ class Controller(object):
     """testbed/controller/run as a subprocess, logging to a file."""
 
     def __init__(self, of_port=6653, rest_port=8080, log_path=None,
-                 host_refresh=None):
+                 host_refresh=None, prefix=PREFIX):
         self.of_port = of_port
         self.rest_port = rest_port
         self.log_path = log_path or "/tmp/%scontroller-%d.log" % (PREFIX,
                                                                   rest_port)
         self.host_refresh = host_refresh
+        self.prefix = prefix
         self.proc = None
         self._log = None
 
@@ -259,7 +263,9 @@ class Controller(object):
         self.proc = subprocess.Popen(cmd, stdout=self._log,
                                      stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     env=dict(os.environ,
+                                              **{PREFIX_ENV: self.prefix}))
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -370,6 +376,20 @@ def _cmdline(pid):
         return []
 
 
+def _environ(pid):
+    try:
+        with open("/proc/%s/environ" % pid, "rb") as f:
+            items = f.read().split(b"\0")
+    except OSError:
+        return {}
+    env = {}
+    for item in items:
+        key, sep, value = item.decode("utf-8", "replace").partition("=")
+        if sep:
+            env[key] = value
+    return env
+
+
 def _netns(pid):
     try:
         return os.readlink("/proc/%s/ns/net" % pid)
@@ -379,7 +399,8 @@ def _netns(pid):
 
 def our_processes(prefix=PREFIX):
     """(controllers, mininet): PIDs of controllers started through
-    testbed/controller/run (argv[0] "roam-controller"), and of our Mininet
+    testbed/controller/run (argv[0] "roam-controller") by a run with this
+    prefix (PREFIX_ENV in their environment), and of our Mininet
     node shells ("bash ... mininet:<prefix>NAME") plus every process living
     in the (non-root) network namespace of one of those shells."""
     pids = [p for p in os.listdir("/proc") if p.isdigit()]
@@ -390,7 +411,8 @@ def our_processes(prefix=PREFIX):
         if not argv or p == me:
             continue
         if argv[0] == CONTROLLER_ARGV0:
-            controllers.append(int(p))
+            if _environ(p).get(PREFIX_ENV) == prefix:
+                controllers.append(int(p))
         elif argv[-1].startswith("mininet:" + prefix) and "bash" in argv[0]:
             shells.append(int(p))
             ns = _netns(p)
@@ -484,7 +506,8 @@ def _stop_engines(prefix):
 def cleanup_leftovers(prefix=PREFIX, kill_controllers=True):
     """Removes what a (killed) run with this prefix may have left behind:
     roam agents and managers, the hosts' Docker engines, processes in our
-    hosts' namespaces, controllers started through testbed/controller/run,
+    hosts' namespaces, controllers started through testbed/controller/run
+    by a run with this prefix,
     OVS bridges, veths and network namespaces named <prefix>*."""
     _kill_all(_roam_daemons(prefix), "roam agent/manager")
     _stop_engines(prefix)
@@ -535,7 +558,7 @@ class Testbed(object):
         self.controller = Controller(
             of_port, rest_port,
             os.path.join(log_dir, "%scontroller-%d.log" % (prefix, rest_port)),
-            host_refresh=host_refresh)
+            host_refresh=host_refresh, prefix=prefix)
         self.net = None
         self._old_handlers = {}
         self.cleanups = []  # extra callables run first at teardown
