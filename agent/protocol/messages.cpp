@@ -13,9 +13,13 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 14> kTypeNames = {
-    "MIGRATE", "RESTART", "LAYERS",   "LAYERS_HAVE", "DATA", "SUCCESS", "FAILURE",
-    "DONE",    "ERROR",   "PROGRESS", "PING",        "PONG", "STATUS",  "STATUS_REPLY"};
+// In MessageType's order.
+constexpr std::array<std::string_view, 19> kTypeNames = {
+    "MIGRATE",   "RESTART",   "LAYERS",      "LAYERS_HAVE", "DATA",     "SUCCESS", "FAILURE",
+    "DONE",      "ERROR",     "PROGRESS",    "PING",        "PONG",     "STATUS",  "STATUS_REPLY",
+    "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY"};
+static_assert(kTypeNames.size() == std::variant_size_v<Message>,
+              "one name per Message alternative, in MessageType's order");
 
 bool isAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -49,15 +53,26 @@ bool isFileName(std::string_view s) {
   return true;
 }
 
-bool isSha256(std::string_view s) {
-  if (s.size() != 64) return false;
+bool isLowerHexText(std::string_view s) {
   for (char c : s)
     if (!isLowerHex(c)) return false;
   return true;
 }
 
+bool isSha256(std::string_view s) {
+  return s.size() == 64 && isLowerHexText(s);
+}
+
 bool isLayerId(std::string_view s) {
   return s.size() == 71 && s.starts_with("sha256:") && isSha256(s.substr(7));
+}
+
+bool isScheme(std::string_view s) {
+  return s == "shamir" || s == "fountain" || s == "prf";
+}
+
+bool isPem(std::string_view s) {
+  return s.starts_with("-----BEGIN PUBLIC KEY-----");
 }
 
 bool isMode(std::string_view s) {
@@ -106,6 +121,15 @@ class FieldReader {
   bool ok() const { return error_.empty(); }
   std::string error() const { return error_; }
 
+  // Whether KEY is present (for optional fields); false after an error.
+  bool has(std::string_view key) const { return ok() && object_.contains(key); }
+
+  // A reader of the nested object VALUE of field FIELD: its errors name
+  // "FIELD.key"; take them over with adopt().
+  FieldReader nested(const json& value, std::string_view field) const {
+    return FieldReader(type_, value, prefix_ + std::string(field) + ".");
+  }
+
   void fail(std::string_view field, std::string_view problem) {
     if (ok())
       error_ = std::string(type_) + ": field '" + prefix_ + std::string(field) +
@@ -146,8 +170,9 @@ class FieldReader {
 
   // A string that must satisfy VALID; EXPECTED describes the rule in the error.
   template <typename Pred>
-  std::string checked(std::string_view key, Pred valid, std::string_view expected) {
-    std::string s = text(key, kMaxTextBytes);
+  std::string checked(std::string_view key, Pred valid, std::string_view expected,
+                      std::size_t maxLen = kMaxTextBytes) {
+    std::string s = text(key, maxLen);
     if (ok() && !valid(s)) fail(key, "expected " + std::string(expected));
     return ok() ? s : std::string();
   }
@@ -163,6 +188,33 @@ class FieldReader {
   }
   std::string address(std::string_view key) {
     return checked(key, isAddress, "HOST:PORT with port 1..65535");
+  }
+
+  // Bytes as lowercase hex: non-empty, an even number of digits, at most MAXDIGITS.
+  std::string hex(std::string_view key, std::size_t maxDigits) {
+    std::string s = text(key, maxDigits, false);
+    if (ok() && !isLowerHexText(s))
+      fail(key, "expected lowercase hex digits");
+    else if (ok() && s.size() % 2 != 0)
+      fail(key, "expected an even number of hex digits");
+    return ok() ? s : std::string();
+  }
+
+  // Exactly DIGITS lowercase hex digits.
+  std::string hexDigits(std::string_view key, std::size_t digits) {
+    return checked(
+        key, [digits](std::string_view s) { return s.size() == digits && isLowerHexText(s); },
+        std::to_string(digits) + " lowercase hex digits");
+  }
+
+  // A JSON integer in MIN..MAX.
+  std::uint64_t integerIn(std::string_view key, std::uint64_t min, std::uint64_t max) {
+    const std::uint64_t n = u64(key);
+    if (ok() && (n < min || n > max)) {
+      fail(key, "out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+      return 0;
+    }
+    return n;
   }
 
   std::uint64_t u64(std::string_view key,
@@ -303,6 +355,150 @@ std::vector<FileEntry> readFiles(FieldReader& r) {
   return files;
 }
 
+// The object at KEY of R's message, or nullptr (and an error in R).
+const json* objectField(FieldReader& r, std::string_view key) {
+  const json* v = r.find(key);
+  if (v && !v->is_object()) {
+    r.fail(key, "expected an object");
+    return nullptr;
+  }
+  return v;
+}
+
+std::uint64_t parseHex64(std::string_view digits) {
+  std::uint64_t n = 0;
+  for (char c : digits) n = n << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  return n;
+}
+
+MtdPoint readPoint(FieldReader& r) {
+  MtdPoint point;
+  const json* v = objectField(r, "point");
+  if (!v) return point;
+  FieldReader f = r.nested(*v, "point");
+  point.x = parseHex64(f.hexDigits("x", 16));
+  point.y = parseHex64(f.hexDigits("y", 16));
+  r.adopt(f);
+  return point;
+}
+
+MtdShare readShare(FieldReader& r, const json& value, std::string_view field) {
+  FieldReader f = r.nested(value, field);
+  MtdShare share;
+  share.x = static_cast<std::uint32_t>(f.integerIn("x", 1, kMaxMtdItems));
+  share.y = f.hex("y", kMaxMtdKeyHex);
+  r.adopt(f);
+  return share;
+}
+
+// COEFFICIENTDIGITS: the exact length of "c" (2*k), or 0 when k is not known
+// (KEY_REPLY): then any hex of at most 255 bytes.
+MtdDroplet readDroplet(FieldReader& r, const json& value, std::string_view field,
+                       std::size_t coefficientDigits) {
+  FieldReader f = r.nested(value, field);
+  MtdDroplet droplet;
+  if (coefficientDigits == 0)
+    droplet.c = f.hex("c", 2 * kMaxMtdItems);
+  else
+    droplet.c = f.hexDigits("c", coefficientDigits);
+  droplet.v = f.hex("v", kMaxMtdKeyHex);
+  r.adopt(f);
+  return droplet;
+}
+
+std::vector<MtdDroplet> readDroplets(FieldReader& r, std::uint32_t k) {
+  std::vector<MtdDroplet> droplets;
+  const json* items = r.array("droplets", kMaxMtdItems);
+  if (!items) return droplets;
+  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
+    const std::string field = "droplets[" + std::to_string(i) + "]";
+    const json& item = (*items)[i];
+    if (!item.is_object()) {
+      r.fail(field, "expected an object");
+      break;
+    }
+    droplets.push_back(readDroplet(r, item, field, 2 * std::size_t{k}));
+  }
+  return droplets;
+}
+
+std::vector<MtdPeer> readPeers(FieldReader& r) {
+  std::vector<MtdPeer> peers;
+  const json* items = r.array("peers", kMaxMtdItems);
+  if (!items) return peers;
+  std::set<std::string, std::less<>> names;
+  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
+    const std::string field = "peers[" + std::to_string(i) + "]";
+    const json& item = (*items)[i];
+    if (!item.is_object()) {
+      r.fail(field, "expected an object");
+      break;
+    }
+    FieldReader f = r.nested(item, field);
+    MtdPeer peer;
+    peer.name = f.id("name");
+    peer.address = f.address("address");
+    if (!f.ok()) {
+      r.adopt(f);
+      break;
+    }
+    if (!names.insert(peer.name).second) {
+      r.fail(field + ".name", "duplicate peer name '" + peer.name + "'");
+      break;
+    }
+    peers.push_back(std::move(peer));
+  }
+  return peers;
+}
+
+// A field of SCHEME's material that is present with another scheme is refused
+// rather than ignored: a manager that sends it has a bug, and it may be a secret.
+void refuseUnless(FieldReader& r, bool allowed, std::string_view key, std::string_view scheme) {
+  if (!allowed && r.has(key)) r.fail(key, "only with scheme " + std::string(scheme));
+}
+
+MtdSetup readMtdSetup(FieldReader& r) {
+  MtdSetup m;
+  m.epoch = r.id("epoch");
+  m.scheme = r.checked("scheme", isScheme, "a scheme (shamir, fountain or prf)");
+  m.k = static_cast<std::uint32_t>(r.integerIn("k", 1, kMaxMtdItems));
+  m.entries = static_cast<std::uint32_t>(r.integerIn("entries", 1, kMaxMtdItems));
+  m.table = r.hex("table", kMaxMtdTableHex);
+  m.point = readPoint(r);
+  const bool shamir = m.scheme == "shamir", fountain = m.scheme == "fountain",
+             prf = m.scheme == "prf";
+  if (shamir) {
+    if (const json* v = objectField(r, "share")) m.share = readShare(r, *v, "share");
+  }
+  refuseUnless(r, shamir, "share", "shamir");
+  if (fountain) {
+    m.droplets = readDroplets(r, m.k);
+    m.secretLength =
+        static_cast<std::uint32_t>(r.integerIn("secret_length", 1, kMaxMtdSecretBytes));
+  }
+  refuseUnless(r, fountain, "droplets", "fountain");
+  refuseUnless(r, fountain, "secret_length", "fountain");
+  if (prf) m.key = r.hex("key", kMaxMtdKeyHex);
+  refuseUnless(r, prf, "key", "prf");
+  m.peers = readPeers(r);
+  m.managerKey = r.checked("manager_key", isPem, "a PEM public key (-----BEGIN PUBLIC KEY-----)",
+                           kMaxPemBytes);
+  return m;
+}
+
+KeyReply readKeyReply(FieldReader& r) {
+  KeyReply m;
+  m.migrationId = r.id("migration_id");
+  if (r.has("share") == r.has("droplet")) {
+    r.fail("share", "expected exactly one of share or droplet");
+  } else if (r.has("share")) {
+    if (const json* v = objectField(r, "share")) m.material = readShare(r, *v, "share");
+  } else if (const json* v = objectField(r, "droplet")) {
+    m.material = readDroplet(r, *v, "droplet", 0);
+  }
+  return m;
+}
+
 MessageResult decodeFields(MessageType type, const json& h) {
   FieldReader r(toString(type), h);
   auto done = [&r](Message m) -> MessageResult {
@@ -379,6 +575,7 @@ MessageResult decodeFields(MessageType type, const json& h) {
       m.bytesSent = r.u64("bytes_sent");
       m.bytesTotal = r.u64("bytes_total");
       m.seconds = r.nonNegative("seconds");
+      if (r.has("key_s")) m.keySeconds = r.nonNegative("key_s");
       return done(std::move(m));
     }
     case MessageType::error: {
@@ -414,6 +611,31 @@ MessageResult decodeFields(MessageType type, const json& h) {
       m.capabilities = r.object("capabilities");
       return done(std::move(m));
     }
+    case MessageType::mtdSetup:
+      return done(readMtdSetup(r));
+    case MessageType::mtdReady:
+      return done(MtdReady{r.id("epoch")});
+    case MessageType::mtdMigrate: {
+      MtdMigrate m;
+      m.migrationId = r.id("migration_id");
+      m.container = r.containerName("container");
+      m.mode = r.mode("mode");
+      m.epoch = r.id("epoch");
+      m.r = r.hexDigits("r", kMtdRHex);
+      m.token = r.hex("token", kMaxMtdTokenHex);
+      return done(std::move(m));
+    }
+    case MessageType::keyRequest: {
+      KeyRequest m;
+      m.migrationId = r.id("migration_id");
+      m.epoch = r.id("epoch");
+      m.source = r.id("source");
+      m.r = r.hexDigits("r", kMtdRHex);
+      m.token = r.hex("token", kMaxMtdTokenHex);
+      return done(std::move(m));
+    }
+    case MessageType::keyReply:
+      return done(readKeyReply(r));
   }
   return {std::nullopt, "unknown message type"};
 }
@@ -445,6 +667,21 @@ json filesToJson(const std::vector<FileEntry>& files) {
                    {"size", f.size},
                    {"sha256", f.sha256}});
   return out;
+}
+
+// Exactly 16 lowercase hex digits, big-endian.
+std::string hex64(std::uint64_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, n >>= 4) out[static_cast<std::size_t>(i)] = kDigits[n & 0xf];
+  return out;
+}
+
+json shareToJson(const MtdShare& share) {
+  return {{"x", share.x}, {"y", share.y}};
+}
+json dropletToJson(const MtdDroplet& droplet) {
+  return {{"c", droplet.c}, {"v", droplet.v}};
 }
 
 // The message's own fields; toHeader adds "v" and "type".
@@ -483,16 +720,19 @@ json fieldsOf(const Message& message) {
       return {{"migration_id", m.migrationId}, {"error", m.error}};
     }
     json operator()(const Done& m) const {
-      return {{"migration_id", m.migrationId},
-              {"container", m.container},
-              {"source", m.source},
-              {"destination", m.destination},
-              {"mode", m.mode},
-              {"result", m.result},
-              {"note", m.note},
-              {"bytes_sent", m.bytesSent},
-              {"bytes_total", m.bytesTotal},
-              {"seconds", m.seconds}};
+      json out = {{"migration_id", m.migrationId},
+                  {"container", m.container},
+                  {"source", m.source},
+                  {"destination", m.destination},
+                  {"mode", m.mode},
+                  {"result", m.result},
+                  {"note", m.note},
+                  {"bytes_sent", m.bytesSent},
+                  {"bytes_total", m.bytesTotal},
+                  {"seconds", m.seconds}};
+      // Only when set: an MTD-less DONE stays byte-for-byte what it was.
+      if (m.keySeconds > 0) out["key_s"] = m.keySeconds;
+      return out;
     }
     json operator()(const Error& m) const {
       return {{"migration_id", m.migrationId}, {"error", m.error}};
@@ -512,6 +752,51 @@ json fieldsOf(const Message& message) {
               {"containers", m.containers},
               {"migrations", m.migrations},
               {"capabilities", m.capabilities}};
+    }
+    // Writes only the material of M's scheme (see MtdSetup).
+    json operator()(const MtdSetup& m) const {
+      json out = {{"epoch", m.epoch},
+                  {"scheme", m.scheme},
+                  {"k", m.k},
+                  {"entries", m.entries},
+                  {"table", m.table},
+                  {"point", {{"x", hex64(m.point.x)}, {"y", hex64(m.point.y)}}},
+                  {"peers", json::array()},
+                  {"manager_key", m.managerKey}};
+      if (m.scheme == "shamir" && m.share) out["share"] = shareToJson(*m.share);
+      if (m.scheme == "fountain") {
+        out["droplets"] = json::array();
+        for (const auto& d : m.droplets) out["droplets"].push_back(dropletToJson(d));
+        out["secret_length"] = m.secretLength;
+      }
+      if (m.scheme == "prf") out["key"] = m.key;
+      for (const auto& p : m.peers)
+        out["peers"].push_back({{"name", p.name}, {"address", p.address}});
+      return out;
+    }
+    json operator()(const MtdReady& m) const { return {{"epoch", m.epoch}}; }
+    json operator()(const MtdMigrate& m) const {
+      return {{"migration_id", m.migrationId},
+              {"container", m.container},
+              {"mode", m.mode},
+              {"epoch", m.epoch},
+              {"r", m.r},
+              {"token", m.token}};
+    }
+    json operator()(const KeyRequest& m) const {
+      return {{"migration_id", m.migrationId},
+              {"epoch", m.epoch},
+              {"source", m.source},
+              {"r", m.r},
+              {"token", m.token}};
+    }
+    json operator()(const KeyReply& m) const {
+      json out = {{"migration_id", m.migrationId}};
+      if (const auto* share = std::get_if<MtdShare>(&m.material))
+        out["share"] = shareToJson(*share);
+      else
+        out["droplet"] = dropletToJson(std::get<MtdDroplet>(m.material));
+      return out;
     }
   };
   return std::visit(Visitor{}, message);

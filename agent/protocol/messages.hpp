@@ -33,11 +33,19 @@ enum class MessageType {
   ping,
   pong,
   status,
-  statusReply
+  statusReply,
+  // Moving Target Defense (docs/mtd.md). Appended: the order is the Message
+  // variant's, and typeOf relies on it.
+  mtdSetup,
+  mtdReady,
+  mtdMigrate,
+  keyRequest,
+  keyReply
 };
 
 // "MIGRATE", "RESTART", "LAYERS", "LAYERS_HAVE", "DATA", "SUCCESS", "FAILURE",
-// "DONE", "ERROR", "PROGRESS", "PING", "PONG", "STATUS", "STATUS_REPLY".
+// "DONE", "ERROR", "PROGRESS", "PING", "PONG", "STATUS", "STATUS_REPLY",
+// "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY".
 std::string_view toString(MessageType type);
 std::optional<MessageType> messageTypeFromString(std::string_view text);
 
@@ -47,6 +55,14 @@ inline constexpr std::size_t kMaxIdBytes = 128;
 inline constexpr std::size_t kMaxFiles = 1024;
 inline constexpr std::size_t kMaxLayers = 4096;
 inline constexpr std::size_t kMaxConfigBytes = FrameLimits{}.maxHeaderBytes;
+// MTD (docs/mtd.md). Hex limits count hex digits (two per byte).
+inline constexpr std::size_t kMaxMtdItems = 255;         // k, entries, share x, peers, droplets
+inline constexpr std::size_t kMaxMtdTableHex = 16384;    // the sealed lookup table
+inline constexpr std::size_t kMaxMtdSecretBytes = 4096;  // secret_length
+inline constexpr std::size_t kMaxMtdKeyHex = 2 * kMaxMtdSecretBytes;  // share y, droplet v, key
+inline constexpr std::size_t kMaxMtdTokenHex = 1024;                  // the manager's signature
+inline constexpr std::size_t kMtdRHex = 64;                           // R: 32 bytes
+inline constexpr std::size_t kMaxPemBytes = kMaxTextBytes;            // manager_key
 
 struct FileEntry {
   std::string name;        // a file name, [A-Za-z0-9._-]{1,128}, unique within RESTART.files
@@ -97,6 +113,9 @@ struct Done {
   std::string migrationId, container, source, destination, mode, result, note;
   std::uint64_t bytesSent = 0, bytesTotal = 0;
   double seconds = 0;
+  // MTD: the key gathering's time ("key_s"). Optional on the wire: absent reads
+  // as 0, and 0 is not written, so a DONE without MTD is what older peers send.
+  double keySeconds = 0;
   bool operator==(const Done&) const = default;
 };
 struct Error {
@@ -128,8 +147,77 @@ struct StatusReply {
   bool operator==(const StatusReply&) const = default;
 };
 
+// MTD messages (docs/mtd.md, "Messages"). Binary values are lowercase hex
+// strings with an even number of digits, kept as the wire text: the daemon turns
+// them into bytes where it uses them.
+//
+// SECRETS: MtdShare, MtdDroplet and MtdSetup::key carry key material (shares,
+// droplets, the master secret). The receiver must copy them into wiped buffers
+// (mtd::SecretBytes) and wipe these strings after use (OPENSSL_cleanse); they
+// must never be logged. This layer only validates and encodes them.
+struct MtdPoint {
+  // The host's private point (X, Y). On the wire each is exactly 16 lowercase hex
+  // digits (big-endian); here the integers, as agent/mtd's tableIndex takes them.
+  std::uint64_t x = 0, y = 0;
+  bool operator==(const MtdPoint&) const = default;
+};
+struct MtdShare {
+  std::uint32_t x = 0;  // the Shamir evaluation point, 1..255
+  std::string y;        // hex: the share's bytes (secret)
+  bool operator==(const MtdShare&) const = default;
+};
+struct MtdDroplet {
+  std::string c;  // hex: K coefficients over GF(2^8) (2*K digits)
+  std::string v;  // hex: the combined block (secret)
+  bool operator==(const MtdDroplet&) const = default;
+};
+struct MtdPeer {
+  std::string name;     // the agent's name (id)
+  std::string address;  // its data address, "HOST:PORT"
+  bool operator==(const MtdPeer&) const = default;
+};
+struct MtdSetup {
+  std::string epoch;                 // id
+  std::string scheme;                // "shamir", "fountain" or "prf"
+  std::uint32_t k = 0, entries = 0;  // 1..255 each
+  std::string table;                 // hex: nonce || ciphertext || tag, at most 16384 digits
+  MtdPoint point;
+  // Per scheme: only the scheme's own part is encoded, and the decoder rejects
+  // another scheme's part.
+  std::optional<MtdShare> share;     // shamir (required)
+  std::vector<MtdDroplet> droplets;  // fountain: 0..255 droplets (c of 2*k digits)
+  std::uint32_t secretLength = 0;    // fountain: S's length in bytes, 1..4096
+  std::string key;                   // prf: S itself, hex (non-empty)
+  std::vector<MtdPeer> peers;        // the other agents, at most 255
+  std::string managerKey;            // PEM "-----BEGIN PUBLIC KEY-----...", at most 4096 bytes
+  bool operator==(const MtdSetup&) const = default;
+};
+struct MtdReady {
+  std::string epoch;
+  bool operator==(const MtdReady&) const = default;
+};
+struct MtdMigrate {
+  std::string migrationId, container, mode, epoch;
+  std::string r;      // R: exactly 64 lowercase hex digits
+  std::string token;  // hex: the manager's signature, at most 1024 digits
+  bool operator==(const MtdMigrate&) const = default;
+};
+struct KeyRequest {
+  std::string migrationId, epoch, source;  // source: the requesting agent's name
+  std::string r, token;                    // as in MtdMigrate
+  bool operator==(const KeyRequest&) const = default;
+};
+struct KeyReply {
+  std::string migrationId;
+  // Exactly one on the wire: "share" (shamir) or "droplet" (fountain).
+  std::variant<MtdShare, MtdDroplet> material;
+  bool operator==(const KeyReply&) const = default;
+};
+
+// The alternatives are in MessageType's order (typeOf uses the index).
 using Message = std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done,
-                             Error, Progress, Ping, Pong, Status, StatusReply>;
+                             Error, Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady,
+                             MtdMigrate, KeyRequest, KeyReply>;
 
 MessageType typeOf(const Message& message);
 

@@ -19,6 +19,12 @@ using Bytes = std::vector<std::uint8_t>;
 
 const std::string kSha(64, 'a');
 const std::string kLayer = "sha256:" + std::string(64, 'b');
+const std::string kEpoch = "e-1700000000-0a1b2c3d";
+const std::string kR = "0123456789abcdef" + std::string(48, '7');
+const std::string kToken = std::string(128, 'e');
+const std::string kPem =
+    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+    "-----END PUBLIC KEY-----\n";
 
 Bytes bytesOf(std::string_view s) {
   return Bytes(s.begin(), s.end());
@@ -36,6 +42,26 @@ Bytes rawFrame(std::string_view header, std::uint32_t payloadBytes = 0) {
   out.insert(out.end(), header.begin(), header.end());
   out.insert(out.end(), payloadBytes, 0x5a);
   return out;
+}
+
+// An MTD_SETUP of SCHEME with its material: k = 3, three table entries.
+MtdSetup mtdSetup(const std::string& scheme) {
+  MtdSetup m;
+  m.epoch = kEpoch;
+  m.scheme = scheme;
+  m.k = 3;
+  m.entries = 3;
+  m.table = "00112233445566778899aabbccddeeff" + std::string(96, 'c');
+  m.point = {0x0123456789abcdefull, 0xfedcba9876543210ull};
+  if (scheme == "shamir") m.share = MtdShare{2, std::string(64, '5')};
+  if (scheme == "fountain") {
+    m.droplets = {{"01a2ff", std::string(22, '9')}, {"0b0c0d", std::string(22, '8')}};
+    m.secretLength = 32;
+  }
+  if (scheme == "prf") m.key = std::string(64, '3');
+  m.peers = {{"h1", "10.0.0.1:7000"}, {"h3", "[::1]:7001"}};
+  m.managerKey = kPem;
+  return m;
 }
 
 // One filled-in value of every message type.
@@ -73,7 +99,12 @@ std::vector<Message> sampleMessages() {
           Status{},
           StatusReply{"h2", json::array({{{"name", "iperf-server"}, {"state", "running"}}}),
                       json::array(),
-                      json{{"modes", {"snapshot", "checkpoint"}}, {"compression", {"zstd"}}}}};
+                      json{{"modes", {"snapshot", "checkpoint"}}, {"compression", {"zstd"}}}},
+          mtdSetup("shamir"),
+          MtdReady{kEpoch},
+          MtdMigrate{"mig-2", "iperf-server", "auto", kEpoch, kR, kToken},
+          KeyRequest{"mig-2", kEpoch, "h2", kR, kToken},
+          KeyReply{"mig-2", MtdShare{3, std::string(64, '4')}}};
 }
 
 // Encodes, decodes the frame through a FrameDecoder and decodes the message.
@@ -100,7 +131,7 @@ Message sampleOf(MessageType type) {
 
 }  // namespace
 
-TEST_CASE("every message survives a round trip", "[agent]") {
+TEST_CASE("every message survives a round trip", "[agent][protocol]") {
   for (const auto& message : sampleMessages()) {
     const auto type = typeOf(message);
     INFO(toString(type));
@@ -122,7 +153,7 @@ TEST_CASE("every message survives a round trip", "[agent]") {
   CHECK_FALSE(messageTypeFromString(""));
 }
 
-TEST_CASE("the frame prefix is two big-endian lengths", "[agent]") {
+TEST_CASE("the frame prefix is two big-endian lengths", "[agent][protocol]") {
   const Bytes payload = {1, 2, 3};
   auto bytes = encodeFrame(json{{"v", 1}, {"type", "PING"}, {"nonce", 5}}, payload);
   const std::string header = R"({"nonce":5,"type":"PING","v":1})";
@@ -138,7 +169,7 @@ TEST_CASE("the frame prefix is two big-endian lengths", "[agent]") {
   CHECK(prefix.prefix->payloadBytes == 0x00100000u);
 }
 
-TEST_CASE("frames fed byte by byte come out whole and in order", "[agent]") {
+TEST_CASE("frames fed byte by byte come out whole and in order", "[agent][protocol]") {
   Bytes stream;
   const auto messages = sampleMessages();
   for (const auto& m : messages) {
@@ -162,7 +193,7 @@ TEST_CASE("frames fed byte by byte come out whole and in order", "[agent]") {
   CHECK(got == messages);
 }
 
-TEST_CASE("a truncated frame needs more bytes and is not an error", "[agent]") {
+TEST_CASE("a truncated frame needs more bytes and is not an error", "[agent][protocol]") {
   auto bytes = encodeMessage(Ping{1});
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     FrameDecoder decoder;
@@ -173,7 +204,7 @@ TEST_CASE("a truncated frame needs more bytes and is not an error", "[agent]") {
   }
 }
 
-TEST_CASE("malformed frames give specific errors", "[agent]") {
+TEST_CASE("malformed frames give specific errors", "[agent][protocol]") {
   const FrameLimits small{64, 16};
   struct Case {
     std::string name;
@@ -214,7 +245,7 @@ TEST_CASE("malformed frames give specific errors", "[agent]") {
   }
 }
 
-TEST_CASE("an oversized prefix fails before its body arrives", "[agent]") {
+TEST_CASE("an oversized prefix fails before its body arrives", "[agent][protocol]") {
   FrameDecoder decoder(FrameLimits{64, 16});
   decoder.feed(Bytes{0, 0, 0, 10, 0, 1, 0, 0});
   CHECK_FALSE(decoder.next());
@@ -222,7 +253,7 @@ TEST_CASE("an oversized prefix fails before its body arrives", "[agent]") {
   CHECK(decoder.error() == "frame too large: payload of 65536 bytes exceeds the limit of 16");
 }
 
-TEST_CASE("the decoder stays failed after an error", "[agent]") {
+TEST_CASE("the decoder stays failed after an error", "[agent][protocol]") {
   FrameDecoder decoder;
   decoder.feed(rawFrame("[]"));
   CHECK_FALSE(decoder.next());
@@ -235,7 +266,7 @@ TEST_CASE("the decoder stays failed after an error", "[agent]") {
   CHECK(decoder.buffered() == 0);
 }
 
-TEST_CASE("decodeFrame checks the header alone", "[agent]") {
+TEST_CASE("decodeFrame checks the header alone", "[agent][protocol]") {
   auto ok = decodeFrame(bytesOf(R"({"v":1,"type":"DATA","x":[1]})"), bytesOf("p"));
   REQUIRE(ok.frame);
   CHECK(ok.frame->type() == "DATA");
@@ -244,7 +275,7 @@ TEST_CASE("decodeFrame checks the header alone", "[agent]") {
   CHECK(Frame{}.type().empty());
 }
 
-TEST_CASE("messages reject bad fields naming the type and field", "[agent]") {
+TEST_CASE("messages reject bad fields naming the type and field", "[agent][protocol]") {
   using T = MessageType;
   struct Case {
     T type;
@@ -349,7 +380,7 @@ TEST_CASE("messages reject bad fields naming the type and field", "[agent]") {
   }
 }
 
-TEST_CASE("valid variants of fields are accepted", "[agent]") {
+TEST_CASE("valid variants of fields are accepted", "[agent][protocol]") {
   auto accepts = [](const Message& sample, const std::function<void(json&)>& mutate) {
     json header = toHeader(sample);
     mutate(header);
@@ -368,7 +399,7 @@ TEST_CASE("valid variants of fields are accepted", "[agent]") {
   CHECK(accepts(sampleOf(MessageType::status), [](json& h) { h["extra"] = true; }));
 }
 
-TEST_CASE("only DATA carries a payload", "[agent]") {
+TEST_CASE("only DATA carries a payload", "[agent][protocol]") {
   auto result = roundTrip(encodeMessage(Ping{3}, bytesOf("x")));
   CHECK_FALSE(result.message);
   CHECK(result.error == "PING: unexpected payload of 1 bytes (only DATA carries one)");
@@ -377,9 +408,308 @@ TEST_CASE("only DATA carries a payload", "[agent]") {
   CHECK(data.message);
 }
 
-TEST_CASE("decodeMessage never throws on hand-made frames", "[agent]") {
+TEST_CASE("decodeMessage never throws on hand-made frames", "[agent][protocol]") {
   CHECK(decodeMessage(Frame{}).error == "frame header is not a JSON object");
   Frame frame;
   frame.header = {{"v", 1}, {"type", "MIGRATE"}, {"migration_id", nullptr}};
   CHECK(decodeMessage(frame).error == "MIGRATE: field 'migration_id': expected a string");
+}
+
+TEST_CASE("MTD messages survive a round trip", "[agent][protocol]") {
+  const std::vector<Message> messages = {
+      mtdSetup("shamir"),
+      mtdSetup("fountain"),
+      mtdSetup("prf"),
+      MtdReady{kEpoch},
+      MtdMigrate{"mig-2", "iperf-server", "checkpoint", kEpoch, kR, kToken},
+      KeyRequest{"mig-2", kEpoch, "h2", kR, kToken},
+      KeyReply{"mig-2", MtdShare{255, "ab"}},
+      KeyReply{"mig-2", MtdDroplet{"01a2ff", std::string(22, '9')}}};
+  for (const auto& message : messages) {
+    INFO(toHeader(message).dump());
+    auto result = roundTrip(encodeMessage(message));
+    INFO(result.error);
+    REQUIRE(result.message);
+    CHECK(*result.message == message);
+  }
+
+  SECTION("a fountain host may hold no droplet (k = 1)") {
+    MtdSetup m = mtdSetup("fountain");
+    m.k = 1;
+    m.droplets.clear();
+    auto result = roundTrip(encodeMessage(m));
+    INFO(result.error);
+    REQUIRE(result.message);
+    CHECK(*result.message == Message(m));
+    CHECK(toHeader(m)["droplets"] == json::array());
+  }
+  SECTION("the point travels as 16 hex digits each, zero-padded") {
+    MtdSetup m = mtdSetup("prf");
+    m.point = {0, 0xffffffffffffffffull};
+    const json header = toHeader(m);
+    CHECK(header["point"] == json{{"x", "0000000000000000"}, {"y", "ffffffffffffffff"}});
+    auto result = roundTrip(encodeMessage(m));
+    REQUIRE(result.message);
+    CHECK(std::get<MtdSetup>(*result.message).point == m.point);
+  }
+  SECTION("the encoder writes only the scheme's own material") {
+    MtdSetup m = mtdSetup("shamir");
+    m.key = "aa";
+    m.droplets = {{"010203", "ff"}};
+    m.secretLength = 5;
+    json header = toHeader(m);
+    CHECK(header.contains("share"));
+    CHECK_FALSE(header.contains("key"));
+    CHECK_FALSE(header.contains("droplets"));
+    CHECK_FALSE(header.contains("secret_length"));
+
+    header = toHeader(mtdSetup("prf"));
+    CHECK(header["key"] == std::string(64, '3'));
+    CHECK_FALSE(header.contains("share"));
+    CHECK_FALSE(header.contains("droplets"));
+
+    header = toHeader(mtdSetup("fountain"));
+    CHECK(header["secret_length"] == 32);
+    CHECK(header["droplets"].size() == 2);
+    CHECK_FALSE(header.contains("share"));
+    CHECK_FALSE(header.contains("key"));
+  }
+  SECTION("KEY_REPLY carries one of share or droplet") {
+    CHECK(toHeader(KeyReply{"m", MtdShare{1, "00"}}) == json{{"v", 1},
+                                                             {"type", "KEY_REPLY"},
+                                                             {"migration_id", "m"},
+                                                             {"share", {{"x", 1}, {"y", "00"}}}});
+    CHECK(toHeader(KeyReply{"m", MtdDroplet{"01", "02"}}) ==
+          json{{"v", 1},
+               {"type", "KEY_REPLY"},
+               {"migration_id", "m"},
+               {"droplet", {{"c", "01"}, {"v", "02"}}}});
+  }
+}
+
+TEST_CASE("DONE's key_s is optional and written only when set", "[agent][protocol]") {
+  Done done = std::get<Done>(sampleOf(MessageType::done));
+  REQUIRE(done.keySeconds == 0);
+  CHECK_FALSE(toHeader(done).contains("key_s"));
+
+  SECTION("a DONE without key_s (an older peer's) decodes as before, key_s 0") {
+    json header = toHeader(done);
+    header.erase("key_s");
+    auto result = roundTrip(encodeFrame(header));
+    REQUIRE(result.message);
+    CHECK(std::get<Done>(*result.message).keySeconds == 0);
+    CHECK(*result.message == Message(done));
+    CHECK(encodeMessage(*result.message) == encodeFrame(header));
+  }
+  SECTION("key_s round-trips") {
+    done.keySeconds = 0.125;
+    CHECK(toHeader(done)["key_s"] == 0.125);
+    auto result = roundTrip(encodeMessage(done));
+    REQUIRE(result.message);
+    CHECK(*result.message == Message(done));
+  }
+  SECTION("key_s 0 is accepted and reads as absent") {
+    json header = toHeader(done);
+    header["key_s"] = 0;
+    auto result = roundTrip(encodeFrame(header));
+    REQUIRE(result.message);
+    CHECK(*result.message == Message(done));
+  }
+  SECTION("a bad key_s is refused") {
+    CHECK(errorAfter(done, [](json& h) { h["key_s"] = -0.5; }) ==
+          "DONE: field 'key_s': expected a finite non-negative number");
+    CHECK(errorAfter(done, [](json& h) { h["key_s"] = "1s"; }) ==
+          "DONE: field 'key_s': expected a number");
+  }
+}
+
+TEST_CASE("MTD messages reject bad fields naming the type and field", "[agent][protocol]") {
+  const Message shamir = mtdSetup("shamir"), fountain = mtdSetup("fountain"), prf = mtdSetup("prf");
+  const Message ready = sampleOf(MessageType::mtdReady);
+  const Message migrate = sampleOf(MessageType::mtdMigrate);
+  const Message request = sampleOf(MessageType::keyRequest);
+  const Message reply = sampleOf(MessageType::keyReply);
+  const std::string kId = "expected an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})";
+  auto many = [](std::size_t n, const json& item) {
+    json out = json::array();
+    for (std::size_t i = 0; i < n; ++i) out.push_back(item);
+    return out;
+  };
+  struct Case {
+    const Message& sample;
+    std::function<void(json&)> mutate;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      // MTD_SETUP, common fields
+      {shamir, [](json& h) { h["epoch"] = "e 1"; }, "MTD_SETUP: field 'epoch': " + kId},
+      {shamir, [](json& h) { h.erase("epoch"); }, "MTD_SETUP: field 'epoch': missing"},
+      {shamir, [](json& h) { h["scheme"] = "rsa"; },
+       "MTD_SETUP: field 'scheme': expected a scheme (shamir, fountain or prf)"},
+      {shamir, [](json& h) { h["scheme"] = "Shamir"; },
+       "MTD_SETUP: field 'scheme': expected a scheme (shamir, fountain or prf)"},
+      {shamir, [](json& h) { h["k"] = 0; }, "MTD_SETUP: field 'k': out of range (1..255)"},
+      {shamir, [](json& h) { h["k"] = 256; }, "MTD_SETUP: field 'k': out of range (1..255)"},
+      {shamir, [](json& h) { h["k"] = 2.0; },
+       "MTD_SETUP: field 'k': expected a non-negative integer"},
+      {shamir, [](json& h) { h["k"] = -1; },
+       "MTD_SETUP: field 'k': expected a non-negative integer"},
+      {shamir, [](json& h) { h["entries"] = 0; },
+       "MTD_SETUP: field 'entries': out of range (1..255)"},
+      {shamir, [](json& h) { h["entries"] = 300; },
+       "MTD_SETUP: field 'entries': out of range (1..255)"},
+      {shamir, [](json& h) { h["table"] = ""; }, "MTD_SETUP: field 'table': must not be empty"},
+      {shamir, [](json& h) { h["table"] = "ABCD"; },
+       "MTD_SETUP: field 'table': expected lowercase hex digits"},
+      {shamir, [](json& h) { h["table"] = "abc"; },
+       "MTD_SETUP: field 'table': expected an even number of hex digits"},
+      {shamir, [](json& h) { h["table"] = "0x00"; },
+       "MTD_SETUP: field 'table': expected lowercase hex digits"},
+      {shamir, [](json& h) { h["table"] = std::string(16386, 'a'); },
+       "MTD_SETUP: field 'table': longer than 16384 bytes"},
+      {shamir, [](json& h) { h["point"] = "0123"; },
+       "MTD_SETUP: field 'point': expected an object"},
+      {shamir, [](json& h) { h["point"]["x"] = std::string(15, '1'); },
+       "MTD_SETUP: field 'point.x': expected 16 lowercase hex digits"},
+      {shamir, [](json& h) { h["point"]["y"] = "FEDCBA9876543210"; },
+       "MTD_SETUP: field 'point.y': expected 16 lowercase hex digits"},
+      {shamir, [](json& h) { h["point"]["y"] = 5; },
+       "MTD_SETUP: field 'point.y': expected a string"},
+      {shamir, [](json& h) { h["point"].erase("x"); }, "MTD_SETUP: field 'point.x': missing"},
+      {shamir, [](json& h) { h["peers"] = json::object(); },
+       "MTD_SETUP: field 'peers': expected an array"},
+      {shamir, [](json& h) { h["peers"][1]["address"] = "10.0.0.3"; },
+       "MTD_SETUP: field 'peers[1].address': expected HOST:PORT with port 1..65535"},
+      {shamir, [](json& h) { h["peers"][0]["name"] = "-h1"; },
+       "MTD_SETUP: field 'peers[0].name': " + kId},
+      {shamir, [](json& h) { h["peers"][1]["name"] = "h1"; },
+       "MTD_SETUP: field 'peers[1].name': duplicate peer name 'h1'"},
+      {shamir, [](json& h) { h["peers"][0] = "h1"; },
+       "MTD_SETUP: field 'peers[0]': expected an object"},
+      {shamir,
+       [&many](json& h) {
+         h["peers"] = many(256, {{"name", "h"}, {"address", "h:1"}});
+       },
+       "MTD_SETUP: field 'peers': more than 255 items"},
+      {shamir, [](json& h) { h["manager_key"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"; },
+       "MTD_SETUP: field 'manager_key': expected a PEM public key (-----BEGIN PUBLIC KEY-----)"},
+      {shamir, [](json& h) { h["manager_key"] = "-----BEGIN PRIVATE KEY-----\nMC4=\n"; },
+       "MTD_SETUP: field 'manager_key': expected a PEM public key (-----BEGIN PUBLIC KEY-----)"},
+      {shamir,
+       [](json& h) { h["manager_key"] = "-----BEGIN PUBLIC KEY-----" + std::string(4071, 'A'); },
+       "MTD_SETUP: field 'manager_key': longer than 4096 bytes"},
+      // shamir
+      {shamir, [](json& h) { h.erase("share"); }, "MTD_SETUP: field 'share': missing"},
+      {shamir, [](json& h) { h["share"] = "55"; }, "MTD_SETUP: field 'share': expected an object"},
+      {shamir, [](json& h) { h["share"]["x"] = 0; },
+       "MTD_SETUP: field 'share.x': out of range (1..255)"},
+      {shamir, [](json& h) { h["share"]["x"] = 256; },
+       "MTD_SETUP: field 'share.x': out of range (1..255)"},
+      {shamir, [](json& h) { h["share"]["y"] = "555"; },
+       "MTD_SETUP: field 'share.y': expected an even number of hex digits"},
+      {shamir, [](json& h) { h["share"]["y"] = ""; },
+       "MTD_SETUP: field 'share.y': must not be empty"},
+      {shamir, [](json& h) { h["key"] = "aa"; }, "MTD_SETUP: field 'key': only with scheme prf"},
+      {shamir, [](json& h) { h["droplets"] = json::array(); },
+       "MTD_SETUP: field 'droplets': only with scheme fountain"},
+      {shamir, [](json& h) { h["secret_length"] = 32; },
+       "MTD_SETUP: field 'secret_length': only with scheme fountain"},
+      // fountain
+      {fountain, [](json& h) { h.erase("droplets"); }, "MTD_SETUP: field 'droplets': missing"},
+      {fountain, [](json& h) { h["droplets"][1]["c"] = "0b0c"; },
+       "MTD_SETUP: field 'droplets[1].c': expected 6 lowercase hex digits"},
+      {fountain, [](json& h) { h["droplets"][0]["c"] = "0B0C0D"; },
+       "MTD_SETUP: field 'droplets[0].c': expected 6 lowercase hex digits"},
+      {fountain, [](json& h) { h["droplets"][0]["v"] = "f"; },
+       "MTD_SETUP: field 'droplets[0].v': expected an even number of hex digits"},
+      {fountain, [](json& h) { h["droplets"][1] = 3; },
+       "MTD_SETUP: field 'droplets[1]': expected an object"},
+      {fountain,
+       [&many](json& h) {
+         h["droplets"] = many(256, {{"c", "010203"}, {"v", "00"}});
+       },
+       "MTD_SETUP: field 'droplets': more than 255 items"},
+      {fountain, [](json& h) { h.erase("secret_length"); },
+       "MTD_SETUP: field 'secret_length': missing"},
+      {fountain, [](json& h) { h["secret_length"] = 0; },
+       "MTD_SETUP: field 'secret_length': out of range (1..4096)"},
+      {fountain, [](json& h) { h["secret_length"] = 4097; },
+       "MTD_SETUP: field 'secret_length': out of range (1..4096)"},
+      {fountain,
+       [](json& h) {
+         h["share"] = {{"x", 1}, {"y", "00"}};
+       },
+       "MTD_SETUP: field 'share': only with scheme shamir"},
+      // prf
+      {prf, [](json& h) { h.erase("key"); }, "MTD_SETUP: field 'key': missing"},
+      {prf, [](json& h) { h["key"] = ""; }, "MTD_SETUP: field 'key': must not be empty"},
+      {prf, [](json& h) { h["key"] = std::string(64, 'G'); },
+       "MTD_SETUP: field 'key': expected lowercase hex digits"},
+      {prf, [](json& h) { h["droplets"] = json::array(); },
+       "MTD_SETUP: field 'droplets': only with scheme fountain"},
+      // MTD_READY
+      {ready, [](json& h) { h.erase("epoch"); }, "MTD_READY: field 'epoch': missing"},
+      {ready, [](json& h) { h["epoch"] = ""; }, "MTD_READY: field 'epoch': " + kId},
+      // MTD_MIGRATE
+      {migrate, [](json& h) { h["r"] = std::string(63, 'a'); },
+       "MTD_MIGRATE: field 'r': expected 64 lowercase hex digits"},
+      {migrate, [](json& h) { h["r"] = std::string(65, 'a'); },
+       "MTD_MIGRATE: field 'r': expected 64 lowercase hex digits"},
+      {migrate, [](json& h) { h["r"] = std::string(64, 'A'); },
+       "MTD_MIGRATE: field 'r': expected 64 lowercase hex digits"},
+      {migrate, [](json& h) { h["token"] = ""; }, "MTD_MIGRATE: field 'token': must not be empty"},
+      {migrate, [](json& h) { h["token"] = std::string(1026, 'a'); },
+       "MTD_MIGRATE: field 'token': longer than 1024 bytes"},
+      {migrate, [](json& h) { h["token"] = "abc"; },
+       "MTD_MIGRATE: field 'token': expected an even number of hex digits"},
+      {migrate, [](json& h) { h["mode"] = "live"; },
+       "MTD_MIGRATE: field 'mode': expected a mode (auto, snapshot or checkpoint)"},
+      {migrate, [](json& h) { h["container"] = "a/b"; },
+       "MTD_MIGRATE: field 'container': expected a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, "
+       "at most 128)"},
+      {migrate, [](json& h) { h["epoch"] = 7; }, "MTD_MIGRATE: field 'epoch': expected a string"},
+      // KEY_REQUEST
+      {request, [](json& h) { h["source"] = "h 2"; }, "KEY_REQUEST: field 'source': " + kId},
+      {request, [](json& h) { h.erase("epoch"); }, "KEY_REQUEST: field 'epoch': missing"},
+      {request, [](json& h) { h["r"] = std::string(63, '0'); },
+       "KEY_REQUEST: field 'r': expected 64 lowercase hex digits"},
+      {request, [](json& h) { h["token"] = "ABCD"; },
+       "KEY_REQUEST: field 'token': expected lowercase hex digits"},
+      {request, [](json& h) { h.erase("token"); }, "KEY_REQUEST: field 'token': missing"},
+      // KEY_REPLY
+      {reply,
+       [](json& h) {
+         h["droplet"] = {{"c", "01"}, {"v", "02"}};
+       },
+       "KEY_REPLY: field 'share': expected exactly one of share or droplet"},
+      {reply, [](json& h) { h.erase("share"); },
+       "KEY_REPLY: field 'share': expected exactly one of share or droplet"},
+      {reply, [](json& h) { h["share"]["x"] = 256; },
+       "KEY_REPLY: field 'share.x': out of range (1..255)"},
+      {reply, [](json& h) { h["share"] = json::array(); },
+       "KEY_REPLY: field 'share': expected an object"},
+      {reply,
+       [](json& h) {
+         h.erase("share");
+         h["droplet"] = {{"c", "010"}, {"v", "02"}};
+       },
+       "KEY_REPLY: field 'droplet.c': expected an even number of hex digits"},
+      {reply,
+       [](json& h) {
+         h.erase("share");
+         h["droplet"] = {{"c", std::string(512, '1')}, {"v", "02"}};
+       },
+       "KEY_REPLY: field 'droplet.c': longer than 510 bytes"},
+      {reply,
+       [](json& h) {
+         h.erase("share");
+         h["droplet"] = {{"c", "01"}};
+       },
+       "KEY_REPLY: field 'droplet.v': missing"},
+      {reply, [](json& h) { h["migration_id"] = ""; }, "KEY_REPLY: field 'migration_id': " + kId},
+  };
+  for (const auto& c : cases) {
+    INFO(c.error);
+    CHECK(errorAfter(c.sample, c.mutate) == c.error);
+  }
 }
