@@ -67,11 +67,14 @@ std::string newMigrationId() {
   return "m-" + std::to_string(ms) + "-" + hex;
 }
 
-MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
-                                const Migrate& request,
-                                const std::function<void(const Progress&)>& onProgress,
-                                std::chrono::seconds connectTimeout,
-                                const std::atomic<bool>* cancel) {
+namespace {
+
+// Sends REQUEST (MIGRATE or MTD_MIGRATE) and follows PROGRESS to DONE.
+MigrateOutcome followMigration(const ClientIdentity& identity, const std::string& source,
+                               const Message& request,
+                               const std::function<void(const Progress&)>& onProgress,
+                               std::chrono::seconds connectTimeout,
+                               const std::atomic<bool>* cancel) {
   MigrateOutcome outcome;
   // No idle timeout: capturing a large container can be silent for a while;
   // the source agent enforces its own deadlines and always answers DONE.
@@ -99,6 +102,41 @@ MigrateOutcome requestMigration(const ClientIdentity& identity, const std::strin
       },
       cancel);
   return outcome;
+}
+
+}  // namespace
+
+MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
+                                const Migrate& request,
+                                const std::function<void(const Progress&)>& onProgress,
+                                std::chrono::seconds connectTimeout,
+                                const std::atomic<bool>* cancel) {
+  return followMigration(identity, source, request, onProgress, connectTimeout, cancel);
+}
+
+MigrateOutcome requestMtdMigration(const ClientIdentity& identity, const std::string& source,
+                                   const MtdMigrate& request,
+                                   const std::function<void(const Progress&)>& onProgress,
+                                   std::chrono::seconds connectTimeout,
+                                   const std::atomic<bool>* cancel) {
+  return followMigration(identity, source, request, onProgress, connectTimeout, cancel);
+}
+
+std::string setUpMtdEpoch(const ClientIdentity& identity, const std::string& address,
+                          const MtdSetup& setup, std::chrono::seconds timeout) {
+  return withAgent(identity, address, timeout, timeout,
+                   [&](FramedStreamPtr stream) -> awaitable<std::string> {
+                     stream->send(setup);
+                     auto next = co_await stream->read();
+                     if (!next.message)
+                       co_return next.closed ? "no MTD_READY: connection closed" : next.error;
+                     if (auto* error = std::get_if<Error>(&*next.message))
+                       co_return "the agent refused the MTD setup: " + error->error;
+                     auto* ready = std::get_if<MtdReady>(&*next.message);
+                     if (!ready || ready->epoch != setup.epoch)
+                       co_return "expected MTD_READY for the epoch";
+                     co_return "";
+                   });
 }
 
 PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address,

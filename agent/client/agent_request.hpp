@@ -33,6 +33,19 @@ MigrateOutcome requestMigration(const ClientIdentity& identity, const std::strin
                                 std::chrono::seconds connectTimeout = std::chrono::seconds(10),
                                 const std::atomic<bool>* cancel = nullptr);
 
+// The same for an MTD migration (docs/mtd.md): MTD_MIGRATE carries R and the
+// manager's token, never a destination; DONE names the one the source found.
+MigrateOutcome requestMtdMigration(const ClientIdentity& identity, const std::string& source,
+                                   const MtdMigrate& request,
+                                   const std::function<void(const Progress&)>& onProgress,
+                                   std::chrono::seconds connectTimeout = std::chrono::seconds(10),
+                                   const std::atomic<bool>* cancel = nullptr);
+
+// Sends an epoch's MTD_SETUP and waits for MTD_READY: "" or the error.
+std::string setUpMtdEpoch(const ClientIdentity& identity, const std::string& address,
+                          const MtdSetup& setup,
+                          std::chrono::seconds timeout = std::chrono::seconds(10));
+
 struct PingOutcome {
   double roundTripSeconds = 0;  // measured from PING sent to PONG received, TLS set up before
   std::string peerName;

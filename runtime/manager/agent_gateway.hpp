@@ -21,6 +21,13 @@ class AgentGateway {
       const std::atomic<bool>* cancel) = 0;
   virtual agent::StatusOutcome status(const std::string& address) = 0;
   virtual agent::PingOutcome ping(const std::string& address) = 0;
+  // MTD (docs/mtd.md): an epoch's setup ("" once the agent is ready), and a
+  // migration whose destination the source finds itself.
+  virtual std::string mtdSetup(const std::string& address, const agent::MtdSetup& setup) = 0;
+  virtual agent::MigrateOutcome mtdMigrate(
+      const std::string& sourceAddress, const agent::MtdMigrate& request,
+      const std::function<void(const agent::Progress&)>& onProgress,
+      const std::atomic<bool>* cancel) = 0;
 };
 
 class TlsAgentGateway final : public AgentGateway {
@@ -38,6 +45,16 @@ class TlsAgentGateway final : public AgentGateway {
   }
   agent::PingOutcome ping(const std::string& address) override {
     return agent::pingAgent(identity_, address, std::chrono::seconds(5));
+  }
+  std::string mtdSetup(const std::string& address, const agent::MtdSetup& setup) override {
+    return agent::setUpMtdEpoch(identity_, address, setup, std::chrono::seconds(10));
+  }
+  agent::MigrateOutcome mtdMigrate(const std::string& sourceAddress,
+                                   const agent::MtdMigrate& request,
+                                   const std::function<void(const agent::Progress&)>& onProgress,
+                                   const std::atomic<bool>* cancel) override {
+    return agent::requestMtdMigration(identity_, sourceAddress, request, onProgress,
+                                      std::chrono::seconds(10), cancel);
   }
 
  private:

@@ -1,7 +1,10 @@
 #pragma once
 // Test doubles for the manager: an agent gateway that "migrates" by moving a
 // container between hosts in a table (no TLS, no Docker: the real agents are
-// exercised by tests/integration/manager_e2e.py), and file helpers.
+// exercised by tests/integration/manager_e2e.py), and file helpers. MTD is
+// real in memory: each host keeps what MTD_SETUP gave it and the source
+// resolves its destination with agent/mtd's code, asking the others' key
+// services directly.
 
 #include <condition_variable>
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/mtd/host_epoch.hpp"
 #include "runtime/manager/agent_gateway.hpp"
 
 namespace roamtest {
@@ -111,10 +115,69 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     return {0.001, hostAt[address], ""};
   }
 
+  std::vector<roam::agent::MtdSetup> setups;  // every MTD_SETUP received
+  std::vector<roam::agent::MtdMigrate> mtdOrders;
+
+  std::string mtdSetup(const std::string& address, const roam::agent::MtdSetup& setup) override {
+    std::lock_guard lock(mutex_);
+    setups.push_back(setup);
+    auto host = roam::agent::mtd::hostEpochFromSetup(setup, hostAt[address]);
+    if (auto* error = std::get_if<std::string>(&host)) return *error;
+    epochs_.insert_or_assign(hostAt[address],
+                             std::move(std::get<roam::agent::mtd::HostEpoch>(host)));
+    keyServices_[hostAt[address]] = {};
+    return "";
+  }
+
+  roam::agent::MigrateOutcome mtdMigrate(const std::string& sourceAddress,
+                                         const roam::agent::MtdMigrate& order,
+                                         const std::function<void(const roam::agent::Progress&)>&,
+                                         const std::atomic<bool>*) override {
+    std::lock_guard lock(mutex_);
+    mtdOrders.push_back(order);
+    const auto source = hostAt[sourceAddress];
+    roam::agent::MigrateOutcome out;
+    auto epoch = epochs_.find(source);
+    if (epoch == epochs_.end()) {
+      out.error = "the source has no MTD epoch";
+      return out;
+    }
+    auto ask = [&](const std::vector<roam::agent::MtdPeer>& peers,
+                   const roam::agent::KeyRequest& request) {
+      std::vector<roam::agent::mtd::KeyAnswer> answers;
+      for (const auto& p : peers)
+        answers.push_back(keyServices_[p.name].answer(epochs_.at(p.name), request, source));
+      return answers;
+    };
+    auto resolved =
+        roam::agent::mtd::resolveDestination(epoch->second, order, ask, {}, mtdOrders.size());
+    roam::agent::Done done;
+    done.migrationId = order.migrationId;
+    done.container = order.container;
+    done.source = source;
+    done.mode = "snapshot";
+    done.keySeconds = resolved.keySeconds;
+    if (!resolved.destination) {
+      done.destination = sourceAddress;
+      done.result = "failure";
+      done.note = resolved.error;
+    } else {
+      done.destination = resolved.destination->address;
+      done.result = "success";
+      done.bytesSent = done.bytesTotal = 100;
+      done.seconds = 0.01;
+      containerHost[order.container] = resolved.destination->name;
+    }
+    out.done = done;
+    return out;
+  }
+
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
   int held_ = 0;
+  std::map<std::string, roam::agent::mtd::HostEpoch> epochs_;
+  std::map<std::string, roam::agent::mtd::KeyService> keyServices_;
 };
 
 }  // namespace roamtest
