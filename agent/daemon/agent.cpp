@@ -1,9 +1,11 @@
 #include "agent/daemon/agent.hpp"
 
 #include <cstdio>
+#include <random>
 
 #include "agent/daemon/agent_connector.hpp"
 #include "agent/daemon/destination_migration.hpp"
+#include "agent/daemon/mtd_gathering.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/daemon/source_migration.hpp"
 #include "agent/docker/docker_client.hpp"
@@ -226,7 +228,22 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
     } else if (std::holds_alternative<Status>(message)) {
       co_await handleStatus(stream);
     } else if (auto* migrate = std::get_if<Migrate>(&message)) {
-      asio::co_spawn(io_, handleMigrate(stream, *migrate), asio::detached);
+      const std::string noNote;
+      asio::co_spawn(io_, handleMigrate(stream, *migrate, 0.0, noNote), asio::detached);
+    } else if (auto* setup = std::get_if<MtdSetup>(&message)) {
+      if (peer != options_.managerName) {
+        co_await reject("", "only the manager may set up MTD");
+        break;
+      }
+      handleMtdSetup(stream, *setup);
+    } else if (auto* request = std::get_if<KeyRequest>(&message)) {
+      handleKeyRequest(stream, *request);
+    } else if (auto* order = std::get_if<MtdMigrate>(&message)) {
+      if (peer != options_.managerName) {
+        co_await reject(order->migrationId, "only the manager may order an MTD migration");
+        break;
+      }
+      asio::co_spawn(io_, handleMtdMigrate(stream, *order), asio::detached);
     } else if (auto* layers = std::get_if<Layers>(&message)) {
       co_await answerLayers(*this, stream, *layers);
     } else if (auto* restart = std::get_if<Restart>(&message)) {
@@ -255,7 +272,99 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
   untrack(stream);
 }
 
-awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate requestArg) {
+void Agent::handleMtdSetup(const FramedStreamPtr& stream, const MtdSetup& setup) {
+  auto parsed = mtd::hostEpochFromSetup(setup, options_.name);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    log_("MTD setup refused: " + *error);
+    stream->send(Error{"", *error});
+    return;
+  }
+  auto state = std::make_shared<MtdEpochState>();
+  state->epoch = std::move(std::get<mtd::HostEpoch>(parsed));
+  // Only the newest epoch is kept: the previous material is dropped (wiped).
+  mtd_ = std::move(state);
+  log_("MTD epoch " + setup.epoch + " ready (" + setup.scheme + ", k=" + std::to_string(setup.k) +
+       ", " + std::to_string(setup.entries) + " entries, " + std::to_string(setup.peers.size()) +
+       " peers)");
+  stream->send(MtdReady{setup.epoch});
+}
+
+void Agent::handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& request) {
+  const auto peer = stream->peerName();
+  if (!mtd_) {
+    stream->send(Error{request.migrationId, "no MTD epoch here"});
+    return;
+  }
+  auto answer = mtd_->keys.answer(mtd_->epoch, request, peer);
+  if (auto* refusal = std::get_if<std::string>(&answer)) {
+    log_("KEY_REQUEST from " + peer + " for " + request.migrationId + " refused: " + *refusal);
+    stream->send(Error{request.migrationId, *refusal});
+    return;
+  }
+  // Never the material itself in the log.
+  log_("KEY_REQUEST from " + peer + " for " + request.migrationId + ": key material sent");
+  stream->send(std::get<KeyReply>(answer));
+}
+
+awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate orderArg) {
+  const auto requester = std::move(requesterArg);
+  const auto order = std::move(orderArg);
+  // The same id again: join or replay through the normal path once resolved.
+  if (sourceMigrations_.count(order.migrationId) || lookup(order.migrationId)) {
+    // Named, not a temporary: GCC 12 mishandles temporaries passed to an
+    // awaited coroutine.
+    const Migrate again{order.migrationId, order.container, "", order.mode};
+    const std::string noNote;
+    co_await handleMigrate(requester, again, 0.0, noNote);
+    co_return;
+  }
+  if (mtdResolving_.count(order.migrationId)) {
+    requester->send(Error{order.migrationId, "MTD migration " + order.migrationId +
+                                                 " is still gathering its keys; ask again"});
+    co_return;
+  }
+  if (!mtd_) {
+    requester->send(Error{order.migrationId, "MTD: no epoch has been set up on " + options_.name});
+    co_return;
+  }
+  mtdResolving_.insert(order.migrationId);
+  ++activeMigrations_;
+  log_("MTD_MIGRATE " + order.container + " (" + order.migrationId + ", epoch " + order.epoch +
+       ") from " + requester->peerName() + ": gathering key material");
+  // On the worker pool: the gathering blocks on its own io_context. It keeps
+  // the epoch it started with even if a new setup arrives meanwhile.
+  auto resolve = [state = mtd_, order, tls = clientTls_.get(),
+                  seed = std::random_device{}()]() -> mtd::Resolution {
+    const auto& epoch = state->epoch;
+    std::map<std::string, double> latency;
+    if (epoch.scheme == "fountain")
+      latency = measureRoundTrips(*tls, epoch.peers, std::chrono::seconds(5));
+    auto ask = [tls](const std::vector<MtdPeer>& peers, const KeyRequest& request) {
+      return askPeersInParallel(*tls, peers, request, std::chrono::seconds(10));
+    };
+    return mtd::resolveDestination(epoch, order, ask, latency, seed);
+  };
+  auto resolved = co_await runBlocking(pool_, resolve);
+  mtdResolving_.erase(order.migrationId);
+  --activeMigrations_;
+  for (const auto& refusal : resolved.refusals) log_("MTD " + order.migrationId + ": " + refusal);
+  if (!resolved.destination) {
+    log_("MTD " + order.migrationId + " failed after " + std::to_string(resolved.requests) +
+         " key request(s): " + resolved.error);
+    requester->send(Error{order.migrationId, resolved.error});
+    finishShutdownIfIdle();
+    co_return;
+  }
+  log_("MTD " + order.migrationId + ": key material from " + std::to_string(resolved.requests) +
+       " request(s) in " + std::to_string(resolved.keySeconds) + " s");
+  const Migrate migrate{order.migrationId, order.container, resolved.destination->address,
+                        order.mode};
+  const std::string note = "MTD index " + std::to_string(resolved.index);
+  co_await handleMigrate(requester, migrate, resolved.keySeconds, note);
+}
+
+awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate requestArg,
+                                     double keySeconds, std::string note) {
   const auto requester = std::move(requesterArg);
   const auto request = std::move(requestArg);
   if (auto known = sourceMigrations_.find(request.migrationId); known != sourceMigrations_.end()) {
@@ -298,6 +407,8 @@ awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate reque
     for (auto& listener : state->listeners) listener->send(progress);
   };
   auto done = co_await runSourceMigration(*this, request, report);
+  done.keySeconds = keySeconds;
+  if (!note.empty()) done.note = done.note.empty() ? note : note + "; " + done.note;
   state->done = done;
   auto listeners = std::move(state->listeners);
   state->listeners.clear();

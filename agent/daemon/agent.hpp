@@ -17,6 +17,7 @@
 #include "agent/daemon/asio_types.hpp"
 #include "agent/daemon/framed_stream.hpp"
 #include "agent/migration/journal.hpp"
+#include "agent/mtd/host_epoch.hpp"
 
 namespace roam::agent {
 
@@ -26,6 +27,14 @@ using Logger = std::function<void(const std::string&)>;
 struct Capabilities {
   bool checkpoint = false;
   std::string checkpointReason;  // why it is unavailable (or "available")
+};
+
+// The current MTD epoch of this host and the key service that answers for it
+// (docs/mtd.md). Replaced whole by the next MTD_SETUP; a resolution in flight
+// keeps the one it started with.
+struct MtdEpochState {
+  mtd::HostEpoch epoch;
+  mtd::KeyService keys;  // used on the io thread only
 };
 
 // A source-side migration in flight: who asked, and how far it got.
@@ -72,7 +81,13 @@ class Agent {
  private:
   awaitable<void> acceptLoop();
   awaitable<void> session(FramedStreamPtr stream);
-  awaitable<void> handleMigrate(FramedStreamPtr requester, Migrate request);
+  // KEY_S > 0: an MTD migration whose key gathering took that long; NOTE is
+  // added to DONE's note.
+  awaitable<void> handleMigrate(FramedStreamPtr requester, Migrate request, double keySeconds,
+                                std::string note);
+  awaitable<void> handleMtdMigrate(FramedStreamPtr requester, MtdMigrate order);
+  void handleMtdSetup(const FramedStreamPtr& stream, const MtdSetup& setup);
+  void handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& request);
   awaitable<void> handleStatus(const FramedStreamPtr& stream);
   void recover();
   void probeCapabilities();
@@ -90,6 +105,8 @@ class Agent {
   Capabilities capabilities_;
   std::map<std::string, std::shared_ptr<SourceMigrationState>> sourceMigrations_;
   std::set<std::string> destinationMigrations_;  // ids being received
+  std::shared_ptr<MtdEpochState> mtd_;
+  std::set<std::string> mtdResolving_;  // MTD migration ids still gathering keys
   int activeMigrations_ = 0;
   std::mutex journalMutex_;
   std::set<FramedStreamPtr> streams_;

@@ -78,9 +78,10 @@ std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::
     std::optional<std::string> text;
     std::optional<long long> number;
     if (key == "name" || key == "listen" || key == "docker" || key == "certs" ||
-        key == "data_dir") {
+        key == "data_dir" || key == "manager_name") {
       if (!(text = wantString())) return fileError(file, "'" + key + "' must be a string");
       if (key == "name") options.name = *text;
+      if (key == "manager_name") options.managerName = *text;
       if (key == "listen") options.listen = *text;
       if (key == "docker") options.docker = *text;
       if (key == "certs") options.certs = relative(*text);

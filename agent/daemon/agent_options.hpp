@@ -17,6 +17,9 @@ struct AgentOptions {
   std::string docker = "unix:///var/run/docker.sock";
   std::filesystem::path certs;  // ca.crt, NAME.crt, NAME.key
   std::filesystem::path dataDir = "/var/lib/roam-agent";
+  // The certificate name of the manager: only it may set up an MTD epoch or
+  // order an MTD migration (docs/mtd.md).
+  std::string managerName = "manager";
   std::chrono::seconds idleTimeout{60};      // a peer silent this long is cut off
   std::chrono::seconds restoreTimeout{600};  // destination's restore after the last byte
   std::chrono::seconds shutdownGrace{30};    // in-flight migrations get this long on SIGTERM

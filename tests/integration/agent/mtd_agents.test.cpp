@@ -1,0 +1,206 @@
+// MTD between real agents over mutual TLS (docs/mtd.md): four agents in this
+// process, each a real daemon on 127.0.0.1 with its own certificate, all
+// pointing at the shared test engine (they need one to start; no container
+// moves here: the migration itself is covered by tests/integration and the
+// testbed experiment). The manager's side is played with the client calls the
+// manager uses and agent/mtd's epoch builder.
+//
+// Checked: only the manager may set up an epoch or order an MTD migration;
+// holders refuse KEY_REQUEST without the manager's token and from anyone but
+// the named source; an MTD_MIGRATE with a valid token makes the source gather
+// key material from the others over TLS and go for the destination its table
+// names (DONE carries that address, the key-gathering time and the index),
+// for each scheme.
+
+#include <chrono>
+#include <thread>
+
+#include "agent/client/agent_request.hpp"
+#include "agent/daemon/agent.hpp"
+#include "agent/daemon/agent_connector.hpp"
+#include "agent/mtd/host_epoch.hpp"
+#include "agent/tls/certificates.hpp"
+#include "agent/tls/tls_context.hpp"
+#include "engine_fixture.hpp"
+#include "temp_dir.hpp"
+
+using namespace roam::agent;
+
+namespace {
+
+const std::vector<std::string> kHosts = {"h1", "h2", "h3", "h4"};
+
+// The four agents, each with its own io_context thread.
+struct Agents {
+  roamtest::TempDir dir;
+  std::map<std::string, std::unique_ptr<asio::io_context>> io;
+  std::map<std::string, std::unique_ptr<Agent>> agents;
+  std::vector<std::thread> threads;
+  std::map<std::string, std::string> address;
+  std::vector<std::string> logs;
+  std::mutex logMutex;
+
+  Agents() {
+    auto& engine = roam::test::TestEngine::get();
+    REQUIRE(initAuthority(dir.path / "certs") == "");
+    for (const auto& name : kHosts)
+      REQUIRE(issueCertificate(dir.path / "certs", name, {"127.0.0.1"}) == "");
+    REQUIRE(issueCertificate(dir.path / "certs", "manager", {}) == "");
+    REQUIRE(issueCertificate(dir.path / "certs", "cli", {}) == "");
+    for (const auto& name : kHosts) {
+      AgentOptions o;
+      o.name = name;
+      o.listen = "127.0.0.1:0";
+      o.docker = "unix://" + engine.socket();
+      o.certs = dir.path / "certs";
+      o.dataDir = dir.path / ("data-" + name);
+      io[name] = std::make_unique<asio::io_context>();
+      agents[name] = std::make_unique<Agent>(*io[name], o, [this, name](const std::string& line) {
+        std::lock_guard lock(logMutex);
+        logs.push_back(name + ": " + line);
+      });
+      REQUIRE(agents[name]->start() == "");
+      address[name] = "127.0.0.1:" + std::to_string(agents[name]->localEndpoint().port());
+    }
+    for (const auto& name : kHosts) threads.emplace_back([this, name] { io[name]->run(); });
+  }
+
+  ~Agents() {
+    for (const auto& name : kHosts)
+      asio::post(*io[name], [this, name] { agents[name]->shutdown([] {}); });
+    for (const auto& name : kHosts) io[name]->stop();
+    for (auto& t : threads) t.join();
+  }
+
+  ClientIdentity as(const std::string& who) { return {dir.path / "certs", who}; }
+
+  bool logged(const std::string& text) {
+    std::lock_guard lock(logMutex);
+    for (const auto& l : logs)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+};
+
+// The manager's part: an epoch over the four agents, set up on each.
+struct ManagerSide {
+  mtd::Pkey key;
+  mtd::Epoch epoch;
+  std::vector<mtd::TableEntry> table;
+
+  ManagerSide(Agents& a, const std::string& scheme, int k) {
+    auto loaded = mtd::loadPrivateKey(a.dir.path / "certs" / "manager.key");
+    REQUIRE(std::holds_alternative<mtd::Pkey>(loaded));
+    key = std::move(std::get<mtd::Pkey>(loaded));
+    for (const auto& h : kHosts) table.push_back({h, a.address[h]});
+    auto built = mtd::buildEpoch(mtd::newEpochId(), scheme, k, table, kHosts);
+    REQUIRE(std::holds_alternative<mtd::Epoch>(built));
+    epoch = std::move(std::get<mtd::Epoch>(built));
+  }
+
+  MtdSetup setupFor(Agents& a, const std::string& host) {
+    std::vector<MtdPeer> peers;
+    for (const auto& h : kHosts)
+      if (h != host) peers.push_back({h, a.address[h]});
+    const auto& material =
+        *std::find_if(epoch.hosts.begin(), epoch.hosts.end(),
+                      [&](const mtd::HostMaterial& m) { return m.name == host; });
+    return mtd::setupMessage(epoch, material, peers, mtd::publicKeyPem(key.get()));
+  }
+
+  MtdMigrate order(const std::string& source, const std::string& container) {
+    MtdMigrate m{newMigrationId(),
+                 container,
+                 "snapshot",
+                 epoch.id,
+                 mtd::toHex(mtd::randomBytes(mtd::kRandomSize)),
+                 ""};
+    m.token = mtd::signToken(key.get(), mtd::tokenMessage(m.epoch, m.migrationId, source, m.r));
+    return m;
+  }
+
+  // The address the source must go for, from the manager's copy of its point.
+  std::string expected(const std::string& source, const MtdMigrate& m) {
+    const auto& self = *std::find_if(epoch.hosts.begin(), epoch.hosts.end(),
+                                     [&](const mtd::HostMaterial& h) { return h.name == source; });
+    auto index = mtd::indexFor(epoch.scheme, *mtd::fromHex(m.r), self, epoch.entries);
+    return std::get<mtd::TableEntry>(mtd::destinationAt(table, index, source)).address;
+  }
+};
+
+// One KEY_REQUEST as `who`; "" when a KEY_REPLY came back, else the refusal.
+std::string keyRequestAs(Agents& a, const std::string& who, const std::string& holder,
+                         const KeyRequest& request) {
+  auto tls = makeTlsContext(TlsFiles::forName(a.dir.path / "certs", who), TlsRole::client);
+  REQUIRE(tls.context);
+  asio::io_context io;
+  std::string result = "no answer";
+  auto exchange = [&]() -> awaitable<void> {
+    auto connected =
+        co_await connectToAgent(*tls.context, a.address[holder], std::chrono::seconds(5));
+    if (auto* e = std::get_if<std::string>(&connected)) {
+      result = *e;
+      co_return;
+    }
+    auto stream = std::get<FramedStreamPtr>(connected);
+    stream->send(request);
+    auto next = co_await stream->read();
+    if (next.message && std::holds_alternative<KeyReply>(*next.message))
+      result = "";
+    else if (next.message && std::holds_alternative<Error>(*next.message))
+      result = std::get<Error>(*next.message).error;
+    stream->close();
+  };
+  asio::co_spawn(io, exchange, asio::detached);
+  io.run();
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("mtd agents: only the manager sets up, holders check token and requester",
+          "[agent][integration][mtd]") {
+  Agents a;
+  ManagerSide m(a, "shamir", 2);
+  CHECK(setUpMtdEpoch(a.as("cli"), a.address["h3"], m.setupFor(a, "h3"))
+            .find("only the manager may set up MTD") != std::string::npos);
+  for (const auto& h : kHosts)
+    REQUIRE(setUpMtdEpoch(a.as("manager"), a.address[h], m.setupFor(a, h)) == "");
+
+  auto order = m.order("h2", "nothing-here");
+  KeyRequest good{order.migrationId, order.epoch, "h2", order.r, order.token};
+  CHECK(keyRequestAs(a, "h2", "h3", good) == "");
+  CHECK(keyRequestAs(a, "h4", "h3", good) == "the requester 'h4' is not the source 'h2'");
+  auto forged = good;
+  forged.r = std::string(64, '0');
+  CHECK(keyRequestAs(a, "h2", "h3", forged) == "the manager's token does not verify");
+  CHECK(a.logged("h3: KEY_REQUEST from h4"));
+
+  // MTD_MIGRATE from anyone but the manager is refused.
+  auto refused = requestMtdMigration(a.as("cli"), a.address["h2"], order, nullptr);
+  CHECK(refused.error.find("only the manager may order an MTD migration") != std::string::npos);
+}
+
+TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's destination",
+          "[agent][integration][mtd]") {
+  Agents a;
+  for (auto [scheme, k] : {std::pair{"shamir", 2}, {"fountain", 3}, {"prf", 1}}) {
+    INFO(scheme);
+    ManagerSide m(a, scheme, k);
+    for (const auto& h : kHosts)
+      REQUIRE(setUpMtdEpoch(a.as("manager"), a.address[h], m.setupFor(a, h)) == "");
+    // No such container: the migration itself fails at once, after the
+    // destination has been found (which is what this test is about).
+    auto order = m.order("h2", "no-such-container");
+    auto outcome = requestMtdMigration(a.as("manager"), a.address["h2"], order, nullptr);
+    INFO(outcome.error);
+    REQUIRE(outcome.done);
+    CHECK(outcome.done->destination == m.expected("h2", order));
+    CHECK(outcome.done->destination != a.address["h2"]);
+    CHECK(outcome.done->note.find("MTD index ") != std::string::npos);
+    if (std::string(scheme) != "prf") CHECK(outcome.done->keySeconds > 0);
+    CHECK(outcome.done->result != "success");
+  }
+  CHECK(a.logged("h2: MTD "));
+  CHECK_FALSE(a.logged("\"y\""));  // no share in any log line
+}
