@@ -96,7 +96,7 @@ int runManager(const std::shared_ptr<ManagerArgs>& a, const CommandLine& line) {
       commandLineError(line, line.find(spec), "--agent expects NAME=HOST:PORT, got '" + spec + "'");
       return 2;
     }
-    flags.agents.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    flags.agents.push_back({spec.substr(0, eq), spec.substr(eq + 1), ""});
   }
   std::optional<double> duration;
   if (!a->duration.empty()) {

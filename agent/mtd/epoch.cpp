@@ -100,7 +100,8 @@ std::variant<Epoch, std::string> buildEpoch(const std::string& id, const std::st
   std::vector<Share> shares;
   std::vector<Droplet> droplets;
   if (scheme == "shamir") shares = shamirSplit(secret.view(), static_cast<int>(hosts.size()), k);
-  const int perHost = maxDropletsPerHost(k);
+  // Fountain only: maxDropletsPerHost refuses the other schemes' k (prf's is 0).
+  const int perHost = scheme == "fountain" ? maxDropletsPerHost(k) : 0;
   if (scheme == "fountain")
     droplets = fountainEncode(secret.view(), k, perHost * static_cast<int>(hosts.size()));
 

@@ -160,11 +160,16 @@ BrainStep Brain::evaluate(const ActivePolicy& policy, const lang::NetworkState& 
     step.action = BrainAction::suppressed;
     step.reason = "the policy fired but `which` selected no container";
     step.reasonKind = "no-container";
-  } else if (d.mtd) {
+  } else if (d.mtd && !options.mtdUnavailable.empty()) {
     step.action = BrainAction::suppressed;
-    step.reason = "MTD destinations are chosen by the agents (not implemented yet: issue 7)";
+    step.reason = options.mtdUnavailable;
     step.reasonKind = "mtd";
-  } else if (!d.destination) {
+  } else if (d.mtd && d.candidates.empty()) {
+    // The lookup table holds the `where` block's candidates: none, no move.
+    step.action = BrainAction::suppressed;
+    step.reason = "the policy fired but `where` found no candidate host for '" + *d.container + "'";
+    step.reasonKind = "no-destination";
+  } else if (!d.mtd && !d.destination) {
     step.action = BrainAction::suppressed;
     step.reason = "the policy fired but `where` found no destination for '" + *d.container + "'";
     step.reasonKind = "no-destination";

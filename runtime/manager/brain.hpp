@@ -30,6 +30,9 @@ struct BrainOptions {
   std::optional<double> maxDataAge;
   std::uint64_t seed = 1;  // evaluation n uses seed + n, so draws differ per evaluation
   bool dryRun = false;
+  // Why MTD decisions cannot be carried out ("" when they can): the manager
+  // has no private key to sign MTD tokens with.
+  std::string mtdUnavailable;
 };
 
 enum class BrainAction {
@@ -48,6 +51,8 @@ struct BrainStep {
   std::string reason;      // for suppressed
   // The rule behind `reason` without its numbers (migrating, cooldown,
   // rate-limit, no-container, no-destination, mtd), so repeats can be told apart.
+  // An MTD decision (decision->mtd) is dispatched without a destination: the
+  // source agent finds it; "mtd" refuses one only when MTD is unavailable.
   std::string reasonKind;
   std::string errors;          // rendered diagnostics for error
   double decisionSeconds = 0;  // time spent evaluating the policy

@@ -38,6 +38,12 @@ Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log l
       log_(std::move(log)),
       reloader_([this](const std::string& line) { log_(line); }, [this] { return clock_.now(); }),
       brain_(BrainOptions{}) {
+  // The MTD tokens' signing key: the manager's TLS key (certs and identity
+  // change only at a restart). Without it MTD decisions are refused.
+  const auto keyFile = std::filesystem::path(config_.certs) / (config_.identity + ".key");
+  mtd_ = std::make_unique<MtdCoordinator>(
+      agents_, [this](const std::string& line) { log_(line); },
+      agent::mtd::loadPrivateKey(keyFile));
   brain_.setOptions(brainOptions());
 }
 
@@ -67,6 +73,7 @@ BrainOptions Manager::brainOptions() const {
   if (!o.maxDataAge && config_.stateFile.empty()) o.maxDataAge = 3 * config_.bandwidthInterval;
   o.seed = config_.seed != 0 ? config_.seed : static_cast<std::uint64_t>(clock_.now() * 1000);
   o.dryRun = config_.dryRun;
+  if (mtd_) o.mtdUnavailable = mtd_->unavailable();
   return o;
 }
 
@@ -228,8 +235,10 @@ BrainStep Manager::evaluateOnce() {
   }
   appendDecisionLog(step.logLine);
   if (vib_) (void)vib_->recordDecision({step.decisionId, now, d.policy, step.logLine});
-  std::string what = d.container ? *d.container + " " + d.source.value_or("?") + " -> " +
-                                       d.destination.value_or("?")
+  // An MTD decision has no destination: the source agent finds it.
+  const std::string to =
+      d.mtd ? "(hidden: mtd " + d.mtd->scheme + ")" : d.destination.value_or("?");
+  std::string what = d.container ? *d.container + " " + d.source.value_or("?") + " -> " + to
                                  : std::string("no container");
   log_("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
        (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
@@ -238,11 +247,19 @@ BrainStep Manager::evaluateOnce() {
     MigrationRecord m;
     m.container = *d.container;
     m.source = *d.source;
-    m.destination = *d.destination;
     m.decisionId = step.decisionId;
     m.policy = d.policy;
     m.decisionSeconds = step.decisionSeconds;
-    dispatch(std::move(m));
+    if (d.mtd) {
+      // The table's entries are the `where` block's candidates (the source
+      // is never one: decide() excludes it), in name order.
+      MtdPlan plan{d.mtd->scheme, d.mtd->k, {}};
+      for (const auto& c : d.candidates) plan.candidates.push_back(c.host);
+      dispatch(std::move(m), std::move(plan));
+    } else {
+      m.destination = *d.destination;
+      dispatch(std::move(m));
+    }
   }
   return step;
 }
@@ -259,7 +276,7 @@ void Manager::record(const MigrationRecord& m) {
     logOnce("vib-migration", "manager: cannot record migration " + m.migrationId + ": " + s.error);
 }
 
-void Manager::dispatch(MigrationRecord m) {
+void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
   if (m.migrationId.empty()) m.migrationId = agent::newMigrationId();
   std::lock_guard lock(migrationsMutex_);
   // Reap the threads of finished migrations.
@@ -273,7 +290,8 @@ void Manager::dispatch(MigrationRecord m) {
     }
   }
   ++inFlight_;
-  migrationThreads_.emplace_back([this, m = std::move(m)] { runMigration(m); });
+  migrationThreads_.emplace_back(
+      [this, m = std::move(m), mtd = std::move(mtd)] { runMigration(m, mtd); });
 }
 
 void Manager::migrationThreadDone() {
@@ -283,13 +301,14 @@ void Manager::migrationThreadDone() {
   migrationsChanged_.notify_all();
 }
 
-void Manager::runMigration(MigrationRecord m) {
+void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd) {
   // A reconciled migration starts over: its outcome comes from the agent.
   m.error.clear();
   m.note.clear();
   m.finishedT.reset();
   m.migrationSeconds.reset();
   m.bytesSent = m.bytesTotal = 0;
+  m.keySeconds = 0;
   m.startedT = clock_.now();
   m.updatedT = m.startedT;
   m.state = "dispatched";
@@ -310,9 +329,10 @@ void Manager::runMigration(MigrationRecord m) {
     record(m);
     brain_.migrationFinished(m.container, ok, m.updatedT);
     log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
-         m.destination + ": " + m.state +
+         (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
          (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s" : std::string()) +
-         " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms)" +
+         " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms" +
+         (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) + ")" +
          (m.error.empty() ? "" : ": " + m.error));
     if (ok) {
       pollAgents();  // the container's new place, before the next evaluation
@@ -321,7 +341,7 @@ void Manager::runMigration(MigrationRecord m) {
     migrationThreadDone();
   };
 
-  if (sourceAddress.empty() || destinationAddress.empty()) {
+  if (sourceAddress.empty() || (!mtd && destinationAddress.empty())) {
     m.error = "no agent configured for host '" +
               (sourceAddress.empty() ? m.source : m.destination) + "' (configuration: agents)";
     return finish(false);
@@ -340,8 +360,13 @@ void Manager::runMigration(MigrationRecord m) {
     }
   };
   const double sent = clock_.now();
-  agent::Migrate request{m.migrationId, m.container, destinationAddress, mode};
-  auto outcome = agents_.migrate(sourceAddress, request, onProgress, &stopping_);
+  agent::MigrateOutcome outcome;
+  if (mtd) {
+    outcome = runMtd(m, *mtd, sourceAddress, onProgress);
+  } else {
+    agent::Migrate request{m.migrationId, m.container, destinationAddress, mode};
+    outcome = agents_.migrate(sourceAddress, request, onProgress, &stopping_);
+  }
   if (!outcome.done) {
     if (stopping_.load()) {
       // The agent carries on; the next start re-attaches (same migration id).
@@ -358,8 +383,41 @@ void Manager::runMigration(MigrationRecord m) {
   m.bytesSent = done.bytesSent;
   m.bytesTotal = done.bytesTotal;
   m.note = done.note;
+  if (mtd) {
+    // The manager learns the destination only now, from the source's DONE:
+    // its agent's data address, mapped back to the host's name.
+    m.keySeconds = done.keySeconds;
+    std::lock_guard lock(configMutex_);
+    for (const auto& a : config_.agents)
+      if (a.name != m.source &&
+          (done.destination == a.transferAddress() || done.destination == a.address))
+        m.destination = a.name;
+    // Not a configured agent's address: kept as reported, so it is not lost.
+    if (m.destination.empty() && done.result == "success") m.destination = done.destination;
+  }
   if (done.result != "success") m.error = done.note.empty() ? done.result : done.note;
   finish(done.result == "success");
+}
+
+agent::MigrateOutcome Manager::runMtd(
+    MigrationRecord& m, const MtdPlan& plan, const std::string& sourceAddress,
+    const std::function<void(const agent::Progress&)>& onProgress) {
+  std::vector<AgentAddress> agents;
+  {
+    std::lock_guard lock(configMutex_);
+    agents = config_.agents;
+  }
+  std::lock_guard serial(mtdMigrationMutex_);
+  agent::MigrateOutcome outcome;
+  outcome.error = mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates);
+  if (outcome.error.empty()) {
+    auto order = mtd_->order(m.migrationId, m.container, m.mode, m.source);
+    outcome = agents_.mtdMigrate(sourceAddress, order, onProgress, &stopping_);
+  }
+  // Success or not, the next MTD migration runs under a new epoch, so the
+  // shares of this one are useless from now on.
+  mtd_->rotate();
+  return outcome;
 }
 
 bool Manager::waitIdle(double timeoutSeconds) {
@@ -376,6 +434,19 @@ void Manager::reconcile() {
     return;
   }
   for (auto& m : unfinished.value) {
+    if (m.destination.empty()) {
+      // An MTD migration: its epoch died with the previous manager, so it
+      // cannot be re-sent. The source agent finishes it on its own and the
+      // agents' STATUS shows where the container went.
+      m.state = "unknown";
+      m.updatedT = clock_.now();
+      m.finishedT = m.updatedT;
+      m.note = "MTD migration interrupted by a manager restart; its epoch is gone";
+      log_("manager: MTD migration " + m.migrationId + " of " + m.container +
+           " was interrupted by a restart; recorded as unknown");
+      record(m);
+      continue;
+    }
     // Sending the same MIGRATE again joins the migration if the source agent
     // still runs it, or replays its outcome from the agent's journal.
     log_("manager: reconciling migration " + m.migrationId + " of " + m.container + " (" + m.state +

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,6 +25,7 @@
 #include "runtime/manager/agent_gateway.hpp"
 #include "runtime/manager/brain.hpp"
 #include "runtime/manager/manager_config.hpp"
+#include "runtime/manager/mtd_coordinator.hpp"
 #include "runtime/manager/network_view.hpp"
 #include "runtime/manager/policy_reloader.hpp"
 #include "runtime/measure/clock.hpp"
@@ -91,10 +93,22 @@ class Manager {
   }
 
  private:
+  // What an MTD decision leaves to the migration: the scheme and the
+  // candidate hosts of the lookup table (the destination stays unknown).
+  struct MtdPlan {
+    std::string scheme;
+    int k = 0;
+    std::vector<std::string> candidates;
+  };
   // Starts a thread for migration `m` (container, source, destination,
-  // policy, decision id and time; a migration id when reconciling).
-  void dispatch(MigrationRecord m);
-  void runMigration(MigrationRecord m);
+  // policy, decision id and time; a migration id when reconciling). With
+  // `mtd`, `m.destination` is empty and the source agent finds it.
+  void dispatch(MigrationRecord m, std::optional<MtdPlan> mtd = std::nullopt);
+  void runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd);
+  // The MTD part of runMigration: epoch, MTD_MIGRATE, rotation.
+  agent::MigrateOutcome runMtd(MigrationRecord& m, const MtdPlan& plan,
+                               const std::string& sourceAddress,
+                               const std::function<void(const agent::Progress&)>& onProgress);
   void migrationThreadDone();
   void record(const MigrationRecord& m);
   void appendDecisionLog(const nlohmann::json& line);
@@ -121,6 +135,10 @@ class Manager {
   std::unique_ptr<NetworkView> view_;
   std::unique_ptr<ControllerBackend> backend_;
   std::unique_ptr<MeasurementService> measurement_;
+  std::unique_ptr<MtdCoordinator> mtd_;
+  // One MTD migration at a time: each agent keeps only its newest epoch, and
+  // every MTD migration ends with a rotation.
+  std::mutex mtdMigrationMutex_;
 
   std::function<void(ManagerConfig&)> flagOverrides_;
   class Redirector* redirector_ = nullptr;

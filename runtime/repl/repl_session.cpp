@@ -499,8 +499,8 @@ class Run {
                         secs(num(d, {"decision_seconds", "decision_s", "elapsed_s"}))});
       }
     } else {
-      rows.push_back(
-          {"STARTED", "CONTAINER", "MOVE", "STATE", "DECISION TIME", "MIGRATION TIME", "POLICY"});
+      rows.push_back({"STARTED", "CONTAINER", "MOVE", "STATE", "DECISION TIME", "MIGRATION TIME",
+                      "KEY TIME", "POLICY"});
       for (const auto& m : items) {
         auto t = num(m, {"started_t"});
         std::string state = str(m, "state");
@@ -508,10 +508,16 @@ class Run {
           state += " (" + m["error"].get<std::string>() + ")";
         std::string policy = str(m, "policy");
         if (policy.empty()) policy = "manual";
+        // Key gathering: MTD migrations only (0 for the others).
+        auto key = num(m, {"key_seconds"});
+        if (key && *key <= 0) key.reset();
+        // An MTD migration's destination is known only from its DONE.
+        std::string destination = str(m, "destination");
+        if (destination.empty()) destination = "?";
         rows.push_back({t ? formatTime(*t) : "-", str(m, "container"),
-                        str(m, "source") + " -> " + str(m, "destination"), state,
+                        str(m, "source") + " -> " + destination, state,
                         secs(num(m, {"decision_seconds"})), secs(num(m, {"migration_seconds"})),
-                        policy});
+                        secs(key), policy});
       }
     }
     std::string text = items.empty()

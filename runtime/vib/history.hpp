@@ -30,6 +30,7 @@ struct MigrationRecord {
   std::optional<double> finishedT;
   double decisionSeconds = 0;              // evaluating the policy
   std::optional<double> migrationSeconds;  // MIGRATE sent .. DONE received
+  double keySeconds = 0;  // MTD: the source's key gathering (DONE's key_s); 0 otherwise
   std::uint64_t bytesSent = 0, bytesTotal = 0;
   std::string error, note;
 };

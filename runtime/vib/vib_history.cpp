@@ -25,6 +25,7 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
                       {"finished_t", nullptr},
                       {"decision_seconds", m.decisionSeconds},
                       {"migration_seconds", nullptr},
+                      {"key_seconds", m.keySeconds},
                       {"bytes_sent", m.bytesSent},
                       {"bytes_total", m.bytesTotal},
                       {"error", m.error},
@@ -60,19 +61,20 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
     auto up = db_->prepare(
         "INSERT INTO migrations (migration_id, decision_id, container, source, destination, "
         "policy, mode, state, started_t, updated_t, finished_t, decision_s, migration_s, "
-        "bytes_sent, bytes_total, error, note) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "bytes_sent, bytes_total, error, note, key_s) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
         "ON CONFLICT (migration_id) WHERE migration_id != '' DO UPDATE SET "
         "destination = excluded.destination, state = excluded.state, "
         "updated_t = excluded.updated_t, finished_t = excluded.finished_t, "
         "migration_s = excluded.migration_s, bytes_sent = excluded.bytes_sent, "
-        "bytes_total = excluded.bytes_total, error = excluded.error, note = excluded.note");
+        "bytes_total = excluded.bytes_total, error = excluded.error, note = excluded.note, "
+        "key_s = excluded.key_s");
     if (!up.statement.valid()) return Status::failure(up.error);
     return up.statement.run(m.migrationId, m.decisionId, m.container, m.source, m.destination,
                             m.policy, m.mode, m.state, m.startedT, m.updatedT, m.finishedT,
                             m.decisionSeconds, m.migrationSeconds,
                             static_cast<std::int64_t>(m.bytesSent),
-                            static_cast<std::int64_t>(m.bytesTotal), m.error, m.note);
+                            static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds);
   });
   noteWrite(status);
   return status;
@@ -100,7 +102,7 @@ namespace {
 constexpr const char* kMigrationColumns =
     "SELECT migration_id, decision_id, container, source, destination, policy, mode, state, "
     "started_t, updated_t, finished_t, decision_s, migration_s, bytes_sent, bytes_total, error, "
-    "note FROM migrations ";
+    "note, key_s FROM migrations ";
 
 MigrationRecord migrationFromRow(Statement& st) {
   MigrationRecord m;
@@ -121,6 +123,7 @@ MigrationRecord migrationFromRow(Statement& st) {
   m.bytesTotal = static_cast<std::uint64_t>(st.getInt(14));
   m.error = st.getText(15);
   m.note = st.getText(16);
+  m.keySeconds = st.getDouble(17);
   return m;
 }
 

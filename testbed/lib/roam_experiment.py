@@ -32,6 +32,7 @@ At the end roam_report writes tables.md and fig4.png.
 import csv
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -49,7 +50,11 @@ IMAGE = "roam/iperf3:1"
 RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
                "expected", "decision_ok", "reachable", "decision_s",
                "migration_s", "total_s", "bytes", "started_t", "finished_t",
-               "note"]
+               "note", "key_s"]
+MTD_POLICIES = ("shamir", "fountain", "prf")
+# An MTD policy moves the protected container every `period`: each run wants
+# one move, soon.
+MTD_PARAMS = {"period": "1s"}
 BANDWIDTH_COLUMNS = ["scenario", "policy", "run", "t", "host", "rx_bps",
                      "tx_bps"]
 
@@ -253,7 +258,10 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
     reset(stack, scenario)
     start_services(stack, scenario, args.state_mb)
     t0 = time.time()
-    params = dict(scenario.params, **args.params)
+    # The scenario's parameters (the load-balancing threshold) mean nothing
+    # to an MTD policy, which would refuse an unknown parameter.
+    base = dict(MTD_PARAMS) if policy in MTD_POLICIES else dict(scenario.params)
+    params = dict(base, **args.params)
     manager = stack.start_manager(policy_file, params, run_dir,
                                   seed=args.seed + run_no)
     bandwidth = []
@@ -263,7 +271,7 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         decisions = [d for d in manager.decisions()
                      if d.get("action") == "dispatch"]
         if decisions:
-            dest = decisions[0].get("destination", "")
+            dest = decisions[0].get("destination") or ""
             row["destination"] = dest
             row["decision_ok"] = int(dest in scenario.expected(policy))
             if args.explain:
@@ -285,6 +293,16 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
                    migration_s="%.3f" % migration_s,
                    total_s="%.3f" % (decision_s + migration_s),
                    bytes=migration["bytes_sent"])
+        if policy in MTD_POLICIES:
+            row["key_s"] = "%.4f" % (migration.get("key_s") or 0.0)
+            named = table_destination(scenario, migration)
+            row["expected"] = named or "?"
+            # The manager decided without knowing where: its decision names
+            # no destination; the source's table did.
+            hidden = bool(decisions) and decisions[0].get("destination") is None
+            row["decision_ok"] = int(hidden and named == migration["destination"])
+            if not hidden:
+                row["note"] = "the manager's MTD decision named a destination"
         tb.log("migrated %s %s -> %s: decision %.1f ms, migration %.2f s, "
                "%.2f MB" % (SERVER, migration["source"],
                             migration["destination"], decision_s * 1000,
@@ -302,18 +320,37 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
     return row
 
 
+def table_destination(scenario, migration):
+    """The host the MTD lookup table names for this migration: the source
+    reports its index ("MTD index N" in the migration's note); the table is
+    the policy's candidates in name order, which for `where h in hosts` is
+    every host but the source (docs/mtd.md). "" when the note has no index."""
+    m = re.search(r"MTD index (\d+)", migration.get("note") or "")
+    if not m:
+        return ""
+    table = sorted(h["name"] for h in scenario.topology.hosts
+                   if h["name"] != migration["source"])
+    return table[int(m.group(1)) % len(table)]
+
+
 def check_reachable(stack, scenario, migration, row):
     dest, src = migration["destination"], migration["source"]
     running = stack.engine(dest).running(SERVER)
     gone = stack.engine(src).container(SERVER) is None
     server_ip = scenario.host_ip(scenario.server)
-    client_host = stack.bed.host(scenario.client)
-    connects = wait_until(lambda: tcp_connects(client_host, server_ip,
-                                               SERVICE_PORT), 10, 1)
+    # An MTD move may land on the client's own host, which cannot reach it
+    # at the old address (the switch would have to send the packet back out
+    # of the port it came in by): another host checks then.
+    checker = scenario.client
+    if checker == dest:
+        checker = next(h["name"] for h in scenario.topology.hosts
+                       if h["name"] not in (src, dest))
+    connects = wait_until(lambda: tcp_connects(stack.bed.host(checker),
+                                               server_ip, SERVICE_PORT), 10, 1)
     ok = running and gone and connects
     tb.log("%s: service running on %s: %s; gone from %s: %s; %s reaches "
            "%s:%d: %s" % ("PASS" if ok else "FAIL", dest, running, src, gone,
-                          scenario.client, server_ip, SERVICE_PORT, connects))
+                          checker, server_ip, SERVICE_PORT, connects))
     if not ok:
         row["note"] = ("service not reachable after the migration (running "
                        "on %s: %s, gone from %s: %s, connect: %s)" %

@@ -71,6 +71,7 @@ TEST_CASE("mtd epoch: fountain droplets: no host decodes alone, two others do", 
 }
 
 TEST_CASE("mtd epoch: prf gives every host the key and its own index", "[mtd]") {
+  CHECK(std::holds_alternative<Epoch>(buildEpoch("e-1-abc", "prf", 0, table(), kHosts)));
   auto e = build("prf", 1);
   Bytes r(kRandomSize, 0x42);
   for (const auto& h : e.hosts) {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   std::vector<roam::agent::Migrate> requests;  // every MIGRATE received
   std::string failWith;                        // non-empty: DONE says failure
   bool hold = false;                           // block migrations until release()
+  // Labels a container's STATUS reports (default: app=iperf).
+  std::map<std::string, std::map<std::string, std::string>> containerLabels;
+  std::set<std::string> refuseSetup;  // addresses whose MTD_SETUP fails
 
   void release() {
     std::lock_guard lock(mutex_);
@@ -102,12 +106,13 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     std::lock_guard lock(mutex_);
     roam::agent::StatusReply reply;
     reply.name = hostAt[address];
-    for (const auto& [name, host] : containerHost)
-      if (host == reply.name)
-        reply.containers.push_back({{"name", name},
-                                    {"image", "roam/iperf3"},
-                                    {"state", "running"},
-                                    {"labels", {{"app", "iperf"}}}});
+    for (const auto& [name, host] : containerHost) {
+      if (host != reply.name) continue;
+      nlohmann::json labels = {{"app", "iperf"}};
+      if (auto it = containerLabels.find(name); it != containerLabels.end()) labels = it->second;
+      reply.containers.push_back(
+          {{"name", name}, {"image", "roam/iperf3"}, {"state", "running"}, {"labels", labels}});
+    }
     return {reply, ""};
   }
 
@@ -121,6 +126,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   std::string mtdSetup(const std::string& address, const roam::agent::MtdSetup& setup) override {
     std::lock_guard lock(mutex_);
     setups.push_back(setup);
+    if (refuseSetup.count(address)) return "refused by the test";
     auto host = roam::agent::mtd::hostEpochFromSetup(setup, hostAt[address]);
     if (auto* error = std::get_if<std::string>(&host)) return *error;
     epochs_.insert_or_assign(hostAt[address],

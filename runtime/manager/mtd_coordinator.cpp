@@ -1,0 +1,166 @@
+#include "runtime/manager/mtd_coordinator.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <future>
+
+#include <openssl/crypto.h>
+
+#include "agent/mtd/epoch.hpp"
+#include "agent/mtd/host_epoch.hpp"
+#include "agent/mtd/secure_bytes.hpp"
+
+namespace roam::runtime {
+
+namespace {
+
+void wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+void wipe(agent::mtd::Bytes& b) {
+  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
+  b.clear();
+}
+
+// MTD_SETUP carries a host's share, droplets or S in plain strings.
+void wipe(agent::MtdSetup& setup) {
+  if (setup.share) wipe(setup.share->y);
+  for (auto& d : setup.droplets) wipe(d.v);
+  wipe(setup.key);
+}
+
+// The epoch's material in plain buffers (S itself is in SecretBytes).
+void wipe(agent::mtd::Epoch& epoch) {
+  for (auto& h : epoch.hosts) {
+    if (h.share) wipe(h.share->y);
+    for (auto& d : h.droplets) wipe(d.value);
+    h.masterKey.reset();
+  }
+}
+
+}  // namespace
+
+MtdCoordinator::MtdCoordinator(AgentGateway& agents, Log log,
+                               std::variant<agent::mtd::Pkey, std::string> key)
+    : agents_(agents), log_(std::move(log)) {
+  if (auto* error = std::get_if<std::string>(&key)) {
+    unavailable_ = "MTD needs the manager's private key: " + *error;
+    return;
+  }
+  key_ = std::move(std::get<agent::mtd::Pkey>(key));
+  publicKeyPem_ = agent::mtd::publicKeyPem(key_.get());
+  if (publicKeyPem_.empty()) unavailable_ = "MTD: the manager's public key could not be encoded";
+}
+
+std::string MtdCoordinator::epochId() const {
+  std::lock_guard lock(mutex_);
+  return epochId_;
+}
+
+void MtdCoordinator::rotate() {
+  std::lock_guard lock(mutex_);
+  epochId_.clear();
+}
+
+std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
+                                        const std::vector<AgentAddress>& agents,
+                                        const std::vector<std::string>& candidates) {
+  if (!unavailable_.empty()) return unavailable_;
+  // `mtd prf()` has no k (the decision says 0), but MTD_SETUP's k is 1..255.
+  const int k = scheme == "prf" ? 1 : kArg;
+  Inputs inputs{scheme, k, {}, candidates};
+  std::sort(inputs.candidates.begin(), inputs.candidates.end());
+  for (const auto& a : agents)
+    inputs.agents.push_back(a.name + "|" + a.address + "|" + a.transferAddress());
+
+  std::lock_guard lock(mutex_);
+  if (!epochId_.empty() && inputs == inputs_) return {};
+  epochId_.clear();
+
+  std::vector<agent::mtd::TableEntry> table;
+  for (const auto& name : inputs.candidates) {
+    auto it = std::find_if(agents.begin(), agents.end(),
+                           [&](const AgentAddress& a) { return a.name == name; });
+    if (it == agents.end())
+      return "MTD: candidate host '" + name + "' has no configured agent (configuration: agents)";
+    table.push_back({name, it->transferAddress()});
+  }
+  std::vector<std::string> hosts;
+  for (const auto& a : agents) hosts.push_back(a.name);
+
+  const auto started = std::chrono::steady_clock::now();
+  const std::string id = agent::mtd::newEpochId();
+  std::variant<agent::mtd::Epoch, std::string> built;
+  try {
+    built = agent::mtd::buildEpoch(id, scheme, k, table, hosts);
+  } catch (const std::exception& e) {  // the RNG failed, or a parameter slipped through
+    return std::string("MTD setup: ") + e.what();
+  }
+  if (auto* error = std::get_if<std::string>(&built)) return "MTD setup: " + *error;
+  auto& epoch = std::get<agent::mtd::Epoch>(built);
+
+  // One MTD_SETUP per agent, all at once: the setup's time is the slowest agent's.
+  std::vector<std::future<std::string>> answers;
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    std::vector<agent::MtdPeer> peers;
+    for (std::size_t j = 0; j < agents.size(); ++j)
+      if (j != i) peers.push_back({agents[j].name, agents[j].transferAddress()});
+    auto setup = agent::mtd::setupMessage(epoch, epoch.hosts[i], std::move(peers), publicKeyPem_);
+    answers.push_back(
+        std::async(std::launch::async, [this, address = agents[i].address, setup]() mutable {
+          auto error = agents_.mtdSetup(address, setup);
+          wipe(setup);
+          return error;
+        }));
+    wipe(setup);
+  }
+  std::string failed;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    std::string error;
+    try {
+      error = answers[i].get();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty())
+      failed += (failed.empty() ? "" : "; ") + agents[i].name + " (" + error + ")";
+  }
+  const std::size_t entries = epoch.entries, hostCount = epoch.hosts.size();
+  wipe(epoch);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!failed.empty()) return "MTD setup of epoch " + id + " failed at " + failed;
+
+  epochId_ = id;
+  inputs_ = std::move(inputs);
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "mtd: epoch %s (%s, k=%d): %zu entries, %zu hosts, set up in %.1f ms", id.c_str(),
+                scheme.c_str(), k, entries, hostCount, seconds * 1000);
+  log_(line);
+  return {};
+}
+
+agent::MtdMigrate MtdCoordinator::order(const std::string& migrationId,
+                                        const std::string& container, const std::string& mode,
+                                        const std::string& source) {
+  agent::MtdMigrate o;
+  o.migrationId = migrationId;
+  o.container = container;
+  o.mode = mode;
+  if (!key_) return o;  // no token: the agents refuse it (ensureEpoch already failed)
+  {
+    std::lock_guard lock(mutex_);
+    o.epoch = epochId_;
+  }
+  agent::mtd::SecretBytes r(agent::mtd::randomBytes(agent::mtd::kRandomSize));
+  o.r = agent::mtd::toHex(r.view());
+  o.token = agent::mtd::signToken(key_.get(),
+                                  agent::mtd::tokenMessage(o.epoch, migrationId, source, o.r));
+  return o;
+}
+
+}  // namespace roam::runtime
