@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "manager/manager_fakes.hpp"
+#include "manager/manager_fixture.hpp"
 #include "runtime/manager/manager.hpp"
 #include "runtime/manager/redirector.hpp"
 #include "runtime/measure/system_clock.hpp"
@@ -16,59 +16,10 @@ using roam::runtime::ManagerConfig;
 
 namespace {
 
-struct Fixture {
-  roamtest::TempDir dir{"roam-manager"};
-  roamtest::FakeAgents agents;
-  roam::runtime::SystemClock clock;
-  std::vector<std::string> logs;
-  std::mutex logMutex;
-  ManagerConfig config;
-  std::filesystem::path policyFile = dir.path / "active.policy";
-
-  Fixture() {
-    roamtest::writeText(
-        policyFile,
-        roamtest::readText(roamtest::sourcePath("policies/load-balancing/bandwidth.policy")));
-    config.stateFile = roamtest::sourcePath("examples/states/paper-heterogeneous.json");
-    config.vib = (dir.path / "vib.sqlite").string();
-    config.decisionLog = (dir.path / "decisions.jsonl").string();
-    config.policy.file = policyFile.string();
-    config.cooldown = 0;
-    config.rateLimit = {10, 1};
-    config.seed = 1;
-    for (int i = 1; i <= 5; ++i) {
-      std::string host = "h" + std::to_string(i);
-      std::string address = "10.0.0." + std::to_string(i) + ":7070";
-      config.agents.push_back({host, address, ""});
-      agents.hostAt[address] = host;
-    }
-    agents.containerHost = {{"iperf-client", "h1"}, {"iperf-server", "h2"}};
-  }
-
-  std::unique_ptr<Manager> make() {
-    auto m = std::make_unique<Manager>(config, agents, clock, [this](const std::string& line) {
-      std::lock_guard lock(logMutex);
-      logs.push_back(line);
-    });
-    auto errors = m->start();
-    INFO(errors);
-    REQUIRE(errors.empty());
-    return m;
-  }
-
-  bool logged(const std::string& text) {
-    std::lock_guard lock(logMutex);
-    for (const auto& l : logs)
-      if (l.find(text) != std::string::npos) return true;
-    return false;
-  }
-
-  std::vector<nlohmann::json> decisionLog() {
-    std::vector<nlohmann::json> lines;
-    std::istringstream in(roamtest::readText(config.decisionLog));
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-    return lines;
-  }
+struct Fixture : roamtest::ManagerFixture {
+  Fixture()
+      : ManagerFixture("roam-manager", "policies/load-balancing/bandwidth.policy",
+                       "examples/states/paper-heterogeneous.json") {}
 };
 
 }  // namespace

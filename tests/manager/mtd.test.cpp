@@ -9,7 +9,7 @@
 
 #include "agent/protocol/messages.hpp"
 #include "agent/tls/certificates.hpp"
-#include "manager/manager_fakes.hpp"
+#include "manager/manager_fixture.hpp"
 #include "runtime/manager/manager.hpp"
 #include "runtime/measure/system_clock.hpp"
 #include "temp_dir.hpp"
@@ -20,73 +20,19 @@ using roam::runtime::ManagerConfig;
 
 namespace {
 
-struct MtdFixture {
-  roamtest::TempDir dir{"roam-manager-mtd"};
-  roamtest::FakeAgents agents;
-  roam::runtime::SystemClock clock;
-  std::vector<std::string> logs;
-  std::mutex logMutex;
-  ManagerConfig config;
-  std::filesystem::path policyFile = dir.path / "active.policy";
-
-  explicit MtdFixture(const std::string& policy) {
-    roamtest::writeText(policyFile,
-                        roamtest::readText(roamtest::sourcePath("policies/mtd/" + policy)));
+struct MtdFixture : roamtest::ManagerFixture {
+  explicit MtdFixture(const std::string& policy)
+      : ManagerFixture("roam-manager-mtd", "policies/mtd/" + policy,
+                       "examples/states/paper-homogeneous.json") {
     const auto certs = dir.path / "certs";
     REQUIRE(roam::agent::initAuthority(certs).empty());
     REQUIRE(roam::agent::issueCertificate(certs, "manager", {}).empty());
     config.certs = certs.string();
     config.identity = "manager";
-    config.stateFile = roamtest::sourcePath("examples/states/paper-homogeneous.json");
-    config.vib = (dir.path / "vib.sqlite").string();
-    config.decisionLog = (dir.path / "decisions.jsonl").string();
-    config.policy.file = policyFile.string();
-    config.cooldown = 0;
-    config.rateLimit = {10, 1};
-    config.seed = 1;
-    for (int i = 1; i <= 5; ++i) {
-      std::string host = "h" + std::to_string(i);
-      std::string address = "10.0.0." + std::to_string(i) + ":7070";
-      config.agents.push_back({host, address, ""});
-      agents.hostAt[address] = host;
-    }
-    agents.containerHost = {{"iperf-client", "h1"}, {"iperf-server", "h2"}};
     // The agents' STATUS replaces the state's containers: report the roles
     // the MTD policies select on.
     agents.containerLabels = {{"iperf-client", {{"app", "iperf"}, {"role", "client"}}},
                               {"iperf-server", {{"app", "iperf"}, {"role", "server"}}}};
-  }
-
-  std::unique_ptr<Manager> make() {
-    auto m = std::make_unique<Manager>(config, agents, clock, [this](const std::string& line) {
-      std::lock_guard lock(logMutex);
-      logs.push_back(line);
-    });
-    auto errors = m->start();
-    INFO(errors);
-    REQUIRE(errors.empty());
-    return m;
-  }
-
-  bool logged(const std::string& text) {
-    std::lock_guard lock(logMutex);
-    for (const auto& l : logs)
-      if (l.find(text) != std::string::npos) return true;
-    return false;
-  }
-
-  std::string allLogs() {
-    std::lock_guard lock(logMutex);
-    std::string out;
-    for (const auto& l : logs) out += l + "\n";
-    return out;
-  }
-
-  std::vector<nlohmann::json> decisionLog() {
-    std::vector<nlohmann::json> lines;
-    std::istringstream in(roamtest::readText(config.decisionLog));
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-    return lines;
   }
 };
 
