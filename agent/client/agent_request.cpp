@@ -159,6 +159,25 @@ PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address
   return outcome;
 }
 
+LatencyOutcome probeLatencies(const ClientIdentity& identity, const std::string& address,
+                              const std::vector<AgentPeer>& peers, std::chrono::seconds timeout) {
+  LatencyOutcome outcome;
+  outcome.error = withAgent(
+      identity, address, timeout, timeout, [&](FramedStreamPtr stream) -> awaitable<std::string> {
+        stream->send(LatencyProbe{peers});
+        auto next = co_await stream->read();
+        if (!next.message)
+          co_return next.closed ? "no LATENCY_REPORT: connection closed" : next.error;
+        if (auto* error = std::get_if<Error>(&*next.message))
+          co_return "the agent refused the latency probe: " + error->error;
+        auto* report = std::get_if<LatencyReport>(&*next.message);
+        if (!report) co_return "expected LATENCY_REPORT";
+        outcome.report = *report;
+        co_return "";
+      });
+  return outcome;
+}
+
 StatusOutcome agentStatus(const ClientIdentity& identity, const std::string& address,
                           std::chrono::seconds timeout) {
   StatusOutcome outcome;

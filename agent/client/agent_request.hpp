@@ -1,6 +1,7 @@
 #pragma once
 // Talking to an agent as a client (the CLI now, the manager later): connect
-// with mutual TLS, then MIGRATE (following PROGRESS to DONE), PING or STATUS.
+// with mutual TLS, then MIGRATE (following PROGRESS to DONE), PING, STATUS,
+// the MTD requests or LATENCY_PROBE.
 // Each call runs its own io_context until the exchange ends.
 
 #include <atomic>
@@ -53,6 +54,16 @@ struct PingOutcome {
 };
 PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address,
                       std::chrono::seconds timeout = std::chrono::seconds(10));
+
+// Asks the agent at `address` for its round trips to `peers` (LATENCY_PROBE,
+// manager only): the report, or why there is none.
+struct LatencyOutcome {
+  std::optional<LatencyReport> report;
+  std::string error;
+};
+LatencyOutcome probeLatencies(const ClientIdentity& identity, const std::string& address,
+                              const std::vector<AgentPeer>& peers,
+                              std::chrono::seconds timeout = std::chrono::seconds(10));
 
 struct StatusOutcome {
   std::optional<StatusReply> status;

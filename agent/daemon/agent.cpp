@@ -5,7 +5,7 @@
 
 #include "agent/daemon/agent_connector.hpp"
 #include "agent/daemon/destination_migration.hpp"
-#include "agent/daemon/mtd_gathering.hpp"
+#include "agent/daemon/peer_exchanges.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/daemon/source_migration.hpp"
 #include "agent/docker/docker_client.hpp"
@@ -244,6 +244,14 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
         break;
       }
       asio::co_spawn(io_, handleMtdMigrate(stream, *order), asio::detached);
+    } else if (auto* probe = std::get_if<LatencyProbe>(&message)) {
+      // Only the manager: a probe makes this agent connect to the addresses
+      // it names.
+      if (peer != options_.managerName) {
+        co_await reject("", "only the manager may ask for latency probes");
+        break;
+      }
+      co_await handleLatencyProbe(stream, *probe);
     } else if (auto* layers = std::get_if<Layers>(&message)) {
       co_await answerLayers(*this, stream, *layers);
     } else if (auto* restart = std::get_if<Restart>(&message)) {
@@ -306,6 +314,21 @@ void Agent::handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& re
   stream->send(std::get<KeyReply>(answer));
 }
 
+awaitable<void> Agent::handleLatencyProbe(FramedStreamPtr streamArg, LatencyProbe probeArg) {
+  const auto stream = std::move(streamArg);
+  const auto probe = std::move(probeArg);
+  // On the worker pool: the PINGs run on their own io_context, all at once.
+  auto measure = [tls = clientTls_.get(), peers = probe.peers] {
+    return measureRoundTrips(*tls, peers, kLatencyProbeTimeout);
+  };
+  auto measured = co_await runBlocking(pool_, measure);
+  LatencyReport report;
+  for (const auto& peer : probe.peers)
+    if (auto it = measured.find(peer.name); it != measured.end())
+      report.roundTrips.push_back({peer.name, it->second});
+  stream->send(report);
+}
+
 awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate orderArg) {
   const auto requester = std::move(requesterArg);
   const auto order = std::move(orderArg);
@@ -339,7 +362,7 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
     std::map<std::string, double> latency;
     if (epoch.scheme == "fountain")
       latency = measureRoundTrips(*tls, epoch.peers, std::chrono::seconds(5));
-    auto ask = [tls](const std::vector<MtdPeer>& peers, const KeyRequest& request) {
+    auto ask = [tls](const std::vector<AgentPeer>& peers, const KeyRequest& request) {
       return askPeersInParallel(*tls, peers, request, std::chrono::seconds(10));
     };
     return mtd::resolveDestination(epoch, order, ask, latency, seed);

@@ -87,6 +87,7 @@ class Agent {
                                 std::string note);
   awaitable<void> handleMtdMigrate(FramedStreamPtr requester, MtdMigrate order);
   void handleMtdSetup(const FramedStreamPtr& stream, const MtdSetup& setup);
+  awaitable<void> handleLatencyProbe(FramedStreamPtr stream, LatencyProbe probe);
   void handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& request);
   awaitable<void> handleStatus(const FramedStreamPtr& stream);
   void recover();

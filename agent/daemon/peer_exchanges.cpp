@@ -1,4 +1,4 @@
-#include "agent/daemon/mtd_gathering.hpp"
+#include "agent/daemon/peer_exchanges.hpp"
 
 #include <random>
 
@@ -11,7 +11,7 @@ namespace {
 // Runs one exchange per peer concurrently in a private io_context; each
 // exchange gets a connected stream (or the connection error) and its index.
 template <class Exchange>
-void forEachPeerConcurrently(asio::ssl::context& tls, const std::vector<MtdPeer>& peers,
+void forEachPeerConcurrently(asio::ssl::context& tls, const std::vector<AgentPeer>& peers,
                              std::chrono::seconds timeout, Exchange& exchange) {
   asio::io_context io;
   for (std::size_t i = 0; i < peers.size(); ++i) {
@@ -54,7 +54,7 @@ struct KeyExchange {
 
 struct PingExchange {
   std::map<std::string, double>& roundTrips;
-  const std::vector<MtdPeer>& peers;
+  const std::vector<AgentPeer>& peers;
 
   void failed(std::size_t, const std::string&) {}
   awaitable<void> run(std::size_t i, FramedStreamPtr stream) {
@@ -73,7 +73,7 @@ struct PingExchange {
 }  // namespace
 
 std::vector<mtd::KeyAnswer> askPeersInParallel(asio::ssl::context& tls,
-                                               const std::vector<MtdPeer>& peers,
+                                               const std::vector<AgentPeer>& peers,
                                                const KeyRequest& request,
                                                std::chrono::seconds timeout) {
   KeyExchange exchange{request,
@@ -83,7 +83,7 @@ std::vector<mtd::KeyAnswer> askPeersInParallel(asio::ssl::context& tls,
 }
 
 std::map<std::string, double> measureRoundTrips(asio::ssl::context& tls,
-                                                const std::vector<MtdPeer>& peers,
+                                                const std::vector<AgentPeer>& peers,
                                                 std::chrono::seconds timeout) {
   std::map<std::string, double> roundTrips;
   PingExchange exchange{roundTrips, peers};

@@ -1,7 +1,7 @@
 #pragma once
-// The source agent's requests to the other hosts during an MTD migration
-// (docs/mtd.md): KEY_REQUEST to several peers at once, and their round-trip
-// times for the fountain's sampling. Blocking: each call runs its own
+// An agent's requests to several other agents at once: KEY_REQUEST during an
+// MTD migration (docs/mtd.md), and PING for round-trip times (the fountain's
+// sampling, and the manager's LATENCY_PROBE). Blocking: each call runs its own
 // io_context, so the daemon calls them from its worker pool.
 
 #include <chrono>
@@ -17,14 +17,17 @@ namespace roam::agent {
 // One answer per peer, in order: the KEY_REPLY, or why there is none (the
 // peer's ERROR, a connection failure, a timeout).
 std::vector<mtd::KeyAnswer> askPeersInParallel(asio::ssl::context& tls,
-                                               const std::vector<MtdPeer>& peers,
+                                               const std::vector<AgentPeer>& peers,
                                                const KeyRequest& request,
                                                std::chrono::seconds timeout);
+
+// How long a LATENCY_PROBE waits for each peer (connection and PONG).
+inline constexpr std::chrono::seconds kLatencyProbeTimeout{2};
 
 // Seconds from PING to PONG over an established connection, per peer that
 // answered.
 std::map<std::string, double> measureRoundTrips(asio::ssl::context& tls,
-                                                const std::vector<MtdPeer>& peers,
+                                                const std::vector<AgentPeer>& peers,
                                                 std::chrono::seconds timeout);
 
 }  // namespace roam::agent

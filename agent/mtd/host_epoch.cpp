@@ -50,7 +50,7 @@ std::optional<SecretBytes> gatherShares(const HostEpoch& epoch, const MtdMigrate
   std::size_t next = 0;
   while (static_cast<int>(shares.size()) < epoch.k && next < peers.size()) {
     const auto want = static_cast<std::size_t>(epoch.k) - shares.size();
-    std::vector<MtdPeer> batch(
+    std::vector<AgentPeer> batch(
         peers.begin() + static_cast<long>(next),
         peers.begin() + static_cast<long>(std::min(peers.size(), next + want)));
     next += batch.size();
@@ -90,7 +90,7 @@ std::optional<SecretBytes> gatherDroplets(const HostEpoch& epoch, const MtdMigra
                                           const std::map<std::string, double>& latency,
                                           std::uint64_t seed, Resolution& out) {
   std::map<std::string, double> weights;
-  std::map<std::string, MtdPeer> byName;
+  std::map<std::string, AgentPeer> byName;
   for (const auto& p : epoch.peers) {
     auto it = latency.find(p.name);
     // A peer whose latency is unknown is drawn as if 1 s away: rarely, not never.
@@ -105,7 +105,7 @@ std::optional<SecretBytes> gatherDroplets(const HostEpoch& epoch, const MtdMigra
   // droplets cannot be there (or the others refuse).
   const int maxRequests = static_cast<int>(epoch.peers.size()) * std::max(1, epoch.k - 1) * 2;
   while (!decoder.complete() && out.requests < maxRequests) {
-    std::vector<MtdPeer> batch;
+    std::vector<AgentPeer> batch;
     for (int i = decoder.rank();
          i < epoch.k && out.requests + static_cast<int>(batch.size()) < maxRequests; ++i) {
       auto name = sampler.next();
@@ -143,7 +143,7 @@ std::optional<SecretBytes> gatherDroplets(const HostEpoch& epoch, const MtdMigra
 
 }  // namespace
 
-MtdSetup setupMessage(const Epoch& epoch, const HostMaterial& host, std::vector<MtdPeer> peers,
+MtdSetup setupMessage(const Epoch& epoch, const HostMaterial& host, std::vector<AgentPeer> peers,
                       const std::string& managerKeyPem) {
   MtdSetup s;
   s.epoch = epoch.id;

@@ -23,7 +23,7 @@
 
 namespace roam::agent::mtd {
 
-MtdSetup setupMessage(const Epoch& epoch, const HostMaterial& host, std::vector<MtdPeer> peers,
+MtdSetup setupMessage(const Epoch& epoch, const HostMaterial& host, std::vector<AgentPeer> peers,
                       const std::string& managerKeyPem);
 
 struct HostEpoch {
@@ -33,7 +33,7 @@ struct HostEpoch {
   std::size_t secretLength = 0;
   Bytes sealedTable;
   HostMaterial self;
-  std::vector<MtdPeer> peers;
+  std::vector<AgentPeer> peers;
   Pkey managerKey;
 };
 
@@ -57,7 +57,7 @@ class KeyService {
 using KeyAnswer = std::variant<KeyReply, std::string>;
 // Sends KEY_REQUEST to each named peer (a name may repeat: fountain samples with
 // replacement), all at once; the answers come back in the same order.
-using AskPeers = std::function<std::vector<KeyAnswer>(const std::vector<MtdPeer>& peers,
+using AskPeers = std::function<std::vector<KeyAnswer>(const std::vector<AgentPeer>& peers,
                                                       const KeyRequest& request)>;
 
 struct Resolution {

@@ -14,10 +14,11 @@ namespace {
 using nlohmann::json;
 
 // In MessageType's order.
-constexpr std::array<std::string_view, 19> kTypeNames = {
-    "MIGRATE",   "RESTART",   "LAYERS",      "LAYERS_HAVE", "DATA",     "SUCCESS", "FAILURE",
-    "DONE",      "ERROR",     "PROGRESS",    "PING",        "PONG",     "STATUS",  "STATUS_REPLY",
-    "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY"};
+constexpr std::array<std::string_view, 21> kTypeNames = {
+    "MIGRATE",   "RESTART",       "LAYERS",        "LAYERS_HAVE", "DATA",        "SUCCESS",
+    "FAILURE",   "DONE",          "ERROR",         "PROGRESS",    "PING",        "PONG",
+    "STATUS",    "STATUS_REPLY",  "MTD_SETUP",     "MTD_READY",   "MTD_MIGRATE", "KEY_REQUEST",
+    "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT"};
 static_assert(kTypeNames.size() == std::variant_size_v<Message>,
               "one name per Message alternative, in MessageType's order");
 
@@ -422,8 +423,8 @@ std::vector<MtdDroplet> readDroplets(FieldReader& r, std::uint32_t k) {
   return droplets;
 }
 
-std::vector<MtdPeer> readPeers(FieldReader& r) {
-  std::vector<MtdPeer> peers;
+std::vector<AgentPeer> readPeers(FieldReader& r) {
+  std::vector<AgentPeer> peers;
   const json* items = r.array("peers", kMaxMtdItems);
   if (!items) return peers;
   std::set<std::string, std::less<>> names;
@@ -435,7 +436,7 @@ std::vector<MtdPeer> readPeers(FieldReader& r) {
       break;
     }
     FieldReader f = r.nested(item, field);
-    MtdPeer peer;
+    AgentPeer peer;
     peer.name = f.id("name");
     peer.address = f.address("address");
     if (!f.ok()) {
@@ -449,6 +450,35 @@ std::vector<MtdPeer> readPeers(FieldReader& r) {
     peers.push_back(std::move(peer));
   }
   return peers;
+}
+
+std::vector<RoundTrip> readRoundTrips(FieldReader& r) {
+  std::vector<RoundTrip> roundTrips;
+  const json* items = r.array("round_trips", kMaxMtdItems);
+  if (!items) return roundTrips;
+  std::set<std::string, std::less<>> names;
+  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
+    const std::string field = "round_trips[" + std::to_string(i) + "]";
+    const json& item = (*items)[i];
+    if (!item.is_object()) {
+      r.fail(field, "expected an object");
+      break;
+    }
+    FieldReader f = r.nested(item, field);
+    RoundTrip entry;
+    entry.name = f.id("name");
+    entry.seconds = f.nonNegative("seconds");
+    if (!f.ok()) {
+      r.adopt(f);
+      break;
+    }
+    if (!names.insert(entry.name).second) {
+      r.fail(field + ".name", "duplicate peer name '" + entry.name + "'");
+      break;
+    }
+    roundTrips.push_back(std::move(entry));
+  }
+  return roundTrips;
 }
 
 // A field of SCHEME's material that is present with another scheme is refused
@@ -636,6 +666,14 @@ MessageResult decodeFields(MessageType type, const json& h) {
     }
     case MessageType::keyReply:
       return done(readKeyReply(r));
+    case MessageType::latencyProbe: {
+      LatencyProbe m;
+      m.peers = readPeers(r);
+      if (r.ok() && m.peers.empty()) r.fail("peers", "must not be empty");
+      return done(std::move(m));
+    }
+    case MessageType::latencyReport:
+      return done(LatencyReport{readRoundTrips(r)});
   }
   return {std::nullopt, "unknown message type"};
 }
@@ -674,6 +712,12 @@ std::string hex64(std::uint64_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, n >>= 4) out[static_cast<std::size_t>(i)] = kDigits[n & 0xf];
+  return out;
+}
+
+json peersToJson(const std::vector<AgentPeer>& peers) {
+  json out = json::array();
+  for (const auto& p : peers) out.push_back({{"name", p.name}, {"address", p.address}});
   return out;
 }
 
@@ -761,7 +805,7 @@ json fieldsOf(const Message& message) {
                   {"entries", m.entries},
                   {"table", m.table},
                   {"point", {{"x", hex64(m.point.x)}, {"y", hex64(m.point.y)}}},
-                  {"peers", json::array()},
+                  {"peers", peersToJson(m.peers)},
                   {"manager_key", m.managerKey}};
       if (m.scheme == "shamir" && m.share) out["share"] = shareToJson(*m.share);
       if (m.scheme == "fountain") {
@@ -770,8 +814,6 @@ json fieldsOf(const Message& message) {
         out["secret_length"] = m.secretLength;
       }
       if (m.scheme == "prf") out["key"] = m.key;
-      for (const auto& p : m.peers)
-        out["peers"].push_back({{"name", p.name}, {"address", p.address}});
       return out;
     }
     json operator()(const MtdReady& m) const { return {{"epoch", m.epoch}}; }
@@ -797,6 +839,12 @@ json fieldsOf(const Message& message) {
       else
         out["droplet"] = dropletToJson(std::get<MtdDroplet>(m.material));
       return out;
+    }
+    json operator()(const LatencyProbe& m) const { return {{"peers", peersToJson(m.peers)}}; }
+    json operator()(const LatencyReport& m) const {
+      json out = json::array();
+      for (const auto& t : m.roundTrips) out.push_back({{"name", t.name}, {"seconds", t.seconds}});
+      return {{"round_trips", out}};
     }
   };
   return std::visit(Visitor{}, message);

@@ -40,12 +40,17 @@ enum class MessageType {
   mtdReady,
   mtdMigrate,
   keyRequest,
-  keyReply
+  keyReply,
+  // Latency between agents (docs/protocol.md, "Latency"): the manager's
+  // measurement source for the VIB.
+  latencyProbe,
+  latencyReport
 };
 
 // "MIGRATE", "RESTART", "LAYERS", "LAYERS_HAVE", "DATA", "SUCCESS", "FAILURE",
 // "DONE", "ERROR", "PROGRESS", "PING", "PONG", "STATUS", "STATUS_REPLY",
-// "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY".
+// "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY",
+// "LATENCY_PROBE", "LATENCY_REPORT".
 std::string_view toString(MessageType type);
 std::optional<MessageType> messageTypeFromString(std::string_view text);
 
@@ -171,10 +176,11 @@ struct MtdDroplet {
   std::string v;  // hex: the combined block (secret)
   bool operator==(const MtdDroplet&) const = default;
 };
-struct MtdPeer {
+// Another agent, as MTD_SETUP and LATENCY_PROBE name it.
+struct AgentPeer {
   std::string name;     // the agent's name (id)
   std::string address;  // its data address, "HOST:PORT"
-  bool operator==(const MtdPeer&) const = default;
+  bool operator==(const AgentPeer&) const = default;
 };
 struct MtdSetup {
   std::string epoch;                 // id
@@ -188,7 +194,7 @@ struct MtdSetup {
   std::vector<MtdDroplet> droplets;  // fountain: 0..255 droplets (c of 2*k digits)
   std::uint32_t secretLength = 0;    // fountain: S's length in bytes, 1..4096
   std::string key;                   // prf: S itself, hex (non-empty)
-  std::vector<MtdPeer> peers;        // the other agents, at most 255
+  std::vector<AgentPeer> peers;      // the other agents, at most 255
   std::string managerKey;            // PEM "-----BEGIN PUBLIC KEY-----...", at most 4096 bytes
   bool operator==(const MtdSetup&) const = default;
 };
@@ -214,10 +220,27 @@ struct KeyReply {
   bool operator==(const KeyReply&) const = default;
 };
 
+// LATENCY_PROBE (manager to agent): measure the round trip to each of these
+// agents over the data network. LATENCY_REPORT: one entry per peer that
+// answered its PING in time, in seconds; a peer that did not is left out.
+struct LatencyProbe {
+  std::vector<AgentPeer> peers;  // 1..255, names unique
+  bool operator==(const LatencyProbe&) const = default;
+};
+struct RoundTrip {
+  std::string name;    // the peer's name, as in the probe
+  double seconds = 0;  // PING to PONG on an established connection, >= 0
+  bool operator==(const RoundTrip&) const = default;
+};
+struct LatencyReport {
+  std::vector<RoundTrip> roundTrips;  // at most 255, names unique
+  bool operator==(const LatencyReport&) const = default;
+};
+
 // The alternatives are in MessageType's order (typeOf uses the index).
 using Message = std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done,
                              Error, Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady,
-                             MtdMigrate, KeyRequest, KeyReply>;
+                             MtdMigrate, KeyRequest, KeyReply, LatencyProbe, LatencyReport>;
 
 MessageType typeOf(const Message& message);
 

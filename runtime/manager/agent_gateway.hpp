@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "agent/client/agent_request.hpp"
 
@@ -21,6 +22,10 @@ class AgentGateway {
       const std::atomic<bool>* cancel) = 0;
   virtual agent::StatusOutcome status(const std::string& address) = 0;
   virtual agent::PingOutcome ping(const std::string& address) = 0;
+  // LATENCY_PROBE: the agent's round trips to `peers`. Called from several
+  // threads at once (one per agent).
+  virtual agent::LatencyOutcome probeLatencies(const std::string& address,
+                                               const std::vector<agent::AgentPeer>& peers) = 0;
   // MTD (docs/mtd.md): an epoch's setup ("" once the agent is ready), and a
   // migration whose destination the source finds itself.
   virtual std::string mtdSetup(const std::string& address, const agent::MtdSetup& setup) = 0;
@@ -45,6 +50,11 @@ class TlsAgentGateway final : public AgentGateway {
   }
   agent::PingOutcome ping(const std::string& address) override {
     return agent::pingAgent(identity_, address, std::chrono::seconds(5));
+  }
+  agent::LatencyOutcome probeLatencies(const std::string& address,
+                                       const std::vector<agent::AgentPeer>& peers) override {
+    // Longer than the agent's own wait for each peer (kLatencyProbeTimeout).
+    return agent::probeLatencies(identity_, address, peers, std::chrono::seconds(5));
   }
   std::string mtdSetup(const std::string& address, const agent::MtdSetup& setup) override {
     return agent::setUpMtdEpoch(identity_, address, setup, std::chrono::seconds(10));

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lang/state_json.hpp"
+#include "runtime/manager/agent_latency_source.hpp"
 #include "runtime/manager/file_watcher.hpp"
 #include "runtime/manager/redirector.hpp"
 #include "runtime/measure/floodlight_backend.hpp"
@@ -125,9 +126,14 @@ std::string Manager::start() {
     options.bandwidthIntervalSeconds = c.bandwidthInterval;
     options.aggregateIntervalSeconds = c.aggregateInterval;
     options.topologyIntervalSeconds = c.topologyInterval;
+    options.latencyIntervalSeconds = c.latencyInterval;
+    latency_ = std::make_unique<AgentLatencySource>(agents_, [this] {
+      std::lock_guard lock(configMutex_);
+      return config_.agents;
+    });
     measurement_ = std::make_unique<MeasurementService>(
         *backend_, *vib_, clock_, options, std::move(naming),
-        [this](const std::string& line) { log_("measure: " + line); });
+        [this](const std::string& line) { log_("measure: " + line); }, latency_.get());
   }
   log_("manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
        ") from " + c.policy.file + "; " +
@@ -584,7 +590,8 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     keep("state", &ManagerConfig::stateFile);
     keep("controller", &ManagerConfig::controllerUrl, &ManagerConfig::controllerBackend);
     keep("collectors", &ManagerConfig::bandwidthInterval, &ManagerConfig::aggregateInterval,
-         &ManagerConfig::topologyInterval, &ManagerConfig::topology);
+         &ManagerConfig::topologyInterval, &ManagerConfig::latencyInterval,
+         &ManagerConfig::topology);
     keep("admin_socket", &ManagerConfig::adminSocket);
     keep("certs", &ManagerConfig::certs, &ManagerConfig::identity);
     config_ = next;

@@ -35,6 +35,7 @@ namespace roam::runtime {
 
 class ControllerBackend;
 class MeasurementService;
+class LatencySource;
 class FileWatcher;
 class AdminServer;
 class ReplBackend;
@@ -134,6 +135,7 @@ class Manager {
   std::unique_ptr<Vib> vib_;
   std::unique_ptr<NetworkView> view_;
   std::unique_ptr<ControllerBackend> backend_;
+  std::unique_ptr<LatencySource> latency_;  // before measurement_, which uses it
   std::unique_ptr<MeasurementService> measurement_;
   std::unique_ptr<MtdCoordinator> mtd_;
   // One MTD migration at a time: each agent keeps only its newest epoch, and

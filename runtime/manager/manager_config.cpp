@@ -249,7 +249,7 @@ void readBrain(Reader& r, const Json& v, ManagerConfig& c) {
 void readCollectors(Reader& r, const Json& v, ManagerConfig& c) {
   const std::vector<std::string> at{"collectors"};
   if (!v.is_object()) return r.error(at, "'collectors' must be an object of intervals");
-  r.onlyKeys(v, at, {"bandwidth", "aggregate", "topology", "agents"});
+  r.onlyKeys(v, at, {"bandwidth", "aggregate", "topology", "agents", "latency"});
   if (v.contains("bandwidth"))
     r.duration(v["bandwidth"], {"collectors", "bandwidth"}, c.bandwidthInterval);
   if (v.contains("aggregate"))
@@ -257,6 +257,7 @@ void readCollectors(Reader& r, const Json& v, ManagerConfig& c) {
   if (v.contains("topology"))
     r.duration(v["topology"], {"collectors", "topology"}, c.topologyInterval);
   if (v.contains("agents")) r.duration(v["agents"], {"collectors", "agents"}, c.agentPollInterval);
+  if (v.contains("latency")) r.duration(v["latency"], {"collectors", "latency"}, c.latencyInterval);
 }
 
 void readController(Reader& r, const Json& v, ManagerConfig& c) {

@@ -37,7 +37,8 @@ struct ManagerConfig {
   std::string controllerBackend = "ryu";  // ryu | floodlight
   std::string controllerUrl = "http://127.0.0.1:8080";
   double bandwidthInterval = 1, aggregateInterval = 5, topologyInterval = 5;
-  double agentPollInterval = 5;  // agents' STATUS (containers) and PING (latency)
+  double agentPollInterval = 5;  // agents' STATUS (containers)
+  double latencyInterval = 5;    // agents' round trips to each other (LATENCY_PROBE), live only
   std::string vib = "/var/lib/roam/vib.sqlite";
   std::string topology;  // topology file (docs/topology-file.md); optional
   std::string stateFile;

@@ -105,7 +105,7 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   // One MTD_SETUP per agent, all at once: the setup's time is the slowest agent's.
   std::vector<std::future<std::string>> answers;
   for (std::size_t i = 0; i < agents.size(); ++i) {
-    std::vector<agent::MtdPeer> peers;
+    std::vector<agent::AgentPeer> peers;
     for (std::size_t j = 0; j < agents.size(); ++j)
       if (j != i) peers.push_back({agents[j].name, agents[j].transferAddress()});
     auto setup = agent::mtd::setupMessage(epoch, epoch.hosts[i], std::move(peers), publicKeyPem_);

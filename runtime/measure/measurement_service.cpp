@@ -305,14 +305,13 @@ MeasurementService::Attempt MeasurementService::pollAggregate() {
 MeasurementService::Attempt MeasurementService::pollLatency() {
   Attempt a;
   auto measured = latency_->measureLatencies();
-  if (!measured) {
-    a.errors.push_back(measured.error());
-    return a;
-  }
+  a.errors = std::move(measured.errors);
   std::vector<lang::LatencyRecord> valid;
-  for (const auto& l : *measured)
+  for (const auto& l : measured.records)
     if (std::isfinite(l.seconds) && l.seconds >= 0 && !l.src.empty() && !l.dst.empty())
       valid.push_back(l);
+  // Some pairs measured and some not: keep the schedule (no backoff).
+  a.partial = !valid.empty();
   const double t = clock_.now();
   if (!valid.empty()) write("latencies", [&] { sink_.writeLatencies(valid, t); });
   return a;

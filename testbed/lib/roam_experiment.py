@@ -50,7 +50,7 @@ IMAGE = "roam/iperf3:1"
 RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
                "expected", "decision_ok", "reachable", "decision_s",
                "migration_s", "total_s", "bytes", "started_t", "finished_t",
-               "note", "key_s"]
+               "note", "key_s", "latency_pairs"]
 MTD_POLICIES = ("shamir", "fountain", "prf")
 # An MTD policy moves the protected container every `period`: each run wants
 # one move, soon.
@@ -216,6 +216,20 @@ def host_bandwidth(vib, topo, t0, t1):
     return out
 
 
+def latency_pairs(vib):
+    """How many ordered host pairs have latency samples in the VIB: the
+    agents' round trips to each other, which the manager collects."""
+    rows = read_vib(vib, "SELECT COUNT(*) AS n FROM (SELECT DISTINCT src, "
+                         "dst FROM latency_samples)")
+    return rows[0]["n"] if rows else 0
+
+
+def latency_complete(row, scenario):
+    """Whether every agent measured every other (n * (n - 1) pairs)."""
+    n = len(scenario.topology.hosts)
+    return str(row.get("latency_pairs", "")) == str(n * (n - 1))
+
+
 def migration_timeout(scenario, state_mb):
     """Generous: the state over the slowest link on the topology, twice,
     plus the trigger's time."""
@@ -312,6 +326,13 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
                                                row))
     finally:
         stack.stop_manager()
+        row["latency_pairs"] = latency_pairs(manager.vib)
+        if not latency_complete(row, scenario):
+            n = len(scenario.topology.hosts)
+            problem = "latency samples for %s of %d host pairs" % (
+                row["latency_pairs"], n * (n - 1))
+            tb.log("FAIL: " + problem)
+            row["note"] = "; ".join(x for x in (row["note"], problem) if x)
         bandwidth = host_bandwidth(manager.vib, scenario.topology, t0 - 1,
                                    time.time() + 1)
         for b in bandwidth:

@@ -39,7 +39,7 @@ struct Deployment {
     if (auto* error = std::get_if<std::string>(&built)) FAIL(*error);
     epoch = std::move(std::get<Epoch>(built));
     for (const auto& material : epoch.hosts) {
-      std::vector<MtdPeer> peers;
+      std::vector<AgentPeer> peers;
       for (const auto& t : table)
         if (t.name != material.name) peers.push_back({t.name, t.address});
       // Through the wire: what the agent decodes is what it keeps.
@@ -69,7 +69,7 @@ struct Deployment {
   }
 
   AskPeers askAs(const std::string& requester) {
-    return [this, requester](const std::vector<MtdPeer>& peers, const KeyRequest& request) {
+    return [this, requester](const std::vector<AgentPeer>& peers, const KeyRequest& request) {
       std::vector<KeyAnswer> answers;
       for (const auto& p : peers) {
         auto answer = services[p.name].answer(hosts.at(p.name), request, requester);
@@ -183,7 +183,7 @@ TEST_CASE("mtd hosts: a fountain holder sends each droplet once per migration", 
 
 TEST_CASE("mtd hosts: malformed setups are refused", "[mtd]") {
   Deployment d("fountain", 3);
-  std::vector<MtdPeer> peers = {{"h1", "a:1"}};
+  std::vector<AgentPeer> peers = {{"h1", "a:1"}};
   auto setup = setupMessage(d.epoch, d.epoch.hosts[1], peers, d.managerPem);
   auto refused = [&](MtdSetup s, const std::string& self = "h2") {
     auto e = hostEpochFromSetup(s, self);

@@ -104,7 +104,9 @@ std::vector<Message> sampleMessages() {
           MtdReady{kEpoch},
           MtdMigrate{"mig-2", "iperf-server", "auto", kEpoch, kR, kToken},
           KeyRequest{"mig-2", kEpoch, "h2", kR, kToken},
-          KeyReply{"mig-2", MtdShare{3, std::string(64, '4')}}};
+          KeyReply{"mig-2", MtdShare{3, std::string(64, '4')}},
+          LatencyProbe{{{"h1", "10.0.0.1:7070"}, {"h3", "[::1]:7071"}}},
+          LatencyReport{{{"h1", 0.00042}, {"h3", 0}}}};
 }
 
 // Encodes, decodes the frame through a FrameDecoder and decodes the message.
@@ -712,4 +714,38 @@ TEST_CASE("MTD messages reject bad fields naming the type and field", "[agent][p
     INFO(c.error);
     CHECK(errorAfter(c.sample, c.mutate) == c.error);
   }
+}
+
+TEST_CASE("latency messages reject bad fields naming the type and field", "[agent][protocol]") {
+  const Message probe = sampleOf(MessageType::latencyProbe);
+  const Message report = sampleOf(MessageType::latencyReport);
+  CHECK(errorAfter(probe, [](json& h) { h["peers"] = json::array(); }) ==
+        "LATENCY_PROBE: field 'peers': must not be empty");
+  CHECK(errorAfter(probe, [](json& h) { h.erase("peers"); }) ==
+        "LATENCY_PROBE: field 'peers': missing");
+  CHECK(errorAfter(probe, [](json& h) { h["peers"][1]["name"] = "h1"; }) ==
+        "LATENCY_PROBE: field 'peers[1].name': duplicate peer name 'h1'");
+  CHECK(errorAfter(probe, [](json& h) { h["peers"][0]["address"] = "10.0.0.1"; }) ==
+        "LATENCY_PROBE: field 'peers[0].address': expected HOST:PORT with port 1..65535");
+  CHECK(errorAfter(probe, [](json& h) {
+          json many = json::array();
+          for (int i = 0; i < 256; ++i)
+            many.push_back({{"name", "h" + std::to_string(i)}, {"address", "a:1"}});
+          h["peers"] = many;
+        }) == "LATENCY_PROBE: field 'peers': more than 255 items");
+
+  CHECK(errorAfter(report, [](json& h) { h["round_trips"][0]["seconds"] = -0.5; }) ==
+        "LATENCY_REPORT: field 'round_trips[0].seconds': expected a finite non-negative number");
+  CHECK(errorAfter(report, [](json& h) { h["round_trips"][0]["seconds"] = "1ms"; }) ==
+        "LATENCY_REPORT: field 'round_trips[0].seconds': expected a number");
+  CHECK(errorAfter(report, [](json& h) { h["round_trips"][1]["name"] = "h1"; }) ==
+        "LATENCY_REPORT: field 'round_trips[1].name': duplicate peer name 'h1'");
+  CHECK(errorAfter(report, [](json& h) { h["round_trips"][0] = 3; }) ==
+        "LATENCY_REPORT: field 'round_trips[0]': expected an object");
+  CHECK(errorAfter(report, [](json& h) { h["round_trips"][0].erase("name"); }) ==
+        "LATENCY_REPORT: field 'round_trips[0].name': missing");
+  // No peer answered: an empty report is valid.
+  auto empty = roundTrip(encodeMessage(LatencyReport{}));
+  REQUIRE(empty.message);
+  CHECK(std::get<LatencyReport>(*empty.message).roundTrips.empty());
 }

@@ -26,7 +26,7 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
   roamtest::writeText(file, R"({
   // comments are allowed
   "policy": "p/shortest.policy",
-  "collectors": {"bandwidth": "500ms", "agents": 2},
+  "collectors": {"bandwidth": "500ms", "agents": 2, "latency": "10s"},
   "brain": {"cooldown": "2min", "rate_limit": {"migrations": 3, "per": "1min"},
             "max_data_age": "4s", "mode": "snapshot", "seed": 9},
   "agents": [{"name": "h1", "address": "10.0.0.1:7070"},
@@ -40,6 +40,7 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
   CHECK(c.policy.file == (dir.path / "p/shortest.policy").string());
   CHECK(c.bandwidthInterval == Approx(0.5));
   CHECK(c.agentPollInterval == 2);
+  CHECK(c.latencyInterval == 10);
   CHECK(c.cooldown == 120);
   CHECK(c.rateLimit.migrations == 3);
   CHECK(c.rateLimit.perSeconds == 60);
@@ -77,6 +78,8 @@ TEST_CASE("config: errors are located at the offending key", "[manager][config]"
         ":2:47: error: unknown key 'agents.h1.data'");
   check("{\n  \"agents\": [{\"name\": \"h1\", \"address\": \"a:1\", \"data_address\": \"b\"}]\n}",
         ":2:23: error: agent 'h1': address 'b' must be HOST:PORT");
+  check("{\n  \"collectors\": {\"latency\": \"often\"}\n}",
+        ":2:18: error: 'collectors.latency' must be a positive duration");
   check("{\n  \"vib\": 3,\n}", ":3:1: error: not valid JSON");
   CHECK_FALSE(loadManagerConfig(dir.path / "missing.jsonc").config);
 }

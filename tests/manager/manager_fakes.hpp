@@ -120,6 +120,28 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     return {0.001, hostAt[address], ""};
   }
 
+  // LATENCY_PROBE: agents at these addresses (control or data) are down, so
+  // their probes fail and nobody gets their PONG; other round trips are
+  // `roundTrip[{from, to}]` (host names), 1 ms when not given.
+  std::set<std::string> unreachable;
+  std::map<std::pair<std::string, std::string>, double> roundTrip;
+  std::vector<std::vector<roam::agent::AgentPeer>> probes;  // every probe's peers
+
+  roam::agent::LatencyOutcome probeLatencies(
+      const std::string& address, const std::vector<roam::agent::AgentPeer>& peers) override {
+    std::lock_guard lock(mutex_);
+    probes.push_back(peers);
+    if (unreachable.count(address)) return {std::nullopt, "connection refused"};
+    roam::agent::LatencyReport report;
+    const auto from = hostAt[address];
+    for (const auto& peer : peers) {
+      if (unreachable.count(peer.address)) continue;
+      auto it = roundTrip.find({from, peer.name});
+      report.roundTrips.push_back({peer.name, it == roundTrip.end() ? 0.001 : it->second});
+    }
+    return {report, ""};
+  }
+
   std::vector<roam::agent::MtdSetup> setups;  // every MTD_SETUP received
   std::vector<roam::agent::MtdMigrate> mtdOrders;
 
@@ -148,7 +170,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
       out.error = "the source has no MTD epoch";
       return out;
     }
-    auto ask = [&](const std::vector<roam::agent::MtdPeer>& peers,
+    auto ask = [&](const std::vector<roam::agent::AgentPeer>& peers,
                    const roam::agent::KeyRequest& request) {
       std::vector<roam::agent::mtd::KeyAnswer> answers;
       for (const auto& p : peers)

@@ -345,8 +345,8 @@ TEST_CASE("measure: prepare is retried until it works", "[runtime][measure]") {
 TEST_CASE("measure: latency samples come from a LatencySource when there is one",
           "[runtime][measure]") {
   struct Pinger final : LatencySource {
-    Result<std::vector<roam::lang::LatencyRecord>> measureLatencies() override {
-      return std::vector<roam::lang::LatencyRecord>{{"h1", "h2", 0.002}, {"h1", "h3", NAN}};
+    LatencyMeasurement measureLatencies() override {
+      return {{{"h1", "h2", 0.002}, {"h1", "h3", NAN}}, {}};
     }
   } pinger;
   Fixture f;
@@ -356,6 +356,27 @@ TEST_CASE("measure: latency samples come from a LatencySource when there is one"
   REQUIRE(f.sink.latencies.size() == 2);  // two rounds; the NaN is dropped
   CHECK(f.sink.latencies[0].seconds == 0.002);
   CHECK(f.sink.statusesOf("latency").size() == 2);
+}
+
+TEST_CASE("measure: a partly failing latency source keeps its samples, schedule and one log line",
+          "[runtime][measure]") {
+  struct HalfDown final : LatencySource {
+    LatencyMeasurement measureLatencies() override {
+      return {{{"h1", "h2", 0.002}},
+              {FetchError{FetchError::Kind::Connect, "agent h3 (10.0.0.3:7070)", "refused"}}};
+    }
+  } source;
+  Fixture f;
+  f.options.latencyIntervalSeconds = 5;
+  auto service = f.service(std::nullopt, &source);
+  service->runUntil(kStart + 11);
+  // Rounds at 0, 5 and 10 s: a partial failure does not back off.
+  REQUIRE(f.sink.latencies.size() == 3);
+  auto statuses = f.sink.statusesOf("latency");
+  REQUIRE(statuses.size() == 3);
+  CHECK_FALSE(statuses[0].ok);
+  CHECK(statuses[0].error.find("agent h3 (10.0.0.3:7070): refused") != std::string::npos);
+  CHECK(f.logsContaining("latency collector: agent h3").size() == 1);
 }
 
 TEST_CASE("measure: a stop flag ends runUntil", "[runtime][measure]") {

@@ -21,66 +21,14 @@
 #include "agent/mtd/host_epoch.hpp"
 #include "agent/tls/certificates.hpp"
 #include "agent/tls/tls_context.hpp"
-#include "engine_fixture.hpp"
-#include "temp_dir.hpp"
+#include "local_agents.hpp"
 
 using namespace roam::agent;
 
 namespace {
 
-const std::vector<std::string> kHosts = {"h1", "h2", "h3", "h4"};
-
-// The four agents, each with its own io_context thread.
-struct Agents {
-  roamtest::TempDir dir;
-  std::map<std::string, std::unique_ptr<asio::io_context>> io;
-  std::map<std::string, std::unique_ptr<Agent>> agents;
-  std::vector<std::thread> threads;
-  std::map<std::string, std::string> address;
-  std::vector<std::string> logs;
-  std::mutex logMutex;
-
-  Agents() {
-    auto& engine = roam::test::TestEngine::get();
-    REQUIRE(initAuthority(dir.path / "certs") == "");
-    for (const auto& name : kHosts)
-      REQUIRE(issueCertificate(dir.path / "certs", name, {"127.0.0.1"}) == "");
-    REQUIRE(issueCertificate(dir.path / "certs", "manager", {}) == "");
-    REQUIRE(issueCertificate(dir.path / "certs", "cli", {}) == "");
-    for (const auto& name : kHosts) {
-      AgentOptions o;
-      o.name = name;
-      o.listen = "127.0.0.1:0";
-      o.docker = "unix://" + engine.socket();
-      o.certs = dir.path / "certs";
-      o.dataDir = dir.path / ("data-" + name);
-      io[name] = std::make_unique<asio::io_context>();
-      agents[name] = std::make_unique<Agent>(*io[name], o, [this, name](const std::string& line) {
-        std::lock_guard lock(logMutex);
-        logs.push_back(name + ": " + line);
-      });
-      REQUIRE(agents[name]->start() == "");
-      address[name] = "127.0.0.1:" + std::to_string(agents[name]->localEndpoint().port());
-    }
-    for (const auto& name : kHosts) threads.emplace_back([this, name] { io[name]->run(); });
-  }
-
-  ~Agents() {
-    for (const auto& name : kHosts)
-      asio::post(*io[name], [this, name] { agents[name]->shutdown([] {}); });
-    for (const auto& name : kHosts) io[name]->stop();
-    for (auto& t : threads) t.join();
-  }
-
-  ClientIdentity as(const std::string& who) { return {dir.path / "certs", who}; }
-
-  bool logged(const std::string& text) {
-    std::lock_guard lock(logMutex);
-    for (const auto& l : logs)
-      if (l.find(text) != std::string::npos) return true;
-    return false;
-  }
-};
+using roamtest::kHosts;
+using Agents = roamtest::LocalAgents;
 
 // The manager's part: an epoch over the four agents, set up on each.
 struct ManagerSide {
@@ -99,7 +47,7 @@ struct ManagerSide {
   }
 
   MtdSetup setupFor(Agents& a, const std::string& host) {
-    std::vector<MtdPeer> peers;
+    std::vector<AgentPeer> peers;
     for (const auto& h : kHosts)
       if (h != host) peers.push_back({h, a.address[h]});
     const auto& material =
