@@ -136,17 +136,18 @@ void Agent::recover() {
   }
   DockerClient docker(dockerSocket_);
   for (auto entry : entries) {
-    if (isTerminalState(entry.state)) continue;
+    const auto action = recoveryActionFor(entry);
+    if (action == RecoveryAction::none) continue;
     std::error_code ec;
     std::filesystem::remove_all(spoolDir(entry.migrationId), ec);
-    if (entry.role == JournalRole::destination) {
+    if (action == RecoveryAction::rollBackDestination) {
       // Never confirmed: the source still runs the container. Remove our part.
       auto problems = rollBackDestination(dockerSocket_, entry);
       entry.state = "rolled-back";
       entry.result = "interrupted: this agent restarted before the restore finished";
       log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId + ")" +
            (problems.empty() ? "" : "; left: " + problems));
-    } else if (entry.state == "committed") {
+    } else if (action == RecoveryAction::finishRetiring) {
       // The destination confirmed: finish retiring the local copy.
       docker.stopContainer(entry.container, 10);
       docker.removeContainer(entry.container, true, true);
@@ -156,11 +157,18 @@ void Agent::recover() {
       log_("recovery: finished retiring " + entry.container + " (" + entry.migrationId + ")");
     } else {
       for (const auto& image : entry.images) docker.removeImage(image, true);
+      std::string kept = "the container kept running here";
+      if (action == RecoveryAction::restartSource) {
+        // A checkpoint may have stopped it: start it again (plain start; a
+        // container that is still running answers 304, which is fine).
+        auto started = docker.startContainer(entry.container);
+        kept = started.ok() ? "the container, stopped by its checkpoint, was started again here"
+                            : "starting the container again failed: " + started.error;
+      }
       entry.state = "failed";
-      entry.result =
-          "interrupted: this agent restarted before the destination confirmed; the container "
-          "kept running here";
-      log_("recovery: " + entry.container + " (" + entry.migrationId + ") stays here");
+      entry.result = "interrupted: this agent restarted before the destination confirmed; " + kept;
+      log_("recovery: " + entry.container + " (" + entry.migrationId + ") stays here (" + kept +
+           ")");
     }
     record(entry);
   }

@@ -1,14 +1,14 @@
 #include "agent/daemon/destination_migration.hpp"
 
 #include <cstdio>
-#include <thread>
 
-#include "agent/daemon/file_handle.hpp"
+#include "agent/daemon/container_restore.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/checksum.hpp"
 #include "agent/migration/chunk_codec.hpp"
 #include "agent/migration/container_spec.hpp"
+#include "agent/migration/file_handle.hpp"
 
 namespace roam::agent {
 
@@ -40,87 +40,6 @@ std::optional<ContainerSpec> specFromJson(const nlohmann::json& config, std::str
     error = std::string("invalid container configuration in RESTART: ") + e.what();
     return std::nullopt;
   }
-}
-
-// A ByteSource reading a spool file.
-ByteSource fileSource(std::FILE* file) {
-  return [file](std::span<std::uint8_t> out) -> std::optional<std::size_t> {
-    auto n = std::fread(out.data(), 1, out.size(), file);
-    if (n == 0 && std::ferror(file)) return std::nullopt;
-    return n;
-  };
-}
-
-std::string parentOf(const std::string& path) {
-  auto parent = std::filesystem::path(path).parent_path().string();
-  return parent.empty() ? "/" : parent;
-}
-
-// Recreates the container from the received files. Records what it creates
-// in `entry` through `record` before creating it, so a crash leaves a trail.
-std::string restore(const std::string& socket, const ContainerSpec& spec,
-                    const std::vector<IncomingFile>& files, const std::string& migrationId,
-                    JournalEntry& entry, const std::function<void(const JournalEntry&)>& record,
-                    std::string& containerId) {
-  DockerClient docker(socket);
-  // A container of the same name here is the engine's to refuse (409) at create.
-
-  // The source committed the container as snapshotImageFor(id); loading the
-  // archive recreates that tag here, reusing the layers this host had.
-  const std::string image = snapshotImageFor(migrationId);
-  bool loadedImage = false;
-  for (const auto& file : files) {
-    if (file.entry.kind != "image") continue;
-    FilePtr in = openFile(file.path, "rb");
-    if (!in) return "cannot read " + file.path.string();
-    auto loaded = docker.loadImage(fileSource(in.get()));
-    if (!loaded.ok()) return "cannot load the snapshot image: " + loaded.error;
-    loadedImage = true;
-  }
-  if (!loadedImage) return "RESTART lists no image file";
-  if (auto inspect = docker.inspectImage(image); !inspect.ok())
-    return "the transferred archive does not contain " + image;
-
-  for (const auto& volume : spec.volumes) {
-    if (docker.inspectVolume(volume.name).ok())
-      return "a volume named " + volume.name + " already exists here";
-    entry.volumes.push_back(volume.name);
-    record(entry);
-    auto created = docker.createVolume(volume.name, {{"roam.migration-id", migrationId}});
-    if (!created.ok()) return "cannot create volume " + volume.name + ": " + created.error;
-  }
-
-  auto body = destinationCreateBody(spec, image, migrationId);
-  auto created = docker.createContainer(spec.name, body);
-  if (!created.ok()) return "cannot create " + spec.name + ": " + created.error;
-  containerId = created.body.value("Id", "");
-  entry.createdContainer = containerId;
-  record(entry);
-
-  for (const auto& file : files) {
-    if (file.entry.kind != "volume") continue;
-    const VolumeMount* mount = nullptr;
-    for (const auto& volume : spec.volumes)
-      if (volume.name == file.entry.target) mount = &volume;
-    if (!mount) return "file " + file.entry.name + " names unknown volume " + file.entry.target;
-    FilePtr in = openFile(file.path, "rb");
-    if (!in) return "cannot read " + file.path.string();
-    auto put = docker.putArchive(containerId, parentOf(mount->destination), fileSource(in.get()));
-    if (!put.ok()) return "cannot restore volume " + mount->name + ": " + put.error;
-  }
-
-  auto started = docker.startContainer(containerId);
-  if (!started.ok()) return "cannot start " + spec.name + ": " + started.error;
-  // A container that dies at once has not been restored: give it a moment.
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
-  auto state = docker.inspectContainer(containerId);
-  if (!state.ok()) return "cannot inspect the restored container: " + state.error;
-  const auto& s = state.body.value("State", nlohmann::json::object());
-  if (!s.value("Running", false) || s.value("Restarting", false))
-    return spec.name + " does not stay running after restore (exit code " +
-           std::to_string(s.value("ExitCode", -1)) +
-           (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")";
-  return "";
 }
 
 // While the restore runs (loading a large image can take a while) the source
@@ -214,6 +133,15 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
   if (spec->name != restart.container) {
     failure("RESTART names container " + restart.container + " but its configuration names " +
             spec->name);
+    co_return;
+  }
+  if (auto error = checkRestartFiles(restart.mode, restart.files); !error.empty()) {
+    failure(error);
+    co_return;
+  }
+  if (restart.mode == "checkpoint" && !agent.capabilities().checkpoint) {
+    failure("checkpoint mode is unavailable on " + agent.name() + ": " +
+            agent.capabilities().checkpointReason);
     co_return;
   }
 
@@ -337,11 +265,13 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
   auto restoring = std::make_shared<bool>(true);
   asio::co_spawn(stream->tls().get_executor(), keepSourceInformed(stream, id, restoring),
                  asio::detached);
+  RestoreJob job{*spec, {}, id, spool};
+  for (const auto& file : files) job.files.push_back({file.entry, file.path});
   // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
   auto restoreWork = [&]() {
-    return restore(
-        agent.dockerSocket(), *spec, files, id, entry,
-        [&agent](const JournalEntry& e) { agent.record(e); }, containerId);
+    return restoreContainer(
+        agent.dockerSocket(), job, entry, [&agent](const JournalEntry& e) { agent.record(e); },
+        containerId);
   };
   auto error = co_await runBlocking(agent.pool(), restoreWork);
   *restoring = false;

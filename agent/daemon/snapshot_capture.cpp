@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "agent/daemon/file_handle.hpp"
 #include "agent/docker/docker_client.hpp"
+#include "agent/migration/file_handle.hpp"
 
 namespace roam::agent {
 
@@ -40,7 +40,8 @@ std::string snapshotImageFor(const std::string& migrationId) {
 }
 
 Capture captureSnapshot(const std::string& dockerSocket, const std::string& container,
-                        const std::string& migrationId, const std::filesystem::path& spool) {
+                        const std::string& migrationId, const std::filesystem::path& spool,
+                        bool checkpointed) {
   Capture capture;
   DockerClient docker(dockerSocket);
   auto inspect = docker.inspectContainer(container);
@@ -55,7 +56,7 @@ Capture captureSnapshot(const std::string& dockerSocket, const std::string& cont
   }
   capture.spec = *spec.spec;
   capture.containerId = inspect.body.value("Id", "");
-  if (!capture.spec.running) {
+  if (!capture.spec.running && !checkpointed) {
     capture.error = "container " + container + " is not running";
     return capture;
   }
@@ -71,7 +72,7 @@ Capture captureSnapshot(const std::string& dockerSocket, const std::string& cont
   capture.snapshotImage = snapshotImageFor(migrationId);
   auto colon = capture.snapshotImage.find(':');
   auto commit = docker.commitContainer(capture.containerId, capture.snapshotImage.substr(0, colon),
-                                       capture.snapshotImage.substr(colon + 1), true);
+                                       capture.snapshotImage.substr(colon + 1), !checkpointed);
   if (!commit.ok()) {
     capture.error = "cannot commit " + container + ": " + commit.error;
     return capture;

@@ -2,7 +2,8 @@
 // Capturing a running container for snapshot migration, on the source: its
 // configuration, its file-system changes (committed into an image and saved
 // to the spool as a `docker save` tar) and its volumes' contents (tars). The
-// container keeps running; the engine pauses it only for the commit.
+// container keeps running; the engine pauses it only for the commit. (In
+// checkpoint mode the checkpoint has stopped it already.)
 
 #include <filesystem>
 #include <string>
@@ -32,8 +33,10 @@ struct Capture {
 // lowercase; tags allow [A-Za-z0-9_.-]).
 std::string snapshotImageFor(const std::string& migrationId);
 
-// Blocking: runs on the worker pool.
+// Blocking: runs on the worker pool. CHECKPOINTED: a checkpoint (Exit) has
+// just stopped the container, so it is captured stopped, without a pause.
 Capture captureSnapshot(const std::string& dockerSocket, const std::string& container,
-                        const std::string& migrationId, const std::filesystem::path& spool);
+                        const std::string& migrationId, const std::filesystem::path& spool,
+                        bool checkpointed = false);
 
 }  // namespace roam::agent

@@ -5,12 +5,15 @@
 #include <set>
 
 #include "agent/daemon/agent_connector.hpp"
-#include "agent/daemon/file_handle.hpp"
+#include "agent/daemon/checkpoint_capture.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/docker/docker_client.hpp"
+#include "agent/migration/checkpoint_archive.hpp"
 #include "agent/migration/chunk_codec.hpp"
 #include "agent/migration/container_spec.hpp"
+#include "agent/migration/file_handle.hpp"
 #include "agent/migration/image_archive.hpp"
+#include "agent/migration/migration_mode.hpp"
 
 namespace roam::agent {
 
@@ -65,6 +68,21 @@ nlohmann::json specToJson(const ContainerSpec& spec) {
           {"volumes", volumes}};
 }
 
+// The destination's checkpoint capability from its STATUS_REPLY; anything
+// else (an ERROR, a reply without the key) counts as "cannot".
+CheckpointSupport destinationSupport(const Message& message) {
+  const auto* reply = std::get_if<StatusReply>(&message);
+  if (!reply) return {false, "it answered STATUS with " + std::string(toString(typeOf(message)))};
+  const auto& caps = reply->capabilities;
+  auto flag = caps.find("checkpoint");
+  if (flag == caps.end() || !flag->is_boolean())
+    return {false, "its STATUS_REPLY does not say whether it can checkpoint"};
+  auto reason = caps.find("checkpoint_reason");
+  return {flag->get<bool>(), reason != caps.end() && reason->is_string()
+                                 ? reason->get<std::string>()
+                                 : "no reason given"};
+}
+
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -102,56 +120,58 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   entry.mode = "snapshot";
   entry.state = "capturing";
 
-  const auto& capabilities = agent.capabilities();
-  if (request.mode == "checkpoint" && !capabilities.checkpoint) {
-    done.mode = "checkpoint";
-    done.result =
-        "checkpoint mode is unavailable on " + agent.name() + ": " + capabilities.checkpointReason;
+  const CheckpointSupport here{agent.capabilities().checkpoint,
+                               agent.capabilities().checkpointReason};
+  const bool askDestination = needsDestinationSupport(request.mode, here);
+  auto choice = chooseMode(request.mode, here, {}, agent.name(), request.destination);
+  if (!askDestination && !choice.error.empty()) {
+    // Refused before anything is touched: no journal entry either.
+    done.mode = choice.mode;
+    done.result = choice.error;
     done.seconds = secondsSince(start);
     co_return done;
   }
-  if (request.mode == "auto" && !capabilities.checkpoint)
-    done.note = "checkpoint unavailable (" + capabilities.checkpointReason + "); used snapshot";
+  if (!askDestination) done.note = choice.note;
   agent.record(entry);
 
-  auto fail = [&](const std::string& error, const Capture* capture) -> Done {
-    if (capture) discardCapture(socket, *capture, spool);
+  Capture capture;               // filled in step 3
+  CheckpointCapture checkpoint;  // checkpoint mode only
+  FramedStreamPtr peer;
+  auto fail = [&](const std::string& error) -> Done {
+    if (peer) peer->close();
+    std::string restarted;
+    if (checkpoint.stopped) {
+      // The checkpoint stopped the container: it runs again before we report.
+      auto problems = undoCheckpoint(socket, request.container, checkpoint.checkpointId,
+                                     checkpoint.checkpointDir);
+      restarted =
+          problems.empty() ? " (the container was started again here)" : " (" + problems + ")";
+      if (!problems.empty()) done.note += (done.note.empty() ? "" : "; ") + problems;
+    }
+    discardCapture(socket, capture, spool);
     done.result = error;
     done.seconds = secondsSince(start);
     entry.state = "failed";
     entry.result = error;
     entry.seconds = done.seconds;
     entry.bytesSent = done.bytesSent;
+    entry.note = done.note;
     agent.record(entry);
     agent.log("migration " + request.migrationId + " failed: " + error +
-              " (the container keeps running here)");
+              (restarted.empty() ? " (the container keeps running here)" : restarted));
     return done;
   };
 
   Progress progress;
   progress.migrationId = request.migrationId;
-  progress.phase = "capturing";
-  report(progress);
 
-  // 1. Capture: configuration, committed changes, volumes (blocking: pool).
-  const std::string container = request.container;
-  const std::string migrationId = request.migrationId;
-  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-  auto captureWork = [socket, container, migrationId, spool] {
-    return captureSnapshot(socket, container, migrationId, spool);
-  };
-  auto capture = co_await runBlocking(agent.pool(), captureWork);
-  entry.images = {capture.snapshotImage};
-  if (!capture.error.empty()) co_return fail(capture.error, &capture);
-  agent.record(entry);
-
-  // 2. Connect to the destination agent and ask which layers it already has.
+  // 1. Connect to the destination agent.
   progress.phase = "connecting";
   report(progress);
   auto connected =
       co_await connectToAgent(agent.clientTls(), request.destination, std::chrono::seconds(10));
-  if (auto* error = std::get_if<std::string>(&connected)) co_return fail(*error, &capture);
-  auto peer = std::get<FramedStreamPtr>(connected);
+  if (auto* error = std::get_if<std::string>(&connected)) co_return fail(*error);
+  peer = std::get<FramedStreamPtr>(connected);
   // Tracked so that a shutdown past its grace period can cut this transfer.
   agent.track(peer);
   struct Untrack {
@@ -159,9 +179,61 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
     FramedStreamPtr stream;
     ~Untrack() { agent.untrack(stream); }
   } untrack{agent, peer};
-  peer->setIdleTimeout(options.idleTimeout);
   const std::string peerName = peer->peerName();
 
+  // 2. The mode: checkpoint needs the destination too; ask it (STATUS)
+  // before anything here changes.
+  if (askDestination) {
+    done.mode = choice.mode;  // what a failure from here on reports
+    peer->setIdleTimeout(options.idleTimeout);
+    peer->send(Status{});
+    auto status = co_await peer->read();
+    if (!status.message)
+      co_return fail("destination " + request.destination + " did not answer STATUS" +
+                     (status.error.empty() ? "" : ": " + status.error));
+    choice =
+        chooseMode(request.mode, here, destinationSupport(*status.message), agent.name(), peerName);
+    if (!choice.error.empty()) co_return fail(choice.error);
+    done.note = choice.note;
+    // Capturing can be silent for longer than the idle timeout.
+    peer->setIdleTimeout(std::chrono::seconds(0));
+  }
+  const bool useCheckpoint = choice.mode == "checkpoint";
+  done.mode = choice.mode;
+  entry.mode = choice.mode;
+
+  const std::string container = request.container;
+  const std::string migrationId = request.migrationId;
+  if (useCheckpoint) {
+    // Recorded first: from the engine's first step on, the container may be
+    // stopped, and a crash must still lead to it being started again.
+    entry.checkpointId = checkpointIdFor(migrationId);
+    entry.state = "checkpointing";
+    agent.record(entry);
+    progress.phase = "checkpointing";
+    report(progress);
+    // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+    auto checkpointWork = [socket, container, migrationId, spool] {
+      return captureCheckpoint(socket, container, migrationId, spool);
+    };
+    checkpoint = co_await runBlocking(agent.pool(), checkpointWork);
+    if (!checkpoint.error.empty()) co_return fail(checkpoint.error);
+  }
+
+  // 3. Capture: configuration, committed changes, volumes (blocking: pool).
+  progress.phase = "capturing";
+  report(progress);
+  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
+  auto captureWork = [socket, container, migrationId, spool, useCheckpoint] {
+    return captureSnapshot(socket, container, migrationId, spool, useCheckpoint);
+  };
+  capture = co_await runBlocking(agent.pool(), captureWork);
+  entry.images = {capture.snapshotImage};
+  if (!capture.error.empty()) co_return fail(capture.error);
+  agent.record(entry);
+
+  // 4. Ask the destination which layers it already has.
+  peer->setIdleTimeout(options.idleTimeout);
   peer->send(Layers{request.migrationId, capture.index.diffIds});
   auto answer = co_await peer->read();
   std::set<std::string> omit;
@@ -175,13 +247,16 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   } else {
     peer->close();
     co_return fail("destination " + request.destination + " did not answer LAYERS" +
-                       (answer.error.empty() ? "" : ": " + answer.error),
-                   &capture);
+                   (answer.error.empty() ? "" : ": " + answer.error));
   }
 
-  // 3. Describe the files (sizes and SHA-256 of exactly the bytes sent).
+  // 5. Describe the files (sizes and SHA-256 of exactly the bytes sent).
   std::vector<OutgoingFile> files;
   files.push_back({FileEntry{"image.tar", "image", "", 0, ""}, capture.imageArchive, omit});
+  if (useCheckpoint)
+    files.push_back({FileEntry{kCheckpointFileName, "checkpoint", checkpoint.checkpointId, 0, ""},
+                     checkpoint.archive,
+                     {}});
   for (std::size_t i = 0; i < capture.volumes.size(); ++i)
     files.push_back({FileEntry{"volume-" + std::to_string(i) + ".tar", "volume",
                                capture.volumes[i].mount.name, 0, ""},
@@ -201,13 +276,13 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   std::string digestError = co_await runBlocking(agent.pool(), digestWork);
   if (!digestError.empty()) {
     peer->close();
-    co_return fail(digestError, &capture);
+    co_return fail(digestError);
   }
 
   Restart restart;
   restart.migrationId = request.migrationId;
   restart.container = capture.spec.name;
-  restart.mode = "snapshot";
+  restart.mode = choice.mode;
   restart.config = specToJson(capture.spec);
   restart.compression = "zstd";
   std::uint64_t total = 0;
@@ -219,7 +294,7 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   agent.record(entry);
   peer->send(restart);
 
-  // 4. Stream the files as compressed chunks.
+  // 6. Stream the files as compressed chunks.
   progress.phase = "sending";
   progress.bytesTotal = total;
   report(progress);
@@ -238,11 +313,11 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
           static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset))));
       if (!reader.error().empty()) {
         peer->close();
-        co_return fail("reading " + files[index].path.string() + ": " + reader.error(), &capture);
+        co_return fail("reading " + files[index].path.string() + ": " + reader.error());
       }
       if (n == 0 && offset < size) {
         peer->close();
-        co_return fail(files[index].path.string() + " shrank while being sent", &capture);
+        co_return fail(files[index].path.string() + " shrank while being sent");
       }
       if (++chunks == options.testCorruptChunk && n > 0) buffer[n / 2] ^= 0x5a;
       auto compressed = compressor.compress(std::span(buffer).first(n));
@@ -251,7 +326,7 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
       sent += n;
       done.bytesSent += compressed.size();
       if (!co_await peer->write(data, compressed))
-        co_return fail("connection to " + request.destination + " lost while sending", &capture);
+        co_return fail("connection to " + request.destination + " lost while sending");
       if (Clock::now() - lastReport > std::chrono::milliseconds(250) || offset == size) {
         lastReport = Clock::now();
         progress.bytesSent = sent;
@@ -262,9 +337,9 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
     } while (offset < size);
   }
   if (!co_await peer->flush())
-    co_return fail("connection to " + request.destination + " lost while sending", &capture);
+    co_return fail("connection to " + request.destination + " lost while sending");
 
-  // 5. Wait for the destination to restore and start it.
+  // 7. Wait for the destination to restore and start it.
   progress.phase = "restoring";
   report(progress);
   // The destination sends PROGRESS while it restores; silence for the idle
@@ -278,22 +353,19 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   peer->close();
   if (reply.message && std::holds_alternative<Progress>(*reply.message))
     co_return fail("destination " + peerName + " did not finish restoring within " +
-                       std::to_string(options.restoreTimeout.count()) + " s",
-                   &capture);
+                   std::to_string(options.restoreTimeout.count()) + " s");
   if (!reply.message) {
     co_return fail(reply.closed ? "destination " + request.destination +
                                       " closed the connection before SUCCESS"
-                                : "destination sent a malformed reply: " + reply.error,
-                   &capture);
+                                : "destination sent a malformed reply: " + reply.error);
   }
   if (auto* failure = std::get_if<Failure>(&*reply.message))
-    co_return fail("destination " + peerName + " failed: " + failure->error, &capture);
+    co_return fail("destination " + peerName + " failed: " + failure->error);
   if (!std::holds_alternative<Success>(*reply.message))
-    co_return fail(
-        "destination sent " + std::string(toString(typeOf(*reply.message))) + " instead of SUCCESS",
-        &capture);
+    co_return fail("destination sent " + std::string(toString(typeOf(*reply.message))) +
+                   " instead of SUCCESS");
 
-  // 6. SUCCESS: the new copy runs; now, and only now, retire the old one.
+  // 8. SUCCESS: the new copy runs; now, and only now, retire the old one.
   // The migration time (the paper's) ends here; retiring is bookkeeping.
   const double migrationSeconds = secondsSince(start);
   entry.state = "committed";

@@ -1,8 +1,11 @@
 #pragma once
-// The source side of a migration: capture the container, learn which image
-// layers the destination already has, send RESTART and the files, wait for
-// SUCCESS, and only then stop and remove the local copy. Any failure before
-// SUCCESS leaves the container running here, untouched.
+// The source side of a migration: connect to the destination (and, when
+// checkpoint mode is possible, ask whether it can restore a checkpoint),
+// capture the container (in checkpoint mode: checkpoint it first), learn
+// which image layers the destination already has, send RESTART and the
+// files, wait for SUCCESS, and only then stop and remove the local copy. Any
+// failure before SUCCESS leaves the container running here (in checkpoint
+// mode, where the checkpoint stopped it, it is started again).
 
 #include <functional>
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/migration/checksum.hpp"
+#include "agent/migration/file_handle.hpp"
 
 namespace roam::agent {
 
@@ -37,29 +38,6 @@ std::string normalName(std::string name) {
   while (name.starts_with("./")) name.erase(0, 2);
   return name;
 }
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-
- private:
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
 
 // A file opened for positional reads; every read names its offset, so the walk
 // and the copy never disturb each other.

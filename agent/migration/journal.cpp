@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/migration/file_handle.hpp"
+
 namespace roam::agent {
 
 namespace fs = std::filesystem;
@@ -24,30 +26,6 @@ namespace {
 constexpr const char* kSuffix = ".json";
 // Entries are a few hundred bytes; anything far larger is not ours.
 constexpr std::uintmax_t kMaxEntryBytes = 1 << 20;
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting the result: close can report a deferred write error.
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-std::string errnoText(const std::string& what, const fs::path& path) {
-  return what + " " + path.string() + ": " + std::strerror(errno);
-}
 
 double nowSeconds() {
   using namespace std::chrono;
@@ -64,6 +42,7 @@ json toJson(const JournalEntry& e) {
               {"images", e.images},
               {"volumes", e.volumes},
               {"createdContainer", e.createdContainer},
+              {"checkpointId", e.checkpointId},
               {"result", e.result},
               {"bytesSent", e.bytesSent},
               {"seconds", e.seconds},
@@ -89,6 +68,7 @@ std::optional<JournalEntry> fromJson(const json& j, std::string& error) {
     str("mode", e.mode);
     str("state", e.state);
     str("createdContainer", e.createdContainer);
+    str("checkpointId", e.checkpointId);
     str("result", e.result);
     str("note", e.note);
     std::string role = "source";
@@ -159,6 +139,14 @@ bool isValidMigrationId(const std::string& id) {
 
 bool isTerminalState(const std::string& state) {
   return state == "done" || state == "failed" || state == "rolled-back" || state == "succeeded";
+}
+
+RecoveryAction recoveryActionFor(const JournalEntry& entry) {
+  if (isTerminalState(entry.state)) return RecoveryAction::none;
+  if (entry.role == JournalRole::destination) return RecoveryAction::rollBackDestination;
+  if (entry.state == "committed") return RecoveryAction::finishRetiring;
+  return entry.checkpointId.empty() ? RecoveryAction::discardCapture
+                                    : RecoveryAction::restartSource;
 }
 
 std::variant<Journal, std::string> Journal::open(const fs::path& dataDir) {

@@ -20,14 +20,19 @@ enum class JournalRole { source, destination };
 
 struct JournalEntry {
   std::string migrationId, container, peer, mode;
-  // Free text set by the migration code, e.g. "capturing", "sending", "committed",
-  // "receiving", "restoring", "succeeded", "done", "failed", "rolled-back".
+  // Free text set by the migration code, e.g. "capturing", "checkpointing",
+  // "sending", "committed", "receiving", "restoring", "succeeded", "done",
+  // "failed", "rolled-back".
   std::string state;
   JournalRole role = JournalRole::source;
   std::vector<std::string> images,
       volumes;                   // resources this migration created (removed on roll-back)
   std::string createdContainer;  // a container this migration created (destination)
-  std::string result;            // "success" or the error, when finished
+  // Source, checkpoint mode: set (and recorded) before the engine is asked to
+  // checkpoint, which stops the container. Until "committed", recovery must
+  // start the container again.
+  std::string checkpointId;
+  std::string result;  // "success" or the error, when finished
   std::uint64_t bytesSent = 0;
   double seconds = 0;
   std::string note;
@@ -60,6 +65,17 @@ class Journal {
 };
 
 bool isTerminalState(const std::string& state);  // done, failed, rolled-back, succeeded
+
+// What start-up recovery does with an entry.
+enum class RecoveryAction {
+  none,                 // finished: nothing to do
+  rollBackDestination,  // never confirmed: remove the partial container, volumes, image
+  finishRetiring,       // the destination confirmed: stop and remove the old copy here
+  discardCapture,       // before SUCCESS: remove the snapshot image; the container runs on
+  restartSource,        // as discardCapture, and a checkpoint may have stopped the
+                        // container: start it again (a plain start, its memory is lost)
+};
+RecoveryAction recoveryActionFor(const JournalEntry& entry);
 
 // An id usable as a file name: non-empty, at most 128 characters of
 // [A-Za-z0-9._-], and not "." or "..". Others are rejected by put/get/remove.

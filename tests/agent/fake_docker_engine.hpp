@@ -1,0 +1,216 @@
+#pragma once
+// A fixture Docker Engine for unit tests: a tiny HTTP/1.1 server on a unix
+// socket that answers through a handler the test writes, implementing only
+// the endpoints a test needs. It exists because the real engine's checkpoint
+// routes need CRIU, and CRIU cannot run on the project's machines
+// (../shared/ENVIRONMENT.md); real engines are exercised by the integration
+// tests. Understands Content-Length and chunked request bodies (DockerClient
+// streams uploads chunked) and keep-alive; one thread per connection.
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace roamtest {
+
+class FakeDockerEngine {
+ public:
+  struct Request {
+    std::string method;
+    std::string path;   // below /v1.41, without the query
+    std::string query;  // after '?', still percent-encoded
+    std::string body;
+    std::string line() const { return method + " " + path; }
+  };
+  struct Response {
+    int status = 200;
+    std::string body;  // JSON text, or empty
+  };
+  using Handler = std::function<Response(const Request&)>;
+
+  FakeDockerEngine(std::filesystem::path socketPath, Handler handler)
+      : path_(std::move(socketPath)), handler_(std::move(handler)) {
+    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listen_ >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    REQUIRE(path_.native().size() < sizeof addr.sun_path);
+    std::copy(path_.native().begin(), path_.native().end(), addr.sun_path);
+    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listen_, 16) == 0);
+    acceptor_ = std::thread([this] { acceptLoop(); });
+  }
+  ~FakeDockerEngine() {
+    stop_ = true;
+    acceptor_.join();
+    for (auto& t : connections_) t.join();
+    ::close(listen_);
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  FakeDockerEngine(const FakeDockerEngine&) = delete;
+  FakeDockerEngine& operator=(const FakeDockerEngine&) = delete;
+
+  std::string socket() const { return path_.string(); }
+  // "METHOD PATH" of every request, in order.
+  std::vector<std::string> requestLines() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> lines;
+    for (const auto& r : requests_) lines.push_back(r.line());
+    return lines;
+  }
+  std::vector<Request> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+  static std::string percentDecode(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '%' && i + 2 < text.size()) {
+        out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += text[i];
+      }
+    }
+    return out;
+  }
+  // The decoded value of KEY in a query string, or "".
+  static std::string queryValue(const std::string& query, const std::string& key) {
+    std::size_t start = 0;
+    while (start <= query.size()) {
+      auto end = query.find('&', start);
+      auto pair = query.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (pair.rfind(key + "=", 0) == 0) return percentDecode(pair.substr(key.size() + 1));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    return "";
+  }
+
+ private:
+  bool waitReadable(int fd) {
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      int n = ::poll(&p, 1, 20);
+      if (n > 0) return true;
+      if (n < 0) return false;
+    }
+    return false;
+  }
+  bool fill(int fd, std::string& buffer) {
+    if (!waitReadable(fd)) return false;
+    char chunk[65536];
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+  // Reads up to and including "\r\n"; false when the peer went away.
+  bool readLine(int fd, std::string& buffer, std::string& line) {
+    std::size_t end;
+    while ((end = buffer.find("\r\n")) == std::string::npos)
+      if (!fill(fd, buffer)) return false;
+    line = buffer.substr(0, end);
+    buffer.erase(0, end + 2);
+    return true;
+  }
+  bool readBytes(int fd, std::string& buffer, std::size_t n, std::string& out) {
+    while (buffer.size() < n)
+      if (!fill(fd, buffer)) return false;
+    out.append(buffer, 0, n);
+    buffer.erase(0, n);
+    return true;
+  }
+
+  void acceptLoop() {
+    while (waitReadable(listen_)) {
+      int fd = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      connections_.emplace_back([this, fd] {
+        serve(fd);
+        ::close(fd);
+      });
+    }
+  }
+
+  void serve(int fd) {
+    std::string buffer;
+    while (true) {
+      std::string requestLine, line, head;
+      if (!readLine(fd, buffer, requestLine)) return;
+      while (true) {
+        if (!readLine(fd, buffer, line)) return;
+        if (line.empty()) break;
+        std::transform(line.begin(), line.end(), line.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        head += line + "\n";
+      }
+      Request request;
+      std::string body;
+      if (head.find("transfer-encoding: chunked") != std::string::npos) {
+        while (true) {
+          std::string size;
+          if (!readLine(fd, buffer, size)) return;
+          const auto n = std::stoul(size, nullptr, 16);
+          if (!readBytes(fd, buffer, n, request.body)) return;
+          std::string crlf;
+          if (!readLine(fd, buffer, crlf)) return;
+          if (n == 0) break;
+        }
+      } else if (auto p = head.find("content-length: "); p != std::string::npos) {
+        if (!readBytes(fd, buffer, std::stoul(head.substr(p + 16)), request.body)) return;
+      }
+      const auto sp1 = requestLine.find(' '), sp2 = requestLine.rfind(' ');
+      request.method = requestLine.substr(0, sp1);
+      std::string target = requestLine.substr(sp1 + 1, sp2 - sp1 - 1);
+      if (target.rfind("/v1.41", 0) == 0) target.erase(0, 6);
+      if (auto q = target.find('?'); q != std::string::npos) {
+        request.query = target.substr(q + 1);
+        target.erase(q);
+      }
+      request.path = target;
+      Response response = handler_(request);
+      {
+        std::lock_guard lock(mutex_);
+        requests_.push_back(request);
+      }
+      std::string out = "HTTP/1.1 " + std::to_string(response.status) + " Fixture\r\n";
+      if (response.status != 204 && response.status != 304)
+        out += "Content-Type: application/json\r\nContent-Length: " +
+               std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
+      else
+        out += "\r\n";
+      for (std::size_t sent = 0; sent < out.size();) {
+        auto n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) return;
+        sent += static_cast<std::size_t>(n);
+      }
+    }
+  }
+
+  std::filesystem::path path_;
+  Handler handler_;
+  int listen_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> connections_;
+  mutable std::mutex mutex_;
+  std::vector<Request> requests_;
+};
+
+}  // namespace roamtest
