@@ -381,7 +381,10 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
       record(m);
       return migrationThreadDone();
     }
-    m.error = outcome.error;
+    m.error =
+        mtd && mtd->rejoin
+            ? "could not re-attach to the MTD migration after a manager restart: " + outcome.error
+            : outcome.error;
     return finish(false);
   }
   const auto& done = *outcome.done;
@@ -408,6 +411,10 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
 agent::MigrateOutcome Manager::runMtd(
     MigrationRecord& m, const MtdPlan& plan, const std::string& sourceAddress,
     const std::function<void(const agent::Progress&)>& onProgress) {
+  if (plan.rejoin)
+    return agents_.mtdMigrate(sourceAddress,
+                              MtdCoordinator::rejoinOrder(m.migrationId, m.container, m.mode),
+                              onProgress, &stopping_);
   std::vector<AgentAddress> agents;
   {
     std::lock_guard lock(configMutex_);
@@ -440,25 +447,21 @@ void Manager::reconcile() {
     return;
   }
   for (auto& m : unfinished.value) {
-    if (m.destination.empty()) {
-      // An MTD migration: its epoch died with the previous manager, so it
-      // cannot be re-sent. The source agent finishes it on its own and the
-      // agents' STATUS shows where the container went.
-      m.state = "unknown";
-      m.updatedT = clock_.now();
-      m.finishedT = m.updatedT;
-      m.note = "MTD migration interrupted by a manager restart; its epoch is gone";
-      log_("manager: MTD migration " + m.migrationId + " of " + m.container +
-           " was interrupted by a restart; recorded as unknown");
-      record(m);
-      continue;
-    }
     // Sending the same MIGRATE again joins the migration if the source agent
-    // still runs it, or replays its outcome from the agent's journal.
-    log_("manager: reconciling migration " + m.migrationId + " of " + m.container + " (" + m.state +
-         " when the manager stopped)");
+    // still runs it, or replays its outcome from the agent's journal. An MTD
+    // migration (no destination) cannot be ordered again (its epoch died with
+    // the previous manager), but the same id re-attaches the same way.
+    const bool mtd = m.destination.empty();
+    log_("manager: reconciling " + std::string(mtd ? "MTD " : "") + "migration " + m.migrationId +
+         " of " + m.container + " (" + m.state + " when the manager stopped)");
     brain_.migrationStarted(m.container, clock_.now());
-    dispatch(std::move(m));
+    if (mtd) {
+      MtdPlan rejoin;
+      rejoin.rejoin = true;
+      dispatch(std::move(m), rejoin);
+    } else {
+      dispatch(std::move(m));
+    }
   }
 }
 

@@ -100,6 +100,9 @@ class Manager {
     std::string scheme;
     int k = 0;
     std::vector<std::string> candidates;
+    // After a restart: re-attach to the source agent's migration of this id
+    // (MtdCoordinator::rejoinOrder); no epoch, no key, no rotation.
+    bool rejoin = false;
   };
   // Starts a thread for migration `m` (container, source, destination,
   // policy, decision id and time; a migration id when reconciling). With

@@ -144,6 +144,12 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   return {};
 }
 
+agent::MtdMigrate MtdCoordinator::rejoinOrder(const std::string& migrationId,
+                                              const std::string& container,
+                                              const std::string& mode) {
+  return {migrationId, container, mode, "rejoin", std::string(agent::kMtdRHex, '0'), "00"};
+}
+
 agent::MtdMigrate MtdCoordinator::order(const std::string& migrationId,
                                         const std::string& container, const std::string& mode,
                                         const std::string& source) {

@@ -49,6 +49,14 @@ class MtdCoordinator {
   agent::MtdMigrate order(const std::string& migrationId, const std::string& container,
                           const std::string& mode, const std::string& source);
 
+  // MTD_MIGRATE that only re-attaches, after a manager restart, to a
+  // migration the source agent already has: the same id joins it (still
+  // running) or replays its outcome (journal). Its epoch ("rejoin"), R (zeros)
+  // and token are valid on the wire but open nothing: an agent that never
+  // started this migration refuses it (not its epoch), so nothing moves.
+  static agent::MtdMigrate rejoinOrder(const std::string& migrationId, const std::string& container,
+                                       const std::string& mode);
+
   // The next ensureEpoch builds a new epoch.
   void rotate();
 

@@ -157,17 +157,24 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     return "";
   }
 
+  // Like a real agent: an id it has seen joins or replays its outcome (the
+  // journal); otherwise the source resolves its destination in memory, and a
+  // resolution that fails is an ERROR, not a DONE.
   roam::agent::MigrateOutcome mtdMigrate(const std::string& sourceAddress,
                                          const roam::agent::MtdMigrate& order,
                                          const std::function<void(const roam::agent::Progress&)>&,
                                          const std::atomic<bool>*) override {
     std::lock_guard lock(mutex_);
     mtdOrders.push_back(order);
-    const auto source = hostAt[sourceAddress];
     roam::agent::MigrateOutcome out;
+    if (auto known = mtdDone_.find(order.migrationId); known != mtdDone_.end()) {
+      out.done = known->second;
+      return out;
+    }
+    const auto source = hostAt[sourceAddress];
     auto epoch = epochs_.find(source);
     if (epoch == epochs_.end()) {
-      out.error = "the source has no MTD epoch";
+      out.error = "the source agent refused: MTD: no epoch has been set up on " + source;
       return out;
     }
     auto ask = [&](const std::vector<roam::agent::AgentPeer>& peers,
@@ -179,23 +186,23 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     };
     auto resolved =
         roam::agent::mtd::resolveDestination(epoch->second, order, ask, {}, mtdOrders.size());
+    if (!resolved.destination) {
+      out.error = "the source agent refused: " + resolved.error;
+      return out;
+    }
     roam::agent::Done done;
     done.migrationId = order.migrationId;
     done.container = order.container;
     done.source = source;
     done.mode = "snapshot";
     done.keySeconds = resolved.keySeconds;
-    if (!resolved.destination) {
-      done.destination = sourceAddress;
-      done.result = "failure";
-      done.note = resolved.error;
-    } else {
-      done.destination = resolved.destination->address;
-      done.result = "success";
-      done.bytesSent = done.bytesTotal = 100;
-      done.seconds = 0.01;
-      containerHost[order.container] = resolved.destination->name;
-    }
+    done.destination = resolved.destination->address;
+    done.result = "success";
+    done.note = "MTD index " + std::to_string(resolved.index);
+    done.bytesSent = done.bytesTotal = 100;
+    done.seconds = 0.01;
+    containerHost[order.container] = resolved.destination->name;
+    mtdDone_[order.migrationId] = done;
     out.done = done;
     return out;
   }
@@ -206,6 +213,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   int held_ = 0;
   std::map<std::string, roam::agent::mtd::HostEpoch> epochs_;
   std::map<std::string, roam::agent::mtd::KeyService> keyServices_;
+  std::map<std::string, roam::agent::Done> mtdDone_;  // by migration id
 };
 
 }  // namespace roamtest

@@ -159,3 +159,62 @@ TEST_CASE("manager: without its private key the manager refuses MTD decisions", 
   CHECK(f.agents.setups.empty());
   CHECK(f.agents.mtdOrders.empty());
 }
+
+TEST_CASE("manager: after a restart an unfinished MTD migration is re-attached, not forgotten",
+          "[manager][mtd]") {
+  MtdFixture f("shamir.policy");
+  std::string id, moved;
+  {
+    auto manager = f.make();
+    REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+    REQUIRE(manager->waitIdle(10));
+    auto rows = manager->vib()->recentMigrations(10);
+    REQUIRE(rows.value.size() == 1);
+    id = rows.value[0].migrationId;
+    moved = rows.value[0].destination;
+    // As if the manager had died before DONE: the agent finished (and
+    // journalled) it, the VIB still says it is under way, destination unknown.
+    auto interrupted = rows.value[0];
+    interrupted.state = "transferring";
+    interrupted.destination.clear();
+    interrupted.finishedT.reset();
+    interrupted.migrationSeconds.reset();
+    REQUIRE(manager->vib()->upsertMigration(interrupted));
+    // And one that no agent ever heard of (the manager died before sending it).
+    auto never = interrupted;
+    never.migrationId = "m-never-sent";
+    never.container = "iperf-client";
+    never.source = "h1";
+    REQUIRE(manager->vib()->upsertMigration(never));
+  }
+  const auto setupsBefore = f.agents.setups.size();
+  const auto ordersBefore = f.agents.mtdOrders.size();
+
+  auto manager = f.make();  // start() reconciles both
+  REQUIRE(manager->waitIdle(10));
+  INFO(f.allLogs());
+  CHECK(f.logged("reconciling MTD migration " + id));
+  // Re-attaching needs no epoch and sends no key: no MTD_SETUP, two orders
+  // that only name the migrations.
+  CHECK(f.agents.setups.size() == setupsBefore);
+  REQUIRE(f.agents.mtdOrders.size() == ordersBefore + 2);
+  for (std::size_t i = ordersBefore; i < f.agents.mtdOrders.size(); ++i)
+    CHECK(f.agents.mtdOrders[i].epoch == "rejoin");
+  CHECK(manager->vib()->unfinishedMigrations().value.empty());
+
+  auto rows = manager->vib()->recentMigrations(10);
+  REQUIRE(rows.value.size() == 2);
+  for (const auto& m : rows.value) {
+    if (m.migrationId == id) {
+      // The agent's journal replayed DONE: the destination is known again.
+      CHECK(m.state == "done");
+      CHECK(m.destination == moved);
+    } else {
+      CHECK(m.migrationId == "m-never-sent");
+      CHECK(m.state == "failed");
+      CHECK(m.error.find("could not re-attach to the MTD migration") != std::string::npos);
+      CHECK(m.error.find("epoch rejoin is not the current one") != std::string::npos);
+    }
+  }
+  CHECK(f.agents.containerHost["iperf-client"] == "h1");  // nothing moved
+}
