@@ -10,7 +10,8 @@
 // the named source; an MTD_MIGRATE with a valid token makes the source gather
 // key material from the others over TLS and go for the destination its table
 // names (DONE carries that address, the key-gathering time and the index),
-// for each scheme.
+// for each scheme; the same id again (a restarted manager's re-attachment)
+// replays that outcome, an unknown one is refused.
 
 #include <chrono>
 #include <thread>
@@ -148,6 +149,23 @@ TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's dest
     CHECK(outcome.done->note.find("MTD index ") != std::string::npos);
     if (std::string(scheme) != "prf") CHECK(outcome.done->keySeconds > 0);
     CHECK(outcome.done->result != "success");
+
+    // A restarted manager re-attaches with the same id and nothing else
+    // (runtime/manager: MtdCoordinator::rejoinOrder): the outcome is replayed
+    // from the source's journal. An id it never had is refused.
+    const MtdMigrate rejoin{order.migrationId, order.container,      "snapshot",
+                            "rejoin",          std::string(64, '0'), "00"};
+    auto replayed = requestMtdMigration(a.as("manager"), a.address["h2"], rejoin, nullptr);
+    INFO(replayed.error);
+    REQUIRE(replayed.done);
+    CHECK(replayed.done->migrationId == order.migrationId);
+    CHECK(replayed.done->destination == outcome.done->destination);
+    CHECK(replayed.done->result == outcome.done->result);
+    auto unknown = rejoin;
+    unknown.migrationId = newMigrationId();
+    auto refused = requestMtdMigration(a.as("manager"), a.address["h2"], unknown, nullptr);
+    CHECK_FALSE(refused.done);
+    CHECK(refused.error.find("epoch rejoin is not the current one") != std::string::npos);
   }
   CHECK(a.logged("h2: MTD "));
   CHECK_FALSE(a.logged("\"y\""));  // no share in any log line
