@@ -61,7 +61,7 @@ TEST_CASE("manager: MTD policies move the container without sending a destinatio
   // No MIGRATE, one MTD_MIGRATE to the source, and it names no destination.
   CHECK(f.agents.requests.empty());
   REQUIRE(f.agents.mtdOrders.size() == 1);
-  const auto& order = f.agents.mtdOrders[0];
+  const auto order = f.agents.mtdOrders[0];  // a copy: the vector grows below
   CHECK(order.container == "iperf-server");
   CHECK(order.epoch == epoch);
   CHECK(order.r.size() == 64);
