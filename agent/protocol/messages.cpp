@@ -423,62 +423,52 @@ std::vector<MtdDroplet> readDroplets(FieldReader& r, std::uint32_t k) {
   return droplets;
 }
 
-std::vector<AgentPeer> readPeers(FieldReader& r) {
-  std::vector<AgentPeer> peers;
-  const json* items = r.array("peers", kMaxMtdItems);
-  if (!items) return peers;
+// An array at KEY of at most kMaxMtdItems objects, each read by READ_ONE from
+// its own nested reader; the `name` of each item must be unique.
+template <class Item, class ReadOne>
+std::vector<Item> readNamedObjects(FieldReader& r, std::string_view key, ReadOne readOne) {
+  std::vector<Item> items;
+  const json* values = r.array(key, kMaxMtdItems);
+  if (!values) return items;
   std::set<std::string, std::less<>> names;
-  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
-    const std::string field = "peers[" + std::to_string(i) + "]";
-    const json& item = (*items)[i];
-    if (!item.is_object()) {
+  for (std::size_t i = 0; i < values->size() && r.ok(); ++i) {
+    const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+    const json& value = (*values)[i];
+    if (!value.is_object()) {
       r.fail(field, "expected an object");
       break;
     }
-    FieldReader f = r.nested(item, field);
+    FieldReader f = r.nested(value, field);
+    Item item = readOne(f);
+    if (!f.ok()) {
+      r.adopt(f);
+      break;
+    }
+    if (!names.insert(item.name).second) {
+      r.fail(field + ".name", "duplicate peer name '" + item.name + "'");
+      break;
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+std::vector<AgentPeer> readPeers(FieldReader& r) {
+  return readNamedObjects<AgentPeer>(r, "peers", [](FieldReader& f) {
     AgentPeer peer;
     peer.name = f.id("name");
     peer.address = f.address("address");
-    if (!f.ok()) {
-      r.adopt(f);
-      break;
-    }
-    if (!names.insert(peer.name).second) {
-      r.fail(field + ".name", "duplicate peer name '" + peer.name + "'");
-      break;
-    }
-    peers.push_back(std::move(peer));
-  }
-  return peers;
+    return peer;
+  });
 }
 
 std::vector<RoundTrip> readRoundTrips(FieldReader& r) {
-  std::vector<RoundTrip> roundTrips;
-  const json* items = r.array("round_trips", kMaxMtdItems);
-  if (!items) return roundTrips;
-  std::set<std::string, std::less<>> names;
-  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
-    const std::string field = "round_trips[" + std::to_string(i) + "]";
-    const json& item = (*items)[i];
-    if (!item.is_object()) {
-      r.fail(field, "expected an object");
-      break;
-    }
-    FieldReader f = r.nested(item, field);
-    RoundTrip entry;
-    entry.name = f.id("name");
-    entry.seconds = f.nonNegative("seconds");
-    if (!f.ok()) {
-      r.adopt(f);
-      break;
-    }
-    if (!names.insert(entry.name).second) {
-      r.fail(field + ".name", "duplicate peer name '" + entry.name + "'");
-      break;
-    }
-    roundTrips.push_back(std::move(entry));
-  }
-  return roundTrips;
+  return readNamedObjects<RoundTrip>(r, "round_trips", [](FieldReader& f) {
+    RoundTrip trip;
+    trip.name = f.id("name");
+    trip.seconds = f.nonNegative("seconds");
+    return trip;
+  });
 }
 
 // A field of SCHEME's material that is present with another scheme is refused
