@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +21,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "socket_reader.hpp"
 
 namespace roamtest {
 
@@ -88,27 +89,8 @@ class HttpTestServer {
   }
 
  private:
-  bool waitReadable(int fd) {
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      int n = ::poll(&p, 1, 20);
-      if (n > 0) return true;
-      if (n < 0) return false;
-    }
-    return false;
-  }
-
-  bool fill(int fd, std::string& buffer) {
-    if (!waitReadable(fd)) return false;
-    char chunk[4096];
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
   void acceptLoop() {
-    while (waitReadable(listen_)) {
+    while (waitReadable(listen_, stop_)) {
       int fd = ::accept(listen_, nullptr, nullptr);
       if (fd < 0) continue;
       ++accepted_;
@@ -120,26 +102,20 @@ class HttpTestServer {
   }
 
   void serve(int fd) {
-    std::string buffer;
+    SocketReader reader(fd, stop_);
     while (true) {
-      std::size_t end;
-      while ((end = buffer.find("\r\n\r\n")) == std::string::npos)
-        if (!fill(fd, buffer)) return;
-      const std::string head = buffer.substr(0, end);
-      buffer.erase(0, end + 4);
+      std::string head;
+      if (!reader.readUntil("\r\n\r\n", head)) return;
       std::size_t length = 0;
       if (auto p = head.find("Content-Length: "); p != std::string::npos)
         length = std::stoul(head.substr(p + 16));
-      while (buffer.size() < length)
-        if (!fill(fd, buffer)) return;
 
       Request request;
       const std::string line = head.substr(0, head.find("\r\n"));
       const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
       request.method = line.substr(0, sp1);
       request.path = line.substr(sp1 + 1, sp2 - sp1 - 1);
-      request.body = buffer.substr(0, length);
-      buffer.erase(0, length);
+      if (!reader.readBytes(length, request.body)) return;
 
       Route r{404, "<html><body>Not Found</body></html>"};
       {

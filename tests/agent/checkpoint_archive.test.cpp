@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "agent/migration/checkpoint_archive.hpp"
+#include "file_text.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -20,17 +21,7 @@ using roamtest::TempDir;
 namespace {
 
 void writeFile(const fs::path& path, const std::string& bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  REQUIRE(out);
-}
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  REQUIRE(roamtest::writeText(path, bytes));
 }
 
 // Every entry under ROOT: "dir/" for directories, "file=CONTENT" for files.
@@ -41,7 +32,7 @@ std::map<std::string, std::string> snapshotTree(const fs::path& root) {
     if (e.is_directory())
       tree[rel + "/"] = "";
     else
-      tree[rel] = readFile(e.path());
+      tree[rel] = roamtest::readText(e.path());
   }
   return tree;
 }
@@ -105,7 +96,7 @@ TEST_CASE("a checkpoint directory survives tar and untar with nested files", "[a
   SECTION("packing is deterministic in order and content") {
     const auto again = tmp.path / "again.tar";
     REQUIRE(writeDirectoryTar(source, again) == "");
-    CHECK(readFile(again) == readFile(tar));
+    CHECK(roamtest::readText(again) == roamtest::readText(tar));
   }
   SECTION("the system tar reads what we write") {
     const auto byTar = tmp.path / "by-system-tar";
@@ -119,9 +110,9 @@ TEST_CASE("a checkpoint directory survives tar and untar with nested files", "[a
                 "' inventory.img pages-1.img criu") == 0);
     const auto out = tmp.path / "from-system";
     REQUIRE(extractDirectoryTar(fromTar, out) == "");
-    CHECK(readFile(out / "pages-1.img") == readFile(source / "pages-1.img"));
-    CHECK(readFile(out / "criu" / "logs" / "dump.log") ==
-          readFile(source / "criu" / "logs" / "dump.log"));
+    CHECK(roamtest::readText(out / "pages-1.img") == roamtest::readText(source / "pages-1.img"));
+    CHECK(roamtest::readText(out / "criu" / "logs" / "dump.log") ==
+          roamtest::readText(source / "criu" / "logs" / "dump.log"));
   }
   SECTION("the target must not exist yet") {
     CHECK_THAT(extractDirectoryTar(tar, target), Catch::Contains("already exists"));

@@ -24,6 +24,7 @@
 #include "agent/migration/checkpoint_archive.hpp"
 #include "agent/migration/image_archive.hpp"
 #include "fake_docker_engine.hpp"
+#include "file_text.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -42,18 +43,11 @@ const std::map<std::string, std::string> kDumped = {
     {"empty.img", ""},
 };
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::map<std::string, std::string> filesUnder(const fs::path& root) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.is_regular_file())
-      files[e.path().lexically_relative(root).generic_string()] = readFile(e.path());
+      files[e.path().lexically_relative(root).generic_string()] = roamtest::readText(e.path());
   return files;
 }
 

@@ -7,7 +7,6 @@
 // tests. Understands Content-Length and chunked request bodies (DockerClient
 // streams uploads chunked) and keep-alive; one thread per connection.
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,6 +22,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "socket_reader.hpp"
 
 namespace roamtest {
 
@@ -103,42 +104,8 @@ class FakeDockerEngine {
   }
 
  private:
-  bool waitReadable(int fd) {
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      int n = ::poll(&p, 1, 20);
-      if (n > 0) return true;
-      if (n < 0) return false;
-    }
-    return false;
-  }
-  bool fill(int fd, std::string& buffer) {
-    if (!waitReadable(fd)) return false;
-    char chunk[65536];
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-  // Reads up to and including "\r\n"; false when the peer went away.
-  bool readLine(int fd, std::string& buffer, std::string& line) {
-    std::size_t end;
-    while ((end = buffer.find("\r\n")) == std::string::npos)
-      if (!fill(fd, buffer)) return false;
-    line = buffer.substr(0, end);
-    buffer.erase(0, end + 2);
-    return true;
-  }
-  bool readBytes(int fd, std::string& buffer, std::size_t n, std::string& out) {
-    while (buffer.size() < n)
-      if (!fill(fd, buffer)) return false;
-    out.append(buffer, 0, n);
-    buffer.erase(0, n);
-    return true;
-  }
-
   void acceptLoop() {
-    while (waitReadable(listen_)) {
+    while (waitReadable(listen_, stop_)) {
       int fd = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
       connections_.emplace_back([this, fd] {
@@ -149,12 +116,12 @@ class FakeDockerEngine {
   }
 
   void serve(int fd) {
-    std::string buffer;
+    SocketReader reader(fd, stop_);
     while (true) {
       std::string requestLine, line, head;
-      if (!readLine(fd, buffer, requestLine)) return;
+      if (!reader.readLine(requestLine)) return;
       while (true) {
-        if (!readLine(fd, buffer, line)) return;
+        if (!reader.readLine(line)) return;
         if (line.empty()) break;
         std::transform(line.begin(), line.end(), line.begin(),
                        [](unsigned char c) { return std::tolower(c); });
@@ -165,15 +132,15 @@ class FakeDockerEngine {
       if (head.find("transfer-encoding: chunked") != std::string::npos) {
         while (true) {
           std::string size;
-          if (!readLine(fd, buffer, size)) return;
+          if (!reader.readLine(size)) return;
           const auto n = std::stoul(size, nullptr, 16);
-          if (!readBytes(fd, buffer, n, request.body)) return;
+          if (!reader.readBytes(n, request.body)) return;
           std::string crlf;
-          if (!readLine(fd, buffer, crlf)) return;
+          if (!reader.readLine(crlf)) return;
           if (n == 0) break;
         }
       } else if (auto p = head.find("content-length: "); p != std::string::npos) {
-        if (!readBytes(fd, buffer, std::stoul(head.substr(p + 16)), request.body)) return;
+        if (!reader.readBytes(std::stoul(head.substr(p + 16)), request.body)) return;
       }
       const auto sp1 = requestLine.find(' '), sp2 = requestLine.rfind(' ');
       request.method = requestLine.substr(0, sp1);

@@ -17,24 +17,13 @@
 #include <vector>
 
 #include "agent/mtd/host_epoch.hpp"
+#include "file_text.hpp"
 #include "runtime/manager/agent_gateway.hpp"
 
 namespace roamtest {
 
 inline std::string sourcePath(const std::string& relative) {
   return std::string(ROAM_SOURCE_DIR) + "/" + relative;
-}
-
-inline std::string readText(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void writeText(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
 }
 
 class FakeAgents final : public roam::runtime::AgentGateway {
