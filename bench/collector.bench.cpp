@@ -18,6 +18,7 @@
 #include "runtime/measure/controller_backend.hpp"
 #include "runtime/measure/measurement_service.hpp"
 #include "runtime/measure/ryu_backend.hpp"
+#include "runtime/measure/ryu_port_stats_reader.hpp"
 #include "runtime/vib/vib.hpp"
 
 namespace {
@@ -56,6 +57,12 @@ std::string portStatsDocument(Dpid dpid, int round) {
            "\"duration_sec\": " +
            std::to_string(100 + round) + ", \"duration_nsec\": 5e+08}";
   }
+  // Every OVS bridge also reports its LOCAL port, by name.
+  out +=
+      ", {\"port_no\": \"LOCAL\", \"rx_packets\": 0, \"tx_packets\": 0, \"rx_bytes\": 0, "
+      "\"tx_bytes\": 0, \"rx_dropped\": 0, \"tx_dropped\": 0, \"rx_errors\": 0, "
+      "\"tx_errors\": 0, \"rx_frame_err\": 0, \"rx_over_err\": 0, \"rx_crc_err\": 0, "
+      "\"collisions\": 0, \"duration_sec\": 100, \"duration_nsec\": 0}";
   return out + "]}";
 }
 
@@ -81,7 +88,7 @@ class SyntheticRyu final : public ControllerBackend {
   Result<bool> prepare() override { return true; }
   Result<std::vector<Dpid>> listSwitches() override { return topology_.switches; }
   Result<std::vector<PortStats>> portStats(Dpid dpid) override {
-    return parseRyuPortStats(ports_[round()][dpid - 1], dpid);
+    return portStatsReader_.read(ports_[round()][dpid - 1], dpid);
   }
   Result<std::vector<PortDescription>> portDescriptions(Dpid) override {
     return std::vector<PortDescription>{};
@@ -94,6 +101,7 @@ class SyntheticRyu final : public ControllerBackend {
  private:
   std::size_t round() const { return static_cast<std::size_t>(clock_.now() - kStart) % kRounds; }
   const FakeClock& clock_;
+  RyuPortStatsReader portStatsReader_;  // as RyuBackend reads them
   std::vector<std::vector<std::string>> ports_, aggregates_;
   DiscoveredTopology topology_;
 };

@@ -21,12 +21,6 @@ std::optional<std::uint64_t> parseUnsigned(std::string_view s, int base) {
   return v;
 }
 
-PortNumber classify(std::uint64_t v) {
-  if (v == 0) return {PortClass::Invalid, 0};
-  if (v >= kOfppMax || v > static_cast<std::uint64_t>(INT_MAX)) return {PortClass::Reserved, 0};
-  return {PortClass::Physical, static_cast<int>(v)};
-}
-
 bool isReservedPortName(std::string_view s) {
   std::string upper;
   for (char c : s) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -36,6 +30,18 @@ bool isReservedPortName(std::string_view s) {
 }
 
 }  // namespace
+
+PortNumber portFromNumber(std::uint64_t v) {
+  if (v == 0) return {PortClass::Invalid, 0};
+  if (v >= kOfppMax || v > static_cast<std::uint64_t>(INT_MAX)) return {PortClass::Reserved, 0};
+  return {PortClass::Physical, static_cast<int>(v)};
+}
+
+PortNumber portFromText(std::string_view s) {
+  if (isReservedPortName(s)) return {PortClass::Reserved, 0};
+  auto n = parseUnsigned(s, 10);
+  return n ? portFromNumber(*n) : PortNumber{};
+}
 
 Result<Json> parseJsonDocument(std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return badAnswer("empty answer");
@@ -133,13 +139,8 @@ std::optional<double> numberFromJson(const Json& v) {
 }
 
 PortNumber portFromJson(const Json& v) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (isReservedPortName(s)) return {PortClass::Reserved, 0};
-    auto n = parseUnsigned(s, 10);
-    return n ? classify(*n) : PortNumber{};
-  }
-  if (auto n = counterFromJson(v)) return classify(*n);
+  if (v.is_string()) return portFromText(v.get_ref<const std::string&>());
+  if (auto n = counterFromJson(v)) return portFromNumber(*n);
   return {};
 }
 
@@ -149,7 +150,7 @@ PortNumber portFromHexJson(const Json& v) {
   if (isReservedPortName(s)) return {PortClass::Reserved, 0};
   if (s.size() > 8) return {};
   auto n = parseUnsigned(s, 16);
-  return n ? classify(*n) : PortNumber{};
+  return n ? portFromNumber(*n) : PortNumber{};
 }
 
 std::string describeJson(const Json& v) {

@@ -44,6 +44,9 @@ struct PortNumber {
 // A port number as an integer or a decimal string; names such as "LOCAL"
 // and numbers from 0xffffff00 up (OpenFlow's reserved ports) are Reserved.
 PortNumber portFromJson(const Json& v);
+// The two cases of portFromJson, for readers that do not build a Json value.
+PortNumber portFromNumber(std::uint64_t v);
+PortNumber portFromText(std::string_view s);
 // The same for Ryu's topology API, which writes ports as "%08x" strings.
 PortNumber portFromHexJson(const Json& v);
 

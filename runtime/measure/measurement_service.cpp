@@ -244,8 +244,8 @@ MeasurementService::Attempt MeasurementService::pollBandwidth() {
       ++ports;
       if (p.counters) {
         const std::uint64_t counters[] = {p.counters->rxBytes, p.counters->txBytes};
-        auto rates = portRates_.update(formatDpid(dpid) + ":" + std::to_string(p.port), t,
-                                       p.counters->durationSeconds, counters);
+        auto rates =
+            portRates_.update(RateKey{dpid, p.port}, t, p.counters->durationSeconds, counters);
         if (rates) samples.push_back({name, p.port, {t, (*rates)[0] * 8, (*rates)[1] * 8}});
       } else if (p.rates && validRate(p.rates->rxBps) && validRate(p.rates->txBps)) {
         samples.push_back({name, p.port, {t, p.rates->rxBps, p.rates->txBps}});
@@ -263,8 +263,7 @@ MeasurementService::Attempt MeasurementService::pollBandwidth() {
   }
   // Baselines of ports gone for long are dropped; a port back after that
   // starts with a fresh baseline (its counters have usually reset anyway).
-  portRates_.forgetOlderThan(clock_.now() -
-                             std::max(3600.0, 10 * collectors_[kBandwidth].interval));
+  sweepBaselines(collectors_[kBandwidth], portRates_);
   return a;
 }
 
@@ -289,7 +288,7 @@ MeasurementService::Attempt MeasurementService::pollAggregate() {
     // Aggregate counters are sums over the current flows: when flows expire
     // the sums drop, which the calculator treats like a reset (no sample).
     const std::uint64_t counters[] = {agg->packets, agg->bytes};
-    auto rates = switchRates_.update(formatDpid(dpid), t, std::nullopt, counters);
+    auto rates = switchRates_.update(RateKey{dpid}, t, std::nullopt, counters);
     if (rates)
       samples.push_back({naming_.switchName(dpid),
                          {t, (*rates)[0], (*rates)[1], static_cast<double>(agg->flows)}});
@@ -297,9 +296,16 @@ MeasurementService::Attempt MeasurementService::pollAggregate() {
   a.partial = anyAnswered;
   if (!samples.empty() && write("switch samples", [&] { sink_.writeSwitchSamples(samples); }))
     stats_.switchSamples += samples.size();
-  switchRates_.forgetOlderThan(clock_.now() -
-                               std::max(3600.0, 10 * collectors_[kAggregate].interval));
+  sweepBaselines(collectors_[kAggregate], switchRates_);
   return a;
+}
+
+void MeasurementService::sweepBaselines(Collector& c, RateCalculator& rates) {
+  constexpr double kSweepPeriodSeconds = 60;
+  const double now = clock_.now();
+  if (now < c.nextBaselineSweep) return;
+  rates.forgetOlderThan(now - std::max(3600.0, 10 * c.interval));
+  c.nextBaselineSweep = now + kSweepPeriodSeconds;
 }
 
 MeasurementService::Attempt MeasurementService::pollLatency() {

@@ -80,9 +80,13 @@ class MeasurementService {
     double failingSince = 0;  // first failure of the current streak
     std::string loggedKind;   // kind of the failure last logged
     double lastLogAt = 0;
-    int unloggedRepeats = 0;  // failures of the logged kind since the last log line
+    int unloggedRepeats = 0;       // failures of the logged kind since the last log line
+    double nextBaselineSweep = 0;  // when to drop the rate baselines of vanished ports
     Attempt (MeasurementService::*poll)() = nullptr;
   };
+  // Drops baselines not updated for an hour (or 10 intervals), looking at
+  // most once a minute: a sweep visits every baseline (48,000 at scale).
+  void sweepBaselines(Collector& c, RateCalculator& rates);
   void finish(Collector& c, const Attempt& a, double started);
   Attempt pollTopology();
   Attempt pollBandwidth();

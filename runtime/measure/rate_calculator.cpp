@@ -1,5 +1,6 @@
 #include "runtime/measure/rate_calculator.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace roam::runtime {
@@ -13,23 +14,24 @@ constexpr double kMaxTimeBaseDisagreement = 0.5;
 
 }  // namespace
 
-std::optional<std::vector<double>> RateCalculator::update(const std::string& key, double pollTime,
+std::optional<std::vector<double>> RateCalculator::update(RateKey key, double pollTime,
                                                           std::optional<double> duration,
                                                           std::span<const std::uint64_t> counters) {
-  Baseline next{pollTime, duration, {counters.begin(), counters.end()}};
+  if (counters.size() > kMaxCounters) return std::nullopt;
+  Baseline next{pollTime, duration, counters.size(), {}};
+  std::copy(counters.begin(), counters.end(), next.counters.begin());
   auto it = baselines_.find(key);
   if (it == baselines_.end()) {
-    baselines_.emplace(key, std::move(next));
+    baselines_.emplace(key, next);
     return std::nullopt;
   }
   Baseline& prev = it->second;
 
-  bool reset = prev.counters.size() != next.counters.size();
-  for (std::size_t i = 0; !reset && i < next.counters.size(); ++i)
-    reset = next.counters[i] < prev.counters[i];
+  bool reset = prev.size != next.size;
+  for (std::size_t i = 0; !reset && i < next.size; ++i) reset = next.counters[i] < prev.counters[i];
   if (prev.duration && next.duration && *next.duration < *prev.duration) reset = true;
   if (reset) {
-    prev = std::move(next);
+    prev = next;
     return std::nullopt;
   }
 
@@ -48,10 +50,10 @@ std::optional<std::vector<double>> RateCalculator::update(const std::string& key
     return std::nullopt;
   }
 
-  std::vector<double> rates(next.counters.size());
-  for (std::size_t i = 0; i < next.counters.size(); ++i)
+  std::vector<double> rates(next.size);
+  for (std::size_t i = 0; i < next.size; ++i)
     rates[i] = static_cast<double>(next.counters[i] - prev.counters[i]) / elapsed;
-  prev = std::move(next);
+  prev = next;
   return rates;
 }
 

@@ -10,22 +10,43 @@
 //  - no time has passed (clock stepped back, same poll twice): no rate, the
 //    baseline is kept.
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace roam::runtime {
 
+// Whose counters: a switch port, or a whole switch (port kWholeSwitch). Two
+// integers rather than a formatted name, since 48,000 ports are looked up
+// every second at scale.
+struct RateKey {
+  static constexpr std::int64_t kWholeSwitch = -1;
+  std::uint64_t dpid = 0;
+  std::int64_t port = kWholeSwitch;
+  bool operator==(const RateKey&) const = default;
+};
+
+struct RateKeyHash {
+  std::size_t operator()(const RateKey& k) const noexcept {
+    return std::hash<std::uint64_t>{}(k.dpid * 0x9e3779b97f4a7c15ULL ^
+                                      static_cast<std::uint64_t>(k.port));
+  }
+};
+
 class RateCalculator {
  public:
+  // Counters per key; more are refused (update returns nullopt).
+  static constexpr std::size_t kMaxCounters = 4;
+
   // `pollTime`: when the counters were read (seconds, any epoch, monotone
   // enough). `duration`: the controller's own "how long this counter has
   // been running", preferred as the time base when given for both readings.
   // Returns one rate per counter (units per second), or nullopt.
-  std::optional<std::vector<double>> update(const std::string& key, double pollTime,
+  std::optional<std::vector<double>> update(RateKey key, double pollTime,
                                             std::optional<double> duration,
                                             std::span<const std::uint64_t> counters);
 
@@ -39,9 +60,10 @@ class RateCalculator {
   struct Baseline {
     double pollTime = 0;
     std::optional<double> duration;
-    std::vector<std::uint64_t> counters;
+    std::size_t size = 0;
+    std::array<std::uint64_t, kMaxCounters> counters{};
   };
-  std::unordered_map<std::string, Baseline> baselines_;
+  std::unordered_map<RateKey, Baseline, RateKeyHash> baselines_;
 };
 
 }  // namespace roam::runtime

@@ -298,7 +298,7 @@ Result<std::vector<Dpid>> RyuBackend::listSwitches() {
 Result<std::vector<PortStats>> RyuBackend::portStats(Dpid dpid) {
   return rest_.get<std::vector<PortStats>>(
       "/stats/port/" + std::to_string(dpid),
-      [dpid](std::string_view t) { return parseRyuPortStats(t, dpid); });
+      [this, dpid](std::string_view t) { return portStatsReader_.read(t, dpid); });
 }
 
 Result<std::vector<PortDescription>> RyuBackend::portDescriptions(Dpid dpid) {

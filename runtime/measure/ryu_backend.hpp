@@ -12,6 +12,7 @@
 #include "runtime/measure/controller_backend.hpp"
 #include "runtime/measure/http_client.hpp"
 #include "runtime/measure/rest_endpoint.hpp"
+#include "runtime/measure/ryu_port_stats_reader.hpp"
 
 namespace roam::runtime {
 
@@ -45,6 +46,7 @@ class RyuBackend final : public ControllerBackend {
 
  private:
   RestEndpoint rest_;
+  RyuPortStatsReader portStatsReader_;
 };
 
 }  // namespace roam::runtime

@@ -134,6 +134,10 @@ Status Vib::prepareStatements() {
                            "VALUES (?1, ?2, ?3, ?4, ?5)");
       !s)
     return s;
+  std::string rows =
+      "INSERT OR REPLACE INTO port_samples (t, switch, port, rx_bps, tx_bps) VALUES ";
+  for (int i = 0; i < kPortSampleRows; ++i) rows += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
+  if (auto s = prepareInto(*db_, insertPortSampleRows_, rows); !s) return s;
   if (auto s = prepareInto(*db_, insertSwitchSample_,
                            "INSERT OR REPLACE INTO switch_samples "
                            "(t, switch, packets_per_s, bytes_per_s, flows) "
@@ -217,7 +221,19 @@ void Vib::writeTopology(const TopologyView& topology, double t) {
 void Vib::writePortSamples(std::span<const lang::PortSampleRecord> samples) {
   std::lock_guard lock(mutex_);
   noteWrite(writeTransaction([&]() -> Status {
-    for (const auto& r : samples)
+    std::size_t i = 0;
+    for (; i + kPortSampleRows <= samples.size(); i += kPortSampleRows) {
+      int column = 0;
+      for (const auto& r : samples.subspan(i, kPortSampleRows)) {
+        insertPortSampleRows_.bind(++column, r.sample.t);
+        insertPortSampleRows_.bind(++column, std::string_view(r.switchName));
+        insertPortSampleRows_.bind(++column, r.port);
+        insertPortSampleRows_.bind(++column, r.sample.rxBps);
+        insertPortSampleRows_.bind(++column, r.sample.txBps);
+      }
+      if (auto s = insertPortSampleRows_.run(); !s) return s;
+    }
+    for (const auto& r : samples.subspan(i))
       if (auto s = insertPortSample_.run(r.sample.t, r.switchName, r.port, r.sample.rxBps,
                                          r.sample.txBps);
           !s)

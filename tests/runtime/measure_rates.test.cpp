@@ -8,13 +8,14 @@
 #include "runtime/measure/rate_calculator.hpp"
 
 using roam::runtime::RateCalculator;
+using roam::runtime::RateKey;
 
 namespace {
 
 std::optional<std::vector<double>> feed(RateCalculator& calc, double t, std::uint64_t rx,
                                         std::uint64_t tx, std::optional<double> duration = {}) {
   const std::uint64_t counters[] = {rx, tx};
-  return calc.update("s1:1", t, duration, counters);
+  return calc.update(RateKey{1, 1}, t, duration, counters);
 }
 
 }  // namespace
@@ -39,7 +40,7 @@ TEST_CASE("measure: rates are counter deltas over poll time", "[runtime][measure
 
   SECTION("keys are independent") {
     const std::uint64_t c[] = {5, 5};
-    CHECK_FALSE(calc.update("s1:2", 104, std::nullopt, c));
+    CHECK_FALSE(calc.update(RateKey{1, 2}, 104, std::nullopt, c));
   }
 }
 
@@ -110,7 +111,7 @@ TEST_CASE("measure: forgetting stale baselines", "[runtime][measure]") {
   RateCalculator calc;
   feed(calc, 100, 0, 0);
   const std::uint64_t c[] = {1, 1};
-  calc.update("s2:1", 200, std::nullopt, c);
+  calc.update(RateKey{2, 1}, 200, std::nullopt, c);
   calc.forgetOlderThan(150);
   CHECK(calc.size() == 1);
   CHECK_FALSE(feed(calc, 300, 10, 10));  // baseline again
