@@ -3,19 +3,33 @@
 //
 // A synthetic Ryu controller serves pre-generated /stats/port and
 // /stats/aggregateflow documents (counters advancing as under load); the
-// collectors parse them with the real Ryu parsers, compute rates and write
-// them into a real VIB file. HTTP transfer is left out (it is kernel and
-// controller time, not roam's); generating the documents is not timed.
+// collectors parse them with the real Ryu readers, compute rates and write
+// them into a real VIB file. Generating the documents is not timed.
 // One benchmark iteration = one simulated second of collection.
+//  - collectorsAtScale: the documents are handed over in process (what roam
+//    does with an answer, without HTTP); process CPU time.
+//  - collectorsAtScaleOverHttp: the real RyuBackend fetches them with libcurl
+//    from an HTTP server thread on 127.0.0.1; the collectors' thread CPU time
+//    (user + kernel, so receiving counts), not the server's.
 
 #include <benchmark/benchmark.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "socket_reader.hpp"
 
 #include "runtime/measure/clock.hpp"
 #include "runtime/measure/controller_backend.hpp"
+#include "runtime/measure/json_fields.hpp"
 #include "runtime/measure/measurement_service.hpp"
 #include "runtime/measure/ryu_backend.hpp"
 #include "runtime/measure/ryu_port_stats_reader.hpp"
@@ -30,15 +44,16 @@ constexpr int kPorts = 48;
 constexpr int kRounds = 12;  // simulated seconds of documents
 constexpr double kStart = 1732470000;
 
+// Atomic: the HTTP server thread reads it to pick the round's documents.
 class FakeClock final : public Clock {
  public:
-  double now() const override { return t_; }
+  double now() const override { return t_.load(); }
   void sleepUntil(double t) override {
     if (t > t_) t_ = t;
   }
 
  private:
-  double t_ = kStart;
+  std::atomic<double> t_ = kStart;
 };
 
 // Documents exactly as os-ken's ofctl_rest writes them (tests/fixtures/ryu).
@@ -71,40 +86,145 @@ std::string aggregateDocument(Dpid dpid, int round) {
          ", \"byte_count\": " + std::to_string(round * 12000000) + ", \"flow_count\": 12}]}";
 }
 
-class SyntheticRyu final : public ControllerBackend {
- public:
-  explicit SyntheticRyu(const FakeClock& clock) : clock_(clock) {
+// The answers of kRounds simulated seconds, indexed [round][dpid - 1].
+struct Documents {
+  Documents() {
     for (int r = 0; r < kRounds; ++r) {
-      ports_.emplace_back();
-      aggregates_.emplace_back();
+      ports.emplace_back();
+      aggregates.emplace_back();
       for (Dpid d = 1; d <= kSwitches; ++d) {
-        ports_.back().push_back(portStatsDocument(d, r));
-        aggregates_.back().push_back(aggregateDocument(d, r));
+        ports.back().push_back(portStatsDocument(d, r));
+        aggregates.back().push_back(aggregateDocument(d, r));
       }
     }
+  }
+  static std::size_t round(const FakeClock& clock) {
+    return static_cast<std::size_t>(clock.now() - kStart) % kRounds;
+  }
+  std::vector<std::vector<std::string>> ports, aggregates;
+};
+
+class SyntheticRyu final : public ControllerBackend {
+ public:
+  SyntheticRyu(const Documents& docs, const FakeClock& clock) : docs_(docs), clock_(clock) {
     for (Dpid d = 1; d <= kSwitches; ++d) topology_.switches.push_back(d);
   }
   std::string kind() const override { return "ryu"; }
   Result<bool> prepare() override { return true; }
   Result<std::vector<Dpid>> listSwitches() override { return topology_.switches; }
   Result<std::vector<PortStats>> portStats(Dpid dpid) override {
-    return portStatsReader_.read(ports_[round()][dpid - 1], dpid);
+    return portStatsReader_.read(docs_.ports[Documents::round(clock_)][dpid - 1], dpid);
   }
   Result<std::vector<PortDescription>> portDescriptions(Dpid) override {
     return std::vector<PortDescription>{};
   }
   Result<AggregateCounters> aggregate(Dpid dpid) override {
-    return parseRyuAggregate(aggregates_[round()][dpid - 1], dpid);
+    return parseRyuAggregate(docs_.aggregates[Documents::round(clock_)][dpid - 1], dpid);
   }
   Result<DiscoveredTopology> topology() override { return topology_; }
 
  private:
-  std::size_t round() const { return static_cast<std::size_t>(clock_.now() - kStart) % kRounds; }
+  const Documents& docs_;
   const FakeClock& clock_;
   RyuPortStatsReader portStatsReader_;  // as RyuBackend reads them
-  std::vector<std::vector<std::string>> ports_, aggregates_;
   DiscoveredTopology topology_;
 };
+
+// The same answers over HTTP/1.1 with keep-alive, at os-ken's REST paths: one
+// listening thread and one thread per connection (libcurl keeps one).
+class SyntheticRyuServer {
+ public:
+  SyntheticRyuServer(const Documents& docs, const FakeClock& clock) : docs_(docs), clock_(clock) {
+    for (Dpid d = 1; d <= kSwitches; ++d) {
+      switches_ += (d > 1 ? ", " : "") + std::to_string(d);
+      topologySwitches_ +=
+          std::string(d > 1 ? ", " : "") + "{\"dpid\": \"" + formatDpid(d) + "\", \"ports\": []}";
+    }
+    switches_ = "[" + switches_ + "]";
+    topologySwitches_ = "[" + topologySwitches_ + "]";
+    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listen_ < 0 || ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_, 16) != 0 ||
+        ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      return;
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { acceptLoop(); });
+  }
+  ~SyntheticRyuServer() {
+    stop_ = true;
+    if (acceptor_.joinable()) acceptor_.join();
+    for (auto& c : connections_) c.join();
+    if (listen_ >= 0) ::close(listen_);
+  }
+  SyntheticRyuServer(const SyntheticRyuServer&) = delete;
+  SyntheticRyuServer& operator=(const SyntheticRyuServer&) = delete;
+
+  // 0 when the socket could not be set up.
+  int port() const { return port_; }
+
+ private:
+  // The answer's body, or nullptr for a 404.
+  const std::string* answer(std::string_view path) {
+    auto dpidAfter = [&](std::string_view prefix) -> std::optional<std::size_t> {
+      if (!path.starts_with(prefix)) return std::nullopt;
+      const std::size_t d = std::stoul(std::string(path.substr(prefix.size())));
+      if (d < 1 || d > static_cast<std::size_t>(kSwitches)) return std::nullopt;
+      return d - 1;
+    };
+    const std::size_t round = Documents::round(clock_);
+    if (path == "/stats/switches") return &switches_;
+    if (path == "/v1.0/topology/switches") return &topologySwitches_;
+    if (path == "/v1.0/topology/links" || path == "/v1.0/topology/hosts") return &emptyList_;
+    if (auto i = dpidAfter("/stats/port/")) return &docs_.ports[round][*i];
+    if (auto i = dpidAfter("/stats/aggregateflow/")) return &docs_.aggregates[round][*i];
+    if (auto i = dpidAfter("/stats/portdesc/")) {
+      portDescription_ = "{\"" + std::to_string(*i + 1) + "\": []}";
+      return &portDescription_;
+    }
+    return nullptr;
+  }
+
+  void acceptLoop() {
+    while (roamtest::waitReadable(listen_, stop_)) {
+      const int fd = ::accept(listen_, nullptr, nullptr);
+      if (fd >= 0) connections_.emplace_back([this, fd] { serve(fd); });
+    }
+  }
+
+  void serve(int fd) {
+    roamtest::SocketReader reader(fd, stop_);
+    std::string head;
+    while (reader.readUntil("\r\n\r\n", head)) {
+      const auto sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
+      const std::string* body = answer(std::string_view(head).substr(sp1 + 1, sp2 - sp1 - 1));
+      const std::string response =
+          std::string(body ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
+          "Content-Type: application/json\r\nContent-Length: " +
+          std::to_string(body ? body->size() : 0) + "\r\n\r\n" + (body ? *body : "");
+      if (::send(fd, response.data(), response.size(), MSG_NOSIGNAL) < 0) break;
+    }
+    ::close(fd);
+  }
+
+  const Documents& docs_;
+  const FakeClock& clock_;
+  std::string switches_, topologySwitches_, emptyList_ = "[]", portDescription_;
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_ = false;
+  std::thread acceptor_;
+  std::vector<std::thread> connections_;  // only the acceptor adds, before the join
+};
+
+double threadCpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 void collectorsAtScale(benchmark::State& st) {
   auto path = std::filesystem::temp_directory_path() / "roam-collector-bench.sqlite";
@@ -115,7 +235,8 @@ void collectorsAtScale(benchmark::State& st) {
     return;
   }
   FakeClock clock;
-  SyntheticRyu controller(clock);
+  Documents docs;
+  SyntheticRyu controller(docs, clock);
   MeasurementService service(controller, *opened.vib, clock);
   service.runUntil(kStart + 1, nullptr);  // first poll: baselines, topology
   double t = kStart + 1;
@@ -134,7 +255,48 @@ void collectorsAtScale(benchmark::State& st) {
   std::filesystem::remove(path.string() + "-shm");
 }
 
+void collectorsAtScaleOverHttp(benchmark::State& st) {
+  auto path = std::filesystem::temp_directory_path() / "roam-collector-http-bench.sqlite";
+  std::filesystem::remove(path);
+  auto opened = Vib::open(path.string());
+  if (!opened.vib) {
+    st.SkipWithError(opened.error.c_str());
+    return;
+  }
+  FakeClock clock;
+  Documents docs;
+  SyntheticRyuServer server(docs, clock);
+  if (server.port() == 0) {
+    st.SkipWithError("cannot listen on 127.0.0.1");
+    return;
+  }
+  RyuBackend controller("http://127.0.0.1:" + std::to_string(server.port()));
+  MeasurementService service(controller, *opened.vib, clock);
+  service.runUntil(kStart + 1, nullptr);  // first poll: baselines, topology
+  double t = kStart + 1;
+  double cpu = 0;
+  for (auto _ : st) {
+    t += 1;
+    const double before = threadCpuSeconds();
+    service.runUntil(t, nullptr);
+    const double spent = threadCpuSeconds() - before;
+    cpu += spent;
+    st.SetIterationTime(spent);
+  }
+  if (service.stats().errors > 0) st.SkipWithError("the collectors reported errors");
+  st.counters["core_fraction"] = benchmark::Counter(cpu, benchmark::Counter::kAvgIterations);
+  st.counters["port_samples_per_round"] = kSwitches * kPorts;
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
 }  // namespace
+
+BENCHMARK(collectorsAtScaleOverHttp)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(20)
+    ->UseManualTime();
 
 BENCHMARK(collectorsAtScale)
     ->Unit(benchmark::kMillisecond)
