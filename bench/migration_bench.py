@@ -4,6 +4,7 @@ path in the same run, and bytes on the wire against a plain `docker export`.
 Run as root, after building:
 
     bench/migration_bench.py --roam build/roam [--sizes 10,100,500] [--shaped-mbit 200]
+        [--paths unshaped,shaped] [--kinds random,text]
 
 Testbed: the integration test's two hosts (tests/integration/agent_migration.py):
 namespaces rmig-a and rmig-b, one Docker engine each, joined by a veth pair,
@@ -96,10 +97,16 @@ def main():
     ap.add_argument("--roam", required=True)
     ap.add_argument("--sizes", default="10,100,500")
     ap.add_argument("--shaped-mbit", type=int, default=200)
+    ap.add_argument("--paths", default="unshaped,shaped", help="which paths to run (unshaped, shaped)")
+    ap.add_argument("--kinds", default="random,text", help="which kinds of state (random, text)")
     ap.add_argument("--out", default="migration_bench.json")
     args = ap.parse_args()
     roam = os.path.abspath(args.roam)
     sizes = [int(s) for s in args.sizes.split(",")]
+    paths = [p for p in ("unshaped", "shaped") if p in args.paths.split(",")]
+    kinds = [k for k in ("random", "text") if k in args.kinds.split(",")]
+    if not paths or not kinds:
+        ap.error("--paths and --kinds must name at least one known value each")
     work = tempfile.mkdtemp(prefix="roam-bench-")
     os.chmod(work, 0o755)
     agents, engines, rows = [], [], []
@@ -110,12 +117,12 @@ def main():
         agents = [tb.Agent(roam, "a", a, certs, work), tb.Agent(roam, "b", b, certs, work)]
         for agent in agents:
             agent.start()
-        for path in ("unshaped", "shaped"):
+        for path in paths:
             if path == "shaped":
                 tb.run(tb.in_ns("a", ["tc", "qdisc", "replace", "dev", "rmig-a0", "root", "tbf", "rate",
                                       f"{args.shaped_mbit}mbit", "burst", "256kb", "latency", "100ms"]))
             for mb in sizes:
-                for kind in ("random", "text"):
+                for kind in kinds:
                     rows.append(measure(roam, certs, a, b, mb, kind,
                                         path if path == "unshaped" else f"tbf {args.shaped_mbit} Mbit/s"))
     finally:

@@ -1,28 +1,18 @@
 #include "agent/daemon/destination_migration.hpp"
 
-#include <cstdio>
+#include <array>
 
 #include "agent/daemon/container_restore.hpp"
+#include "agent/daemon/pending_work.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/docker/docker_client.hpp"
-#include "agent/migration/checksum.hpp"
-#include "agent/migration/chunk_codec.hpp"
 #include "agent/migration/container_spec.hpp"
 #include "agent/migration/file_handle.hpp"
+#include "agent/migration/incoming_file.hpp"
 
 namespace roam::agent {
 
 namespace {
-
-// One file being received.
-struct IncomingFile {
-  FileEntry entry;
-  std::filesystem::path path;
-  FilePtr out;
-  Sha256 digest;
-  std::uint64_t written = 0;
-  bool complete = false;
-};
 
 std::optional<ContainerSpec> specFromJson(const nlohmann::json& config, std::string& error) {
   try {
@@ -191,70 +181,95 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
     co_return;
   }
 
-  // Receive every file, in order, verifying as it arrives.
+  // Receive every file, in order, verifying as it arrives, in a pipeline:
+  // while this (io) thread receives and decrypts chunk N, one worker verifies
+  // chunk N-1 (decompress, hash) and another writes chunk N-2 to the spool. A
+  // chunk's error is therefore acted on a frame or two later, which changes
+  // nothing: any error fails the whole migration.
+  struct Verified {
+    StoreOutcome outcome;
+    std::vector<std::uint8_t> payload;  // handed back to the stream for reuse
+    IncomingFile* file;
+    bool last;
+    int slot;  // which plain buffer holds the chunk
+  };
   ChunkDecompressor decompressor(agent.options().chunkBytes * 4 + (1 << 20));
-  std::size_t complete = 0;
-  while (complete < files.size()) {
-    auto next = co_await stream->read();
-    if (next.closed) {
-      co_await finish("the source closed the connection before sending everything");
-      co_return;
-    }
-    if (!next.message) {
-      co_await finish("malformed frame from the source: " + next.error);
-      stream->close();
-      co_return;
-    }
-    auto* data = std::get_if<Data>(&*next.message);
-    if (!data || data->migrationId != id) {
-      co_await finish("expected DATA for " + id + ", got " +
-                      std::string(toString(typeOf(*next.message))));
-      stream->close();
-      co_return;
-    }
-    if (data->file >= files.size() || files[data->file].complete) {
-      co_await finish("DATA for unknown or finished file " + std::to_string(data->file));
-      stream->close();
-      co_return;
-    }
-    auto& file = files[data->file];
-    if (data->offset != file.written) {
-      co_await finish("DATA out of order for " + file.entry.name + ": offset " +
-                      std::to_string(data->offset) + ", expected " + std::to_string(file.written));
-      stream->close();
-      co_return;
-    }
-    auto plain = decompressor.decompress(next.payload);
-    if (!plain.error.empty()) {
-      co_await finish("corrupt chunk of " + file.entry.name + ": " + plain.error);
-      co_return;
-    }
-    if (file.written + plain.bytes.size() > file.entry.size) {
-      co_await finish(file.entry.name + " is larger than announced");
-      co_return;
-    }
-    if (std::fwrite(plain.bytes.data(), 1, plain.bytes.size(), file.out.get()) !=
-        plain.bytes.size()) {
-      co_await finish("cannot write " + file.path.string() + " (disk full?)");
-      co_return;
-    }
-    file.digest.update(plain.bytes);
-    file.written += plain.bytes.size();
-    if (data->last) {
-      auto digest = file.digest.hexDigest();
-      if (file.written != file.entry.size || digest != file.entry.sha256) {
-        co_await finish("checksum mismatch for " + file.entry.name + " (got " +
-                        std::to_string(file.written) + " bytes, sha256 " + digest + ")");
-        co_return;
+  // Verify fills one while write drains the other.
+  std::array<std::vector<std::uint8_t>, 2> plain;
+  int slot = 0;
+  PendingWork<Verified> verifying;
+  PendingWork<StoreOutcome> writing;
+  const auto home = stream->tls().get_executor();
+  // The io thread's own view: which files have had their last chunk.
+  std::vector<bool> ended(files.size(), false);
+  std::size_t endedCount = 0;
+  StoreOutcome failed;
+  auto note = [&failed](StoreOutcome& outcome) {
+    if (failed.error.empty()) failed = std::move(outcome);
+  };
+  while (true) {
+    std::optional<Data> chunk;
+    std::vector<std::uint8_t> payload;
+    if (endedCount < files.size() && failed.error.empty()) {
+      auto next = co_await stream->read();
+      auto* data = next.message ? std::get_if<Data>(&*next.message) : nullptr;
+      if (next.closed)
+        failed = {"the source closed the connection before sending everything"};
+      else if (!next.message)
+        failed = {"malformed frame from the source: " + next.error, true};
+      else if (!data || data->migrationId != id)
+        failed = {
+            "expected DATA for " + id + ", got " + std::string(toString(typeOf(*next.message))),
+            true};
+      else if (data->file >= files.size() || ended[data->file])
+        failed = {"DATA for unknown or finished file " + std::to_string(data->file), true};
+      else {
+        chunk = *data;
+        payload = std::move(next.payload);
       }
-      if (std::fflush(file.out.get()) != 0) {
-        co_await finish("cannot write " + file.path.string() + " (disk full?)");
-        co_return;
-      }
-      file.out.reset();
-      file.complete = true;
-      ++complete;
     }
+    // Move the pipeline on: the chunk verified meanwhile goes to the writer.
+    if (verifying.running()) {
+      auto verified = co_await verifying.get();
+      stream->recycle(std::move(verified.payload));
+      note(verified.outcome);
+      if (writing.running()) {
+        auto written = co_await writing.get();
+        note(written);
+      }
+      if (failed.error.empty())
+        writing.start(agent.pool(), home,
+                      [file = verified.file, bytes = &plain[verified.slot], last = verified.last] {
+                        return writeChunk(*file, *bytes, last);
+                      });
+    }
+    if (!chunk || !failed.error.empty()) break;
+    if (chunk->last) {
+      ended[chunk->file] = true;
+      ++endedCount;
+    }
+    verifying.start(
+        agent.pool(), home,
+        [file = &files[chunk->file], data = *chunk, payload = std::move(payload),
+         decompressor = &decompressor, bytes = &plain[slot], slot]() mutable {
+          auto outcome = verifyChunk(*file, data, payload, *decompressor, *bytes);
+          return Verified{std::move(outcome), std::move(payload), file, data.last, slot};
+        });
+    slot ^= 1;
+  }
+  // The workers use `files` and the buffers: they finish before those go away.
+  if (verifying.running()) {
+    auto verified = co_await verifying.get();
+    note(verified.outcome);
+  }
+  if (writing.running()) {
+    auto written = co_await writing.get();
+    note(written);
+  }
+  if (!failed.error.empty()) {
+    co_await finish(failed.error);
+    if (failed.outOfOrder) stream->close();
+    co_return;
   }
 
   // Restore, start and check (blocking: pool).

@@ -12,6 +12,10 @@ namespace roam::agent {
 namespace {
 // Frames queued beyond this make write() wait: bounded memory per connection.
 constexpr std::size_t kMaxQueuedFrames = 4;
+// Spare buffers kept for reuse: enough for a full queue and the frames being
+// prepared and consumed around it; smaller buffers are not worth keeping.
+constexpr std::size_t kMaxSpareBuffers = kMaxQueuedFrames + 3;
+constexpr std::size_t kMinSpareCapacity = 64 * 1024;
 }  // namespace
 
 FramedStream::FramedStream(TlsStream stream, FrameLimits limits)
@@ -50,7 +54,11 @@ awaitable<ReadResult> FramedStream::read() {
     co_return result;
   }
   std::vector<std::uint8_t> header(prefix.prefix->headerBytes);
-  std::vector<std::uint8_t> payload(prefix.prefix->payloadBytes);
+  std::vector<std::uint8_t> payload;
+  if (prefix.prefix->payloadBytes > 0) {
+    payload = takeBuffer();
+    payload.resize(prefix.prefix->payloadBytes);
+  }
   co_await asio::async_read(stream_, asio::buffer(header), asio::redirect_error(use_awaitable, ec));
   if (!ec && !payload.empty())
     co_await asio::async_read(stream_, asio::buffer(payload),
@@ -76,8 +84,11 @@ awaitable<ReadResult> FramedStream::read() {
 }
 
 void FramedStream::send(const Message& message, std::span<const std::uint8_t> payload) {
-  if (!open_) return;
-  queue_.push_back(encodeMessage(message, payload));
+  if (open_) enqueue(encodeMessage(message, payload));
+}
+
+void FramedStream::enqueue(std::vector<std::uint8_t>&& frame) {
+  queue_.push_back(std::move(frame));
   if (writing_) return;
   writing_ = true;
   asio::co_spawn(
@@ -98,6 +109,7 @@ awaitable<void> FramedStream::drainQueue() {
       break;
     }
     touch();
+    recycle(std::move(bytes));
     writerProgress_.cancel();
   }
   queue_.clear();
@@ -111,10 +123,31 @@ awaitable<void> FramedStream::waitForWriter() {
   co_await writerProgress_.async_wait(asio::redirect_error(use_awaitable, ec));
 }
 
-awaitable<bool> FramedStream::write(const Message& message, std::span<const std::uint8_t> payload) {
-  send(message, payload);
+awaitable<bool> FramedStream::waitForRoom() {
   while (open_ && queue_.size() > kMaxQueuedFrames) co_await waitForWriter();
   co_return open_;
+}
+
+awaitable<bool> FramedStream::write(const Message& message, std::span<const std::uint8_t> payload) {
+  send(message, payload);
+  co_return co_await waitForRoom();
+}
+
+awaitable<bool> FramedStream::writeEncoded(std::vector<std::uint8_t>&& frame) {
+  if (open_) enqueue(std::move(frame));
+  co_return co_await waitForRoom();
+}
+
+std::vector<std::uint8_t> FramedStream::takeBuffer() {
+  if (spare_.empty()) return {};
+  auto buffer = std::move(spare_.back());
+  spare_.pop_back();
+  return buffer;  // not cleared: callers resize it, which then fills nothing
+}
+
+void FramedStream::recycle(std::vector<std::uint8_t>&& buffer) {
+  if (buffer.capacity() >= kMinSpareCapacity && spare_.size() < kMaxSpareBuffers)
+    spare_.push_back(std::move(buffer));
 }
 
 awaitable<bool> FramedStream::flush() {

@@ -1,61 +1,24 @@
 #include "agent/daemon/source_migration.hpp"
 
 #include <chrono>
-#include <cstdio>
 #include <set>
 
 #include "agent/daemon/agent_connector.hpp"
 #include "agent/daemon/checkpoint_capture.hpp"
+#include "agent/daemon/pending_work.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/checkpoint_archive.hpp"
-#include "agent/migration/chunk_codec.hpp"
 #include "agent/migration/container_spec.hpp"
-#include "agent/migration/file_handle.hpp"
 #include "agent/migration/image_archive.hpp"
 #include "agent/migration/migration_mode.hpp"
+#include "agent/migration/outgoing_chunks.hpp"
 
 namespace roam::agent {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// One file of the transfer and how to read it.
-struct OutgoingFile {
-  FileEntry entry;
-  std::filesystem::path path;
-  std::set<std::string> omit;  // image layers the destination has (image file only)
-};
-
-// Reads a file as it is, or a `docker save` tar without the omitted layers.
-class OutgoingReader {
- public:
-  explicit OutgoingReader(const OutgoingFile& file) {
-    if (file.entry.kind == "image")
-      tar_ = std::make_unique<FilteredTarReader>(file.path, file.omit);
-    else
-      plain_ = openFile(file.path, "rb");
-    if (!tar_ && !plain_) error_ = "cannot read " + file.path.string();
-  }
-  std::size_t read(std::span<std::uint8_t> out) {
-    if (tar_) {
-      auto n = tar_->read(out);
-      if (!tar_->error().empty()) error_ = tar_->error();
-      return n;
-    }
-    if (!plain_) return 0;
-    auto n = std::fread(out.data(), 1, out.size(), plain_.get());
-    if (n < out.size() && std::ferror(plain_.get())) error_ = "read error";
-    return n;
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  std::unique_ptr<FilteredTarReader> tar_;
-  FilePtr plain_;
-  std::string error_;
-};
 
 nlohmann::json specToJson(const ContainerSpec& spec) {
   nlohmann::json volumes = nlohmann::json::array();
@@ -294,47 +257,52 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   agent.record(entry);
   peer->send(restart);
 
-  // 6. Stream the files as compressed chunks.
+  // 6. Stream the files as compressed chunks. A worker reads and compresses
+  // the next chunk into a frame while this (io) thread encrypts and sends the
+  // current one: the two halves each take about as long on a fast path.
   progress.phase = "sending";
   progress.bytesTotal = total;
   report(progress);
-  ChunkCompressor compressor(options.compressionLevel);
-  std::vector<std::uint8_t> buffer(options.chunkBytes);
+  ChunkSource chunks(files, request.migrationId, options.chunkBytes, options.compressionLevel,
+                     options.testCorruptChunk);
+  PendingWork<OutgoingChunk> pending;
+  const auto home = peer->tls().get_executor();
+  auto prepareNext = [&] {
+    pending.start(agent.pool(), home, [source = &chunks, buffer = peer->takeBuffer()]() mutable {
+      return source->next(std::move(buffer));
+    });
+  };
   std::uint64_t sent = 0;
-  int chunks = 0;
   auto lastReport = Clock::now();
   const auto sendStart = Clock::now();
-  for (std::uint32_t index = 0; index < files.size(); ++index) {
-    OutgoingReader reader(files[index]);
-    std::uint64_t offset = 0;
-    const auto size = files[index].entry.size;
-    do {
-      std::size_t n = reader.read(std::span(buffer).first(
-          static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset))));
-      if (!reader.error().empty()) {
-        peer->close();
-        co_return fail("reading " + files[index].path.string() + ": " + reader.error());
-      }
-      if (n == 0 && offset < size) {
-        peer->close();
-        co_return fail(files[index].path.string() + " shrank while being sent");
-      }
-      if (++chunks == options.testCorruptChunk && n > 0) buffer[n / 2] ^= 0x5a;
-      auto compressed = compressor.compress(std::span(buffer).first(n));
-      Data data{request.migrationId, index, offset, offset + n == size};
-      offset += n;
-      sent += n;
-      done.bytesSent += compressed.size();
-      if (!co_await peer->write(data, compressed))
-        co_return fail("connection to " + request.destination + " lost while sending");
-      if (Clock::now() - lastReport > std::chrono::milliseconds(250) || offset == size) {
-        lastReport = Clock::now();
-        progress.bytesSent = sent;
-        progress.rateBps =
-            8.0 * static_cast<double>(sent) / std::max(1e-6, secondsSince(sendStart));
-        report(progress);
-      }
-    } while (offset < size);
+  prepareNext();
+  std::string sendError;
+  while (true) {
+    auto chunk = co_await pending.get();
+    if (!chunk.error.empty()) {
+      sendError = chunk.error;
+      break;
+    }
+    if (chunk.finished) break;
+    prepareNext();
+    sent += chunk.plainBytes;
+    done.bytesSent += chunk.payloadBytes;
+    if (!co_await peer->writeEncoded(std::move(chunk.frame))) {
+      sendError = "connection to " + request.destination + " lost while sending";
+      break;
+    }
+    if (Clock::now() - lastReport > std::chrono::milliseconds(250) || chunk.fileDone) {
+      lastReport = Clock::now();
+      progress.bytesSent = sent;
+      progress.rateBps = 8.0 * static_cast<double>(sent) / std::max(1e-6, secondsSince(sendStart));
+      report(progress);
+    }
+  }
+  // The worker uses `chunks`: it must be done before anything here goes away.
+  if (pending.running()) co_await pending.get();
+  if (!sendError.empty()) {
+    peer->close();
+    co_return fail(sendError);
   }
   if (!co_await peer->flush())
     co_return fail("connection to " + request.destination + " lost while sending");

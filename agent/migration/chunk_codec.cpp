@@ -23,16 +23,56 @@ ChunkCompressor::ChunkCompressor(int level) : ctx_(ZSTD_createCCtx()) {
   ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_checksumFlag, 0);  // the stream has its own SHA-256
 }
 
-std::vector<std::uint8_t> ChunkCompressor::compress(std::span<const std::uint8_t> bytes) {
-  std::vector<std::uint8_t> out(ZSTD_compressBound(bytes.size()));
+std::size_t ChunkCompressor::bound(std::size_t size) {
+  return ZSTD_compressBound(size);
+}
+
+std::size_t ChunkCompressor::compressInto(std::span<const std::uint8_t> bytes,
+                                          std::span<std::uint8_t> out) {
   const std::size_t n =
       ZSTD_compress2(ctx_.get(), out.data(), out.size(), bytes.data(), bytes.size());
   // With a compressBound-sized output, compression only fails on allocation
   // failure inside zstd: not an expected outcome, and there is no error channel.
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
-  out.resize(n);
+  return n;
+}
+
+std::vector<std::uint8_t> ChunkCompressor::compress(std::span<const std::uint8_t> bytes) {
+  std::vector<std::uint8_t> out(bound(bytes.size()));
+  out.resize(compressInto(bytes, out));
   return out;
 }
+
+namespace {
+
+// Why FRAME is not one acceptable zstd frame, or ""; sets DECLARED, its content size.
+std::string checkFrame(std::span<const std::uint8_t> frame, std::size_t maxChunkBytes,
+                       unsigned long long& declared) {
+  // Check the magic first: a skippable frame would otherwise pass as "content
+  // size 0" and hide whatever follows it.
+  if (frame.size() < 4 ||
+      (std::uint32_t{frame[0]} | std::uint32_t{frame[1]} << 8 | std::uint32_t{frame[2]} << 16 |
+       std::uint32_t{frame[3]} << 24) != ZSTD_MAGICNUMBER)
+    return "chunk is not a zstd frame";
+  declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) return "chunk has a corrupt zstd frame header";
+  if (declared == ZSTD_CONTENTSIZE_UNKNOWN)
+    return "chunk's zstd frame does not declare its content size";
+  if (declared > maxChunkBytes)
+    return "chunk declares " + std::to_string(declared) + " bytes, more than the limit of " +
+           std::to_string(maxChunkBytes);
+  const std::size_t frameBytes = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
+  if (ZSTD_isError(frameBytes))
+    return std::string("chunk's zstd frame is corrupt or truncated: ") +
+           ZSTD_getErrorName(frameBytes);
+  if (frameBytes != frame.size())
+    return "chunk has " + std::to_string(frame.size() - frameBytes) +
+           " trailing bytes after its zstd frame";
+
+  return "";
+}
+
+}  // namespace
 
 ChunkDecompressor::ChunkDecompressor(std::size_t maxChunkBytes)
     : maxChunkBytes_(maxChunkBytes), ctx_(ZSTD_createDCtx()) {
@@ -40,42 +80,30 @@ ChunkDecompressor::ChunkDecompressor(std::size_t maxChunkBytes)
 }
 
 DecompressResult ChunkDecompressor::decompress(std::span<const std::uint8_t> frame) {
-  // Check the magic first: a skippable frame would otherwise pass as "content
-  // size 0" and hide whatever follows it.
-  if (frame.size() < 4 ||
-      (std::uint32_t{frame[0]} | std::uint32_t{frame[1]} << 8 | std::uint32_t{frame[2]} << 16 |
-       std::uint32_t{frame[3]} << 24) != ZSTD_MAGICNUMBER)
-    return {{}, "chunk is not a zstd frame"};
-  const unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
-  if (declared == ZSTD_CONTENTSIZE_ERROR) return {{}, "chunk has a corrupt zstd frame header"};
-  if (declared == ZSTD_CONTENTSIZE_UNKNOWN)
-    return {{}, "chunk's zstd frame does not declare its content size"};
-  if (declared > maxChunkBytes_)
-    return {{},
-            "chunk declares " + std::to_string(declared) + " bytes, more than the limit of " +
-                std::to_string(maxChunkBytes_)};
-  const std::size_t frameBytes = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
-  if (ZSTD_isError(frameBytes))
-    return {{},
-            std::string("chunk's zstd frame is corrupt or truncated: ") +
-                ZSTD_getErrorName(frameBytes)};
-  if (frameBytes != frame.size())
-    return {{},
-            "chunk has " + std::to_string(frame.size() - frameBytes) +
-                " trailing bytes after its zstd frame"};
-
   DecompressResult result;
-  result.bytes.resize(static_cast<std::size_t>(declared));
-  const std::size_t n = ZSTD_decompressDCtx(ctx_.get(), result.bytes.data(), result.bytes.size(),
-                                            frame.data(), frame.size());
-  if (ZSTD_isError(n) || n != declared) {
-    result.bytes.clear();
-    result.error = ZSTD_isError(n)
-                       ? std::string("chunk's zstd frame is corrupt: ") + ZSTD_getErrorName(n)
-                       : "chunk decompressed to " + std::to_string(n) +
-                             " bytes, not the declared " + std::to_string(declared);
-  }
+  result.error = decompressInto(frame, result.bytes);
   return result;
+}
+
+std::string ChunkDecompressor::decompressInto(std::span<const std::uint8_t> frame,
+                                              std::vector<std::uint8_t>& out) {
+  unsigned long long declared = 0;
+  if (auto error = checkFrame(frame, maxChunkBytes_, declared); !error.empty()) {
+    out.clear();
+    return error;
+  }
+  // Resized, not cleared first: a reused buffer of the right size is not
+  // zeroed again only to be overwritten.
+  out.resize(static_cast<std::size_t>(declared));
+  const std::size_t n =
+      ZSTD_decompressDCtx(ctx_.get(), out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != declared) {
+    out.clear();
+    return ZSTD_isError(n) ? std::string("chunk's zstd frame is corrupt: ") + ZSTD_getErrorName(n)
+                           : "chunk decompressed to " + std::to_string(n) +
+                                 " bytes, not the declared " + std::to_string(declared);
+  }
+  return "";
 }
 
 }  // namespace roam::agent

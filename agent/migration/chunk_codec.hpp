@@ -23,6 +23,12 @@ class ChunkCompressor {
   // One zstd frame holding BYTES (content size included). The context is reused
   // across calls, which saves re-allocating its tables per chunk.
   std::vector<std::uint8_t> compress(std::span<const std::uint8_t> bytes);
+  // The same frame written into OUT, which must hold at least bound(bytes.size())
+  // bytes; returns the frame's size. Lets the sender compress straight into the
+  // buffer that goes on the wire instead of copying the result once more.
+  std::size_t compressInto(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> out);
+  // The largest frame compress() can produce for SIZE input bytes.
+  static std::size_t bound(std::size_t size);
 
  private:
   struct CCtxDeleter {
@@ -44,6 +50,9 @@ class ChunkDecompressor {
   // size or declares more than maxChunkBytes, a corrupt frame, and trailing bytes
   // after the frame; the output is allocated only after the size check.
   DecompressResult decompress(std::span<const std::uint8_t> frame);
+  // The same, into OUT (resized to the content; its capacity is reused across
+  // chunks, so a stream of chunks allocates once). Returns the error, or "".
+  std::string decompressInto(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
 
  private:
   struct DCtxDeleter {

@@ -9,6 +9,10 @@ namespace {
 
 using nlohmann::json;
 
+void putU32At(std::uint8_t* out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+
 void putU32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   out.push_back(static_cast<std::uint8_t>(v >> 24));
   out.push_back(static_cast<std::uint8_t>(v >> 16));
@@ -73,6 +77,21 @@ std::vector<std::uint8_t> encodeFrame(const json& header, std::span<const std::u
   out.insert(out.end(), text.begin(), text.end());
   out.insert(out.end(), payload.begin(), payload.end());
   return out;
+}
+
+void encodeFrameInto(std::vector<std::uint8_t>& out, const json& header,
+                     std::size_t maxPayloadBytes,
+                     const std::function<std::size_t(std::span<std::uint8_t>)>& writePayload) {
+  const std::string text = header.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::size_t start = kFramePrefixBytes + text.size();
+  // Grown, never cleared: a recycled buffer of the right size is not zeroed
+  // again (a 1 MiB memset per chunk showed in the sender's profile).
+  if (out.size() < start + maxPayloadBytes) out.resize(start + maxPayloadBytes);
+  const std::size_t written = writePayload(std::span(out).subspan(start, maxPayloadBytes));
+  out.resize(start + written);
+  putU32At(out.data(), static_cast<std::uint32_t>(text.size()));
+  putU32At(out.data() + 4, static_cast<std::uint32_t>(written));
+  std::copy(text.begin(), text.end(), out.begin() + kFramePrefixBytes);
 }
 
 PrefixResult decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes> bytes,

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,14 @@ struct Frame {
 // and PAYLOAD. Limits are the receiver's business: the encoder does not check them.
 std::vector<std::uint8_t> encodeFrame(const nlohmann::json& header,
                                       std::span<const std::uint8_t> payload = {});
+
+// The same frame built in OUT (its capacity is reused), with the payload written
+// in place by WRITE_PAYLOAD into a span of MAX_PAYLOAD_BYTES; it returns how
+// many it wrote. A large payload (a compressed chunk) is then produced where
+// it is sent from, not copied there.
+void encodeFrameInto(std::vector<std::uint8_t>& out, const nlohmann::json& header,
+                     std::size_t maxPayloadBytes,
+                     const std::function<std::size_t(std::span<std::uint8_t>)>& writePayload);
 
 struct FramePrefix {
   std::uint32_t headerBytes = 0;

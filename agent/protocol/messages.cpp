@@ -854,6 +854,12 @@ std::vector<std::uint8_t> encodeMessage(const Message& message,
   return encodeFrame(toHeader(message), payload);
 }
 
+void encodeMessageInto(std::vector<std::uint8_t>& out, const Message& message,
+                       std::size_t maxPayloadBytes,
+                       const std::function<std::size_t(std::span<std::uint8_t>)>& writePayload) {
+  encodeFrameInto(out, toHeader(message), maxPayloadBytes, writePayload);
+}
+
 MessageResult decodeMessage(const Frame& frame) {
   try {
     if (!frame.header.is_object()) return {std::nullopt, "frame header is not a JSON object"};

@@ -250,6 +250,10 @@ nlohmann::json toHeader(const Message& message);
 // toHeader + encodeFrame. The caller sends a payload only with DATA.
 std::vector<std::uint8_t> encodeMessage(const Message& message,
                                         std::span<const std::uint8_t> payload = {});
+// toHeader + encodeFrameInto: the payload written in place (DATA).
+void encodeMessageInto(std::vector<std::uint8_t>& out, const Message& message,
+                       std::size_t maxPayloadBytes,
+                       const std::function<std::size_t(std::span<std::uint8_t>)>& writePayload);
 
 struct MessageResult {
   std::optional<Message> message;

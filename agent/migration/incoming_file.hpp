@@ -1,0 +1,54 @@
+#pragma once
+// The destination's side of the transfer off the io thread: one file being
+// received, and the two stages every DATA chunk goes through on the worker
+// pool. While the io thread receives and decrypts chunk N+1, one worker
+// verifies chunk N (decompress, hash) and another writes chunk N-1 to the
+// spool (docs/performance.md, "Migration transfer").
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/migration/checksum.hpp"
+#include "agent/migration/chunk_codec.hpp"
+#include "agent/migration/file_handle.hpp"
+#include "agent/protocol/messages.hpp"
+
+namespace roam::agent {
+
+struct IncomingFile {
+  FileEntry entry;
+  std::filesystem::path path;
+  // Verify stage only:
+  Sha256 digest;
+  std::uint64_t verified = 0;  // bytes decompressed and hashed so far
+  bool verifiedAll = false;    // the last chunk came and size and digest match
+  // Write stage only (the stages touch disjoint fields, so they may overlap):
+  FilePtr out;
+  bool complete = false;  // every byte is written and the file is closed
+};
+
+struct StoreOutcome {
+  std::string error;        // "" when the chunk passed the stage
+  bool outOfOrder = false;  // the error is a protocol violation (the stream is not trusted)
+};
+
+// Verify stage: checks DATA/PAYLOAD continues FILE where it left off,
+// decompresses it into PLAIN, checks the file stays within its announced size
+// and hashes it; on the file's last chunk checks the size and SHA-256 against
+// the announcement. One chunk at a time per file and decompressor.
+StoreOutcome verifyChunk(IncomingFile& file, const Data& data,
+                         std::span<const std::uint8_t> payload, ChunkDecompressor& decompressor,
+                         std::vector<std::uint8_t>& plain);
+
+// Write stage, for a chunk that passed verifyChunk: appends PLAIN to the
+// file; after the LAST chunk flushes and closes it (complete).
+StoreOutcome writeChunk(IncomingFile& file, std::span<const std::uint8_t> plain, bool last);
+
+// Both stages in one call (for callers that do not overlap them).
+StoreOutcome storeChunk(IncomingFile& file, const Data& data, std::span<const std::uint8_t> payload,
+                        ChunkDecompressor& decompressor, std::vector<std::uint8_t>& plain);
+
+}  // namespace roam::agent
