@@ -1,11 +1,12 @@
 // ChunkCompressor/ChunkDecompressor: round trips and every rejection the
 // receiver relies on to bound its memory.
 
-#include <random>
 #include <vector>
 
 #include <zstd.h>
 #include <catch2/catch.hpp>
+
+#include "seeded_bytes.hpp"
 
 #include "agent/migration/chunk_codec.hpp"
 
@@ -13,13 +14,6 @@ using roam::agent::ChunkCompressor;
 using roam::agent::ChunkDecompressor;
 
 namespace {
-
-std::vector<std::uint8_t> randomBytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
 
 std::vector<std::uint8_t> textLike(std::size_t n) {
   std::vector<std::uint8_t> v(n);
@@ -33,7 +27,7 @@ TEST_CASE("ChunkCompressor output round-trips through ChunkDecompressor", "[agen
   ChunkCompressor compressor;  // one context reused for every chunk
   ChunkDecompressor decompressor(4 << 20);
   const std::vector<std::vector<std::uint8_t>> inputs = {
-      {}, {42}, textLike(1 << 20), randomBytes(300000, 1), textLike(4 << 20)};
+      {}, {42}, textLike(1 << 20), roamtest::seededBytes(300000, 1), textLike(4 << 20)};
   for (const auto& input : inputs) {
     INFO("input of " << input.size() << " bytes");
     const auto frame = compressor.compress(input);

@@ -4,10 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "seeded_bytes.hpp"
 
 #include "agent/migration/checksum.hpp"
 #include "agent/migration/chunk_codec.hpp"
@@ -20,13 +21,6 @@ namespace fs = std::filesystem;
 using namespace roam::agent;
 
 namespace {
-
-std::vector<std::uint8_t> randomBytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
 
 struct TempDir {
   fs::path path =
@@ -79,7 +73,7 @@ std::pair<Data, std::vector<std::uint8_t>> decodeData(const std::vector<std::uin
 TEST_CASE("encodeMessageInto builds the same frame as encodeMessage, reusing its buffer",
           "[agent]") {
   const Data data{"m1", 2, 4096, true};
-  const auto payload = randomBytes(5000, 1);
+  const auto payload = roamtest::seededBytes(5000, 1);
   std::vector<std::uint8_t> buffer(3 << 20, 0xee);  // a recycled, larger buffer
   encodeMessageInto(buffer, data, payload.size() + 100, [&](std::span<std::uint8_t> out) {
     std::copy(payload.begin(), payload.end(), out.begin());
@@ -96,7 +90,7 @@ TEST_CASE("compressInto and decompressInto match compress and decompress", "[age
   std::vector<std::uint8_t> plain(7, 0xaa);  // reused across chunks, any old contents
   for (std::size_t size :
        {std::size_t{0}, std::size_t{1000}, std::size_t{1 << 20}, std::size_t{10}}) {
-    const auto input = randomBytes(size, static_cast<unsigned>(size));
+    const auto input = roamtest::seededBytes(size, static_cast<unsigned>(size));
     std::vector<std::uint8_t> frame(ChunkCompressor::bound(size));
     frame.resize(compressor.compressInto(input, frame));
     CHECK(frame == compressor.compress(input));
@@ -110,7 +104,7 @@ TEST_CASE("compressInto and decompressInto match compress and decompress", "[age
 
 TEST_CASE("ChunkSource frames round-trip through storeChunk into identical files", "[agent]") {
   TempDir dir;
-  const auto big = randomBytes((1 << 20) * 2 + 12345, 7);  // three chunks of 1 MiB
+  const auto big = roamtest::seededBytes((1 << 20) * 2 + 12345, 7);  // three chunks of 1 MiB
   const std::vector<std::uint8_t> empty;
   std::vector<OutgoingFile> files = {
       volumeFile("big", writeFile(dir.path / "big", big), big),
@@ -152,11 +146,11 @@ TEST_CASE("ChunkSource frames round-trip through storeChunk into identical files
 
 TEST_CASE("ChunkSource reports unreadable and shrunken files as errors", "[agent]") {
   TempDir dir;
-  const auto bytes = randomBytes(1000, 3);
+  const auto bytes = roamtest::seededBytes(1000, 3);
   auto file = volumeFile("f", dir.path / "missing", bytes);
   CHECK_FALSE(ChunkSource({file}, "m1", 1 << 20, 1).next({}).error.empty());
 
-  writeFile(dir.path / "short", randomBytes(10, 4));
+  writeFile(dir.path / "short", roamtest::seededBytes(10, 4));
   file.path = dir.path / "short";
   ChunkSource shrunk({file}, "m1", 4, 1);
   for (int i = 0; i < 3; ++i) REQUIRE(shrunk.next({}).error.empty());  // 4 + 4 + 2 bytes
@@ -169,7 +163,7 @@ TEST_CASE("storeChunk refuses chunks out of order, too large or with a wrong dig
   ChunkCompressor compressor;
   ChunkDecompressor decompressor(1 << 20);
   std::vector<std::uint8_t> plain;
-  const auto bytes = randomBytes(1000, 5);
+  const auto bytes = roamtest::seededBytes(1000, 5);
   auto fresh = [&](std::uint64_t size, const std::string& sha) {
     IncomingFile file;
     file.entry = FileEntry{"f", "volume", "v", size, sha};
