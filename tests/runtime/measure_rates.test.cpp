@@ -116,3 +116,25 @@ TEST_CASE("measure: forgetting stale baselines", "[runtime][measure]") {
   CHECK(calc.size() == 1);
   CHECK_FALSE(feed(calc, 300, 10, 10));  // baseline again
 }
+
+TEST_CASE("measure: keys are told apart by switch and port; too many counters are refused",
+          "[runtime][measure]") {
+  RateCalculator calc;
+  const std::uint64_t first[] = {100, 100};
+  const std::uint64_t later[] = {300, 500};
+  // Port 1 of switch 2, port 2 of switch 1 and switch 1 as a whole: three
+  // baselines, none mistaken for another.
+  for (RateKey key : {RateKey{2, 1}, RateKey{1, 2}, RateKey{1}})
+    CHECK_FALSE(calc.update(key, 100, std::nullopt, first));
+  CHECK(calc.size() == 3);
+  auto r = calc.update(RateKey{1, 2}, 102, std::nullopt, later);
+  REQUIRE(r);
+  CHECK((*r)[0] == Approx(100));
+  CHECK((*r)[1] == Approx(200));
+
+  const std::uint64_t five[] = {1, 2, 3, 4, 5};
+  static_assert(std::size(five) > RateCalculator::kMaxCounters);
+  CHECK_FALSE(calc.update(RateKey{3, 1}, 100, std::nullopt, five));
+  CHECK_FALSE(calc.update(RateKey{3, 1}, 101, std::nullopt, five));
+  CHECK(calc.size() == 3);
+}

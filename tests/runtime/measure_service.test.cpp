@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "runtime/measure/measurement_service.hpp"
@@ -40,6 +41,7 @@ class FakeBackend final : public ControllerBackend {
   }
   Result<std::vector<PortStats>> portStats(Dpid dpid) override {
     ++portCalls;
+    polledAt[dpid].push_back(clock_.now());
     if (failure) return *failure;
     if (failingSwitches.contains(dpid))
       return FetchError{FetchError::Kind::Http,
@@ -81,6 +83,7 @@ class FakeBackend final : public ControllerBackend {
   std::set<Dpid> failingSwitches;
   int prepares = 0;
   int portCalls = 0;
+  std::map<Dpid, std::vector<double>> polledAt;  // port statistics requests
 
  private:
   bool afterReset() const { return resetAt > 0 && clock_.now() >= resetAt; }
@@ -307,6 +310,29 @@ TEST_CASE("measure: a counter reset gives no sample for that interval", "[runtim
     CHECK(s.sample.rxBps >= 0);
   }
   CHECK(times == std::set<double>{1, 2, 4, 5});
+}
+
+TEST_CASE("measure: a switch back after more than an hour starts from a fresh baseline",
+          "[runtime][measure]") {
+  Fixture f;
+  auto service = f.service();
+  service->runUntil(kStart + 5.5);
+  f.backend.switches = {1};  // s2 leaves the network...
+  service->runUntil(kStart + 4000);
+  f.backend.switches = {1, 2};  // ...and comes back, its counters never reset
+  f.backend.polledAt.clear();
+  service->runUntil(kStart + 4030);
+
+  const auto& polls = f.backend.polledAt[2];
+  REQUIRE(polls.size() >= 3);
+  std::vector<double> sampled;
+  for (const auto& s : f.sink.ports)
+    if (s.switchName == "0000000000000002" && s.sample.t >= polls.front() && s.port == 1)
+      sampled.push_back(s.sample.t);
+  // Its old baseline was swept, so the first poll after its return is a
+  // baseline only (no rate averaged over the hour it was away); every later
+  // poll gives a rate.
+  CHECK(sampled == std::vector<double>(polls.begin() + 1, polls.end()));
 }
 
 TEST_CASE("measure: one failing switch: the others keep their schedule", "[runtime][measure]") {
