@@ -3,9 +3,12 @@
 // (Ryu/os-ken or Floodlight). Implementations turn REST answers into these
 // values; the collectors compute rates, apply names and write the VIB.
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -84,6 +87,13 @@ class ControllerBackend {
   virtual Result<std::vector<Dpid>> listSwitches() = 0;
   // Physical ports only: reserved ports (LOCAL, CONTROLLER, ...) are left out.
   virtual Result<std::vector<PortStats>> portStats(Dpid dpid) = 0;
+  // portStats of every switch in DPIDS; done(i, stats) for dpids[i] as each
+  // answer arrives (completion order). A back-end may ask in parallel; this
+  // default asks one switch after the other.
+  using PortStatsDone = std::function<void(std::size_t, Result<std::vector<PortStats>>)>;
+  virtual void portStatsEach(std::span<const Dpid> dpids, const PortStatsDone& done) {
+    for (std::size_t i = 0; i < dpids.size(); ++i) done(i, portStats(dpids[i]));
+  }
   virtual Result<std::vector<PortDescription>> portDescriptions(Dpid dpid) = 0;
   virtual Result<AggregateCounters> aggregate(Dpid dpid) = 0;
   virtual Result<DiscoveredTopology> topology() = 0;

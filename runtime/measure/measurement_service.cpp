@@ -227,18 +227,22 @@ MeasurementService::Attempt MeasurementService::pollBandwidth() {
     return a;
   }
   std::vector<lang::PortSampleRecord> samples;
+  samples.reserve(stats_.ports);  // as many as last time, usually
   std::size_t ports = 0;
   bool anyAnswered = false;
-  for (Dpid dpid : *dpids) {
-    const double before = clock_.now();
-    auto stats = backend_.portStats(dpid);
-    // The switch read its counters somewhere during the request.
-    const double t = (before + clock_.now()) / 2;
+  // The switch read its counters somewhere between the previous answer (or
+  // the start) and its own: requests are in flight a few at a time.
+  double previousAnswer = clock_.now();
+  backend_.portStatsEach(*dpids, [&](std::size_t i, Result<std::vector<PortStats>> stats) {
+    const double now = clock_.now();
+    const double t = (previousAnswer + now) / 2;
+    previousAnswer = now;
     if (!stats) {
       a.errors.push_back(stats.error());
-      continue;
+      return;
     }
     anyAnswered = true;
+    const Dpid dpid = (*dpids)[i];
     const std::string name = naming_.switchName(dpid);
     for (const auto& p : *stats) {
       ++ports;
@@ -251,7 +255,7 @@ MeasurementService::Attempt MeasurementService::pollBandwidth() {
         samples.push_back({name, p.port, {t, p.rates->rxBps, p.rates->txBps}});
       }
     }
-  }
+  });
   a.partial = anyAnswered;
   stats_.ports = ports;
   if (!topologySwitches_ || collectors_[kTopology].failures > 0) stats_.switches = dpids->size();

@@ -14,9 +14,9 @@ constexpr double kMaxTimeBaseDisagreement = 0.5;
 
 }  // namespace
 
-std::optional<std::vector<double>> RateCalculator::update(RateKey key, double pollTime,
-                                                          std::optional<double> duration,
-                                                          std::span<const std::uint64_t> counters) {
+std::optional<RateCalculator::Rates> RateCalculator::update(
+    RateKey key, double pollTime, std::optional<double> duration,
+    std::span<const std::uint64_t> counters) {
   if (counters.size() > kMaxCounters) return std::nullopt;
   Baseline next{pollTime, duration, counters.size(), {}};
   std::copy(counters.begin(), counters.end(), next.counters.begin());
@@ -50,9 +50,10 @@ std::optional<std::vector<double>> RateCalculator::update(RateKey key, double po
     return std::nullopt;
   }
 
-  std::vector<double> rates(next.size);
+  Rates rates;
+  rates.count = next.size;
   for (std::size_t i = 0; i < next.size; ++i)
-    rates[i] = static_cast<double>(next.counters[i] - prev.counters[i]) / elapsed;
+    rates.values[i] = static_cast<double>(next.counters[i] - prev.counters[i]) / elapsed;
   prev = next;
   return rates;
 }

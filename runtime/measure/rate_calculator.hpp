@@ -16,7 +16,6 @@
 #include <optional>
 #include <span>
 #include <unordered_map>
-#include <vector>
 
 namespace roam::runtime {
 
@@ -42,13 +41,21 @@ class RateCalculator {
   // Counters per key; more are refused (update returns nullopt).
   static constexpr std::size_t kMaxCounters = 4;
 
+  // One rate per counter given, in the same order (a fixed array: one
+  // update per port per second must not allocate).
+  struct Rates {
+    std::array<double, kMaxCounters> values{};
+    std::size_t count = 0;
+    double operator[](std::size_t i) const { return values[i]; }
+    std::size_t size() const { return count; }
+  };
+
   // `pollTime`: when the counters were read (seconds, any epoch, monotone
   // enough). `duration`: the controller's own "how long this counter has
   // been running", preferred as the time base when given for both readings.
   // Returns one rate per counter (units per second), or nullopt.
-  std::optional<std::vector<double>> update(RateKey key, double pollTime,
-                                            std::optional<double> duration,
-                                            std::span<const std::uint64_t> counters);
+  std::optional<Rates> update(RateKey key, double pollTime, std::optional<double> duration,
+                              std::span<const std::uint64_t> counters);
 
   // Drops baselines whose keys were not updated at or after `since` (ports
   // or switches that went away), so a returning port starts afresh.

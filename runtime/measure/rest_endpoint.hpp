@@ -3,8 +3,10 @@
 // connection, URLs built from paths, and parse errors tagged with the
 // request that produced them ("GET http://.../stats/port/1: invalid JSON ...").
 
+#include <cstddef>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "runtime/measure/fetch_result.hpp"
 #include "runtime/measure/http_client.hpp"
@@ -30,6 +32,22 @@ class RestEndpoint {
     Result<T> parsed = parse(response->body);
     if (!parsed) return atEndpoint(parsed.error(), "GET " + target);
     return parsed;
+  }
+
+  // GETs every path, up to `parallel` at a time (HttpClient::getEach), and
+  // calls done(i, parse(answer)) for paths[i] as each arrives.
+  template <class T, class Parse, class Done>
+  void getEach(const std::vector<std::string>& paths, std::size_t parallel, Parse parse,
+               Done done) {
+    std::vector<std::string> targets;
+    targets.reserve(paths.size());
+    for (const auto& p : paths) targets.push_back(url(p));
+    http_.getEach(targets, parallel, [&](std::size_t i, Result<HttpResponse> response) {
+      if (!response) return done(i, Result<T>(response.error()));
+      Result<T> parsed = parse(i, response->body);
+      if (!parsed) return done(i, Result<T>(atEndpoint(parsed.error(), "GET " + targets[i])));
+      done(i, std::move(parsed));
+    });
   }
 
  private:

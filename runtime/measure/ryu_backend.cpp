@@ -301,6 +301,16 @@ Result<std::vector<PortStats>> RyuBackend::portStats(Dpid dpid) {
       [this, dpid](std::string_view t) { return portStatsReader_.read(t, dpid); });
 }
 
+void RyuBackend::portStatsEach(std::span<const Dpid> dpids, const PortStatsDone& done) {
+  std::vector<std::string> paths;
+  paths.reserve(dpids.size());
+  for (Dpid d : dpids) paths.push_back("/stats/port/" + std::to_string(d));
+  rest_.getEach<std::vector<PortStats>>(
+      paths, kParallelRequests,
+      [&](std::size_t i, std::string_view text) { return portStatsReader_.read(text, dpids[i]); },
+      done);
+}
+
 Result<std::vector<PortDescription>> RyuBackend::portDescriptions(Dpid dpid) {
   return rest_.get<std::vector<PortDescription>>(
       "/stats/portdesc/" + std::to_string(dpid),

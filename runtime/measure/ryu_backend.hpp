@@ -40,6 +40,9 @@ class RyuBackend final : public ControllerBackend {
   Result<bool> prepare() override { return true; }
   Result<std::vector<Dpid>> listSwitches() override;
   Result<std::vector<PortStats>> portStats(Dpid dpid) override;
+  // os-ken answers concurrent requests (eventlet): kParallelRequests at a time.
+  void portStatsEach(std::span<const Dpid> dpids, const PortStatsDone& done) override;
+  static constexpr std::size_t kParallelRequests = 8;
   Result<std::vector<PortDescription>> portDescriptions(Dpid dpid) override;
   Result<AggregateCounters> aggregate(Dpid dpid) override;
   Result<DiscoveredTopology> topology() override;

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "http_test_server.hpp"
 #include "test_util.hpp"
 
@@ -122,6 +124,67 @@ TEST_CASE("measure: HTTP Ryu back-end over real HTTP", "[runtime][measure]") {
   }
 }
 
+TEST_CASE("measure: HTTP requests in parallel: every answer reaches its own index",
+          "[runtime][measure]") {
+  TestServer server;
+  for (int i = 0; i < 20; ++i) server.route("/n/" + std::to_string(i), {200, std::to_string(i)});
+  server.route("/n/7", {200, "late", 0.2});  // answers after the ones behind it
+  server.route("/n/13", {503, "busy"});
+  server.route("/n/17", {200, "too late", 1.5});
+  HttpOptions http;
+  http.totalTimeoutSeconds = 0.5;
+  HttpClient client(http);
+  std::vector<std::string> urls;
+  for (int i = 0; i < 20; ++i) urls.push_back(server.url() + "/n/" + std::to_string(i));
+
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the connections
+    INFO("round " << round);
+    std::vector<std::string> got(urls.size(), "<none>");
+    std::vector<std::size_t> order;
+    client.getEach(urls, 4, [&](std::size_t i, Result<HttpResponse> r) {
+      CHECK(got[i] == "<none>");  // once per index
+      got[i] = r ? r->body : r.error().message();
+      order.push_back(i);
+    });
+    for (int i = 0; i < 20; ++i) {
+      const std::string prefix = "GET " + urls[static_cast<std::size_t>(i)];
+      if (i == 7)
+        CHECK(got[7] == "late");
+      else if (i == 13)
+        CHECK(got[13] == prefix + ": HTTP 503");
+      else if (i == 17)
+        CHECK(got[17] == prefix + ": timed out after 0.5 s");
+      else
+        CHECK(got[static_cast<std::size_t>(i)] == std::to_string(i));
+    }
+    // Completion order, not request order: 7 waited while others finished.
+    CHECK(std::find(order.begin(), order.end(), 7) > std::find(order.begin(), order.end(), 8));
+  }
+  // Four connections at most (one more when a timed-out one is replaced).
+  CHECK(server.connectionsAccepted() <= 6);
+
+  // The single-request path still works beside it.
+  CHECK(client.get(urls[3]));
+}
+
+TEST_CASE("measure: HTTP Ryu port statistics of many switches at once", "[runtime][measure]") {
+  TestServer server;
+  serveRyuFixtures(server);
+  server.route("/stats/port/3", {200, "<html>oops</html>"});
+  RyuBackend ryu(server.url());
+  const std::vector<Dpid> dpids = {2, 99, 1, 3};
+  std::map<std::size_t, std::string> got;
+  ryu.portStatsEach(dpids, [&](std::size_t i, Result<std::vector<PortStats>> r) {
+    got[i] = r ? std::to_string(r->size()) + " ports" : r.error().message();
+  });
+  CHECK(got == std::map<std::size_t, std::string>{
+                   {0, "3 ports"},  // port_2.json: s2 has three
+                   {1, "GET " + server.url() + "/stats/port/99: HTTP 404"},
+                   {2, "2 ports"},
+                   {3, "GET " + server.url() + "/stats/port/3: invalid JSON at byte 0"},
+               });
+}
+
 TEST_CASE("measure: HTTP connection refused", "[runtime][measure]") {
   const std::string url = "http://127.0.0.1:" + std::to_string(closedPort());
   HttpClient client;
@@ -129,6 +192,13 @@ TEST_CASE("measure: HTTP connection refused", "[runtime][measure]") {
   REQUIRE_FALSE(r);
   CHECK(r.error().kind == FetchError::Kind::Connect);
   CHECK(r.error().message() == "GET " + url + "/stats/port/1: connection refused");
+
+  const std::vector<std::string> urls = {url + "/a", url + "/b", url + "/c"};
+  std::vector<std::string> got(3);
+  client.getEach(urls, 2, [&](std::size_t i, Result<HttpResponse> each) {
+    got[i] = each ? "answered" : each.error().message();
+  });
+  for (std::size_t i = 0; i < 3; ++i) CHECK(got[i] == "GET " + urls[i] + ": connection refused");
 }
 
 TEST_CASE("measure: HTTP Floodlight back-end over real HTTP", "[runtime][measure]") {

@@ -12,8 +12,8 @@ using roam::runtime::RateKey;
 
 namespace {
 
-std::optional<std::vector<double>> feed(RateCalculator& calc, double t, std::uint64_t rx,
-                                        std::uint64_t tx, std::optional<double> duration = {}) {
+std::optional<RateCalculator::Rates> feed(RateCalculator& calc, double t, std::uint64_t rx,
+                                          std::uint64_t tx, std::optional<double> duration = {}) {
   const std::uint64_t counters[] = {rx, tx};
   return calc.update(RateKey{1, 1}, t, duration, counters);
 }
@@ -129,6 +129,7 @@ TEST_CASE("measure: keys are told apart by switch and port; too many counters ar
   CHECK(calc.size() == 3);
   auto r = calc.update(RateKey{1, 2}, 102, std::nullopt, later);
   REQUIRE(r);
+  REQUIRE(r->size() == 2);
   CHECK((*r)[0] == Approx(100));
   CHECK((*r)[1] == Approx(200));
 
