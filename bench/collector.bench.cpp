@@ -15,17 +15,16 @@
 
 #include <benchmark/benchmark.h>
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "connection_server.hpp"
 #include "socket_reader.hpp"
 
 #include "runtime/measure/clock.hpp"
@@ -140,36 +139,20 @@ class SyntheticRyuServer {
       switches_ += (d > 1 ? ", " : "") + std::to_string(d);
       topologySwitches_ +=
           std::string(d > 1 ? ", " : "") + "{\"dpid\": \"" + formatDpid(d) + "\", \"ports\": []}";
+      portDescriptions_.push_back("{\"" + std::to_string(d) + "\": []}");
     }
     switches_ = "[" + switches_ + "]";
     topologySwitches_ = "[" + topologySwitches_ + "]";
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (listen_ < 0 || ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listen_, 16) != 0 ||
-        ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      return;
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { acceptLoop(); });
+    if (const int listening = roamtest::listenOnLoopback(port_); listening >= 0)
+      server_.emplace(listening, [this](int fd) { serve(fd); });
   }
-  ~SyntheticRyuServer() {
-    stop_ = true;
-    if (acceptor_.joinable()) acceptor_.join();
-    for (auto& c : connections_) c.join();
-    if (listen_ >= 0) ::close(listen_);
-  }
-  SyntheticRyuServer(const SyntheticRyuServer&) = delete;
-  SyntheticRyuServer& operator=(const SyntheticRyuServer&) = delete;
 
   // 0 when the socket could not be set up.
-  int port() const { return port_; }
+  int port() const { return server_ ? port_ : 0; }
 
  private:
   // The answer's body, or nullptr for a 404.
-  const std::string* answer(std::string_view path) {
+  const std::string* answer(std::string_view path) const {
     auto dpidAfter = [&](std::string_view prefix) -> std::optional<std::size_t> {
       if (!path.starts_with(prefix)) return std::nullopt;
       const std::size_t d = std::stoul(std::string(path.substr(prefix.size())));
@@ -182,22 +165,12 @@ class SyntheticRyuServer {
     if (path == "/v1.0/topology/links" || path == "/v1.0/topology/hosts") return &emptyList_;
     if (auto i = dpidAfter("/stats/port/")) return &docs_.ports[round][*i];
     if (auto i = dpidAfter("/stats/aggregateflow/")) return &docs_.aggregates[round][*i];
-    if (auto i = dpidAfter("/stats/portdesc/")) {
-      portDescription_ = "{\"" + std::to_string(*i + 1) + "\": []}";
-      return &portDescription_;
-    }
+    if (auto i = dpidAfter("/stats/portdesc/")) return &portDescriptions_[*i];
     return nullptr;
   }
 
-  void acceptLoop() {
-    while (roamtest::waitReadable(listen_, stop_)) {
-      const int fd = ::accept(listen_, nullptr, nullptr);
-      if (fd >= 0) connections_.emplace_back([this, fd] { serve(fd); });
-    }
-  }
-
   void serve(int fd) {
-    roamtest::SocketReader reader(fd, stop_);
+    roamtest::SocketReader reader(fd, server_->stopping());
     std::string head;
     while (reader.readUntil("\r\n\r\n", head)) {
       const auto sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
@@ -208,17 +181,14 @@ class SyntheticRyuServer {
           std::to_string(body ? body->size() : 0) + "\r\n\r\n" + (body ? *body : "");
       if (::send(fd, response.data(), response.size(), MSG_NOSIGNAL) < 0) break;
     }
-    ::close(fd);
   }
 
   const Documents& docs_;
   const FakeClock& clock_;
-  std::string switches_, topologySwitches_, emptyList_ = "[]", portDescription_;
-  int listen_ = -1;
+  std::string switches_, topologySwitches_, emptyList_ = "[]";
+  std::vector<std::string> portDescriptions_;
   int port_ = 0;
-  std::atomic<bool> stop_ = false;
-  std::thread acceptor_;
-  std::vector<std::thread> connections_;  // only the acceptor adds, before the join
+  std::optional<roamtest::ConnectionServer> server_;  // last: its threads use the above
 };
 
 double threadCpuSeconds() {

@@ -9,36 +9,18 @@
 #include <string>
 #include <string_view>
 
+#include "port_stats_text.hpp"
 #include "runtime/measure/ryu_backend.hpp"
 #include "runtime/measure/ryu_port_stats_reader.hpp"
 
-namespace {
-
-using namespace roam::runtime;
-
-std::string describe(const Result<std::vector<PortStats>>& r) {
-  if (!r) return "error: " + r.error().message();
-  std::string s;
-  for (const auto& p : *r) {
-    s += std::to_string(p.port);
-    if (p.counters) {
-      const auto& c = *p.counters;
-      s += ":" + std::to_string(c.rxBytes) + "," + std::to_string(c.txBytes) + "," +
-           std::to_string(c.rxPackets) + "," + std::to_string(c.txPackets);
-      if (c.durationSeconds) s += "@" + std::to_string(*c.durationSeconds);
-    }
-    s += ";";
-  }
-  return s;
-}
-
-}  // namespace
+using roam::runtime::parseRyuPortStats;
+using roam::runtime::RyuPortStatsReader;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static RyuPortStatsReader reader;  // reused, as the backend reuses it
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const std::string careful = describe(parseRyuPortStats(text, 1));
-  const std::string fast = describe(reader.read(text, 1));
+  const std::string careful = roamtest::portStatsText(parseRyuPortStats(text, 1));
+  const std::string fast = roamtest::portStatsText(reader.read(text, 1));
   if (careful != fast) {
     std::fprintf(stderr, "readers disagree\n careful: %s\n fast:    %s\n", careful.c_str(),
                  fast.c_str());

@@ -22,6 +22,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "connection_server.hpp"
 #include "socket_reader.hpp"
 
 namespace roamtest {
@@ -41,27 +42,9 @@ class HttpTestServer {
   using Override = std::function<std::optional<Route>(const Request&)>;
 
   HttpTestServer() {
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(listen_ >= 0);
-    int one = 1;
-    ::setsockopt(listen_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listen_, 16) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { acceptLoop(); });
-  }
-
-  ~HttpTestServer() {
-    stop_ = true;
-    acceptor_.join();
-    for (auto& t : connections_) t.join();
-    ::close(listen_);
+    const int listening = listenOnLoopback(port_);
+    REQUIRE(listening >= 0);
+    server_.emplace(listening, [this](int fd) { serve(fd); });
   }
 
   HttpTestServer(const HttpTestServer&) = delete;
@@ -76,7 +59,7 @@ class HttpTestServer {
     override_ = std::move(o);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int connectionsAccepted() const { return accepted_; }
+  int connectionsAccepted() const { return server_->accepted(); }
   std::vector<Request> requests() const {
     std::lock_guard lock(mutex_);
     return requests_;
@@ -89,20 +72,9 @@ class HttpTestServer {
   }
 
  private:
-  void acceptLoop() {
-    while (waitReadable(listen_, stop_)) {
-      int fd = ::accept(listen_, nullptr, nullptr);
-      if (fd < 0) continue;
-      ++accepted_;
-      connections_.emplace_back([this, fd] {
-        serve(fd);
-        ::close(fd);
-      });
-    }
-  }
-
   void serve(int fd) {
-    SocketReader reader(fd, stop_);
+    const std::atomic<bool>& stop = server_->stopping();
+    SocketReader reader(fd, stop);
     while (true) {
       std::string head;
       if (!reader.readUntil("\r\n\r\n", head)) return;
@@ -125,9 +97,9 @@ class HttpTestServer {
           if (auto o = override_(request)) r = *o;
         requests_.push_back(std::move(request));
       }
-      for (double waited = 0; waited < r.delaySeconds && !stop_; waited += 0.01)
+      for (double waited = 0; waited < r.delaySeconds && !stop; waited += 0.01)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      if (stop_) return;
+      if (stop) return;
       const std::string response =
           "HTTP/1.1 " + std::to_string(r.status) + " X\r\n" +
           "Content-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
@@ -136,16 +108,12 @@ class HttpTestServer {
     }
   }
 
-  int listen_ = -1;
   int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0};
-  std::thread acceptor_;
-  std::vector<std::thread> connections_;  // joined by the destructor
   mutable std::mutex mutex_;
   std::map<std::string, Route> routes_;
   Override override_;
   std::vector<Request> requests_;
+  std::optional<ConnectionServer> server_;  // last: its threads use the above
 };
 
 }  // namespace roamtest

@@ -40,11 +40,4 @@ StoreOutcome writeChunk(IncomingFile& file, std::span<const std::uint8_t> plain,
   return {};
 }
 
-StoreOutcome storeChunk(IncomingFile& file, const Data& data, std::span<const std::uint8_t> payload,
-                        ChunkDecompressor& decompressor, std::vector<std::uint8_t>& plain) {
-  auto verified = verifyChunk(file, data, payload, decompressor, plain);
-  if (!verified.error.empty()) return verified;
-  return writeChunk(file, plain, data.last);
-}
-
 }  // namespace roam::agent

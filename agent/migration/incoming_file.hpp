@@ -47,8 +47,4 @@ StoreOutcome verifyChunk(IncomingFile& file, const Data& data,
 // file; after the LAST chunk flushes and closes it (complete).
 StoreOutcome writeChunk(IncomingFile& file, std::span<const std::uint8_t> plain, bool last);
 
-// Both stages in one call (for callers that do not overlap them).
-StoreOutcome storeChunk(IncomingFile& file, const Data& data, std::span<const std::uint8_t> payload,
-                        ChunkDecompressor& decompressor, std::vector<std::uint8_t>& plain);
-
 }  // namespace roam::agent

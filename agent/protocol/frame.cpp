@@ -13,13 +13,6 @@ void putU32At(std::uint8_t* out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
 }
 
-void putU32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 24));
-  out.push_back(static_cast<std::uint8_t>(v >> 16));
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-
 std::uint32_t getU32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
          std::uint32_t{p[3]};
@@ -68,17 +61,6 @@ std::string Frame::type() const {
   return it->get<std::string>();
 }
 
-std::vector<std::uint8_t> encodeFrame(const json& header, std::span<const std::uint8_t> payload) {
-  const std::string text = header.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::vector<std::uint8_t> out;
-  out.reserve(kFramePrefixBytes + text.size() + payload.size());
-  putU32(out, static_cast<std::uint32_t>(text.size()));
-  putU32(out, static_cast<std::uint32_t>(payload.size()));
-  out.insert(out.end(), text.begin(), text.end());
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
-}
-
 void encodeFrameInto(std::vector<std::uint8_t>& out, const json& header,
                      std::size_t maxPayloadBytes,
                      const std::function<std::size_t(std::span<std::uint8_t>)>& writePayload) {
@@ -92,6 +74,15 @@ void encodeFrameInto(std::vector<std::uint8_t>& out, const json& header,
   putU32At(out.data(), static_cast<std::uint32_t>(text.size()));
   putU32At(out.data() + 4, static_cast<std::uint32_t>(written));
   std::copy(text.begin(), text.end(), out.begin() + kFramePrefixBytes);
+}
+
+std::vector<std::uint8_t> encodeFrame(const json& header, std::span<const std::uint8_t> payload) {
+  std::vector<std::uint8_t> out;
+  encodeFrameInto(out, header, payload.size(), [&](std::span<std::uint8_t> room) {
+    std::copy(payload.begin(), payload.end(), room.begin());
+    return payload.size();
+  });
+  return out;
 }
 
 PrefixResult decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes> bytes,

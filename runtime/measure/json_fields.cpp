@@ -103,6 +103,13 @@ std::optional<Dpid> dpidFromJson(const Json& v) {
   return std::nullopt;
 }
 
+std::optional<std::uint64_t> counterFromFloat(double d) {
+  // 2^64 is not representable as uint64; stay strictly below it.
+  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d >= 18446744073709551616.0)
+    return std::nullopt;
+  return static_cast<std::uint64_t>(d);
+}
+
 std::optional<std::uint64_t> counterFromJson(const Json& v) {
   if (v.is_number_unsigned()) return v.get<std::uint64_t>();
   if (v.is_number_integer()) {
@@ -110,13 +117,7 @@ std::optional<std::uint64_t> counterFromJson(const Json& v) {
     if (i < 0) return std::nullopt;
     return static_cast<std::uint64_t>(i);
   }
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    // 2^64 is not representable as uint64; stay strictly below it.
-    if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d >= 18446744073709551616.0)
-      return std::nullopt;
-    return static_cast<std::uint64_t>(d);
-  }
+  if (v.is_number_float()) return counterFromFloat(v.get<double>());
   if (v.is_string()) return parseUnsigned(v.get_ref<const std::string&>(), 10);
   return std::nullopt;
 }

@@ -33,6 +33,8 @@ std::optional<Dpid> dpidFromJson(const Json& v);
 // A non-negative integer counter: a JSON integer, an integral float
 // (Ryu writes some as 9.76e+08), or a decimal string (Floodlight).
 std::optional<std::uint64_t> counterFromJson(const Json& v);
+// The float case of counterFromJson: an integral value in [0, 2^64).
+std::optional<std::uint64_t> counterFromFloat(double d);
 // A finite number, or a string holding one (Floodlight).
 std::optional<double> numberFromJson(const Json& v);
 

@@ -17,7 +17,7 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 // A counter as counterFromJson reads a JSON number: a non-negative integer,
-// or an integral float below 2^64. Strings (valid there) are left to the
+// or an integral float below 2^64 (counterFromFloat). Strings (valid there) are left to the
 // careful path, as is everything else.
 std::optional<std::uint64_t> counter(element v) {
   switch (v.type()) {
@@ -28,12 +28,8 @@ std::optional<std::uint64_t> counter(element v) {
       if (i < 0) return std::nullopt;
       return static_cast<std::uint64_t>(i);
     }
-    case element_type::DOUBLE: {
-      const auto d = double(v);
-      if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d >= 18446744073709551616.0)
-        return std::nullopt;
-      return static_cast<std::uint64_t>(d);
-    }
+    case element_type::DOUBLE:
+      return counterFromFloat(double(v));
     default:
       return std::nullopt;
   }

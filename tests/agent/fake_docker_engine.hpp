@@ -17,12 +17,14 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "connection_server.hpp"
 #include "socket_reader.hpp"
 
 namespace roamtest {
@@ -44,21 +46,18 @@ class FakeDockerEngine {
 
   FakeDockerEngine(std::filesystem::path socketPath, Handler handler)
       : path_(std::move(socketPath)), handler_(std::move(handler)) {
-    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(listen_ >= 0);
+    const int listening = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listening >= 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     REQUIRE(path_.native().size() < sizeof addr.sun_path);
     std::copy(path_.native().begin(), path_.native().end(), addr.sun_path);
-    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listen_, 16) == 0);
-    acceptor_ = std::thread([this] { acceptLoop(); });
+    REQUIRE(::bind(listening, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listening, 16) == 0);
+    server_.emplace(listening, [this](int fd) { serve(fd); });
   }
   ~FakeDockerEngine() {
-    stop_ = true;
-    acceptor_.join();
-    for (auto& t : connections_) t.join();
-    ::close(listen_);
+    server_.reset();  // every connection ends first
     std::error_code ec;
     std::filesystem::remove(path_, ec);
   }
@@ -104,19 +103,8 @@ class FakeDockerEngine {
   }
 
  private:
-  void acceptLoop() {
-    while (waitReadable(listen_, stop_)) {
-      int fd = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      connections_.emplace_back([this, fd] {
-        serve(fd);
-        ::close(fd);
-      });
-    }
-  }
-
   void serve(int fd) {
-    SocketReader reader(fd, stop_);
+    SocketReader reader(fd, server_->stopping());
     while (true) {
       std::string requestLine, line, head;
       if (!reader.readLine(requestLine)) return;
@@ -172,12 +160,9 @@ class FakeDockerEngine {
 
   std::filesystem::path path_;
   Handler handler_;
-  int listen_ = -1;
-  std::atomic<bool> stop_{false};
-  std::thread acceptor_;
-  std::vector<std::thread> connections_;
   mutable std::mutex mutex_;
   std::vector<Request> requests_;
+  std::optional<ConnectionServer> server_;  // last: its threads use the above
 };
 
 }  // namespace roamtest

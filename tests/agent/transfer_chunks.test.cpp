@@ -22,6 +22,14 @@ using namespace roam::agent;
 
 namespace {
 
+// Both destination stages, one after the other (the daemon overlaps them).
+StoreOutcome storeChunk(IncomingFile& file, const Data& data, std::span<const std::uint8_t> payload,
+                        ChunkDecompressor& decompressor, std::vector<std::uint8_t>& plain) {
+  auto verified = verifyChunk(file, data, payload, decompressor, plain);
+  if (!verified.error.empty()) return verified;
+  return writeChunk(file, plain, data.last);
+}
+
 struct TempDir {
   fs::path path =
       fs::temp_directory_path() / ("roam-transfer-" + std::to_string(std::random_device{}()));

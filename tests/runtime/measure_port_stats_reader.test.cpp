@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "port_stats_text.hpp"
 #include "runtime/measure/ryu_backend.hpp"
 #include "runtime/measure/ryu_port_stats_reader.hpp"
 
@@ -20,26 +21,10 @@ using roam::test::fixture;
 
 namespace {
 
-std::string describe(const Result<std::vector<PortStats>>& r) {
-  if (!r) return "error: " + r.error().message();
-  std::string s;
-  for (const auto& p : *r) {
-    s += std::to_string(p.port) + ":";
-    if (p.counters) {
-      const auto& c = *p.counters;
-      s += std::to_string(c.rxBytes) + "," + std::to_string(c.txBytes) + "," +
-           std::to_string(c.rxPackets) + "," + std::to_string(c.txPackets);
-      if (c.durationSeconds) s += "@" + std::to_string(*c.durationSeconds);
-    }
-    s += ";";
-  }
-  return s;
-}
-
 // Both readers on one answer; returns the fast reader's result.
 std::string agree(RyuPortStatsReader& reader, const std::string& text, Dpid dpid = 1) {
-  const std::string careful = describe(parseRyuPortStats(text, dpid));
-  const std::string fast = describe(reader.read(text, dpid));
+  const std::string careful = roamtest::portStatsText(parseRyuPortStats(text, dpid));
+  const std::string fast = roamtest::portStatsText(reader.read(text, dpid));
   INFO("answer: " << text);
   CHECK(fast == careful);
   return fast;
