@@ -1,7 +1,7 @@
 #pragma once
 // The codes a Diagnostic carries: one named constant per kind of mistake.
 // Programs and tests tell diagnostics apart by these strings, so their
-// spelling is part of the interface (docs/language.md, "Diagnostics").
+// spelling is part of the interface (docs/language.md, "Errors").
 
 namespace roam::lang::codes {
 
