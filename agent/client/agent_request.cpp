@@ -1,6 +1,8 @@
 #include "agent/client/agent_request.hpp"
 
 #include <random>
+#include <string_view>
+#include <type_traits>
 
 #include "agent/tls/tls_context.hpp"
 #include "agent/transport/agent_connector.hpp"
@@ -11,48 +13,116 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// About the coroutines in this file (docs/architecture.md, "GCC 12 caveat"):
+// GCC 12.2 destroys a closure temporary handed by value to an awaited coroutine
+// twice, e.g. `co_await readReply(stream, [epoch = setup.epoch] {...})` frees
+// the captured string twice (reproduced with a counting type: glibc aborts
+// with "double free detected"); a captured shared_ptr is released twice
+// without any message, freeing the stream under its owner. Here the manager's
+// agent poller (agentStatus) would crash or corrupt its heap between a
+// migration's end and the redirection of its traffic. So: each coroutine below
+// is a named closure that captures by reference only, it is awaited through a
+// reference, it takes the stream by reference, and every per-call check
+// (reply type, nonce, epoch) runs as plain code after the io_context stopped.
+
 // Runs `exchange` on a connected stream in a private io_context. The stream is
 // closed when the exchange returns or `timeout` (0 = none) passes. When
 // `cancel` becomes true the exchange is abandoned (checked every 200 ms).
 template <class Exchange>
 std::string withAgent(const ClientIdentity& identity, const std::string& address,
                       std::chrono::seconds connectTimeout, std::chrono::seconds idleTimeout,
-                      Exchange exchange, const std::atomic<bool>* cancel = nullptr) {
+                      Exchange& exchange, const std::atomic<bool>* cancel = nullptr) {
   auto tls = makeTlsContext(TlsFiles::forName(identity.certs, identity.name), TlsRole::client);
   if (!tls.context) return tls.error;
   asio::io_context io;
   std::string error;
-  asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        auto connected = co_await connectToAgent(*tls.context, address, connectTimeout);
-        if (auto* e = std::get_if<std::string>(&connected)) {
-          error = *e;
-          co_return;
-        }
-        auto stream = std::get<FramedStreamPtr>(connected);
-        stream->setIdleTimeout(idleTimeout);
-        error = co_await exchange(stream);
-        stream->close();
-        io.stop();  // ends the cancellation watch too
-      },
-      asio::detached);
+  auto connectAndExchange = [&]() -> awaitable<void> {
+    auto connected = co_await connectToAgent(*tls.context, address, connectTimeout);
+    if (auto* e = std::get_if<std::string>(&connected)) {
+      error = *e;
+      co_return;
+    }
+    const auto stream = std::get<FramedStreamPtr>(connected);
+    stream->setIdleTimeout(idleTimeout);
+    error = co_await exchange(*stream);
+    stream->close();
+    io.stop();  // ends the cancellation watch too
+  };
+  asio::co_spawn(io, connectAndExchange, asio::detached);
   bool cancelled = false;
-  if (cancel) {
-    auto watch = [&]() -> awaitable<void> {
-      asio::steady_timer timer(io);
-      while (!cancel->load()) {
-        timer.expires_after(std::chrono::milliseconds(200));
-        co_await timer.async_wait(asio::use_awaitable);
-      }
-      cancelled = true;
-      io.stop();
-    };
-    asio::co_spawn(io, watch, asio::detached);
-  }
+  auto watch = [&]() -> awaitable<void> {
+    asio::steady_timer timer(io);
+    while (!cancel->load()) {
+      timer.expires_after(std::chrono::milliseconds(200));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    cancelled = true;
+    io.stop();
+  };
+  if (cancel) asio::co_spawn(io, watch, asio::detached);
   io.run();
   if (cancelled) return "cancelled before the exchange ended";
   return error;
+}
+
+// How a call reads the one reply it waits for.
+struct ReplyRule {
+  // An ERROR reply gives "REFUSAL: its error"; with no REFUSAL, ERROR is
+  // unexpected like any other message.
+  std::string_view refusal;
+  // The error for any other message, or for a reply the call does not accept.
+  std::string_view expected;
+};
+
+template <class T, std::size_t I = 0>
+constexpr MessageType messageTypeOf() {
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, Message>, T>)
+    return static_cast<MessageType>(I);
+  else
+    return messageTypeOf<T, I + 1>();
+}
+
+template <class Reply>
+struct ReplyOutcome {
+  std::optional<Reply> reply;
+  std::string error;
+  std::string peerName;  // set once connected
+  double seconds = 0;    // from sending the request to reading the reply
+};
+
+// The one helper of the request/reply calls: sends REQUEST to the agent at
+// ADDRESS, reads one message back (TIMEOUT bounds the connection and each
+// wait) and takes it as a Reply under RULE. REQUEST is the caller's object
+// (its temporary lives until the call returns, past io.run()).
+template <class Reply>
+ReplyOutcome<Reply> exchangeOne(const ClientIdentity& identity, const std::string& address,
+                                const Message& request, std::chrono::seconds timeout,
+                                const ReplyRule& rule) {
+  ReplyOutcome<Reply> outcome;
+  ReadResult next;
+  auto exchange = [&](FramedStream& stream) -> awaitable<std::string> {
+    outcome.peerName = stream.peerName();
+    const auto start = Clock::now();
+    stream.send(request);
+    auto read = co_await stream.read();
+    outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    next = std::move(read);
+    co_return "";
+  };
+  outcome.error = withAgent(identity, address, timeout, timeout, exchange);
+  if (!outcome.error.empty()) return outcome;
+  if (!next.message) {
+    outcome.error =
+        next.closed ? "no " + std::string(toString(messageTypeOf<Reply>())) + ": connection closed"
+                    : next.error;
+  } else if (auto* reply = std::get_if<Reply>(&*next.message)) {
+    outcome.reply = std::move(*reply);
+  } else if (auto* error = std::get_if<Error>(&*next.message); error && !rule.refusal.empty()) {
+    outcome.error = std::string(rule.refusal) + ": " + error->error;
+  } else {
+    outcome.error = rule.expected;
+  }
+  return outcome;
 }
 
 }  // namespace
@@ -67,132 +137,77 @@ std::string newMigrationId() {
   return "m-" + std::to_string(ms) + "-" + hex;
 }
 
-namespace {
-
-// Sends REQUEST (MIGRATE or MTD_MIGRATE) and follows PROGRESS to DONE.
-MigrateOutcome followMigration(const ClientIdentity& identity, const std::string& source,
-                               const Message& request,
-                               const std::function<void(const Progress&)>& onProgress,
-                               std::chrono::seconds connectTimeout,
-                               const std::atomic<bool>* cancel) {
-  MigrateOutcome outcome;
-  // No idle timeout: capturing a large container can be silent for a while;
-  // the source agent enforces its own deadlines and always answers DONE.
-  outcome.error = withAgent(
-      identity, source, connectTimeout, std::chrono::seconds(0),
-      [&](FramedStreamPtr stream) -> awaitable<std::string> {
-        outcome.sourceName = stream->peerName();
-        stream->send(request);
-        while (true) {
-          auto next = co_await stream->read();
-          if (next.closed) co_return "the source agent closed the connection before DONE";
-          if (!next.message) co_return "malformed reply from the source agent: " + next.error;
-          if (auto* progress = std::get_if<Progress>(&*next.message)) {
-            if (onProgress) onProgress(*progress);
-          } else if (auto* done = std::get_if<Done>(&*next.message)) {
-            outcome.done = *done;
-            co_return "";
-          } else if (auto* error = std::get_if<Error>(&*next.message)) {
-            co_return "the source agent refused: " + error->error;
-          } else {
-            co_return "unexpected " + std::string(toString(typeOf(*next.message))) +
-                " from the source agent";
-          }
-        }
-      },
-      cancel);
-  return outcome;
-}
-
-}  // namespace
-
 MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
-                                const Migrate& request,
+                                const MigrationOrder& order,
                                 const std::function<void(const Progress&)>& onProgress,
                                 std::chrono::seconds connectTimeout,
                                 const std::atomic<bool>* cancel) {
-  return followMigration(identity, source, request, onProgress, connectTimeout, cancel);
-}
-
-MigrateOutcome requestMtdMigration(const ClientIdentity& identity, const std::string& source,
-                                   const MtdMigrate& request,
-                                   const std::function<void(const Progress&)>& onProgress,
-                                   std::chrono::seconds connectTimeout,
-                                   const std::atomic<bool>* cancel) {
-  return followMigration(identity, source, request, onProgress, connectTimeout, cancel);
+  const Message request = std::visit([](const auto& m) { return Message(m); }, order);
+  MigrateOutcome outcome;
+  // Follows PROGRESS to DONE (see the comment on withAgent about coroutines).
+  auto follow = [&](FramedStream& stream) -> awaitable<std::string> {
+    outcome.sourceName = stream.peerName();
+    stream.send(request);
+    while (true) {
+      auto next = co_await stream.read();
+      if (next.closed) co_return "the source agent closed the connection before DONE";
+      if (!next.message) co_return "malformed reply from the source agent: " + next.error;
+      if (auto* progress = std::get_if<Progress>(&*next.message)) {
+        if (onProgress) onProgress(*progress);
+      } else if (auto* done = std::get_if<Done>(&*next.message)) {
+        outcome.done = *done;
+        co_return "";
+      } else if (auto* error = std::get_if<Error>(&*next.message)) {
+        co_return "the source agent refused: " + error->error;
+      } else {
+        co_return "unexpected " + std::string(toString(typeOf(*next.message))) +
+            " from the source agent";
+      }
+    }
+  };
+  // No idle timeout: capturing a large container can be silent for a while;
+  // the source agent enforces its own deadlines and always answers DONE.
+  outcome.error =
+      withAgent(identity, source, connectTimeout, std::chrono::seconds(0), follow, cancel);
+  return outcome;
 }
 
 std::string setUpMtdEpoch(const ClientIdentity& identity, const std::string& address,
                           const MtdSetup& setup, std::chrono::seconds timeout) {
-  return withAgent(identity, address, timeout, timeout,
-                   [&](FramedStreamPtr stream) -> awaitable<std::string> {
-                     stream->send(setup);
-                     auto next = co_await stream->read();
-                     if (!next.message)
-                       co_return next.closed ? "no MTD_READY: connection closed" : next.error;
-                     if (auto* error = std::get_if<Error>(&*next.message))
-                       co_return "the agent refused the MTD setup: " + error->error;
-                     auto* ready = std::get_if<MtdReady>(&*next.message);
-                     if (!ready || ready->epoch != setup.epoch)
-                       co_return "expected MTD_READY for the epoch";
-                     co_return "";
-                   });
+  constexpr ReplyRule rule{"the agent refused the MTD setup", "expected MTD_READY for the epoch"};
+  auto got = exchangeOne<MtdReady>(identity, address, setup, timeout, rule);
+  if (got.reply && got.reply->epoch != setup.epoch) return std::string(rule.expected);
+  return got.error;
 }
 
 PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address,
                       std::chrono::seconds timeout) {
+  std::random_device device;
+  const std::uint64_t nonce = (static_cast<std::uint64_t>(device()) << 32) | device();
+  constexpr ReplyRule rule{"", "expected PONG with our nonce"};
+  auto got = exchangeOne<Pong>(identity, address, Ping{nonce}, timeout, rule);
   PingOutcome outcome;
-  outcome.error = withAgent(
-      identity, address, timeout, timeout, [&](FramedStreamPtr stream) -> awaitable<std::string> {
-        outcome.peerName = stream->peerName();
-        std::random_device device;
-        std::uint64_t nonce = (static_cast<std::uint64_t>(device()) << 32) | device();
-        auto start = Clock::now();
-        stream->send(Ping{nonce});
-        auto next = co_await stream->read();
-        if (!next.message) co_return next.closed ? "no PONG: connection closed" : next.error;
-        auto* pong = std::get_if<Pong>(&*next.message);
-        if (!pong || pong->nonce != nonce) co_return "expected PONG with our nonce";
-        outcome.roundTripSeconds = std::chrono::duration<double>(Clock::now() - start).count();
-        co_return "";
-      });
+  outcome.peerName = got.peerName;
+  outcome.error = got.error;
+  if (got.reply && got.reply->nonce != nonce)
+    outcome.error = rule.expected;
+  else if (got.reply)
+    outcome.roundTripSeconds = got.seconds;
   return outcome;
 }
 
 LatencyOutcome probeLatencies(const ClientIdentity& identity, const std::string& address,
                               const std::vector<AgentPeer>& peers, std::chrono::seconds timeout) {
-  LatencyOutcome outcome;
-  outcome.error = withAgent(
-      identity, address, timeout, timeout, [&](FramedStreamPtr stream) -> awaitable<std::string> {
-        stream->send(LatencyProbe{peers});
-        auto next = co_await stream->read();
-        if (!next.message)
-          co_return next.closed ? "no LATENCY_REPORT: connection closed" : next.error;
-        if (auto* error = std::get_if<Error>(&*next.message))
-          co_return "the agent refused the latency probe: " + error->error;
-        auto* report = std::get_if<LatencyReport>(&*next.message);
-        if (!report) co_return "expected LATENCY_REPORT";
-        outcome.report = *report;
-        co_return "";
-      });
-  return outcome;
+  constexpr ReplyRule rule{"the agent refused the latency probe", "expected LATENCY_REPORT"};
+  auto got = exchangeOne<LatencyReport>(identity, address, LatencyProbe{peers}, timeout, rule);
+  return {std::move(got.reply), got.error};
 }
 
 StatusOutcome agentStatus(const ClientIdentity& identity, const std::string& address,
                           std::chrono::seconds timeout) {
-  StatusOutcome outcome;
-  outcome.error = withAgent(
-      identity, address, timeout, timeout, [&](FramedStreamPtr stream) -> awaitable<std::string> {
-        stream->send(Status{});
-        auto next = co_await stream->read();
-        if (!next.message)
-          co_return next.closed ? "no STATUS_REPLY: connection closed" : next.error;
-        auto* reply = std::get_if<StatusReply>(&*next.message);
-        if (!reply) co_return "expected STATUS_REPLY";
-        outcome.status = *reply;
-        co_return "";
-      });
-  return outcome;
+  constexpr ReplyRule rule{"", "expected STATUS_REPLY"};
+  auto got = exchangeOne<StatusReply>(identity, address, Status{}, timeout, rule);
+  return {std::move(got.reply), got.error};
 }
 
 }  // namespace roam::agent

@@ -1,14 +1,17 @@
 #pragma once
-// Talking to an agent as a client (the CLI and the manager): connect
-// with mutual TLS, then MIGRATE (following PROGRESS to DONE), PING, STATUS,
-// the MTD requests or LATENCY_PROBE.
+// Talking to an agent as a client (the CLI and the manager): connect with
+// mutual TLS, then MIGRATE or MTD_MIGRATE (following PROGRESS to DONE), or one
+// request and its reply: PING, STATUS, MTD_SETUP, LATENCY_PROBE.
 // Each call runs its own io_context until the exchange ends.
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "agent/protocol/messages.hpp"
 
@@ -25,22 +28,18 @@ struct MigrateOutcome {
   std::string sourceName;    // the source agent's certificate name
 };
 
-// Sends MIGRATE to `source` and waits for DONE; `onProgress` sees each PROGRESS.
+// MIGRATE, or MTD_MIGRATE (docs/mtd.md): that one carries R and the manager's
+// token, never a destination; DONE names the one the source found.
+using MigrationOrder = std::variant<Migrate, MtdMigrate>;
+
+// Sends the order to `source` and waits for DONE; `onProgress` sees each PROGRESS.
 // Setting `*cancel` abandons the wait (the agent carries on; sending the same
-// MIGRATE again later joins the migration or replays its outcome).
+// order again later joins the migration or replays its outcome).
 MigrateOutcome requestMigration(const ClientIdentity& identity, const std::string& source,
-                                const Migrate& request,
+                                const MigrationOrder& order,
                                 const std::function<void(const Progress&)>& onProgress,
                                 std::chrono::seconds connectTimeout = std::chrono::seconds(10),
                                 const std::atomic<bool>* cancel = nullptr);
-
-// The same for an MTD migration (docs/mtd.md): MTD_MIGRATE carries R and the
-// manager's token, never a destination; DONE names the one the source found.
-MigrateOutcome requestMtdMigration(const ClientIdentity& identity, const std::string& source,
-                                   const MtdMigrate& request,
-                                   const std::function<void(const Progress&)>& onProgress,
-                                   std::chrono::seconds connectTimeout = std::chrono::seconds(10),
-                                   const std::atomic<bool>* cancel = nullptr);
 
 // Sends an epoch's MTD_SETUP and waits for MTD_READY: "" or the error.
 std::string setUpMtdEpoch(const ClientIdentity& identity, const std::string& address,

@@ -3,8 +3,11 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <concepts>
+#include <functional>
 #include <limits>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 namespace roam::agent {
@@ -110,25 +113,248 @@ bool isAddress(std::string_view s) {
   return host.size() <= 253 && matchesWord(host, ".-_", 253);
 }
 
+bool isIdOrEmpty(std::string_view s) {
+  return s.empty() || isId(s);
+}
+bool isAgentNameOrAddress(std::string_view s) {
+  return isId(s) || isAddress(s);
+}
+bool isCompression(std::string_view s) {
+  return s == "zstd" || s == "none";
+}
+bool isFileKind(std::string_view s) {
+  return s == "image" || s == "volume" || s == "checkpoint";
+}
+bool isEmptyText(std::string_view s) {
+  return s.empty();
+}
+
+// A string field's rule: at most MAXLEN bytes, empty or not, and when VALID is
+// set, a value it accepts (EXPECTED names the rule in errors).
+struct TextRule {
+  bool (*valid)(std::string_view) = nullptr;
+  std::string_view expected;
+  std::size_t maxLen = kMaxTextBytes;
+  bool allowEmpty = true;
+};
+
+constexpr TextRule kText{};
+constexpr TextRule kNonEmptyText{nullptr, "", kMaxTextBytes, false};
+constexpr TextRule kId{isId, "an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"};
+constexpr TextRule kIdOrEmpty{isIdOrEmpty, "\"\" or an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"};
+constexpr TextRule kContainerName{isDockerName,
+                                  "a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)"};
+constexpr TextRule kMode{isMode, "a mode (auto, snapshot or checkpoint)"};
+constexpr TextRule kAddress{isAddress, "HOST:PORT with port 1..65535"};
+constexpr TextRule kAgentNameOrAddress{isAgentNameOrAddress, "an agent name or HOST:PORT"};
+constexpr TextRule kPhase{isPhase, "a phase ([a-z][a-z0-9_-]{0,63})"};
+constexpr TextRule kCompression{isCompression, "zstd or none"};
+constexpr TextRule kFileName{isFileName, "a file name ([A-Za-z0-9._-]{1,128})"};
+constexpr TextRule kFileKind{isFileKind, "image, volume or checkpoint"};
+constexpr TextRule kVolumeName{isDockerName, "a volume name"};
+constexpr TextRule kImageTarget{isEmptyText, "\"\" for an image"};
+constexpr TextRule kSha256{isSha256, "64 lowercase hex digits"};
+constexpr TextRule kScheme{isScheme, "a scheme (shamir, fountain or prf)"};
+constexpr TextRule kPem{isPem, "a PEM public key (-----BEGIN PUBLIC KEY-----)", kMaxPemBytes};
+
+// An array of objects: at most MAXITEMS, at least one when NONEMPTY, and when
+// UNIQUENAMES is set (e.g. "peer"), each item's `name` unique.
+struct ListRule {
+  std::size_t maxItems;
+  bool nonEmpty = false;
+  std::string_view uniqueNames;
+};
+
+constexpr auto kNoLimit = std::numeric_limits<std::size_t>::max();
+
+// How a message's fields are described (see `describe` below): each message
+// type has one function that names its fields with their rules, in the order
+// the decoder checks them (the first problem is the one reported). Two
+// classes implement the same operations: FieldDecoder reads and validates a
+// header into a message, FieldEncoder writes a message into a header (it
+// validates nothing, as toHeader promises). A rule that only constrains what
+// is accepted (onlyIf, the limits) is a no-op for the encoder.
+
 // Reads fields of one message's header, remembering the first problem. Every
-// accessor returns a default value after an error, so decoders read straight
-// through and check ok() once.
-class FieldReader {
+// operation leaves a default value after an error, so a description runs
+// straight through and the caller checks ok() once.
+class FieldDecoder {
  public:
   // PREFIX (e.g. "files[2].") is put before field names in errors.
-  FieldReader(std::string_view type, const json& object, std::string prefix = "")
+  FieldDecoder(std::string_view type, const json& object, std::string prefix = "")
       : type_(type), object_(object), prefix_(std::move(prefix)) {}
 
   bool ok() const { return error_.empty(); }
   std::string error() const { return error_; }
 
-  // Whether KEY is present (for optional fields); false after an error.
+  void text(std::string_view key, std::string& value, const TextRule& rule) {
+    std::string s = textAt(key, rule.maxLen, rule.allowEmpty);
+    if (rule.valid && ok() && !rule.valid(s)) fail(key, "expected " + std::string(rule.expected));
+    value = ok() ? std::move(s) : std::string();
+  }
+
+  // Bytes as lowercase hex: non-empty, an even number of digits, at most MAXDIGITS.
+  void hex(std::string_view key, std::string& value, std::size_t maxDigits) {
+    std::string s = textAt(key, maxDigits, false);
+    if (ok() && !isLowerHexText(s))
+      fail(key, "expected lowercase hex digits");
+    else if (ok() && s.size() % 2 != 0)
+      fail(key, "expected an even number of hex digits");
+    value = ok() ? std::move(s) : std::string();
+  }
+
+  // Exactly DIGITS lowercase hex digits.
+  void hexDigits(std::string_view key, std::string& value, std::size_t digits) {
+    value = hexDigitsAt(key, digits);
+  }
+
+  // A 64-bit integer as exactly 16 lowercase hex digits (big-endian).
+  void hex64(std::string_view key, std::uint64_t& value) {
+    std::uint64_t n = 0;
+    for (char c : hexDigitsAt(key, 16))
+      n = n << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    value = n;
+  }
+
+  // A non-negative JSON integer of at most MAX.
+  template <class Int>
+  void integer(std::string_view key, Int& value,
+               std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+    value = static_cast<Int>(u64(key, max));
+  }
+
+  // A JSON integer in MIN..MAX.
+  template <class Int>
+  void integerIn(std::string_view key, Int& value, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t n = u64(key);
+    if (ok() && (n < min || n > max)) {
+      fail(key, "out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+      n = 0;
+    }
+    value = static_cast<Int>(n);
+  }
+
+  // A finite non-negative number (JSON integers are accepted too).
+  void number(std::string_view key, double& value) {
+    value = 0;
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_number()) return fail(key, "expected a number");
+    double d = v->get<double>();
+    if (!std::isfinite(d) || d < 0) return fail(key, "expected a finite non-negative number");
+    value = d;
+  }
+
+  void boolean(std::string_view key, bool& value) {
+    value = false;
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_boolean()) return fail(key, "expected a boolean");
+    value = v->get<bool>();
+  }
+
+  // A JSON object of at most MAXBYTES when dumped.
+  void object(std::string_view key, json& value, std::size_t maxBytes = kNoLimit) {
+    value = json::object();
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_object()) return fail(key, "expected an object");
+    value = *v;
+    if (maxBytes != kNoLimit &&
+        value.dump(-1, ' ', false, json::error_handler_t::replace).size() > maxBytes)
+      fail(key, "larger than " + std::to_string(maxBytes) + " bytes");
+  }
+
+  // Any JSON array, kept as it is.
+  void array(std::string_view key, json& value) {
+    if (const json* v = arrayAt(key, kNoLimit)) value = *v;
+  }
+
+  // Layer ids ("sha256:<64 hex>"), at most kMaxLayers.
+  void layerIds(std::string_view key, std::vector<std::string>& value) {
+    value.clear();
+    const json* items = arrayAt(key, kMaxLayers);
+    if (!items) return;
+    for (std::size_t i = 0; i < items->size() && ok(); ++i) {
+      const json& item = (*items)[i];
+      const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+      if (!item.is_string())
+        fail(field, "expected a string");
+      else if (!isLayerId(item.get_ref<const std::string&>()))
+        fail(field, "expected a layer id (sha256:<64 lowercase hex>)");
+      else
+        value.push_back(item.get<std::string>());
+    }
+  }
+
+  // An object whose fields DESCRIBE(decoder, value) names; its errors name
+  // "KEY.field".
+  template <class T, class Describe>
+  void nested(std::string_view key, T& value, Describe describe) {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_object()) return fail(key, "expected an object");
+    FieldDecoder f = nestedAt(*v, key);
+    describe(f, value);
+    adopt(f);
+  }
+  // The same, required here, for a value that is optional in the struct.
+  template <class T, class Describe>
+  void nested(std::string_view key, std::optional<T>& value, Describe describe) {
+    nested(key, value.emplace(), describe);
+  }
+
+  // An array of objects, each described by DESCRIBE (errors name "KEY[i].field").
+  template <class T, class Describe>
+  void list(std::string_view key, std::vector<T>& items, const ListRule& rule, Describe describe) {
+    items.clear();
+    const json* values = arrayAt(key, rule.maxItems);
+    if (!values) return;
+    std::set<std::string, std::less<>> names;
+    for (std::size_t i = 0; i < values->size() && ok(); ++i) {
+      const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+      const json& value = (*values)[i];
+      if (!value.is_object()) return fail(field, "expected an object");
+      FieldDecoder f = nestedAt(value, field);
+      T item;
+      describe(f, item);
+      if (!f.ok()) return adopt(f);
+      if constexpr (requires { item.name; }) {
+        if (!rule.uniqueNames.empty() && !names.insert(item.name).second)
+          return fail(field + ".name",
+                      "duplicate " + std::string(rule.uniqueNames) + " name '" + item.name + "'");
+      }
+      items.push_back(std::move(item));
+    }
+    if (ok() && rule.nonEmpty && items.empty()) fail(key, "must not be empty");
+  }
+
+  // Exactly one of the objects KEYA (an A) and KEYB (a B).
+  template <class A, class B, class DescribeA, class DescribeB>
+  void oneOf(std::variant<A, B>& value, std::string_view keyA, DescribeA describeA,
+             std::string_view keyB, DescribeB describeB) {
+    if (has(keyA) == has(keyB))
+      fail(keyA, "expected exactly one of " + std::string(keyA) + " or " + std::string(keyB));
+    else if (has(keyA))
+      nested(keyA, value.template emplace<A>(), describeA);
+    else
+      nested(keyB, value.template emplace<B>(), describeB);
+  }
+
+  // An optional field: whether KEY is present (the encoder: whether to write
+  // it, WRITTEN). False after an error.
+  bool optional(std::string_view key, bool /*written*/) const { return has(key); }
+
+  // Refuses KEY unless ALLOWED, with PROBLEM; nothing for the encoder.
+  void onlyIf(bool allowed, std::string_view key, std::string_view problem) {
+    if (!allowed && has(key)) fail(key, problem);
+  }
+
+ private:
   bool has(std::string_view key) const { return ok() && object_.contains(key); }
 
-  // A reader of the nested object VALUE of field FIELD: its errors name
-  // "FIELD.key"; take them over with adopt().
-  FieldReader nested(const json& value, std::string_view field) const {
-    return FieldReader(type_, value, prefix_ + std::string(field) + ".");
+  FieldDecoder nestedAt(const json& value, std::string_view field) const {
+    return FieldDecoder(type_, value, prefix_ + std::string(field) + ".");
   }
 
   void fail(std::string_view field, std::string_view problem) {
@@ -137,8 +363,8 @@ class FieldReader {
                "': " + std::string(problem);
   }
 
-  // Takes over the first error of a reader of a nested object.
-  void adopt(const FieldReader& nested) {
+  // Takes over the first error of a decoder of a nested object.
+  void adopt(const FieldDecoder& nested) {
     if (ok()) error_ = nested.error_;
   }
 
@@ -153,8 +379,7 @@ class FieldReader {
     return &*it;
   }
 
-  std::string text(std::string_view key, std::size_t maxLen = kMaxTextBytes,
-                   bool allowEmpty = true) {
+  std::string textAt(std::string_view key, std::size_t maxLen, bool allowEmpty) {
     const json* v = find(key);
     if (!v) return {};
     if (!v->is_string()) {
@@ -169,53 +394,11 @@ class FieldReader {
     return s;
   }
 
-  // A string that must satisfy VALID; EXPECTED describes the rule in the error.
-  template <typename Pred>
-  std::string checked(std::string_view key, Pred valid, std::string_view expected,
-                      std::size_t maxLen = kMaxTextBytes) {
-    std::string s = text(key, maxLen);
-    if (ok() && !valid(s)) fail(key, "expected " + std::string(expected));
+  std::string hexDigitsAt(std::string_view key, std::size_t digits) {
+    std::string s = textAt(key, kMaxTextBytes, true);
+    if (ok() && !(s.size() == digits && isLowerHexText(s)))
+      fail(key, "expected " + std::to_string(digits) + " lowercase hex digits");
     return ok() ? s : std::string();
-  }
-
-  std::string id(std::string_view key) {
-    return checked(key, isId, "an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})");
-  }
-  std::string containerName(std::string_view key) {
-    return checked(key, isDockerName, "a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)");
-  }
-  std::string mode(std::string_view key) {
-    return checked(key, isMode, "a mode (auto, snapshot or checkpoint)");
-  }
-  std::string address(std::string_view key) {
-    return checked(key, isAddress, "HOST:PORT with port 1..65535");
-  }
-
-  // Bytes as lowercase hex: non-empty, an even number of digits, at most MAXDIGITS.
-  std::string hex(std::string_view key, std::size_t maxDigits) {
-    std::string s = text(key, maxDigits, false);
-    if (ok() && !isLowerHexText(s))
-      fail(key, "expected lowercase hex digits");
-    else if (ok() && s.size() % 2 != 0)
-      fail(key, "expected an even number of hex digits");
-    return ok() ? s : std::string();
-  }
-
-  // Exactly DIGITS lowercase hex digits.
-  std::string hexDigits(std::string_view key, std::size_t digits) {
-    return checked(
-        key, [digits](std::string_view s) { return s.size() == digits && isLowerHexText(s); },
-        std::to_string(digits) + " lowercase hex digits");
-  }
-
-  // A JSON integer in MIN..MAX.
-  std::uint64_t integerIn(std::string_view key, std::uint64_t min, std::uint64_t max) {
-    const std::uint64_t n = u64(key);
-    if (ok() && (n < min || n > max)) {
-      fail(key, "out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
-      return 0;
-    }
-    return n;
   }
 
   std::uint64_t u64(std::string_view key,
@@ -223,11 +406,7 @@ class FieldReader {
     const json* v = find(key);
     if (!v) return 0;
     // Floats are refused even when integral: 1.0 would not survive a round trip as 1.
-    if (!v->is_number_integer()) {
-      fail(key, "expected a non-negative integer");
-      return 0;
-    }
-    if (!v->is_number_unsigned() && v->get<std::int64_t>() < 0) {
+    if (!v->is_number_integer() || (!v->is_number_unsigned() && v->get<std::int64_t>() < 0)) {
       fail(key, "expected a non-negative integer");
       return 0;
     }
@@ -239,33 +418,7 @@ class FieldReader {
     return n;
   }
 
-  // A finite non-negative number (JSON integers are accepted too).
-  double nonNegative(std::string_view key) {
-    const json* v = find(key);
-    if (!v) return 0;
-    if (!v->is_number()) {
-      fail(key, "expected a number");
-      return 0;
-    }
-    double d = v->get<double>();
-    if (!std::isfinite(d) || d < 0) {
-      fail(key, "expected a finite non-negative number");
-      return 0;
-    }
-    return d;
-  }
-
-  bool boolean(std::string_view key) {
-    const json* v = find(key);
-    if (!v) return false;
-    if (!v->is_boolean()) {
-      fail(key, "expected a boolean");
-      return false;
-    }
-    return v->get<bool>();
-  }
-
-  const json* array(std::string_view key, std::size_t maxItems) {
+  const json* arrayAt(std::string_view key, std::size_t maxItems) {
     const json* v = find(key);
     if (!v) return nullptr;
     if (!v->is_array()) {
@@ -279,393 +432,321 @@ class FieldReader {
     return v;
   }
 
-  json object(std::string_view key) {
-    const json* v = find(key);
-    if (!v) return json::object();
-    if (!v->is_object()) {
-      fail(key, "expected an object");
-      return json::object();
-    }
-    return *v;
-  }
-
-  std::vector<std::string> layerIds(std::string_view key) {
-    std::vector<std::string> out;
-    const json* items = array(key, kMaxLayers);
-    if (!items) return out;
-    for (std::size_t i = 0; i < items->size() && ok(); ++i) {
-      const json& item = (*items)[i];
-      const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
-      if (!item.is_string())
-        fail(field, "expected a string");
-      else if (!isLayerId(item.get_ref<const std::string&>()))
-        fail(field, "expected a layer id (sha256:<64 lowercase hex>)");
-      else
-        out.push_back(item.get<std::string>());
-    }
-    return out;
-  }
-
-  std::string_view type() const { return type_; }
-
- private:
   std::string_view type_;
   const json& object_;
   std::string prefix_;
   std::string error_;
 };
 
-std::vector<FileEntry> readFiles(FieldReader& r) {
-  std::vector<FileEntry> files;
-  const json* items = r.array("files", kMaxFiles);
-  if (!items) return files;
-  std::set<std::string, std::less<>> names;
-  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
-    const std::string field = "files[" + std::to_string(i) + "]";
-    const json& item = (*items)[i];
-    if (!item.is_object()) {
-      r.fail(field, "expected an object");
-      break;
-    }
-    FieldReader f(r.type(), item, field + ".");
-    FileEntry e;
-    e.name = f.checked("name", isFileName, "a file name ([A-Za-z0-9._-]{1,128})");
-    e.kind = f.checked(
-        "kind",
-        [](std::string_view k) { return k == "image" || k == "volume" || k == "checkpoint"; },
-        "image, volume or checkpoint");
-    if (e.kind == "volume")
-      e.target = f.checked("target", isDockerName, "a volume name");
-    else if (e.kind == "checkpoint")
-      e.target = f.id("target");
-    else if (f.ok())
-      e.target = f.checked(
-          "target", [](std::string_view t) { return t.empty(); }, "\"\" for an image");
-    e.size = f.u64("size");
-    e.sha256 = f.checked("sha256", isSha256, "64 lowercase hex digits");
-    if (!f.ok()) {
-      r.adopt(f);
-      break;
-    }
-    if (!names.insert(e.name).second) {
-      r.fail(field + ".name", "duplicate file name '" + e.name + "'");
-      break;
-    }
-    files.push_back(std::move(e));
+// Writes a message's fields into a header object, FieldDecoder's operations
+// in reverse. Validates nothing.
+class FieldEncoder {
+ public:
+  json take() { return std::move(out_); }
+
+  void text(std::string_view key, const std::string& value, const TextRule&) { put(key, value); }
+  void hex(std::string_view key, const std::string& value, std::size_t) { put(key, value); }
+  void hexDigits(std::string_view key, const std::string& value, std::size_t) { put(key, value); }
+
+  // Exactly 16 lowercase hex digits, big-endian.
+  void hex64(std::string_view key, std::uint64_t n) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, n >>= 4) out[static_cast<std::size_t>(i)] = kDigits[n & 0xf];
+    put(key, out);
   }
-  return files;
-}
 
-// The object at KEY of R's message, or nullptr (and an error in R).
-const json* objectField(FieldReader& r, std::string_view key) {
-  const json* v = r.find(key);
-  if (v && !v->is_object()) {
-    r.fail(key, "expected an object");
-    return nullptr;
+  template <class Int>
+  void integer(std::string_view key, Int value, std::uint64_t = 0) {
+    put(key, value);
   }
-  return v;
-}
+  template <class Int>
+  void integerIn(std::string_view key, Int value, std::uint64_t, std::uint64_t) {
+    put(key, value);
+  }
+  void number(std::string_view key, double value) { put(key, value); }
+  void boolean(std::string_view key, bool value) { put(key, value); }
+  void object(std::string_view key, const json& value, std::size_t = 0) { put(key, value); }
+  void array(std::string_view key, const json& value) { put(key, value); }
+  void layerIds(std::string_view key, const std::vector<std::string>& value) { put(key, value); }
 
-std::uint64_t parseHex64(std::string_view digits) {
-  std::uint64_t n = 0;
-  for (char c : digits) n = n << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  return n;
-}
+  template <class T, class Describe>
+  void nested(std::string_view key, const T& value, Describe describe) {
+    FieldEncoder f;
+    describe(f, value);
+    put(key, f.take());
+  }
+  // An optional struct member: written when set.
+  template <class T, class Describe>
+  void nested(std::string_view key, const std::optional<T>& value, Describe describe) {
+    if (value) nested(key, *value, describe);
+  }
 
-MtdPoint readPoint(FieldReader& r) {
-  MtdPoint point;
-  const json* v = objectField(r, "point");
-  if (!v) return point;
-  FieldReader f = r.nested(*v, "point");
-  point.x = parseHex64(f.hexDigits("x", 16));
-  point.y = parseHex64(f.hexDigits("y", 16));
-  r.adopt(f);
-  return point;
-}
+  template <class T, class Describe>
+  void list(std::string_view key, const std::vector<T>& items, const ListRule&, Describe describe) {
+    json out = json::array();
+    for (const auto& item : items) {
+      FieldEncoder f;
+      describe(f, item);
+      out.push_back(f.take());
+    }
+    put(key, std::move(out));
+  }
 
-MtdShare readShare(FieldReader& r, const json& value, std::string_view field) {
-  FieldReader f = r.nested(value, field);
-  MtdShare share;
-  share.x = static_cast<std::uint32_t>(f.integerIn("x", 1, kMaxMtdItems));
-  share.y = f.hex("y", kMaxMtdKeyHex);
-  r.adopt(f);
-  return share;
-}
+  template <class A, class B, class DescribeA, class DescribeB>
+  void oneOf(const std::variant<A, B>& value, std::string_view keyA, DescribeA describeA,
+             std::string_view keyB, DescribeB describeB) {
+    if (const auto* a = std::get_if<A>(&value))
+      nested(keyA, *a, describeA);
+    else
+      nested(keyB, std::get<B>(value), describeB);
+  }
+
+  bool optional(std::string_view, bool written) const { return written; }
+  void onlyIf(bool, std::string_view, std::string_view) {}
+
+ private:
+  template <class V>
+  void put(std::string_view key, V&& value) {
+    out_[std::string(key)] = std::forward<V>(value);
+  }
+
+  json out_ = json::object();
+};
+
+// The descriptions. F is a FieldDecoder (the value mutable) or a FieldEncoder
+// (the value const); each function serves both.
+
+template <class Value, class T>
+concept Of = std::same_as<std::remove_const_t<Value>, T>;
+
+constexpr auto kFileFields = [](auto& f, auto& e) {
+  f.text("name", e.name, kFileName);
+  f.text("kind", e.kind, kFileKind);
+  if (e.kind == "volume")
+    f.text("target", e.target, kVolumeName);
+  else if (e.kind == "checkpoint")
+    f.text("target", e.target, kId);
+  else
+    f.text("target", e.target, kImageTarget);
+  f.integer("size", e.size);
+  f.text("sha256", e.sha256, kSha256);
+};
+
+constexpr auto kPointFields = [](auto& f, auto& point) {
+  f.hex64("x", point.x);
+  f.hex64("y", point.y);
+};
+
+constexpr auto kShareFields = [](auto& f, auto& share) {
+  f.integerIn("x", share.x, 1, kMaxMtdItems);
+  f.hex("y", share.y, kMaxMtdKeyHex);
+};
 
 // COEFFICIENTDIGITS: the exact length of "c" (2*k), or 0 when k is not known
 // (KEY_REPLY): then any hex of at most 255 bytes.
-MtdDroplet readDroplet(FieldReader& r, const json& value, std::string_view field,
-                       std::size_t coefficientDigits) {
-  FieldReader f = r.nested(value, field);
-  MtdDroplet droplet;
+void describeDroplet(auto& f, Of<MtdDroplet> auto& droplet, std::size_t coefficientDigits) {
   if (coefficientDigits == 0)
-    droplet.c = f.hex("c", 2 * kMaxMtdItems);
+    f.hex("c", droplet.c, 2 * kMaxMtdItems);
   else
-    droplet.c = f.hexDigits("c", coefficientDigits);
-  droplet.v = f.hex("v", kMaxMtdKeyHex);
-  r.adopt(f);
-  return droplet;
+    f.hexDigits("c", droplet.c, coefficientDigits);
+  f.hex("v", droplet.v, kMaxMtdKeyHex);
 }
 
-std::vector<MtdDroplet> readDroplets(FieldReader& r, std::uint32_t k) {
-  std::vector<MtdDroplet> droplets;
-  const json* items = r.array("droplets", kMaxMtdItems);
-  if (!items) return droplets;
-  for (std::size_t i = 0; i < items->size() && r.ok(); ++i) {
-    const std::string field = "droplets[" + std::to_string(i) + "]";
-    const json& item = (*items)[i];
-    if (!item.is_object()) {
-      r.fail(field, "expected an object");
-      break;
-    }
-    droplets.push_back(readDroplet(r, item, field, 2 * std::size_t{k}));
-  }
-  return droplets;
+constexpr auto kAnyDropletFields = [](auto& f, auto& droplet) { describeDroplet(f, droplet, 0); };
+
+constexpr auto kPeerFields = [](auto& f, auto& peer) {
+  f.text("name", peer.name, kId);
+  f.text("address", peer.address, kAddress);
+};
+
+constexpr auto kRoundTripFields = [](auto& f, auto& trip) {
+  f.text("name", trip.name, kId);
+  f.number("seconds", trip.seconds);
+};
+
+// Peers (MTD_SETUP, LATENCY_PROBE) and round trips (LATENCY_REPORT) name
+// agents: each name once.
+constexpr ListRule kPeerList{kMaxMtdItems, false, "peer"};
+constexpr ListRule kFileList{kMaxFiles, false, "file"};
+constexpr ListRule kDropletList{kMaxMtdItems, false, ""};
+
+void describe(auto& f, Of<Migrate> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container", m.container, kContainerName);
+  f.text("destination", m.destination, kAddress);
+  f.text("mode", m.mode, kMode);
 }
 
-// An array at KEY of at most kMaxMtdItems objects, each read by READ_ONE from
-// its own nested reader; the `name` of each item must be unique.
-template <class Item, class ReadOne>
-std::vector<Item> readNamedObjects(FieldReader& r, std::string_view key, ReadOne readOne) {
-  std::vector<Item> items;
-  const json* values = r.array(key, kMaxMtdItems);
-  if (!values) return items;
-  std::set<std::string, std::less<>> names;
-  for (std::size_t i = 0; i < values->size() && r.ok(); ++i) {
-    const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
-    const json& value = (*values)[i];
-    if (!value.is_object()) {
-      r.fail(field, "expected an object");
-      break;
-    }
-    FieldReader f = r.nested(value, field);
-    Item item = readOne(f);
-    if (!f.ok()) {
-      r.adopt(f);
-      break;
-    }
-    if (!names.insert(item.name).second) {
-      r.fail(field + ".name", "duplicate peer name '" + item.name + "'");
-      break;
-    }
-    items.push_back(std::move(item));
-  }
-  return items;
+void describe(auto& f, Of<Restart> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container", m.container, kContainerName);
+  f.text("mode", m.mode, kMode);
+  f.object("config", m.config, kMaxConfigBytes);
+  f.list("files", m.files, kFileList, kFileFields);
+  f.text("compression", m.compression, kCompression);
 }
 
-std::vector<AgentPeer> readPeers(FieldReader& r) {
-  return readNamedObjects<AgentPeer>(r, "peers", [](FieldReader& f) {
-    AgentPeer peer;
-    peer.name = f.id("name");
-    peer.address = f.address("address");
-    return peer;
-  });
+void describe(auto& f, Of<Layers> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.layerIds("layers", m.layers);
 }
 
-std::vector<RoundTrip> readRoundTrips(FieldReader& r) {
-  return readNamedObjects<RoundTrip>(r, "round_trips", [](FieldReader& f) {
-    RoundTrip trip;
-    trip.name = f.id("name");
-    trip.seconds = f.nonNegative("seconds");
-    return trip;
-  });
+void describe(auto& f, Of<LayersHave> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.layerIds("have", m.have);
 }
 
-// A field of SCHEME's material that is present with another scheme is refused
-// rather than ignored: a manager that sends it has a bug, and it may be a secret.
-void refuseUnless(FieldReader& r, bool allowed, std::string_view key, std::string_view scheme) {
-  if (!allowed && r.has(key)) r.fail(key, "only with scheme " + std::string(scheme));
+void describe(auto& f, Of<Data> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.integer("file", m.file, kMaxFiles - 1);
+  f.integer("offset", m.offset);
+  f.boolean("last", m.last);
 }
 
-MtdSetup readMtdSetup(FieldReader& r) {
-  MtdSetup m;
-  m.epoch = r.id("epoch");
-  m.scheme = r.checked("scheme", isScheme, "a scheme (shamir, fountain or prf)");
-  m.k = static_cast<std::uint32_t>(r.integerIn("k", 1, kMaxMtdItems));
-  m.entries = static_cast<std::uint32_t>(r.integerIn("entries", 1, kMaxMtdItems));
-  m.table = r.hex("table", kMaxMtdTableHex);
-  m.point = readPoint(r);
+void describe(auto& f, Of<Success> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container_id", m.containerId, kId);
+}
+
+void describe(auto& f, Of<Failure> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("error", m.error, kNonEmptyText);
+}
+
+void describe(auto& f, Of<Done> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container", m.container, kContainerName);
+  f.text("source", m.source, kAgentNameOrAddress);
+  f.text("destination", m.destination, kAddress);
+  f.text("mode", m.mode, kMode);
+  f.text("result", m.result, kNonEmptyText);
+  f.text("note", m.note, kText);
+  f.integer("bytes_sent", m.bytesSent);
+  f.integer("bytes_total", m.bytesTotal);
+  f.number("seconds", m.seconds);
+  // Written only when set: an MTD-less DONE stays byte-for-byte what it was.
+  if (f.optional("key_s", m.keySeconds > 0)) f.number("key_s", m.keySeconds);
+}
+
+void describe(auto& f, Of<Error> auto& m) {
+  f.text("migration_id", m.migrationId, kIdOrEmpty);
+  f.text("error", m.error, kNonEmptyText);
+}
+
+void describe(auto& f, Of<Progress> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("phase", m.phase, kPhase);
+  f.integer("bytes_sent", m.bytesSent);
+  f.integer("bytes_total", m.bytesTotal);
+  f.number("rate_bps", m.rateBps);
+}
+
+void describe(auto& f, Of<Ping> auto& m) {
+  f.integer("nonce", m.nonce);
+}
+
+void describe(auto& f, Of<Pong> auto& m) {
+  f.integer("nonce", m.nonce);
+}
+
+void describe(auto&, Of<Status> auto&) {}
+
+void describe(auto& f, Of<StatusReply> auto& m) {
+  f.text("name", m.name, kId);
+  f.array("containers", m.containers);
+  f.array("migrations", m.migrations);
+  f.object("capabilities", m.capabilities);
+}
+
+void describe(auto& f, Of<MtdSetup> auto& m) {
+  f.text("epoch", m.epoch, kId);
+  f.text("scheme", m.scheme, kScheme);
+  f.integerIn("k", m.k, 1, kMaxMtdItems);
+  f.integerIn("entries", m.entries, 1, kMaxMtdItems);
+  f.hex("table", m.table, kMaxMtdTableHex);
+  f.nested("point", m.point, kPointFields);
+  // Only the scheme's own material. Another scheme's is refused rather than
+  // ignored: a manager that sends it has a bug, and it may be a secret.
   const bool shamir = m.scheme == "shamir", fountain = m.scheme == "fountain",
              prf = m.scheme == "prf";
-  if (shamir) {
-    if (const json* v = objectField(r, "share")) m.share = readShare(r, *v, "share");
-  }
-  refuseUnless(r, shamir, "share", "shamir");
+  if (shamir) f.nested("share", m.share, kShareFields);
+  f.onlyIf(shamir, "share", "only with scheme shamir");
   if (fountain) {
-    m.droplets = readDroplets(r, m.k);
-    m.secretLength =
-        static_cast<std::uint32_t>(r.integerIn("secret_length", 1, kMaxMtdSecretBytes));
+    const std::size_t coefficientDigits = 2 * std::size_t{m.k};
+    f.list("droplets", m.droplets, kDropletList,
+           [coefficientDigits](auto& g, auto& d) { describeDroplet(g, d, coefficientDigits); });
+    f.integerIn("secret_length", m.secretLength, 1, kMaxMtdSecretBytes);
   }
-  refuseUnless(r, fountain, "droplets", "fountain");
-  refuseUnless(r, fountain, "secret_length", "fountain");
-  if (prf) m.key = r.hex("key", kMaxMtdKeyHex);
-  refuseUnless(r, prf, "key", "prf");
-  m.peers = readPeers(r);
-  m.managerKey = r.checked("manager_key", isPem, "a PEM public key (-----BEGIN PUBLIC KEY-----)",
-                           kMaxPemBytes);
-  return m;
+  f.onlyIf(fountain, "droplets", "only with scheme fountain");
+  f.onlyIf(fountain, "secret_length", "only with scheme fountain");
+  if (prf) f.hex("key", m.key, kMaxMtdKeyHex);
+  f.onlyIf(prf, "key", "only with scheme prf");
+  f.list("peers", m.peers, kPeerList, kPeerFields);
+  f.text("manager_key", m.managerKey, kPem);
 }
 
-KeyReply readKeyReply(FieldReader& r) {
-  KeyReply m;
-  m.migrationId = r.id("migration_id");
-  if (r.has("share") == r.has("droplet")) {
-    r.fail("share", "expected exactly one of share or droplet");
-  } else if (r.has("share")) {
-    if (const json* v = objectField(r, "share")) m.material = readShare(r, *v, "share");
-  } else if (const json* v = objectField(r, "droplet")) {
-    m.material = readDroplet(r, *v, "droplet", 0);
-  }
-  return m;
+void describe(auto& f, Of<MtdReady> auto& m) {
+  f.text("epoch", m.epoch, kId);
 }
 
-MessageResult decodeFields(MessageType type, const json& h) {
-  FieldReader r(toString(type), h);
-  auto done = [&r](Message m) -> MessageResult {
-    if (!r.ok()) return {std::nullopt, r.error()};
-    return {std::move(m), ""};
-  };
-  switch (type) {
-    case MessageType::migrate: {
-      Migrate m;
-      m.migrationId = r.id("migration_id");
-      m.container = r.containerName("container");
-      m.destination = r.address("destination");
-      m.mode = r.mode("mode");
-      return done(std::move(m));
-    }
-    case MessageType::restart: {
-      Restart m;
-      m.migrationId = r.id("migration_id");
-      m.container = r.containerName("container");
-      m.mode = r.mode("mode");
-      m.config = r.object("config");
-      if (r.ok() &&
-          m.config.dump(-1, ' ', false, json::error_handler_t::replace).size() > kMaxConfigBytes)
-        r.fail("config", "larger than " + std::to_string(kMaxConfigBytes) + " bytes");
-      m.files = readFiles(r);
-      m.compression = r.checked(
-          "compression", [](std::string_view c) { return c == "zstd" || c == "none"; },
-          "zstd or none");
-      return done(std::move(m));
-    }
-    case MessageType::layers: {
-      Layers m;
-      m.migrationId = r.id("migration_id");
-      m.layers = r.layerIds("layers");
-      return done(std::move(m));
-    }
-    case MessageType::layersHave: {
-      LayersHave m;
-      m.migrationId = r.id("migration_id");
-      m.have = r.layerIds("have");
-      return done(std::move(m));
-    }
-    case MessageType::data: {
-      Data m;
-      m.migrationId = r.id("migration_id");
-      m.file = static_cast<std::uint32_t>(r.u64("file", kMaxFiles - 1));
-      m.offset = r.u64("offset");
-      m.last = r.boolean("last");
-      return done(std::move(m));
-    }
-    case MessageType::success: {
-      Success m;
-      m.migrationId = r.id("migration_id");
-      m.containerId = r.id("container_id");
-      return done(std::move(m));
-    }
-    case MessageType::failure: {
-      Failure m;
-      m.migrationId = r.id("migration_id");
-      m.error = r.text("error", kMaxTextBytes, false);
-      return done(std::move(m));
-    }
-    case MessageType::done: {
-      Done m;
-      m.migrationId = r.id("migration_id");
-      m.container = r.containerName("container");
-      m.source = r.checked(
-          "source", [](std::string_view s) { return isId(s) || isAddress(s); },
-          "an agent name or HOST:PORT");
-      m.destination = r.address("destination");
-      m.mode = r.mode("mode");
-      m.result = r.text("result", kMaxTextBytes, false);
-      m.note = r.text("note");
-      m.bytesSent = r.u64("bytes_sent");
-      m.bytesTotal = r.u64("bytes_total");
-      m.seconds = r.nonNegative("seconds");
-      if (r.has("key_s")) m.keySeconds = r.nonNegative("key_s");
-      return done(std::move(m));
-    }
-    case MessageType::error: {
-      Error m;
-      m.migrationId = r.checked(
-          "migration_id", [](std::string_view s) { return s.empty() || isId(s); },
-          "\"\" or an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})");
-      m.error = r.text("error", kMaxTextBytes, false);
-      return done(std::move(m));
-    }
-    case MessageType::progress: {
-      Progress m;
-      m.migrationId = r.id("migration_id");
-      m.phase = r.checked("phase", isPhase, "a phase ([a-z][a-z0-9_-]{0,63})");
-      m.bytesSent = r.u64("bytes_sent");
-      m.bytesTotal = r.u64("bytes_total");
-      m.rateBps = r.nonNegative("rate_bps");
-      return done(std::move(m));
-    }
-    case MessageType::ping:
-      return done(Ping{r.u64("nonce")});
-    case MessageType::pong:
-      return done(Pong{r.u64("nonce")});
-    case MessageType::status:
-      return done(Status{});
-    case MessageType::statusReply: {
-      StatusReply m;
-      m.name = r.id("name");
-      if (const json* c = r.array("containers", std::numeric_limits<std::size_t>::max()))
-        m.containers = *c;
-      if (const json* g = r.array("migrations", std::numeric_limits<std::size_t>::max()))
-        m.migrations = *g;
-      m.capabilities = r.object("capabilities");
-      return done(std::move(m));
-    }
-    case MessageType::mtdSetup:
-      return done(readMtdSetup(r));
-    case MessageType::mtdReady:
-      return done(MtdReady{r.id("epoch")});
-    case MessageType::mtdMigrate: {
-      MtdMigrate m;
-      m.migrationId = r.id("migration_id");
-      m.container = r.containerName("container");
-      m.mode = r.mode("mode");
-      m.epoch = r.id("epoch");
-      m.r = r.hexDigits("r", kMtdRHex);
-      m.token = r.hex("token", kMaxMtdTokenHex);
-      return done(std::move(m));
-    }
-    case MessageType::keyRequest: {
-      KeyRequest m;
-      m.migrationId = r.id("migration_id");
-      m.epoch = r.id("epoch");
-      m.source = r.id("source");
-      m.r = r.hexDigits("r", kMtdRHex);
-      m.token = r.hex("token", kMaxMtdTokenHex);
-      return done(std::move(m));
-    }
-    case MessageType::keyReply:
-      return done(readKeyReply(r));
-    case MessageType::latencyProbe: {
-      LatencyProbe m;
-      m.peers = readPeers(r);
-      if (r.ok() && m.peers.empty()) r.fail("peers", "must not be empty");
-      return done(std::move(m));
-    }
-    case MessageType::latencyReport:
-      return done(LatencyReport{readRoundTrips(r)});
-  }
-  return {std::nullopt, "unknown message type"};
+void describe(auto& f, Of<MtdMigrate> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container", m.container, kContainerName);
+  f.text("mode", m.mode, kMode);
+  f.text("epoch", m.epoch, kId);
+  f.hexDigits("r", m.r, kMtdRHex);
+  f.hex("token", m.token, kMaxMtdTokenHex);
+}
+
+void describe(auto& f, Of<KeyRequest> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("epoch", m.epoch, kId);
+  f.text("source", m.source, kId);
+  f.hexDigits("r", m.r, kMtdRHex);
+  f.hex("token", m.token, kMaxMtdTokenHex);
+}
+
+void describe(auto& f, Of<KeyReply> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.oneOf(m.material, "share", kShareFields, "droplet", kAnyDropletFields);
+}
+
+void describe(auto& f, Of<LatencyProbe> auto& m) {
+  f.list("peers", m.peers, {kMaxMtdItems, true, "peer"}, kPeerFields);
+}
+
+void describe(auto& f, Of<LatencyReport> auto& m) {
+  f.list("round_trips", m.roundTrips, kPeerList, kRoundTripFields);
+}
+
+// Decodes the header of a message of type M (TYPE).
+template <class M>
+MessageResult decodeAs(MessageType type, const json& header) {
+  FieldDecoder f(toString(type), header);
+  M m;
+  describe(f, m);
+  if (!f.ok()) return {std::nullopt, f.error()};
+  return {Message(std::move(m)), ""};
+}
+
+// One decoder per Message alternative, in MessageType's order.
+template <std::size_t... I>
+constexpr auto makeDecoders(std::index_sequence<I...>) {
+  return std::array<MessageResult (*)(MessageType, const json&), sizeof...(I)>{
+      &decodeAs<std::variant_alternative_t<I, Message>>...};
+}
+constexpr auto kDecoders = makeDecoders(std::make_index_sequence<std::variant_size_v<Message>>{});
+
+// The message's own fields; toHeader adds "v" and "type".
+json fieldsOf(const Message& message) {
+  return std::visit(
+      [](const auto& m) {
+        FieldEncoder f;
+        describe(f, m);
+        return f.take();
+      },
+      message);
 }
 
 }  // namespace
@@ -683,164 +764,6 @@ std::optional<MessageType> messageTypeFromString(std::string_view text) {
 MessageType typeOf(const Message& message) {
   return static_cast<MessageType>(message.index());
 }
-
-namespace {
-
-json filesToJson(const std::vector<FileEntry>& files) {
-  json out = json::array();
-  for (const auto& f : files)
-    out.push_back({{"name", f.name},
-                   {"kind", f.kind},
-                   {"target", f.target},
-                   {"size", f.size},
-                   {"sha256", f.sha256}});
-  return out;
-}
-
-// Exactly 16 lowercase hex digits, big-endian.
-std::string hex64(std::uint64_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, n >>= 4) out[static_cast<std::size_t>(i)] = kDigits[n & 0xf];
-  return out;
-}
-
-json peersToJson(const std::vector<AgentPeer>& peers) {
-  json out = json::array();
-  for (const auto& p : peers) out.push_back({{"name", p.name}, {"address", p.address}});
-  return out;
-}
-
-json shareToJson(const MtdShare& share) {
-  return {{"x", share.x}, {"y", share.y}};
-}
-json dropletToJson(const MtdDroplet& droplet) {
-  return {{"c", droplet.c}, {"v", droplet.v}};
-}
-
-// The message's own fields; toHeader adds "v" and "type".
-json fieldsOf(const Message& message) {
-  struct Visitor {
-    json operator()(const Migrate& m) const {
-      return {{"migration_id", m.migrationId},
-              {"container", m.container},
-              {"destination", m.destination},
-              {"mode", m.mode}};
-    }
-    json operator()(const Restart& m) const {
-      return {{"migration_id", m.migrationId},
-              {"container", m.container},
-              {"mode", m.mode},
-              {"config", m.config},
-              {"files", filesToJson(m.files)},
-              {"compression", m.compression}};
-    }
-    json operator()(const Layers& m) const {
-      return {{"migration_id", m.migrationId}, {"layers", m.layers}};
-    }
-    json operator()(const LayersHave& m) const {
-      return {{"migration_id", m.migrationId}, {"have", m.have}};
-    }
-    json operator()(const Data& m) const {
-      return {{"migration_id", m.migrationId},
-              {"file", m.file},
-              {"offset", m.offset},
-              {"last", m.last}};
-    }
-    json operator()(const Success& m) const {
-      return {{"migration_id", m.migrationId}, {"container_id", m.containerId}};
-    }
-    json operator()(const Failure& m) const {
-      return {{"migration_id", m.migrationId}, {"error", m.error}};
-    }
-    json operator()(const Done& m) const {
-      json out = {{"migration_id", m.migrationId},
-                  {"container", m.container},
-                  {"source", m.source},
-                  {"destination", m.destination},
-                  {"mode", m.mode},
-                  {"result", m.result},
-                  {"note", m.note},
-                  {"bytes_sent", m.bytesSent},
-                  {"bytes_total", m.bytesTotal},
-                  {"seconds", m.seconds}};
-      // Only when set: an MTD-less DONE stays byte-for-byte what it was.
-      if (m.keySeconds > 0) out["key_s"] = m.keySeconds;
-      return out;
-    }
-    json operator()(const Error& m) const {
-      return {{"migration_id", m.migrationId}, {"error", m.error}};
-    }
-    json operator()(const Progress& m) const {
-      return {{"migration_id", m.migrationId},
-              {"phase", m.phase},
-              {"bytes_sent", m.bytesSent},
-              {"bytes_total", m.bytesTotal},
-              {"rate_bps", m.rateBps}};
-    }
-    json operator()(const Ping& m) const { return {{"nonce", m.nonce}}; }
-    json operator()(const Pong& m) const { return {{"nonce", m.nonce}}; }
-    json operator()(const Status&) const { return json::object(); }
-    json operator()(const StatusReply& m) const {
-      return {{"name", m.name},
-              {"containers", m.containers},
-              {"migrations", m.migrations},
-              {"capabilities", m.capabilities}};
-    }
-    // Writes only the material of M's scheme (see MtdSetup).
-    json operator()(const MtdSetup& m) const {
-      json out = {{"epoch", m.epoch},
-                  {"scheme", m.scheme},
-                  {"k", m.k},
-                  {"entries", m.entries},
-                  {"table", m.table},
-                  {"point", {{"x", hex64(m.point.x)}, {"y", hex64(m.point.y)}}},
-                  {"peers", peersToJson(m.peers)},
-                  {"manager_key", m.managerKey}};
-      if (m.scheme == "shamir" && m.share) out["share"] = shareToJson(*m.share);
-      if (m.scheme == "fountain") {
-        out["droplets"] = json::array();
-        for (const auto& d : m.droplets) out["droplets"].push_back(dropletToJson(d));
-        out["secret_length"] = m.secretLength;
-      }
-      if (m.scheme == "prf") out["key"] = m.key;
-      return out;
-    }
-    json operator()(const MtdReady& m) const { return {{"epoch", m.epoch}}; }
-    json operator()(const MtdMigrate& m) const {
-      return {{"migration_id", m.migrationId},
-              {"container", m.container},
-              {"mode", m.mode},
-              {"epoch", m.epoch},
-              {"r", m.r},
-              {"token", m.token}};
-    }
-    json operator()(const KeyRequest& m) const {
-      return {{"migration_id", m.migrationId},
-              {"epoch", m.epoch},
-              {"source", m.source},
-              {"r", m.r},
-              {"token", m.token}};
-    }
-    json operator()(const KeyReply& m) const {
-      json out = {{"migration_id", m.migrationId}};
-      if (const auto* share = std::get_if<MtdShare>(&m.material))
-        out["share"] = shareToJson(*share);
-      else
-        out["droplet"] = dropletToJson(std::get<MtdDroplet>(m.material));
-      return out;
-    }
-    json operator()(const LatencyProbe& m) const { return {{"peers", peersToJson(m.peers)}}; }
-    json operator()(const LatencyReport& m) const {
-      json out = json::array();
-      for (const auto& t : m.roundTrips) out.push_back({{"name", t.name}, {"seconds", t.seconds}});
-      return {{"round_trips", out}};
-    }
-  };
-  return std::visit(Visitor{}, message);
-}
-
-}  // namespace
 
 json toHeader(const Message& message) {
   json header = fieldsOf(message);
@@ -875,7 +798,7 @@ MessageResult decodeMessage(const Frame& frame) {
       return {std::nullopt, std::string(toString(*type)) + ": unexpected payload of " +
                                 std::to_string(frame.payload.size()) +
                                 " bytes (only DATA carries one)"};
-    return decodeFields(*type, frame.header);
+    return kDecoders[static_cast<std::size_t>(*type)](*type, frame.header);
   } catch (const nlohmann::json::exception& e) {
     // The checks above test every type before reading it; this is a backstop so
     // a validator bug becomes a rejected message rather than a dead daemon.

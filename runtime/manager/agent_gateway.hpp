@@ -63,8 +63,8 @@ class TlsAgentGateway final : public AgentGateway {
                                    const agent::MtdMigrate& request,
                                    const std::function<void(const agent::Progress&)>& onProgress,
                                    const std::atomic<bool>* cancel) override {
-    return agent::requestMtdMigration(identity_, sourceAddress, request, onProgress,
-                                      std::chrono::seconds(10), cancel);
+    return agent::requestMigration(identity_, sourceAddress, request, onProgress,
+                                   std::chrono::seconds(10), cancel);
   }
 
  private:

@@ -126,7 +126,7 @@ TEST_CASE("mtd agents: only the manager sets up, holders check token and request
   CHECK(a.logged("h3: KEY_REQUEST from h4"));
 
   // MTD_MIGRATE from anyone but the manager is refused.
-  auto refused = requestMtdMigration(a.as("cli"), a.address["h2"], order, nullptr);
+  auto refused = requestMigration(a.as("cli"), a.address["h2"], order, nullptr);
   CHECK(refused.error.find("only the manager may order an MTD migration") != std::string::npos);
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's dest
     // No such container: the migration itself fails at once, after the
     // destination has been found (which is what this test is about).
     auto order = m.order("h2", "no-such-container");
-    auto outcome = requestMtdMigration(a.as("manager"), a.address["h2"], order, nullptr);
+    auto outcome = requestMigration(a.as("manager"), a.address["h2"], order, nullptr);
     INFO(outcome.error);
     REQUIRE(outcome.done);
     CHECK(outcome.done->destination == m.expected("h2", order));
@@ -155,7 +155,7 @@ TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's dest
     // from the source's journal. An id it never had is refused.
     const MtdMigrate rejoin{order.migrationId, order.container,      "snapshot",
                             "rejoin",          std::string(64, '0'), "00"};
-    auto replayed = requestMtdMigration(a.as("manager"), a.address["h2"], rejoin, nullptr);
+    auto replayed = requestMigration(a.as("manager"), a.address["h2"], rejoin, nullptr);
     INFO(replayed.error);
     REQUIRE(replayed.done);
     CHECK(replayed.done->migrationId == order.migrationId);
@@ -163,7 +163,7 @@ TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's dest
     CHECK(replayed.done->result == outcome.done->result);
     auto unknown = rejoin;
     unknown.migrationId = newMigrationId();
-    auto refused = requestMtdMigration(a.as("manager"), a.address["h2"], unknown, nullptr);
+    auto refused = requestMigration(a.as("manager"), a.address["h2"], unknown, nullptr);
     CHECK_FALSE(refused.done);
     CHECK(refused.error.find("epoch rejoin is not the current one") != std::string::npos);
   }
