@@ -1,7 +1,8 @@
 #pragma once
 // Defensive readers for controller JSON, shared by the Ryu and Floodlight
 // parsers. Every reader validates type and range and never throws; a value
-// of the wrong shape yields nullopt and the caller reports where it was.
+// of the wrong shape yields nullopt and the caller reports where it was,
+// with the error helpers below (wrongValue, missingField, the read* fields).
 
 #include <cstdint>
 #include <optional>
