@@ -124,6 +124,23 @@ void ingestPortSamples(benchmark::State& st) {
 }
 BENCHMARK(ingestPortSamples)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// Times snapshots of `vib` at `now`, the window being st.range(0) seconds;
+// counts the ports and the samples of the last snapshot.
+void timeSnapshots(benchmark::State& st, Vib& vib, double now, std::size_t ports) {
+  std::size_t samples = 0;
+  for (auto _ : st) {
+    auto snap = vib.snapshot(now, static_cast<double>(st.range(0)));
+    if (!snap.state) {
+      st.SkipWithError(snap.error.c_str());
+      break;
+    }
+    samples = snap.state->data().portSamples.size();
+    benchmark::DoNotOptimize(snap);
+  }
+  st.counters["ports"] = static_cast<double>(ports);
+  st.counters["samples"] = static_cast<double>(samples);
+}
+
 // Snapshot of ~10,000 ports with one minute of raw 1 Hz history; the window
 // (st.range(0) seconds) decides how many samples per port are read.
 void snapshot10kPorts(benchmark::State& st) {
@@ -137,20 +154,7 @@ void snapshot10kPorts(benchmark::State& st) {
     return true;
   }();
   (void)built;
-  auto vib = openFresh(path);
-  const double now = kStart + 59;
-  std::size_t samples = 0;
-  for (auto _ : st) {
-    auto snap = vib->snapshot(now, static_cast<double>(st.range(0)));
-    if (!snap.state) {
-      st.SkipWithError(snap.error.c_str());
-      break;
-    }
-    samples = snap.state->data().portSamples.size();
-    benchmark::DoNotOptimize(snap);
-  }
-  st.counters["ports"] = static_cast<double>(n.ports.size());
-  st.counters["samples"] = static_cast<double>(samples);
+  timeSnapshots(st, *openFresh(path), kStart + 59, n.ports.size());
 }
 BENCHMARK(snapshot10kPorts)->Arg(1)->Arg(5)->Arg(10)->Unit(benchmark::kMillisecond);
 
@@ -186,19 +190,7 @@ void snapshotCompactedDay(benchmark::State& st) {
     return true;
   }();
   (void)built;
-  auto vib = openFresh(path);
-  std::size_t samples = 0;
-  for (auto _ : st) {
-    auto snap = vib->snapshot(end - 1, static_cast<double>(st.range(0)));
-    if (!snap.state) {
-      st.SkipWithError(snap.error.c_str());
-      break;
-    }
-    samples = snap.state->data().portSamples.size();
-    benchmark::DoNotOptimize(snap);
-  }
-  st.counters["ports"] = static_cast<double>(n.ports.size());
-  st.counters["samples"] = static_cast<double>(samples);
+  timeSnapshots(st, *openFresh(path), end - 1, n.ports.size());
 }
 BENCHMARK(snapshotCompactedDay)->Arg(10)->Arg(3600)->Unit(benchmark::kMillisecond);
 

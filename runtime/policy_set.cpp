@@ -27,11 +27,22 @@ std::optional<std::string> readFile(const std::string& path, std::string* error)
 }
 
 PolicySet::LoadResult PolicySet::load(const std::vector<std::string>& paths) {
+  return loadWith(paths, readFile);
+}
+
+PolicySet::LoadResult PolicySet::fromSource(std::string path, std::string source) {
+  return loadWith({std::move(path)}, [&](const std::string&, std::string*) {
+    return std::optional(std::move(source));
+  });
+}
+
+PolicySet::LoadResult PolicySet::loadWith(const std::vector<std::string>& paths,
+                                          const ReadSource& read) {
   LoadResult result;
   auto set = std::make_unique<PolicySet>();
   for (const auto& path : paths) {
     std::string error;
-    auto text = readFile(path, &error);
+    auto text = read(path, &error);
     if (!text) {
       const std::string message = "cannot read policy file: " + error;
       result.diagnostics.push_back(
@@ -60,25 +71,6 @@ PolicySet::LoadResult PolicySet::load(const std::vector<std::string>& paths) {
     result.set = std::move(set);
   else
     result.failedFiles = std::move(set->files_);  // kept for quoting source lines
-  return result;
-}
-
-PolicySet::LoadResult PolicySet::fromSource(std::string path, std::string source) {
-  LoadResult result;
-  auto set = std::make_unique<PolicySet>();
-  auto parsed = lang::parsePolicyFile(std::move(path), std::move(source));
-  result.diagnostics = std::move(parsed.diagnostics);
-  set->files_.push_back(std::move(parsed.file));
-  auto checked = lang::checkPolicyFiles(set->files_);
-  result.diagnostics.insert(result.diagnostics.end(), checked.begin(), checked.end());
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
-                   [](const lang::Diagnostic& a, const lang::Diagnostic& b) {
-                     return a.location.offset < b.location.offset;
-                   });
-  if (!lang::hasErrors(result.diagnostics))
-    result.set = std::move(set);
-  else
-    result.failedFiles = std::move(set->files_);
   return result;
 }
 

@@ -3,6 +3,7 @@
 // CLI, the manager and hot reload all go through this, so a policy accepted
 // by `roam check` is exactly what the manager runs.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,12 @@ class PolicySet {
   std::string_view sourceOf(const std::string& path) const;
 
  private:
+  // The text of a policy file, or nullopt with `error` set (readFile's contract).
+  using ReadSource =
+      std::function<std::optional<std::string>(const std::string& path, std::string* error)>;
+  // Reads (through `read`), parses and checks `paths`: the one path of load and fromSource.
+  static LoadResult loadWith(const std::vector<std::string>& paths, const ReadSource& read);
+
   std::vector<lang::PolicyFile> files_;
 };
 

@@ -6,18 +6,6 @@ namespace roam::runtime {
 
 namespace {
 
-std::string at(const std::string& where, std::string_view key) {
-  return where + "." + std::string(key);
-}
-
-FetchError wrongValue(const std::string& where, const char* expected, const Json& got) {
-  return badAnswer(where + ": expected " + expected + ", got " + describeJson(got));
-}
-
-FetchError missing(const std::string& where, std::string_view key) {
-  return badAnswer(where + ": missing \"" + std::string(key) + "\"");
-}
-
 // Floodlight reports failures as {"ERROR": "..."} with status 200.
 std::optional<FetchError> errorObject(const Json& doc) {
   if (!doc.is_object()) return std::nullopt;
@@ -41,28 +29,19 @@ std::optional<FetchError> readDpid(const Json& obj, std::initializer_list<const 
                                    const std::string& where, Dpid& out) {
   const char* key = *keys.begin();
   const Json* v = anyOf(obj, keys, &key);
-  if (!v) return missing(where, key);
+  if (!v) return missingField(where, key);
   auto d = dpidFromJson(*v);
-  if (!d) return wrongValue(at(where, key), "a DPID", *v);
+  if (!d) return wrongValue(fieldPath(where, key), "a DPID", *v);
   out = *d;
-  return std::nullopt;
-}
-
-std::optional<FetchError> readPort(const Json& obj, const char* key, const std::string& where,
-                                   PortNumber& out) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return missing(where, key);
-  out = portFromJson(*it);
-  if (out.cls == PortClass::Invalid) return wrongValue(at(where, key), "a port number", *it);
   return std::nullopt;
 }
 
 std::optional<FetchError> readRate(const Json& obj, const char* key, const std::string& where,
                                    double& out) {
   auto it = obj.find(key);
-  if (it == obj.end()) return missing(where, key);
+  if (it == obj.end()) return missingField(where, key);
   auto v = numberFromJson(*it);
-  if (!v || *v < 0) return wrongValue(at(where, key), "a non-negative number", *it);
+  if (!v || *v < 0) return wrongValue(fieldPath(where, key), "a non-negative number", *it);
   out = *v;
   return std::nullopt;
 }
@@ -73,17 +52,15 @@ Result<std::vector<Dpid>> parseFloodlightSwitches(std::string_view text) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
   if (auto err = errorObject(*doc)) return *err;
-  if (!doc->is_array())
-    return badAnswer("expected an array of switches, got " + describeJson(*doc));
   std::vector<Dpid> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const Json& s = (*doc)[i];
-    const std::string w = "[" + std::to_string(i) + "]";
-    if (!s.is_object()) return wrongValue(w, "a switch object", s);
-    Dpid d = 0;
-    if (auto err = readDpid(s, {"switchDPID", "dpid"}, w, d)) return *err;
-    out.push_back(d);
-  }
+  auto error = forEachObject(*doc, "an array of switches", "a switch object",
+                             [&](const Json& s, const std::string& w) -> std::optional<FetchError> {
+                               Dpid d = 0;
+                               if (auto err = readDpid(s, {"switchDPID", "dpid"}, w, d)) return err;
+                               out.push_back(d);
+                               return std::nullopt;
+                             });
+  if (error) return *error;
   return out;
 }
 
@@ -101,7 +78,7 @@ Result<std::vector<FloodlightBandwidth>> parseFloodlightBandwidth(std::string_vi
     FloodlightBandwidth b;
     if (auto err = readDpid(e, {"dpid"}, w, b.dpid)) return *err;
     PortNumber port;
-    if (auto err = readPort(e, "port", w, port)) return *err;
+    if (auto err = readPortField(e, "port", w, port)) return *err;
     if (auto err = readRate(e, "bits-per-second-rx", w, b.rxBps)) return *err;
     if (auto err = readRate(e, "bits-per-second-tx", w, b.txBps)) return *err;
     if (e.contains("link-speed-bits-per-second"))
@@ -130,9 +107,9 @@ Result<AggregateCounters> parseFloodlightAggregate(std::string_view text) {
                              std::pair{std::pair{"flow_count", "flowCount"}, &out.flows}}) {
     const char* key = keys.first;
     const Json* v = anyOf(a, {keys.first, keys.second}, &key);
-    if (!v) return missing("aggregate", keys.first);
+    if (!v) return missingField("aggregate", keys.first);
     auto c = counterFromJson(*v);
-    if (!c) return wrongValue(at("aggregate", key), "a non-negative integer", *v);
+    if (!c) return wrongValue(fieldPath("aggregate", key), "a non-negative integer", *v);
     *field = *c;
   }
   return out;
@@ -142,24 +119,14 @@ Result<std::vector<DiscoveredLink>> parseFloodlightLinks(std::string_view text) 
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
   if (auto err = errorObject(*doc)) return *err;
-  if (!doc->is_array()) return badAnswer("expected an array of links, got " + describeJson(*doc));
-  std::vector<DiscoveredLink> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const Json& l = (*doc)[i];
-    const std::string w = "[" + std::to_string(i) + "]";
-    if (!l.is_object()) return wrongValue(w, "a link object", l);
-    DiscoveredLink link;
-    PortNumber sp, dp;
-    if (auto err = readDpid(l, {"src-switch"}, w, link.src)) return *err;
-    if (auto err = readPort(l, "src-port", w, sp)) return *err;
-    if (auto err = readDpid(l, {"dst-switch"}, w, link.dst)) return *err;
-    if (auto err = readPort(l, "dst-port", w, dp)) return *err;
-    if (sp.cls != PortClass::Physical || dp.cls != PortClass::Physical) continue;
-    link.srcPort = sp.port;
-    link.dstPort = dp.port;
-    out.push_back(link);
-  }
-  return out;
+  return readLinkArray(*doc,
+                       [](const Json& l, const std::string& w, DiscoveredLink& link, PortNumber& sp,
+                          PortNumber& dp) -> std::optional<FetchError> {
+                         if (auto err = readDpid(l, {"src-switch"}, w, link.src)) return err;
+                         if (auto err = readPortField(l, "src-port", w, sp)) return err;
+                         if (auto err = readDpid(l, {"dst-switch"}, w, link.dst)) return err;
+                         return readPortField(l, "dst-port", w, dp);
+                       });
 }
 
 Result<std::vector<DiscoveredHost>> parseFloodlightDevices(std::string_view text) {
@@ -183,36 +150,27 @@ Result<std::vector<DiscoveredHost>> parseFloodlightDevices(std::string_view text
     const std::string w = prefix + "[" + std::to_string(i) + "]";
     if (!d.is_object()) return wrongValue(w, "a device object", d);
     auto macs = d.find("mac");
-    if (macs == d.end()) return missing(w, "mac");
-    if (!macs->is_array()) return wrongValue(at(w, "mac"), "an array", *macs);
+    if (macs == d.end()) return missingField(w, "mac");
+    if (!macs->is_array()) return wrongValue(fieldPath(w, "mac"), "an array", *macs);
     if (macs->empty()) continue;
     const Json& macValue = (*macs)[0];
     auto mac =
         macValue.is_string() ? normaliseMac(macValue.get_ref<const std::string&>()) : std::nullopt;
-    if (!mac) return wrongValue(at(w, "mac") + "[0]", "a MAC address", macValue);
+    if (!mac) return wrongValue(fieldPath(w, "mac") + "[0]", "a MAC address", macValue);
     DiscoveredHost host;
     host.mac = *mac;
-    if (auto ips = d.find("ipv4"); ips != d.end()) {
-      if (!ips->is_array()) return wrongValue(at(w, "ipv4"), "an array", *ips);
-      for (std::size_t k = 0; k < ips->size(); ++k) {
-        const Json& ip = (*ips)[k];
-        auto ok = ip.is_string() ? checkIpv4(ip.get_ref<const std::string&>()) : std::nullopt;
-        if (!ok)
-          return wrongValue(at(w, "ipv4") + "[" + std::to_string(k) + "]", "an IPv4 address", ip);
-        host.ips.push_back(*ok);
-      }
-    }
+    if (auto err = readIpv4List(d, w, "an array", host.ips)) return *err;
     auto aps = d.find("attachmentPoint");
     if (aps == d.end()) continue;  // not attached (yet): cannot be placed
-    if (!aps->is_array()) return wrongValue(at(w, "attachmentPoint"), "an array", *aps);
+    if (!aps->is_array()) return wrongValue(fieldPath(w, "attachmentPoint"), "an array", *aps);
     bool placed = false;
     for (std::size_t k = 0; k < aps->size() && !placed; ++k) {
       const Json& ap = (*aps)[k];
-      const std::string aw = at(w, "attachmentPoint") + "[" + std::to_string(k) + "]";
+      const std::string aw = fieldPath(w, "attachmentPoint") + "[" + std::to_string(k) + "]";
       if (!ap.is_object()) return wrongValue(aw, "an object", ap);
       PortNumber port;
       if (auto err = readDpid(ap, {"switch", "switchDPID"}, aw, host.dpid)) return *err;
-      if (auto err = readPort(ap, "port", aw, port)) return *err;
+      if (auto err = readPortField(ap, "port", aw, port)) return *err;
       if (port.cls != PortClass::Physical) continue;
       host.port = port.port;
       placed = true;

@@ -173,6 +173,43 @@ std::string describeJson(const Json& v) {
   }
 }
 
+std::string fieldPath(const std::string& where, std::string_view key) {
+  return where + "." + std::string(key);
+}
+
+FetchError wrongValue(const std::string& where, const char* expected, const Json& got) {
+  return badAnswer(where + ": expected " + expected + ", got " + describeJson(got));
+}
+
+FetchError missingField(const std::string& where, std::string_view key) {
+  return badAnswer(where + ": missing \"" + std::string(key) + "\"");
+}
+
+std::optional<FetchError> readPortField(const Json& obj, std::string_view key,
+                                        const std::string& where, PortNumber& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return missingField(where, key);
+  out = portFromJson(*it);
+  if (out.cls == PortClass::Invalid) return wrongValue(fieldPath(where, key), "a port number", *it);
+  return std::nullopt;
+}
+
+std::optional<FetchError> readIpv4List(const Json& obj, const std::string& where,
+                                       const char* expectedArray, std::vector<std::string>& out) {
+  auto ips = obj.find("ipv4");
+  if (ips == obj.end()) return std::nullopt;
+  if (!ips->is_array()) return wrongValue(fieldPath(where, "ipv4"), expectedArray, *ips);
+  for (std::size_t k = 0; k < ips->size(); ++k) {
+    const Json& ip = (*ips)[k];
+    auto ok = ip.is_string() ? checkIpv4(ip.get_ref<const std::string&>()) : std::nullopt;
+    if (!ok)
+      return wrongValue(fieldPath(where, "ipv4") + "[" + std::to_string(k) + "]", "an IPv4 address",
+                        ip);
+    out.push_back(*ok);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> normaliseMac(std::string_view text) {
   if (text.size() != 17) return std::nullopt;
   std::string out;

@@ -1,12 +1,14 @@
 #pragma once
 // Defensive readers for controller JSON, shared by the Ryu and Floodlight
 // parsers. Every reader validates type and range and never throws; a value
-// of the wrong shape yields nullopt and the caller reports where it was.
+// of the wrong shape yields nullopt and the caller reports where it was,
+// with the error helpers below (wrongValue, missingField, the read* fields).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +56,60 @@ PortNumber portFromHexJson(const Json& v);
 
 // "string \"abc\"", "null", "object", "number -3" -- for error messages.
 std::string describeJson(const Json& v);
+
+// Errors that say where in the document a value was found, such as
+// `"1"[2].rx_bytes: expected a non-negative integer, got string "x"`.
+// `where` is the path so far ("[3]", "\"1\"[2]", "devices[0]").
+std::string fieldPath(const std::string& where, std::string_view key);  // where.key
+FetchError wrongValue(const std::string& where, const char* expected, const Json& got);
+FetchError missingField(const std::string& where, std::string_view key);
+
+// Reads the required port number `key` of `obj` (portFromJson) into `out`.
+std::optional<FetchError> readPortField(const Json& obj, std::string_view key,
+                                        const std::string& where, PortNumber& out);
+// Appends the addresses of the optional "ipv4" array of `obj` to `out`;
+// `expectedArray` names the array in the error when "ipv4" is not one.
+std::optional<FetchError> readIpv4List(const Json& obj, const std::string& where,
+                                       const char* expectedArray, std::vector<std::string>& out);
+
+// Calls visit(element, where) for each element of `doc`, which must be an
+// array ("expected <expectedArray>, got ...") of objects ("[3]: expected
+// <expectedObject>, got ..."); the first error, its own or visit's, ends the walk.
+template <class Visit>
+std::optional<FetchError> forEachObject(const Json& doc, const char* expectedArray,
+                                        const char* expectedObject, Visit visit) {
+  if (!doc.is_array())
+    return badAnswer(std::string("expected ") + expectedArray + ", got " + describeJson(doc));
+  for (std::size_t i = 0; i < doc.size(); ++i) {
+    const Json& element = doc[i];
+    const std::string where = "[" + std::to_string(i) + "]";
+    if (!element.is_object()) return wrongValue(where, expectedObject, element);
+    if (auto err = visit(element, where)) return err;
+  }
+  return std::nullopt;
+}
+
+// An array of link objects, whose ends readEnds(object, where, link, srcPort,
+// dstPort) reads. A link with a reserved port at either end is left out.
+template <class ReadEnds>
+Result<std::vector<DiscoveredLink>> readLinkArray(const Json& doc, ReadEnds readEnds) {
+  std::vector<DiscoveredLink> out;
+  auto error =
+      forEachObject(doc, "an array of links", "a link object",
+                    [&](const Json& l, const std::string& where) -> std::optional<FetchError> {
+                      DiscoveredLink link;
+                      PortNumber src, dst;
+                      if (auto err = readEnds(l, where, link, src, dst)) return err;
+                      if (src.cls == PortClass::Physical && dst.cls == PortClass::Physical) {
+                        link.srcPort = src.port;
+                        link.dstPort = dst.port;
+                        out.push_back(link);
+                      }
+                      return std::nullopt;
+                    });
+  if (error) return *error;
+  return out;
+}
 
 // A MAC address normalised to lower case "aa:bb:cc:dd:ee:ff"; nullopt if malformed.
 std::optional<std::string> normaliseMac(std::string_view text);

@@ -6,23 +6,10 @@ namespace roam::runtime {
 
 namespace {
 
-// Where in the document a value was found, for error messages such as
-// `"1"[2].rx_bytes: expected a non-negative integer, got string "x"`.
-std::string at(const std::string& where, std::string_view key) {
-  return where + "." + std::string(key);
-}
-
-FetchError wrongValue(const std::string& where, const char* expected, const Json& got) {
-  return badAnswer(where + ": expected " + expected + ", got " + describeJson(got));
-}
-
-FetchError missing(const std::string& where, std::string_view key) {
-  return badAnswer(where + ": missing \"" + std::string(key) + "\"");
-}
-
-// The list under the decimal DPID key that every ofctl_rest answer has.
-// Returns nullptr and sets `error` when the document is not of that shape.
-const Json* entriesFor(const Json& doc, Dpid dpid, FetchError& error, std::string& where) {
+// The value under the decimal DPID key that every ofctl_rest answer has;
+// `where` names it for errors. Returns nullptr and sets `error` when the
+// document is not an object or has no such key.
+const Json* entryFor(const Json& doc, Dpid dpid, FetchError& error, std::string& where) {
   const std::string key = std::to_string(dpid);
   where = "\"" + key + "\"";
   if (!doc.is_object()) {
@@ -34,10 +21,6 @@ const Json* entriesFor(const Json& doc, Dpid dpid, FetchError& error, std::strin
     error = badAnswer("no entry for datapath " + key);
     return nullptr;
   }
-  if (!it->is_array()) {
-    error = wrongValue(where, "an array", *it);
-    return nullptr;
-  }
   return &*it;
 }
 
@@ -45,19 +28,10 @@ const Json* entriesFor(const Json& doc, Dpid dpid, FetchError& error, std::strin
 std::optional<FetchError> readCounter(const Json& obj, std::string_view key,
                                       const std::string& where, std::uint64_t& out) {
   auto it = obj.find(key);
-  if (it == obj.end()) return missing(where, key);
+  if (it == obj.end()) return missingField(where, key);
   auto v = counterFromJson(*it);
-  if (!v) return wrongValue(at(where, key), "a non-negative integer", *it);
+  if (!v) return wrongValue(fieldPath(where, key), "a non-negative integer", *it);
   out = *v;
-  return std::nullopt;
-}
-
-// Reads "port_no" (an int, or a name such as "LOCAL") of an ofctl_rest entry.
-std::optional<FetchError> readPortNo(const Json& obj, const std::string& where, PortNumber& out) {
-  auto it = obj.find("port_no");
-  if (it == obj.end()) return missing(where, "port_no");
-  out = portFromJson(*it);
-  if (out.cls == PortClass::Invalid) return wrongValue(at(where, "port_no"), "a port number", *it);
   return std::nullopt;
 }
 
@@ -66,14 +40,15 @@ std::optional<FetchError> readTopologyPort(const Json& v, const std::string& whe
                                            PortNumber& port) {
   if (!v.is_object()) return wrongValue(where, "a port object", v);
   auto d = v.find("dpid");
-  if (d == v.end()) return missing(where, "dpid");
+  if (d == v.end()) return missingField(where, "dpid");
   auto parsed = dpidFromJson(*d);
-  if (!parsed) return wrongValue(at(where, "dpid"), "a DPID", *d);
+  if (!parsed) return wrongValue(fieldPath(where, "dpid"), "a DPID", *d);
   dpid = *parsed;
   auto p = v.find("port_no");
-  if (p == v.end()) return missing(where, "port_no");
+  if (p == v.end()) return missingField(where, "port_no");
   port = portFromHexJson(*p);
-  if (port.cls == PortClass::Invalid) return wrongValue(at(where, "port_no"), "a port number", *p);
+  if (port.cls == PortClass::Invalid)
+    return wrongValue(fieldPath(where, "port_no"), "a port number", *p);
   return std::nullopt;
 }
 
@@ -84,14 +59,15 @@ template <class Visit>
 std::optional<FetchError> forEachPortEntry(const Json& doc, Dpid dpid, Visit visit) {
   FetchError error;
   std::string where;
-  const Json* entries = entriesFor(doc, dpid, error, where);
+  const Json* entries = entryFor(doc, dpid, error, where);
   if (!entries) return error;
+  if (!entries->is_array()) return wrongValue(where, "an array", *entries);
   for (std::size_t i = 0; i < entries->size(); ++i) {
     const Json& e = (*entries)[i];
     const std::string w = where + "[" + std::to_string(i) + "]";
     if (!e.is_object()) return wrongValue(w, "an object", e);
     PortNumber port;
-    if (auto err = readPortNo(e, w, port)) return err;
+    if (auto err = readPortField(e, "port_no", w, port)) return err;
     if (auto err = visit(e, w, port)) return err;
   }
   return std::nullopt;
@@ -132,12 +108,13 @@ Result<std::vector<PortStats>> parseRyuPortStats(std::string_view text, Dpid dpi
         auto sec = e.find("duration_sec");
         if (sec != e.end()) {
           auto s = counterFromJson(*sec);
-          if (!s) return wrongValue(at(w, "duration_sec"), "a non-negative integer", *sec);
+          if (!s) return wrongValue(fieldPath(w, "duration_sec"), "a non-negative integer", *sec);
           double ns = 0;
           if (auto nsec = e.find("duration_nsec"); nsec != e.end()) {
             auto n = numberFromJson(*nsec);
             if (!n || *n < 0 || *n >= 1e9 || nsec->is_string())
-              return wrongValue(at(w, "duration_nsec"), "a number of nanoseconds below 1e9", *nsec);
+              return wrongValue(fieldPath(w, "duration_nsec"), "a number of nanoseconds below 1e9",
+                                *nsec);
             ns = *n;
           }
           c.durationSeconds = static_cast<double>(*s) + ns / 1e9;
@@ -159,7 +136,7 @@ Result<std::vector<PortDescription>> parseRyuPortDescriptions(std::string_view t
         PortDescription d;
         d.port = port.port;
         if (auto name = e.find("name"); name != e.end()) {
-          if (!name->is_string()) return wrongValue(at(w, "name"), "a string", *name);
+          if (!name->is_string()) return wrongValue(fieldPath(w, "name"), "a string", *name);
           d.name = name->get<std::string>();
         }
         // OF1.3 has curr_speed at the top; OF1.4+ moves it into an ETHERNET
@@ -175,7 +152,7 @@ Result<std::vector<PortDescription>> parseRyuPortDescriptions(std::string_view t
         if (speed) {
           auto kbps = numberFromJson(*speed);
           if (!kbps || *kbps < 0 || speed->is_string())
-            return wrongValue(at(w, "curr_speed"), "a non-negative number of kbps", *speed);
+            return wrongValue(fieldPath(w, "curr_speed"), "a non-negative number of kbps", *speed);
           d.speedBps = *kbps * 1000.0;
         }
         if (port.cls == PortClass::Physical) out.push_back(std::move(d));
@@ -188,14 +165,11 @@ Result<std::vector<PortDescription>> parseRyuPortDescriptions(std::string_view t
 Result<AggregateCounters> parseRyuAggregate(std::string_view text, Dpid dpid) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
-  const std::string key = std::to_string(dpid);
-  if (!doc->is_object())
-    return badAnswer("expected an object keyed by DPID, got " + describeJson(*doc));
-  auto it = doc->find(key);
-  if (it == doc->end()) return badAnswer("no entry for datapath " + key);
+  FetchError error;
+  std::string w;
+  const Json* e = entryFor(*doc, dpid, error, w);
+  if (!e) return error;
   // ofctl_rest answers a one-element list; accept the bare object too.
-  const Json* e = &*it;
-  std::string w = "\"" + key + "\"";
   if (e->is_array()) {
     if (e->size() != 1) return wrongValue(w, "a list of one aggregate", *e);
     e = &(*e)[0];
@@ -212,80 +186,62 @@ Result<AggregateCounters> parseRyuAggregate(std::string_view text, Dpid dpid) {
 Result<std::vector<Dpid>> parseRyuTopologySwitches(std::string_view text) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
-  if (!doc->is_array())
-    return badAnswer("expected an array of switches, got " + describeJson(*doc));
   std::vector<Dpid> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const Json& s = (*doc)[i];
-    const std::string w = "[" + std::to_string(i) + "]";
-    if (!s.is_object()) return wrongValue(w, "a switch object", s);
-    auto d = s.find("dpid");
-    if (d == s.end()) return missing(w, "dpid");
-    auto dpid = d->is_string() ? parseDpid(d->get_ref<const std::string&>()) : std::nullopt;
-    if (!dpid) return wrongValue(at(w, "dpid"), "16 hex digits", *d);
-    out.push_back(*dpid);
-  }
+  auto error = forEachObject(
+      *doc, "an array of switches", "a switch object",
+      [&](const Json& s, const std::string& w) -> std::optional<FetchError> {
+        auto d = s.find("dpid");
+        if (d == s.end()) return missingField(w, "dpid");
+        auto dpid = d->is_string() ? parseDpid(d->get_ref<const std::string&>()) : std::nullopt;
+        if (!dpid) return wrongValue(fieldPath(w, "dpid"), "16 hex digits", *d);
+        out.push_back(*dpid);
+        return std::nullopt;
+      });
+  if (error) return *error;
   return out;
 }
 
 Result<std::vector<DiscoveredLink>> parseRyuTopologyLinks(std::string_view text) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
-  if (!doc->is_array()) return badAnswer("expected an array of links, got " + describeJson(*doc));
-  std::vector<DiscoveredLink> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const Json& l = (*doc)[i];
-    const std::string w = "[" + std::to_string(i) + "]";
-    if (!l.is_object()) return wrongValue(w, "a link object", l);
-    DiscoveredLink link;
-    PortNumber sp, dp;
-    for (auto [key, dpid, port] :
-         {std::tuple{"src", &link.src, &sp}, std::tuple{"dst", &link.dst, &dp}}) {
-      auto it = l.find(key);
-      if (it == l.end()) return missing(w, key);
-      if (auto err = readTopologyPort(*it, at(w, key), *dpid, *port)) return *err;
-    }
-    if (sp.cls != PortClass::Physical || dp.cls != PortClass::Physical) continue;
-    link.srcPort = sp.port;
-    link.dstPort = dp.port;
-    out.push_back(link);
-  }
-  return out;
+  return readLinkArray(*doc,
+                       [](const Json& l, const std::string& w, DiscoveredLink& link, PortNumber& sp,
+                          PortNumber& dp) -> std::optional<FetchError> {
+                         for (auto [key, dpid, port] : {std::tuple{"src", &link.src, &sp},
+                                                        std::tuple{"dst", &link.dst, &dp}}) {
+                           auto it = l.find(key);
+                           if (it == l.end()) return missingField(w, key);
+                           if (auto err = readTopologyPort(*it, fieldPath(w, key), *dpid, *port))
+                             return err;
+                         }
+                         return std::nullopt;
+                       });
 }
 
 Result<std::vector<DiscoveredHost>> parseRyuTopologyHosts(std::string_view text) {
   auto doc = parseJsonDocument(text);
   if (!doc) return doc.error();
-  if (!doc->is_array()) return badAnswer("expected an array of hosts, got " + describeJson(*doc));
   std::vector<DiscoveredHost> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const Json& h = (*doc)[i];
-    const std::string w = "[" + std::to_string(i) + "]";
-    if (!h.is_object()) return wrongValue(w, "a host object", h);
-    DiscoveredHost host;
-    auto mac = h.find("mac");
-    if (mac == h.end()) return missing(w, "mac");
-    auto m = mac->is_string() ? normaliseMac(mac->get_ref<const std::string&>()) : std::nullopt;
-    if (!m) return wrongValue(at(w, "mac"), "a MAC address", *mac);
-    host.mac = *m;
-    if (auto ips = h.find("ipv4"); ips != h.end()) {
-      if (!ips->is_array()) return wrongValue(at(w, "ipv4"), "an array of addresses", *ips);
-      for (std::size_t k = 0; k < ips->size(); ++k) {
-        const Json& ip = (*ips)[k];
-        auto ok = ip.is_string() ? checkIpv4(ip.get_ref<const std::string&>()) : std::nullopt;
-        if (!ok)
-          return wrongValue(at(w, "ipv4") + "[" + std::to_string(k) + "]", "an IPv4 address", ip);
-        host.ips.push_back(*ok);
-      }
-    }
-    auto port = h.find("port");
-    if (port == h.end()) return missing(w, "port");
-    PortNumber p;
-    if (auto err = readTopologyPort(*port, at(w, "port"), host.dpid, p)) return *err;
-    if (p.cls != PortClass::Physical) continue;
-    host.port = p.port;
-    out.push_back(std::move(host));
-  }
+  auto error = forEachObject(
+      *doc, "an array of hosts", "a host object",
+      [&](const Json& h, const std::string& w) -> std::optional<FetchError> {
+        DiscoveredHost host;
+        auto mac = h.find("mac");
+        if (mac == h.end()) return missingField(w, "mac");
+        auto m = mac->is_string() ? normaliseMac(mac->get_ref<const std::string&>()) : std::nullopt;
+        if (!m) return wrongValue(fieldPath(w, "mac"), "a MAC address", *mac);
+        host.mac = *m;
+        if (auto err = readIpv4List(h, w, "an array of addresses", host.ips)) return err;
+        auto port = h.find("port");
+        if (port == h.end()) return missingField(w, "port");
+        PortNumber p;
+        if (auto err = readTopologyPort(*port, fieldPath(w, "port"), host.dpid, p)) return err;
+        if (p.cls != PortClass::Physical) return std::nullopt;
+        host.port = p.port;
+        out.push_back(std::move(host));
+        return std::nullopt;
+      });
+  if (error) return *error;
   return out;
 }
 

@@ -106,24 +106,26 @@ class VibBackend final : public OfflineBackend {
   }
 
   nlohmann::json recentDecisions(std::size_t limit) override {
-    nlohmann::json out = nlohmann::json::array();
-    auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
-    if (!vib.vib) return out;
-    auto rows = vib.vib->recentDecisions(limit);
-    for (const auto& d : rows.value) out.push_back(decisionToJson(d));
-    return out;
+    return recentRows(&Vib::recentDecisions, decisionToJson, limit);
   }
 
   nlohmann::json recentMigrations(std::size_t limit) override {
-    nlohmann::json out = nlohmann::json::array();
-    auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
-    if (!vib.vib) return out;
-    auto rows = vib.vib->recentMigrations(limit);
-    for (const auto& m : rows.value) out.push_back(migrationToJson(m));
-    return out;
+    return recentRows(&Vib::recentMigrations, migrationToJson, limit);
   }
 
  private:
+  // The newest `limit` rows that `read` gets from the VIB, each as `toJson`
+  // makes it; none when the VIB cannot be opened.
+  template <class Record>
+  nlohmann::json recentRows(VibResult<std::vector<Record>> (Vib::*read)(std::size_t),
+                            nlohmann::json (*toJson)(const Record&), std::size_t limit) const {
+    nlohmann::json out = nlohmann::json::array();
+    auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
+    if (!vib.vib) return out;
+    for (const auto& row : ((*vib.vib).*read)(limit).value) out.push_back(toJson(row));
+    return out;
+  }
+
   std::string path_;
   double window_;
 };

@@ -29,15 +29,14 @@ configuration files of the agents and the manager are named
 roam-testbed-<prefix>-*, so that testbed/clean recognises leftover daemons.
 """
 
-import http.client
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
 
 import roam_testbed as tb
+from docker_engine import Engine
 
 ENGINE = os.path.join(tb.TESTBED, "engine")
 IMAGE_BUILD = os.path.join(tb.TESTBED, "images", "build")
@@ -53,77 +52,6 @@ def config_tag(prefix):
 
 def manager_config_name(prefix):
     return config_tag(prefix) + "manager.jsonc"
-
-
-# --------------------------------------------------------------- engine API
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("docker", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
-
-
-class Engine(object):
-    """A host's Docker Engine, through its HTTP API on the unix socket."""
-
-    def __init__(self, host, name, sock):
-        self.host, self.name, self.sock = host, name, sock
-
-    def api(self, method, path, body=None, timeout=60.0):
-        """(status, parsed JSON or raw text or None)."""
-        conn = _UnixConnection(self.sock, timeout)
-        try:
-            data = json.dumps(body).encode() if body is not None else None
-            headers = {"Content-Type": "application/json"} if data else {}
-            conn.request(method, "/v1.41" + path, body=data, headers=headers)
-            r = conn.getresponse()
-            raw = r.read().decode("utf-8", "replace")
-            try:
-                return r.status, (json.loads(raw) if raw else None)
-            except ValueError:
-                return r.status, raw
-        finally:
-            conn.close()
-
-    def container(self, name):
-        """The inspect document, or None when there is no such container."""
-        status, doc = self.api("GET", "/containers/%s/json" % name)
-        return doc if status == 200 else None
-
-    def running(self, name):
-        doc = self.container(name)
-        return bool(doc and doc.get("State", {}).get("Running"))
-
-    def remove(self, name):
-        self.api("DELETE", "/containers/%s?force=1&v=1" % name)
-
-    def run_container(self, name, image, cmd, labels=None, env=None):
-        """Creates and starts a host-network container (replacing one of the
-        same name); raises with the engine's answer on failure."""
-        self.remove(name)
-        status, doc = self.api("POST", "/containers/create?name=%s" % name, {
-            "Image": image, "Cmd": cmd, "Labels": labels or {},
-            "Env": ["%s=%s" % kv for kv in (env or {}).items()],
-            "HostConfig": {"NetworkMode": "host"}})
-        if status != 201:
-            raise RuntimeError("%s: create %s: %s %s" % (self.host, name, status,
-                                                         doc))
-        status, doc = self.api("POST", "/containers/%s/start" % name)
-        if status not in (204, 304):
-            raise RuntimeError("%s: start %s: %s %s" % (self.host, name, status,
-                                                        doc))
-
-    def logs(self, name, tail=20):
-        status, doc = self.api("GET", "/containers/%s/logs?stdout=1&stderr=1"
-                               "&tail=%d" % (name, tail))
-        # The multiplexed stream has 8-byte frame headers; keep the text.
-        return "".join(ch for ch in str(doc or "") if ch.isprintable() or
-                       ch == "\n") if status == 200 else ""
 
 
 # --------------------------------------------------------------- processes

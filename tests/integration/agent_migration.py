@@ -49,6 +49,9 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "testbed", "lib"))
+from docker_engine import Engine  # noqa: E402
+
 ENGINE = os.path.join(REPO, "testbed", "engine")
 IMAGE_BUILD = os.path.join(REPO, "testbed", "images", "build")
 IMAGE = "roam/busybox:1"
@@ -92,34 +95,10 @@ def in_ns(host, cmd):
     return ["nsenter", f"--net=/var/run/netns/{HOSTS[host][0]}"] + cmd
 
 
-class Engine:
-    """The Engine API through curl on a host's socket (never the docker CLI)."""
-
-    def __init__(self, host):
-        self.host = host
-        self.sock = run([ENGINE, "start", f"rmig-{host}", "--netns", HOSTS[host][0]]).stdout.strip()
-
-    def api(self, method, path, body=None):
-        cmd = ["curl", "-s", "-w", "\n%{http_code}", "--unix-socket", self.sock, "-X", method]
-        if body is not None:
-            cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
-        out = run(cmd + [f"http://docker/v1.41{path}"]).stdout
-        text, _, code = out.rpartition("\n")
-        try:
-            data = json.loads(text) if text.strip() else None
-        except json.JSONDecodeError:
-            data = text
-        return int(code), data
-
-    def container(self, name):
-        code, data = self.api("GET", f"/containers/{name}/json")
-        return data if code == 200 else None
-
-    def volumes(self):
-        return [v["Name"] for v in (self.api("GET", "/volumes")[1].get("Volumes") or [])]
-
-    def images(self):
-        return [t for i in self.api("GET", "/images/json")[1] for t in (i.get("RepoTags") or [])]
+def start_engine(host):
+    """Starts host's Docker Engine (testbed/engine) in its namespace."""
+    sock = run([ENGINE, "start", f"rmig-{host}", "--netns", HOSTS[host][0]]).stdout.strip()
+    return Engine(host, f"rmig-{host}", sock)
 
 
 def http_get(host, path):
@@ -194,16 +173,9 @@ def start_stateful(engine, big_mb=0):
     if big_mb:
         script += f"[ -f /www/big ] || head -c {big_mb}m /dev/urandom > /www/big; "
     script += f"exec httpd -f -p {HTTP_PORT} -h /www"
-    mounts = [{"Type": "volume", "Source": "statevol", "Target": "/data"}]
-    code, data = engine.api("POST", "/containers/create?name=stateful", {
-        "Image": IMAGE, "Cmd": ["sh", "-c", script],
-        "Labels": {"purpose": "roam-integration"},
-        "HostConfig": {"NetworkMode": "host", "Mounts": mounts}})
-    if code != 201:
-        raise RuntimeError(f"create stateful: {code} {data}")
-    code, data = engine.api("POST", "/containers/stateful/start")
-    if code not in (204, 304):
-        raise RuntimeError(f"start stateful: {code} {data}")
+    engine.run_container("stateful", IMAGE, ["sh", "-c", script],
+                         labels={"purpose": "roam-integration"},
+                         mounts=[{"Type": "volume", "Source": "statevol", "Target": "/data"}])
     for _ in range(50):
         fs, vol = http_get(engine.host, "/fs-token"), http_get(engine.host, "/vol-token")
         if fs and vol and (not big_mb or engine.container("stateful")):
@@ -361,7 +333,7 @@ def make_hosts():
         dev = f"rmig-{host}0"
         run(["ip", "-n", ns, "addr", "replace", f"{addr}/24", "dev", dev])
         run(["ip", "-n", ns, "link", "set", dev, "up"])
-    engines = Engine("a"), Engine("b")
+    engines = start_engine("a"), start_engine("b")
     for e in engines:
         run([IMAGE_BUILD, e.sock, IMAGE])
         remove_stateful(e)

@@ -31,6 +31,12 @@ bool contains(const std::vector<fs::path>& paths, const fs::path& p) {
   return std::find(paths.begin(), paths.end(), p) != paths.end();
 }
 
+// A report that names `file` and nothing else.
+void checkOnly(const std::vector<fs::path>& changed, const fs::path& file) {
+  REQUIRE(changed.size() == 1);
+  CHECK(changed[0] == file);
+}
+
 }  // namespace
 
 TEST_CASE("FileWatcher reports each way of saving a watched file", "[reload]") {
@@ -49,28 +55,20 @@ TEST_CASE("FileWatcher reports each way of saving a watched file", "[reload]") {
   }
   SECTION("written in place") {
     writeFile(file, "two\n");
-    auto changed = watcher.waitForChanges(2s, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(watcher.waitForChanges(2s, 20ms), file);
   }
   SECTION("truncated without being opened for writing") {
     fs::resize_file(file, 0);
-    auto changed = watcher.waitForChanges(2s, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(watcher.waitForChanges(2s, 20ms), file);
   }
   SECTION("a temporary file renamed over it (a new inode)") {
     auto tmp = dir.path / ".x.policy.tmp";
     writeFile(tmp, "three\n");
     fs::rename(tmp, file);
-    auto changed = watcher.waitForChanges(2s, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(watcher.waitForChanges(2s, 20ms), file);
     // The watch is on the directory, so the new inode is watched too.
     writeFile(file, "four\n");
-    changed = watcher.waitForChanges(2s, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(watcher.waitForChanges(2s, 20ms), file);
   }
   SECTION("deleted, then created again") {
     fs::remove(file);
@@ -89,9 +87,7 @@ TEST_CASE("FileWatcher reports each way of saving a watched file", "[reload]") {
   SECTION("events already queued are read with a zero timeout") {
     writeFile(file, "five\n");
     // As a caller that polled fd() itself would do.
-    auto changed = watcher.waitForChanges(0ms, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(watcher.waitForChanges(0ms, 20ms), file);
   }
 }
 
@@ -110,9 +106,7 @@ TEST_CASE("FileWatcher watches files in several directories", "[reload]") {
 
   SECTION("a change in the second directory names that file only") {
     writeFile(fileB, "b2\n");
-    auto changed = watcher.waitForChanges(2s, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == fileB);
+    checkOnly(watcher.waitForChanges(2s, 20ms), fileB);
   }
   SECTION("changes in both directories in one burst are all reported") {
     writeFile(fileA2, "x\n");
@@ -130,9 +124,7 @@ TEST_CASE("FileWatcher watches files in several directories", "[reload]") {
     writeFile(fileA, "no longer watched\n");
     CHECK(watcher.waitForChanges(150ms, 10ms).empty());
     writeFile(fileB, "still watched\n");
-    auto changed = watcher.waitForChanges(2s, 20ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == fileB);
+    checkOnly(watcher.waitForChanges(2s, 20ms), fileB);
   }
 }
 
@@ -144,9 +136,7 @@ TEST_CASE("FileWatcher coalesces a burst of events into one report", "[reload]")
 
   SECTION("many events already queued") {
     for (int i = 0; i < 20; ++i) writeFile(file, std::to_string(i) + "\n");
-    auto changed = watcher.waitForChanges(2s, 50ms);
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(watcher.waitForChanges(2s, 50ms), file);
     CHECK(watcher.waitForChanges(100ms, 10ms).empty());
   }
   SECTION("a save spread over time, each step within the settle period") {
@@ -161,8 +151,7 @@ TEST_CASE("FileWatcher coalesces a burst of events into one report", "[reload]")
     });
     auto changed = watcher.waitForChanges(2s, 300ms);
     editor.join();
-    REQUIRE(changed.size() == 1);
-    CHECK(changed[0] == file);
+    checkOnly(changed, file);
     // Everything of the burst was consumed: nothing is left to report.
     CHECK(watcher.waitForChanges(100ms, 10ms).empty());
   }
@@ -177,7 +166,5 @@ TEST_CASE("FileWatcher reports a directory it cannot watch", "[reload]") {
   CHECK(error.find("missing") != std::string::npos);
   // The other file is still watched.
   writeFile(good, "y\n");
-  auto changed = watcher.waitForChanges(2s, 20ms);
-  REQUIRE(changed.size() == 1);
-  CHECK(changed[0] == good);
+  checkOnly(watcher.waitForChanges(2s, 20ms), good);
 }

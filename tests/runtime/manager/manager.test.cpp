@@ -22,6 +22,20 @@ struct Fixture : roamtest::ManagerFixture {
                        "examples/states/paper-heterogeneous.json") {}
 };
 
+// The one migration the manager has recorded.
+roam::runtime::MigrationRecord onlyMigration(Manager& manager) {
+  auto migrations = manager.vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  return migrations.value[0];
+}
+
+// Replaces the policy file's text with the shortest-path policy (reload not included).
+void writeShortestPath(const Fixture& f) {
+  roamtest::writeText(
+      f.policyFile,
+      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+}
+
 }  // namespace
 
 TEST_CASE("manager: the policy fires, the container moves, history is kept", "[manager]") {
@@ -48,9 +62,7 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   REQUIRE(decisions.value.size() == 1);
   CHECK(decisions.value[0].id == step.decisionId);
 
-  auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  const auto& m = migrations.value[0];
+  const auto m = onlyMigration(*manager);
   CHECK(m.migrationId == request.migrationId);
   CHECK(m.decisionId == step.decisionId);
   CHECK(m.state == "done");
@@ -76,10 +88,9 @@ TEST_CASE("manager: a failed migration is recorded with the agent's reason", "[m
   auto manager = f.make();
   REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
   REQUIRE(manager->waitIdle(5));
-  auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  CHECK(migrations.value[0].state == "failed");
-  CHECK(migrations.value[0].error == "destination engine refused the image");
+  const auto m = onlyMigration(*manager);
+  CHECK(m.state == "failed");
+  CHECK(m.error == "destination engine refused the image");
   CHECK(f.agents.containerHost["iperf-server"] == "h2");
 }
 
@@ -89,10 +100,9 @@ TEST_CASE("manager: a host without an agent fails the migration clearly", "[mana
   auto manager = f.make();
   REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
   REQUIRE(manager->waitIdle(5));
-  auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  CHECK(migrations.value[0].state == "failed");
-  CHECK(migrations.value[0].error == "no agent configured for host 'h4' (configuration: agents)");
+  const auto m = onlyMigration(*manager);
+  CHECK(m.state == "failed");
+  CHECK(m.error == "no agent configured for host 'h4' (configuration: agents)");
   CHECK(f.agents.requests.empty());
 }
 
@@ -114,9 +124,7 @@ TEST_CASE("manager: hot reload switches decisions; a bad version keeps the old o
   auto manager = f.make();
   REQUIRE(*manager->evaluateOnce().decision->destination == "h4");
 
-  roamtest::writeText(
-      f.policyFile,
-      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+  writeShortestPath(f);
   auto good = manager->reload("test", /*configToo=*/false);
   REQUIRE(good.ok);
   CHECK(manager->activePolicy()->policy->name == "shortest-path");
@@ -138,9 +146,7 @@ TEST_CASE("manager: a reload while a migration is in flight leaves it alone", "[
   REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
   REQUIRE(f.agents.waitHeld());
 
-  roamtest::writeText(
-      f.policyFile,
-      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+  writeShortestPath(f);
   REQUIRE(manager->reload("test", false).ok);
   // The new policy would send it to h3, but it is migrating (to h4) already.
   auto during = manager->evaluateOnce();
@@ -149,10 +155,9 @@ TEST_CASE("manager: a reload while a migration is in flight leaves it alone", "[
 
   f.agents.release();
   REQUIRE(manager->waitIdle(5));
-  auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  CHECK(migrations.value[0].state == "done");
-  CHECK(migrations.value[0].destination == "h4");
+  const auto m = onlyMigration(*manager);
+  CHECK(m.state == "done");
+  CHECK(m.destination == "h4");
   CHECK(f.agents.containerHost["iperf-server"] == "h4");
 }
 
@@ -177,9 +182,8 @@ TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[man
   REQUIRE(f.agents.requests.size() == 2);
   CHECK(f.agents.requests[1].migrationId == id);
   CHECK(f.logged("reconciling migration " + id));
-  auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  CHECK(migrations.value[0].state == "done");
+  const auto m = onlyMigration(*manager);
+  CHECK(m.state == "done");
   CHECK(manager->vib()->unfinishedMigrations().value.empty());
 }
 
@@ -194,10 +198,9 @@ TEST_CASE("manager: manual migration through the manager", "[manager]") {
   REQUIRE(ok.error.empty());
   REQUIRE(manager->waitIdle(5));
   CHECK(f.agents.containerHost["iperf-server"] == "h5");
-  auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  CHECK(migrations.value[0].migrationId == ok.migrationId);
-  CHECK(migrations.value[0].policy == "manual");
+  const auto m = onlyMigration(*manager);
+  CHECK(m.migrationId == ok.migrationId);
+  CHECK(m.policy == "manual");
 }
 
 namespace {

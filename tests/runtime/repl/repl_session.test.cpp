@@ -28,16 +28,20 @@ std::unique_ptr<roam::runtime::ReplBackend> paperBackend(bool withPolicy = true)
   return std::move(made.backend);
 }
 
+// A session on the paper's state with the bandwidth policy.
+struct PaperSession {
+  std::unique_ptr<roam::runtime::ReplBackend> backend = paperBackend();
+  roam::runtime::ReplSession session{*backend};
+};
+
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 }  // namespace
 
-TEST_CASE("the REPL evaluates expressions with the active policy in scope", "[repl]") {
-  auto backend = paperBackend();
-  roam::runtime::ReplSession session(*backend);
-
+TEST_CASE_METHOD(PaperSession, "the REPL evaluates expressions with the active policy in scope",
+                 "[repl]") {
   SECTION("globals and built-ins") {
     ReplReply r = session.execute("count(hosts)");
     CHECK(r.ok);
@@ -76,10 +80,7 @@ TEST_CASE("the REPL evaluates expressions with the active policy in scope", "[re
   }
 }
 
-TEST_CASE("the REPL's query commands agree with the built-ins", "[repl]") {
-  auto backend = paperBackend();
-  roam::runtime::ReplSession session(*backend);
-
+TEST_CASE_METHOD(PaperSession, "the REPL's query commands agree with the built-ins", "[repl]") {
   SECTION("hosts, switches, links, containers") {
     ReplReply hosts = session.execute("hosts");
     CHECK(hosts.ok);
@@ -126,10 +127,8 @@ TEST_CASE("the REPL's query commands agree with the built-ins", "[repl]") {
   }
 }
 
-TEST_CASE("the REPL explains, shows the policy and refuses to migrate offline", "[repl]") {
-  auto backend = paperBackend();
-  roam::runtime::ReplSession session(*backend);
-
+TEST_CASE_METHOD(PaperSession, "the REPL explains, shows the policy and refuses to migrate offline",
+                 "[repl]") {
   SECTION("explain is the decision roam eval prints") {
     ReplReply r = session.execute("explain");
     INFO(r.text);
@@ -180,10 +179,8 @@ TEST_CASE("without a policy, explain says how to load one", "[repl]") {
   CHECK(session.execute("threshold").text.rfind("<repl>:1:1: error:", 0) == 0);
 }
 
-TEST_CASE("the REPL completes commands, built-ins and names from the state", "[repl]") {
-  auto backend = paperBackend();
-  roam::runtime::ReplSession session(*backend);
-
+TEST_CASE_METHOD(PaperSession, "the REPL completes commands, built-ins and names from the state",
+                 "[repl]") {
   auto first = session.complete("ho", 0);
   CHECK(contains(first, "hosts"));
   CHECK(contains(first, "hops"));
