@@ -48,7 +48,7 @@ Command addVibCommand(CLI::App& app, const CommandLine& line) {
             // Read-only: exporting never creates, migrates or changes the VIB.
             auto result = runtime::exportVibState(a->vibFile, a->stateFile, *window);
             if (!result.ok()) {
-              std::cerr << result.file << ":1:1: error: " << result.error << "\n";
+              std::cerr << result.error().file << ":1:1: error: " << result.error().message << "\n";
               return 1;
             }
             return 0;

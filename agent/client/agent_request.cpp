@@ -33,11 +33,11 @@ std::string withAgent(const ClientIdentity& identity, const std::string& address
                       std::chrono::seconds connectTimeout, std::chrono::seconds idleTimeout,
                       Exchange& exchange, const std::atomic<bool>* cancel = nullptr) {
   auto tls = makeTlsContext(TlsFiles::forName(identity.certs, identity.name), TlsRole::client);
-  if (!tls.context) return tls.error;
+  if (!tls.ok()) return tls.error().message;
   asio::io_context io;
   std::string error;
   auto connectAndExchange = [&]() -> awaitable<void> {
-    auto connected = co_await connectToAgent(*tls.context, address, connectTimeout);
+    auto connected = co_await connectToAgent(**tls, address, connectTimeout);
     if (auto* e = std::get_if<std::string>(&connected)) {
       error = *e;
       co_return;

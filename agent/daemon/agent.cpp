@@ -66,8 +66,8 @@ void Agent::record(const JournalEntry& entry) {
   auto stamped = entry;
   stamped.updatedAt =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  if (auto error = journal_->put(stamped); !error.empty())
-    log_("journal: cannot record " + entry.migrationId + ": " + error);
+  if (auto put = journal_->put(stamped); !put.ok())
+    log_("journal: cannot record " + entry.migrationId + ": " + put.error().message);
 }
 
 std::optional<JournalEntry> Agent::lookup(const std::string& migrationId) {
@@ -84,21 +84,21 @@ std::string Agent::start() {
 
   auto files = TlsFiles::forName(options_.certs, options_.name);
   auto server = makeTlsContext(files, TlsRole::server);
-  if (!server.context) return server.error;
+  if (!server.ok()) return server.error().message;
   auto client = makeTlsContext(files, TlsRole::client);
-  if (!client.context) return client.error;
-  serverTls_ = std::move(server.context);
-  clientTls_ = std::move(client.context);
+  if (!client.ok()) return client.error().message;
+  serverTls_ = std::move(*server);
+  clientTls_ = std::move(*client);
 
   std::error_code ec;
   std::filesystem::create_directories(options_.dataDir / "spool", ec);
   if (ec) return "cannot create " + (options_.dataDir / "spool").string() + ": " + ec.message();
   auto journal = Journal::open(options_.dataDir);
-  if (auto* error = std::get_if<std::string>(&journal)) return *error;
-  journal_ = std::make_unique<Journal>(std::move(std::get<Journal>(journal)));
+  if (!journal.ok()) return journal.error().message;
+  journal_ = std::make_unique<Journal>(std::move(*journal));
 
   if (auto version = DockerClient(dockerSocket_).version(); !version.ok())
-    return "cannot reach the Docker Engine at " + options_.docker + ": " + version.error;
+    return "cannot reach the Docker Engine at " + options_.docker + ": " + version.error().message;
   recover();
   probeCapabilities();
 
@@ -164,7 +164,7 @@ void Agent::recover() {
         // container that is still running answers 304, which is fine).
         auto started = docker.startContainer(entry.container);
         kept = started.ok() ? "the container, stopped by its checkpoint, was started again here"
-                            : "starting the container again failed: " + started.error;
+                            : "starting the container again failed: " + started.error().message;
       }
       entry.state = "failed";
       entry.result = "interrupted: this agent restarted before the destination confirmed; " + kept;
@@ -178,7 +178,7 @@ void Agent::recover() {
 void Agent::probeCapabilities() {
   auto info = DockerClient(dockerSocket_).info();
   if (!info.ok()) {
-    capabilities_ = {false, "cannot ask the engine: " + info.error};
+    capabilities_ = {false, "cannot ask the engine: " + info.error().message};
   } else if (!info.body.value("ExperimentalBuild", false)) {
     capabilities_ = {false,
                      "the Docker Engine is not in experimental mode (checkpoints need "

@@ -19,7 +19,9 @@ CheckpointCapture captureCheckpoint(const std::string& dockerSocket, const std::
   std::error_code ec;
   std::filesystem::create_directories(capture.checkpointDir, ec);
   if (ec) {
-    capture.error = "cannot create " + capture.checkpointDir.string() + ": " + ec.message();
+    capture.outcome =
+        roam::Error{roam::ErrorCode::Io,
+                    "cannot create " + capture.checkpointDir.string() + ": " + ec.message()};
     return capture;
   }
   DockerClient docker(dockerSocket);
@@ -27,11 +29,12 @@ CheckpointCapture captureCheckpoint(const std::string& dockerSocket, const std::
   // which must never happen to one that was stopped on purpose.
   auto inspect = docker.inspectContainer(container);
   if (!inspect.ok()) {
-    capture.error = inspect.error;
+    capture.outcome = inspect.error();
     return capture;
   }
   if (!inspect.body.value("State", nlohmann::json::object()).value("Running", false)) {
-    capture.error = "container " + container + " is not running";
+    capture.outcome =
+        roam::Error{roam::ErrorCode::Conflict, "container " + container + " is not running"};
     return capture;
   }
   capture.stopped = true;
@@ -40,30 +43,34 @@ CheckpointCapture captureCheckpoint(const std::string& dockerSocket, const std::
   auto created = docker.createCheckpoint(container, capture.checkpointId,
                                          capture.checkpointDir.string(), true);
   if (!created.ok()) {
-    capture.error = "cannot checkpoint " + container + ": " + created.error;
+    capture.outcome = roam::Error{
+        roam::ErrorCode::Engine, "cannot checkpoint " + container + ": " + created.error().message};
     return capture;
   }
-  if (auto error = writeDirectoryTar(capture.checkpointDir / capture.checkpointId, capture.archive);
-      !error.empty()) {
-    capture.error = "cannot pack the checkpoint of " + container + ": " + error;
+  if (auto packed =
+          writeDirectoryTar(capture.checkpointDir / capture.checkpointId, capture.archive);
+      !packed.ok()) {
+    capture.outcome =
+        roam::Error{roam::ErrorCode::Io,
+                    "cannot pack the checkpoint of " + container + ": " + packed.error().message};
     return capture;
   }
   return capture;
 }
 
-std::string undoCheckpoint(const std::string& dockerSocket, const std::string& container,
-                           const std::string& checkpointId,
-                           const std::filesystem::path& checkpointDir) {
+roam::Status undoCheckpoint(const std::string& dockerSocket, const std::string& container,
+                            const std::string& checkpointId,
+                            const std::filesystem::path& checkpointDir) {
   DockerClient docker(dockerSocket);
   std::string problems;
   // 304 (still running: the checkpoint never stopped it) counts as success.
   if (auto started = docker.startContainer(container); !started.ok())
-    problems = "cannot start " + container + " again: " + started.error;
+    problems = "cannot start " + container + " again: " + started.error().message;
   // The files go with the spool anyway; this tells the engine too.
   docker.deleteCheckpoint(container, checkpointId, checkpointDir.string());
   std::error_code ec;
   std::filesystem::remove_all(checkpointDir, ec);
-  return problems;
+  return roam::statusOf(roam::ErrorCode::Engine, problems);
 }
 
 }  // namespace roam::agent

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 struct CheckpointCapture {
@@ -16,7 +18,9 @@ struct CheckpointCapture {
   std::filesystem::path checkpointDir;  // the CheckpointDir given to the engine
   std::filesystem::path archive;        // tar of checkpointDir/checkpointId
   bool stopped = false;                 // the engine may have stopped the container
-  std::string error;                    // empty on success
+  roam::Status outcome;                 // `stopped` is valid on failure too
+  bool ok() const { return outcome.ok(); }
+  const roam::Error& error() const { return outcome.error(); }
 };
 
 // Where the engine writes a migration's checkpoint: SPOOL/checkpoint/ID.
@@ -30,9 +34,9 @@ CheckpointCapture captureCheckpoint(const std::string& dockerSocket, const std::
 
 // Blocking. After a failure: starts CONTAINER again (a plain start: its
 // processes begin anew; nothing on disk is lost) and deletes the checkpoint.
-// Returns what could not be done ("" when all went well).
-std::string undoCheckpoint(const std::string& dockerSocket, const std::string& container,
-                           const std::string& checkpointId,
-                           const std::filesystem::path& checkpointDir);
+// The error says what could not be done.
+roam::Status undoCheckpoint(const std::string& dockerSocket, const std::string& container,
+                            const std::string& checkpointId,
+                            const std::filesystem::path& checkpointDir);
 
 }  // namespace roam::agent

@@ -37,27 +37,33 @@ struct RemoveDirectory {
 
 }  // namespace
 
-std::string checkRestartFiles(const std::string& mode, const std::vector<FileEntry>& files) {
+roam::Status checkRestartFiles(const std::string& mode, const std::vector<FileEntry>& files) {
   int images = 0, checkpoints = 0;
   for (const auto& file : files) {
     if (file.kind == "image") ++images;
     if (file.kind != "checkpoint") continue;
     ++checkpoints;
     if (!isValidCheckpointId(file.target))
-      return "file " + file.name + " names an invalid checkpoint id \"" + file.target + "\"";
+      return roam::Error{
+          roam::ErrorCode::BadInput,
+          "file " + file.name + " names an invalid checkpoint id \"" + file.target + "\""};
   }
-  if (images != 1) return "RESTART must list exactly one image file, not " + std::to_string(images);
+  if (images != 1)
+    return roam::Error{roam::ErrorCode::BadInput,
+                       "RESTART must list exactly one image file, not " + std::to_string(images)};
   if (mode == "checkpoint" && checkpoints != 1)
-    return "a checkpoint-mode RESTART must list exactly one checkpoint file, not " +
-           std::to_string(checkpoints);
+    return roam::Error{roam::ErrorCode::BadInput,
+                       "a checkpoint-mode RESTART must list exactly one checkpoint file, not " +
+                           std::to_string(checkpoints)};
   if (mode != "checkpoint" && checkpoints != 0)
-    return "a " + mode + "-mode RESTART must not carry a checkpoint file";
-  return "";
+    return roam::Error{roam::ErrorCode::BadInput,
+                       "a " + mode + "-mode RESTART must not carry a checkpoint file"};
+  return {};
 }
 
-std::string restoreContainer(const std::string& socket, const RestoreJob& job, JournalEntry& entry,
-                             const std::function<void(const JournalEntry&)>& record,
-                             std::string& containerId) {
+roam::Status restoreContainer(const std::string& socket, const RestoreJob& job, JournalEntry& entry,
+                              const std::function<void(const JournalEntry&)>& record,
+                              std::string& containerId) {
   DockerClient docker(socket);
   const auto& spec = job.spec;
   // A container of the same name here is the engine's to refuse (409) at create.
@@ -69,14 +75,17 @@ std::string restoreContainer(const std::string& socket, const RestoreJob& job, J
   for (const auto& file : job.files) {
     if (file.entry.kind != "image") continue;
     FilePtr in = openFile(file.path, "rb");
-    if (!in) return "cannot read " + file.path.string();
+    if (!in) return roam::Error{roam::ErrorCode::Io, "cannot read " + file.path.string()};
     auto loaded = docker.loadImage(fileSource(in.get()));
-    if (!loaded.ok()) return "cannot load the snapshot image: " + loaded.error;
+    if (!loaded.ok())
+      return roam::Error{roam::ErrorCode::Engine,
+                         "cannot load the snapshot image: " + loaded.error().message};
     loadedImage = true;
   }
-  if (!loadedImage) return "RESTART lists no image file";
+  if (!loadedImage) return roam::Error{roam::ErrorCode::Engine, "RESTART lists no image file"};
   if (auto inspect = docker.inspectImage(image); !inspect.ok())
-    return "the transferred archive does not contain " + image;
+    return roam::Error{roam::ErrorCode::Engine,
+                       "the transferred archive does not contain " + image};
 
   // Checkpoint mode: unpack before anything is created, so a broken archive
   // costs nothing to undo.
@@ -87,22 +96,29 @@ std::string restoreContainer(const std::string& socket, const RestoreJob& job, J
     if (file.entry.kind != "checkpoint") continue;
     checkpointId = file.entry.target;
     checkpointCleanup.path = checkpointDir;
-    if (auto error = extractDirectoryTar(file.path, checkpointDir / checkpointId); !error.empty())
-      return "cannot unpack the checkpoint: " + error;
+    if (auto unpacked = extractDirectoryTar(file.path, checkpointDir / checkpointId);
+        !unpacked.ok())
+      return roam::Error{roam::ErrorCode::Engine,
+                         "cannot unpack the checkpoint: " + unpacked.error().message};
   }
 
   for (const auto& volume : spec.volumes) {
     if (docker.inspectVolume(volume.name).ok())
-      return "a volume named " + volume.name + " already exists here";
+      return roam::Error{roam::ErrorCode::Engine,
+                         "a volume named " + volume.name + " already exists here"};
     entry.volumes.push_back(volume.name);
     record(entry);
     auto created = docker.createVolume(volume.name, {{kMigrationIdLabel, job.migrationId}});
-    if (!created.ok()) return "cannot create volume " + volume.name + ": " + created.error;
+    if (!created.ok())
+      return roam::Error{roam::ErrorCode::Engine,
+                         "cannot create volume " + volume.name + ": " + created.error().message};
   }
 
   auto body = destinationCreateBody(spec, image, job.migrationId);
   auto created = docker.createContainer(spec.name, body);
-  if (!created.ok()) return "cannot create " + spec.name + ": " + created.error;
+  if (!created.ok())
+    return roam::Error{roam::ErrorCode::Engine,
+                       "cannot create " + spec.name + ": " + created.error().message};
   containerId = created.body.value("Id", "");
   entry.createdContainer = containerId;
   record(entry);
@@ -112,11 +128,15 @@ std::string restoreContainer(const std::string& socket, const RestoreJob& job, J
     const VolumeMount* mount = nullptr;
     for (const auto& volume : spec.volumes)
       if (volume.name == file.entry.target) mount = &volume;
-    if (!mount) return "file " + file.entry.name + " names unknown volume " + file.entry.target;
+    if (!mount)
+      return roam::Error{roam::ErrorCode::Engine,
+                         "file " + file.entry.name + " names unknown volume " + file.entry.target};
     FilePtr in = openFile(file.path, "rb");
-    if (!in) return "cannot read " + file.path.string();
+    if (!in) return roam::Error{roam::ErrorCode::Io, "cannot read " + file.path.string()};
     auto put = docker.putArchive(containerId, parentOf(mount->destination), fileSource(in.get()));
-    if (!put.ok()) return "cannot restore volume " + mount->name + ": " + put.error;
+    if (!put.ok())
+      return roam::Error{roam::ErrorCode::Engine,
+                         "cannot restore volume " + mount->name + ": " + put.error().message};
   }
 
   // Checkpoint mode: the engine restores the processes with CRIU from
@@ -124,17 +144,22 @@ std::string restoreContainer(const std::string& socket, const RestoreJob& job, J
   auto started = checkpointId.empty()
                      ? docker.startContainer(containerId)
                      : docker.startContainer(containerId, checkpointId, checkpointDir.string());
-  if (!started.ok()) return "cannot start " + spec.name + ": " + started.error;
+  if (!started.ok())
+    return roam::Error{roam::ErrorCode::Engine,
+                       "cannot start " + spec.name + ": " + started.error().message};
   // A container that dies at once has not been restored: give it a moment.
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   auto state = docker.inspectContainer(containerId);
-  if (!state.ok()) return "cannot inspect the restored container: " + state.error;
+  if (!state.ok())
+    return roam::Error{roam::ErrorCode::Engine,
+                       "cannot inspect the restored container: " + state.error().message};
   const auto& s = state.body.value("State", nlohmann::json::object());
   if (!s.value("Running", false) || s.value("Restarting", false))
-    return spec.name + " does not stay running after restore (exit code " +
-           std::to_string(s.value("ExitCode", -1)) +
-           (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")";
-  return "";
+    return roam::Error{roam::ErrorCode::Engine,
+                       spec.name + " does not stay running after restore (exit code " +
+                           std::to_string(s.value("ExitCode", -1)) +
+                           (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")"};
+  return {};
 }
 
 }  // namespace roam::agent

@@ -12,6 +12,7 @@
 #include "agent/migration/container_spec.hpp"
 #include "agent/migration/journal.hpp"
 #include "agent/protocol/messages.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -32,15 +33,15 @@ struct RestoreJob {
 
 // Checks a RESTART's files against its mode before any byte is received:
 // every mode needs one image file; checkpoint mode exactly one checkpoint file
-// with a valid id; other modes none. "" or the reason.
-std::string checkRestartFiles(const std::string& mode, const std::vector<FileEntry>& files);
+// with a valid id; other modes none.
+roam::Status checkRestartFiles(const std::string& mode, const std::vector<FileEntry>& files);
 
 // Blocking. Records what it creates in ENTRY through RECORD before creating
-// it, so a crash leaves a trail. "" or the error; CONTAINER_ID is set as soon
-// as the container exists.
-std::string restoreContainer(const std::string& dockerSocket, const RestoreJob& job,
-                             JournalEntry& entry,
-                             const std::function<void(const JournalEntry&)>& record,
-                             std::string& containerId);
+// it, so a crash leaves a trail. CONTAINER_ID is set as soon as the container
+// exists.
+roam::Status restoreContainer(const std::string& dockerSocket, const RestoreJob& job,
+                              JournalEntry& entry,
+                              const std::function<void(const JournalEntry&)>& record,
+                              std::string& containerId);
 
 }  // namespace roam::agent

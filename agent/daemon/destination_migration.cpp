@@ -53,7 +53,7 @@ std::string rollBackDestination(const std::string& socket, const JournalEntry& e
   std::string problems;
   auto note = [&](const DockerResult& r, const std::string& what) {
     if (!r.ok() && r.status != 404)
-      problems += (problems.empty() ? "" : "; ") + what + ": " + r.error;
+      problems += (problems.empty() ? "" : "; ") + what + ": " + r.error().message;
   };
   if (!entry.createdContainer.empty())
     note(docker.removeContainer(entry.createdContainer, true, false),
@@ -125,8 +125,8 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
             spec->name);
     co_return;
   }
-  if (auto error = checkRestartFiles(restart.mode, restart.files); !error.empty()) {
-    failure(error);
+  if (auto checked = checkRestartFiles(restart.mode, restart.files); !checked.ok()) {
+    failure(checked.error().message);
     co_return;
   }
   if (restart.mode == "checkpoint" && !agent.capabilities().checkpoint) {
@@ -205,24 +205,27 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
   std::size_t endedCount = 0;
   StoreOutcome failed;
   auto note = [&failed](StoreOutcome& outcome) {
-    if (failed.error.empty()) failed = std::move(outcome);
+    if (failed.ok()) failed = std::move(outcome);
   };
   while (true) {
     std::optional<Data> chunk;
     std::vector<std::uint8_t> payload;
-    if (endedCount < files.size() && failed.error.empty()) {
+    if (endedCount < files.size() && failed.ok()) {
       auto next = co_await stream->read();
       auto* data = next.message ? std::get_if<Data>(&*next.message) : nullptr;
       if (next.closed)
-        failed = {"the source closed the connection before sending everything"};
+        failed = roam::Error{roam::ErrorCode::Io,
+                             "the source closed the connection before sending everything"};
       else if (!next.message)
-        failed = {"malformed frame from the source: " + next.error, true};
+        failed = roam::Error{roam::ErrorCode::Protocol,
+                             "malformed frame from the source: " + next.error};
       else if (!data || data->migrationId != id)
-        failed = {
-            "expected DATA for " + id + ", got " + std::string(toString(typeOf(*next.message))),
-            true};
+        failed = roam::Error{
+            roam::ErrorCode::Protocol,
+            "expected DATA for " + id + ", got " + std::string(toString(typeOf(*next.message)))};
       else if (data->file >= files.size() || ended[data->file])
-        failed = {"DATA for unknown or finished file " + std::to_string(data->file), true};
+        failed = roam::Error{roam::ErrorCode::Protocol,
+                             "DATA for unknown or finished file " + std::to_string(data->file)};
       else {
         chunk = *data;
         payload = std::move(next.payload);
@@ -237,13 +240,13 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
         auto written = co_await writing.get();
         note(written);
       }
-      if (failed.error.empty())
+      if (failed.ok())
         writing.start(agent.pool(), home,
                       [file = verified.file, bytes = &plain[verified.slot], last = verified.last] {
                         return writeChunk(*file, *bytes, last);
                       });
     }
-    if (!chunk || !failed.error.empty()) break;
+    if (!chunk || !failed.ok()) break;
     if (chunk->last) {
       ended[chunk->file] = true;
       ++endedCount;
@@ -266,9 +269,9 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
     auto written = co_await writing.get();
     note(written);
   }
-  if (!failed.error.empty()) {
-    co_await finish(failed.error);
-    if (failed.outOfOrder) stream->close();
+  if (!failed.ok()) {
+    co_await finish(failed.error().message);
+    if (outOfOrder(failed)) stream->close();
     co_return;
   }
 
@@ -288,10 +291,10 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
         agent.dockerSocket(), job, entry, [&agent](const JournalEntry& e) { agent.record(e); },
         containerId);
   };
-  auto error = co_await runBlocking(agent.pool(), restoreWork);
+  auto restored = co_await runBlocking(agent.pool(), restoreWork);
   *restoring = false;
-  if (!error.empty()) {
-    co_await finish(error);
+  if (!restored.ok()) {
+    co_await finish(restored.error().message);
     co_return;
   }
   entry.state = "succeeded";

@@ -24,7 +24,7 @@ std::string download(const std::filesystem::path& path,
     return true;
   });
   if (writeFailed) return "cannot write " + path.string() + " (disk full?)";
-  if (!result.ok()) return result.error;
+  if (!result.ok()) return result.error().message;
   if (std::fflush(file.get()) != 0) return "cannot write " + path.string() + " (disk full?)";
   return "";
 }
@@ -46,24 +46,28 @@ Capture captureSnapshot(const std::string& dockerSocket, const std::string& cont
   DockerClient docker(dockerSocket);
   auto inspect = docker.inspectContainer(container);
   if (!inspect.ok()) {
-    capture.error = inspect.error;
+    capture.outcome = inspect.error();
     return capture;
   }
   auto spec = containerSpecFromInspect(inspect.body);
-  if (!spec.spec) {
-    capture.error = "cannot read the configuration of " + container + ": " + spec.error;
+  if (!spec.ok()) {
+    capture.outcome =
+        roam::Error{roam::ErrorCode::BadAnswer,
+                    "cannot read the configuration of " + container + ": " + spec.error().message};
     return capture;
   }
-  capture.spec = *spec.spec;
+  capture.spec = *spec;
   capture.containerId = inspect.body.value("Id", "");
   if (!capture.spec.running && !checkpointed) {
-    capture.error = "container " + container + " is not running";
+    capture.outcome =
+        roam::Error{roam::ErrorCode::Conflict, "container " + container + " is not running"};
     return capture;
   }
   std::error_code ec;
   std::filesystem::create_directories(spool, ec);
   if (ec) {
-    capture.error = "cannot create " + spool.string() + ": " + ec.message();
+    capture.outcome =
+        roam::Error{roam::ErrorCode::Io, "cannot create " + spool.string() + ": " + ec.message()};
     return capture;
   }
 
@@ -74,7 +78,8 @@ Capture captureSnapshot(const std::string& dockerSocket, const std::string& cont
   auto commit = docker.commitContainer(capture.containerId, capture.snapshotImage.substr(0, colon),
                                        capture.snapshotImage.substr(colon + 1), !checkpointed);
   if (!commit.ok()) {
-    capture.error = "cannot commit " + container + ": " + commit.error;
+    capture.outcome = roam::Error{roam::ErrorCode::Engine,
+                                  "cannot commit " + container + ": " + commit.error().message};
     return capture;
   }
   capture.imageArchive = spool / "image.tar";
@@ -82,15 +87,16 @@ Capture captureSnapshot(const std::string& dockerSocket, const std::string& cont
           capture.imageArchive,
           [&](const ByteSink& sink) { return docker.saveImage(capture.snapshotImage, sink); });
       !error.empty()) {
-    capture.error = "cannot save the snapshot of " + container + ": " + error;
+    capture.outcome =
+        roam::Error{roam::ErrorCode::Io, "cannot save the snapshot of " + container + ": " + error};
     return capture;
   }
   auto index = indexImageArchive(capture.imageArchive);
-  if (!index.index) {
-    capture.error = index.error;
+  if (!index.ok()) {
+    capture.outcome = index.error();
     return capture;
   }
-  capture.index = *index.index;
+  capture.index = *index;
 
   int n = 0;
   for (const auto& mount : capture.spec.volumes) {
@@ -101,8 +107,9 @@ Capture captureSnapshot(const std::string& dockerSocket, const std::string& cont
                                                          sink);
                               });
         !error.empty()) {
-      capture.error =
-          "cannot archive volume " + mount.name + " at " + mount.destination + ": " + error;
+      capture.outcome =
+          roam::Error{roam::ErrorCode::Engine, "cannot archive volume " + mount.name + " at " +
+                                                   mount.destination + ": " + error};
       return capture;
     }
     capture.volumes.push_back(volume);

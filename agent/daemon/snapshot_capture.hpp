@@ -11,6 +11,7 @@
 
 #include "agent/migration/container_spec.hpp"
 #include "agent/migration/image_archive.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -26,7 +27,9 @@ struct Capture {
   std::filesystem::path imageArchive;
   ImageArchiveIndex index;
   std::vector<CapturedVolume> volumes;
-  std::string error;  // empty on success
+  roam::Status outcome;  // the fields above stay valid as far as the capture got
+  bool ok() const { return outcome.ok(); }
+  const roam::Error& error() const { return outcome.error(); }
 };
 
 // The snapshot image's reference for a migration id (repository names are

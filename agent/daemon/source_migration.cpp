@@ -87,10 +87,10 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
                                agent.capabilities().checkpointReason};
   const bool askDestination = needsDestinationSupport(request.mode, here);
   auto choice = chooseMode(request.mode, here, {}, agent.name(), request.destination);
-  if (!askDestination && !choice.error.empty()) {
+  if (!askDestination && !choice.ok()) {
     // Refused before anything is touched: no journal entry either.
     done.mode = choice.mode;
-    done.result = choice.error;
+    done.result = choice.error().message;
     done.seconds = secondsSince(start);
     co_return done;
   }
@@ -107,9 +107,9 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
       // The checkpoint stopped the container: it runs again before we report.
       auto problems = undoCheckpoint(socket, request.container, checkpoint.checkpointId,
                                      checkpoint.checkpointDir);
-      restarted =
-          problems.empty() ? " (the container was started again here)" : " (" + problems + ")";
-      if (!problems.empty()) done.note += (done.note.empty() ? "" : "; ") + problems;
+      restarted = problems.ok() ? " (the container was started again here)"
+                                : " (" + problems.error().message + ")";
+      if (!problems.ok()) done.note += (done.note.empty() ? "" : "; ") + problems.error().message;
     }
     discardCapture(socket, capture, spool);
     done.result = error;
@@ -156,7 +156,7 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
                      (status.error.empty() ? "" : ": " + status.error));
     choice =
         chooseMode(request.mode, here, destinationSupport(*status.message), agent.name(), peerName);
-    if (!choice.error.empty()) co_return fail(choice.error);
+    if (!choice.ok()) co_return fail(choice.error().message);
     done.note = choice.note;
     // Capturing can be silent for longer than the idle timeout.
     peer->setIdleTimeout(std::chrono::seconds(0));
@@ -180,7 +180,7 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
       return captureCheckpoint(socket, container, migrationId, spool);
     };
     checkpoint = co_await runBlocking(agent.pool(), checkpointWork);
-    if (!checkpoint.error.empty()) co_return fail(checkpoint.error);
+    if (!checkpoint.ok()) co_return fail(checkpoint.error().message);
   }
 
   // 3. Capture: configuration, committed changes, volumes (blocking: pool).
@@ -192,7 +192,7 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   };
   capture = co_await runBlocking(agent.pool(), captureWork);
   entry.images = {capture.snapshotImage};
-  if (!capture.error.empty()) co_return fail(capture.error);
+  if (!capture.ok()) co_return fail(capture.error().message);
   agent.record(entry);
 
   // 4. Ask the destination which layers it already has.
@@ -230,9 +230,9 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
     for (auto& file : files) {
       auto digest =
           file.entry.kind == "image" ? digestFiltered(file.path, file.omit) : digestFile(file.path);
-      if (!digest.error.empty()) return digest.error;
-      file.entry.size = digest.size;
-      file.entry.sha256 = digest.sha256;
+      if (!digest.ok()) return digest.error().message;
+      file.entry.size = digest->size;
+      file.entry.sha256 = digest->sha256;
     }
     return "";
   };
@@ -279,8 +279,8 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
   std::string sendError;
   while (true) {
     auto chunk = co_await pending.get();
-    if (!chunk.error.empty()) {
-      sendError = chunk.error;
+    if (!chunk.ok()) {
+      sendError = chunk.error().message;
       break;
     }
     if (chunk.finished) break;
@@ -347,7 +347,7 @@ awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
     // The new copy already serves: a short grace, then the engine kills it.
     docker.stopContainer(capture.containerId, 3);
     if (auto removed = docker.removeContainer(capture.containerId, true, true); !removed.ok())
-      note = "could not remove the source copy: " + removed.error;
+      note = "could not remove the source copy: " + removed.error().message;
     for (const auto& volume : capture.volumes)
       if (!volume.mount.anonymous) docker.removeVolume(volume.mount.name, false);
     docker.removeImage(capture.snapshotImage, true);

@@ -254,7 +254,7 @@ DockerResult DockerClient::perform(const Request& request) {
   DockerResult result;
   CURL* c = handle_ ? handle_->curl.get() : nullptr;
   if (!c) {
-    result.error = request.what + ": cannot initialise libcurl";
+    result.outcome = roam::Error{ErrorCode::Internal, request.what + ": cannot initialise libcurl"};
     return result;
   }
   // curl_easy_reset keeps the live connection (keep-alive on the socket) but
@@ -343,7 +343,10 @@ DockerResult DockerClient::perform(const Request& request) {
       why = handle_->errorBuffer[0] ? handle_->errorBuffer : curl_easy_strerror(rc);
     }
     result.status = rc == CURLE_COULDNT_CONNECT ? 0 : result.status;
-    result.error = trimLine(request.what + ": " + why);
+    const ErrorCode code = rc == CURLE_COULDNT_CONNECT      ? ErrorCode::Connect
+                           : rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout
+                                                            : ErrorCode::Io;
+    result.outcome = roam::Error{code, trimLine(request.what + ": " + why)};
     return result;
   }
 
@@ -355,13 +358,18 @@ DockerResult DockerClient::perform(const Request& request) {
   if (!success) {
     std::string message = messageOf(result.body);
     if (message.empty()) message = t.buffer.empty() ? "no explanation" : t.buffer;
-    result.error =
-        trimLine(request.what + ": " + message + " (HTTP " + std::to_string(result.status) + ")");
+    const ErrorCode code = result.status == 404   ? ErrorCode::NotFound
+                           : result.status == 409 ? ErrorCode::Conflict
+                                                  : ErrorCode::Engine;
+    result.outcome = roam::Error{code, trimLine(request.what + ": " + message + " (HTTP " +
+                                                std::to_string(result.status) + ")")};
     return result;
   }
   if (t.jsonLines) {
     result.body = std::move(t.messages);
-    if (!t.streamError.empty()) result.error = trimLine(request.what + ": " + t.streamError);
+    if (!t.streamError.empty())
+      result.outcome =
+          roam::Error{ErrorCode::Engine, trimLine(request.what + ": " + t.streamError)};
   } else if (t.sink && !t.pathStat.empty()) {
     auto stat = nlohmann::json::parse(base64Decode(t.pathStat), nullptr, false);
     if (!stat.is_discarded()) result.body = std::move(stat);

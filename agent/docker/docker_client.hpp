@@ -7,7 +7,7 @@
 // One easy handle per client, reused for every request (keep-alive on the
 // socket). A client is used from one thread at a time. Expected failures
 // (engine down, no such container, HTTP errors, an error inside a streamed
-// answer) come back as DockerResult::error, never as exceptions.
+// answer) come back as DockerResult::error(), never as exceptions.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,14 +19,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 struct DockerResult {
   long status = 0;      // HTTP status, 0 when the request did not complete
   nlohmann::json body;  // parsed JSON body when the answer is JSON, else null; for
                         // JSON-lines answers (load, import): an array of the messages
-  std::string error;    // empty on success; otherwise one line: what failed and why
-  bool ok() const { return error.empty(); }
+  // Success, or what failed and why in one line. Codes: NotFound (HTTP 404),
+  // Conflict (409), Engine (other HTTP errors, an error inside a stream),
+  // Connect, Timeout, Io (the transfer failed), Internal.
+  roam::Status outcome;
+  bool ok() const { return outcome.ok(); }
+  const roam::Error& error() const { return outcome.error(); }
 };
 
 // Receives streamed bytes; return false to abort the transfer (the result then has an error).

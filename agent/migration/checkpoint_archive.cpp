@@ -182,21 +182,25 @@ bool isValidCheckpointId(const std::string& id) {
   });
 }
 
-std::string writeDirectoryTar(const fs::path& directory, const fs::path& tarFile) {
+roam::Status writeDirectoryTar(const fs::path& directory, const fs::path& tarFile) {
   std::error_code ec;
-  if (!fs::is_directory(directory, ec)) return directory.string() + " is not a directory";
+  if (!fs::is_directory(directory, ec))
+    return roam::Error{roam::ErrorCode::Io, directory.string() + " is not a directory"};
   std::vector<fs::path> entries;
   for (fs::recursive_directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec))
     entries.push_back(it->path());
-  if (ec) return "cannot list " + directory.string() + ": " + ec.message();
+  if (ec)
+    return roam::Error{roam::ErrorCode::Io,
+                       "cannot list " + directory.string() + ": " + ec.message()};
   std::sort(entries.begin(), entries.end());
 
   FilePtr out(std::fopen(tarFile.c_str(), "wb"));
-  if (!out) return errnoText("cannot write", tarFile);
+  if (!out) return roam::Error{roam::ErrorCode::Io, errnoText("cannot write", tarFile)};
   Block block;
   for (const auto& path : entries) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return errnoText("cannot stat", path);
+    if (::lstat(path.c_str(), &st) != 0)
+      return roam::Error{roam::ErrorCode::Io, errnoText("cannot stat", path)};
     std::string name = path.lexically_relative(directory).generic_string();
     std::uint64_t size = 0;
     char type;
@@ -207,84 +211,99 @@ std::string writeDirectoryTar(const fs::path& directory, const fs::path& tarFile
       type = '0';
       size = static_cast<std::uint64_t>(st.st_size);
     } else {
-      return path.string() + " is neither a regular file nor a directory";
+      return roam::Error{roam::ErrorCode::Io,
+                         path.string() + " is neither a regular file nor a directory"};
     }
     if (auto error = header(name, type, st.st_mode, size, st.st_mtime, block); !error.empty())
-      return error;
+      return roam::Error{roam::ErrorCode::Io, error};
     if (!writeAll(out.get(), block.data(), kBlock))
-      return "cannot write " + tarFile.string() + " (disk full?)";
+      return roam::Error{roam::ErrorCode::Io, "cannot write " + tarFile.string() + " (disk full?)"};
     if (type == '0')
       if (auto error = appendFile(out.get(), path, size); !error.empty())
-        return error == "write error" ? "cannot write " + tarFile.string() + " (disk full?)"
-                                      : error;
+        return roam::Error{
+            roam::ErrorCode::Io,
+            error == "write error" ? "cannot write " + tarFile.string() + " (disk full?)" : error};
   }
   const Block zeros{};
   if (!writeAll(out.get(), zeros.data(), kBlock) || !writeAll(out.get(), zeros.data(), kBlock) ||
       std::fflush(out.get()) != 0)
-    return "cannot write " + tarFile.string() + " (disk full?)";
-  return "";
+    return roam::Error{roam::ErrorCode::Io, "cannot write " + tarFile.string() + " (disk full?)"};
+  return {};
 }
 
-std::string extractDirectoryTar(const fs::path& tarFile, const fs::path& directory) {
+roam::Status extractDirectoryTar(const fs::path& tarFile, const fs::path& directory) {
   std::error_code ec;
-  if (fs::exists(directory, ec)) return directory.string() + " already exists";
+  if (fs::exists(directory, ec))
+    return roam::Error{roam::ErrorCode::Io, directory.string() + " already exists"};
   fs::create_directories(directory, ec);
-  if (ec) return "cannot create " + directory.string() + ": " + ec.message();
+  if (ec)
+    return roam::Error{roam::ErrorCode::Io,
+                       "cannot create " + directory.string() + ": " + ec.message()};
   FilePtr in(std::fopen(tarFile.c_str(), "rb"));
-  if (!in) return errnoText("cannot read", tarFile);
+  if (!in) return roam::Error{roam::ErrorCode::Io, errnoText("cannot read", tarFile)};
   const std::string where = tarFile.string() + ": ";
 
   Block block;
   std::vector<char> buffer(1 << 16);
   while (true) {
     if (std::fread(block.data(), 1, kBlock, in.get()) != kBlock)
-      return where + "truncated (no end-of-archive blocks)";
-    if (std::all_of(block.begin(), block.end(), [](char c) { return c == '\0'; })) return "";
-    if (!checksumMatches(block)) return where + "a header's checksum does not match";
+      return roam::Error{roam::ErrorCode::Io, where + "truncated (no end-of-archive blocks)"};
+    if (std::all_of(block.begin(), block.end(), [](char c) { return c == '\0'; })) return {};
+    if (!checksumMatches(block))
+      return roam::Error{roam::ErrorCode::Checksum, where + "a header's checksum does not match"};
     std::string name = fieldText(block.data(), 100);
     if (fieldText(block.data() + 257, 5) == "ustar")
       if (auto prefix = fieldText(block.data() + 345, 155); !prefix.empty())
         name = prefix + "/" + name;
     const auto size = getNumber(block.data() + 124, 12);
     const auto mode = getNumber(block.data() + 100, 8);
-    if (!size || !mode) return where + "entry " + name + " has a malformed number";
+    if (!size || !mode)
+      return roam::Error{roam::ErrorCode::Io, where + "entry " + name + " has a malformed number"};
     const char type = block[156];
     if (type == '5' && !name.empty() && name.back() == '/') name.pop_back();
-    if (!isSafeRelative(name)) return where + "refusing entry \"" + name + "\" (not a plain path)";
+    if (!isSafeRelative(name))
+      return roam::Error{roam::ErrorCode::BadInput,
+                         where + "refusing entry \"" + name + "\" (not a plain path)"};
     const fs::path target = directory / name;
 
     if (type == '5') {
       fs::create_directories(target, ec);
-      if (ec) return "cannot create " + target.string() + ": " + ec.message();
+      if (ec)
+        return roam::Error{roam::ErrorCode::Io,
+                           "cannot create " + target.string() + ": " + ec.message()};
       ::chmod(target.c_str(), static_cast<mode_t>(*mode & 0777) | S_IRWXU);
       continue;
     }
     if (type != '0' && type != '\0')
-      return where + "refusing entry \"" + name + "\" of type '" + std::string(1, type) +
-             "' (a checkpoint holds only files and directories)";
+      return roam::Error{roam::ErrorCode::BadInput,
+                         where + "refusing entry \"" + name + "\" of type '" +
+                             std::string(1, type) +
+                             "' (a checkpoint holds only files and directories)"};
     fs::create_directories(target.parent_path(), ec);
-    if (ec) return "cannot create " + target.parent_path().string() + ": " + ec.message();
+    if (ec)
+      return roam::Error{roam::ErrorCode::Io,
+                         "cannot create " + target.parent_path().string() + ": " + ec.message()};
     // O_EXCL + O_NOFOLLOW: a duplicate entry or anything in the way is an error.
     UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                        static_cast<mode_t>(*mode & 0777)));
-    if (fd.get() < 0) return errnoText("cannot create", target);
+    if (fd.get() < 0) return roam::Error{roam::ErrorCode::Io, errnoText("cannot create", target)};
     std::uint64_t left = *size;
     while (left > 0) {
       auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), left));
       if (std::fread(buffer.data(), 1, want, in.get()) != want)
-        return where + "truncated inside " + name;
+        return roam::Error{roam::ErrorCode::Io, where + "truncated inside " + name};
       for (std::size_t done = 0; done < want;) {
         auto n = ::write(fd.get(), buffer.data() + done, want - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return errnoText("cannot write", target);
+        if (n < 0) return roam::Error{roam::ErrorCode::Io, errnoText("cannot write", target)};
         done += static_cast<std::size_t>(n);
       }
       left -= want;
     }
-    if (fd.close() != 0) return errnoText("cannot write", target);
+    if (fd.close() != 0) return roam::Error{roam::ErrorCode::Io, errnoText("cannot write", target)};
     if (auto pad = (kBlock - *size % kBlock) % kBlock; pad > 0)
       if (std::fread(buffer.data(), 1, pad, in.get()) != pad)
-        return where + "truncated inside " + name;
+        return roam::Error{roam::ErrorCode::Io, where + "truncated inside " + name};
   }
 }
 

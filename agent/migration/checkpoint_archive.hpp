@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <string>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 // The RESTART file name of a checkpoint.
@@ -25,13 +27,13 @@ std::string checkpointIdFor(const std::string& migrationId);
 bool isValidCheckpointId(const std::string& id);
 
 // Packs the contents of DIRECTORY (not the directory itself: entries are
-// relative to it) into TAR_FILE, in a stable (sorted) order. "" or the error.
-std::string writeDirectoryTar(const std::filesystem::path& directory,
-                              const std::filesystem::path& tarFile);
+// relative to it) into TAR_FILE, in a stable (sorted) order.
+roam::Status writeDirectoryTar(const std::filesystem::path& directory,
+                               const std::filesystem::path& tarFile);
 
 // Unpacks TAR_FILE into DIRECTORY, which must not exist yet (it is created).
-// "" or the error; on error, what was extracted stays for the caller to remove.
-std::string extractDirectoryTar(const std::filesystem::path& tarFile,
-                                const std::filesystem::path& directory);
+// On error, what was extracted stays for the caller to remove.
+roam::Status extractDirectoryTar(const std::filesystem::path& tarFile,
+                                 const std::filesystem::path& directory);
 
 }  // namespace roam::agent

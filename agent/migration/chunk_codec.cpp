@@ -79,18 +79,19 @@ ChunkDecompressor::ChunkDecompressor(std::size_t maxChunkBytes)
   if (!ctx_) throw std::bad_alloc();
 }
 
-DecompressResult ChunkDecompressor::decompress(std::span<const std::uint8_t> frame) {
-  DecompressResult result;
-  result.error = decompressInto(frame, result.bytes);
-  return result;
+roam::Result<std::vector<std::uint8_t>> ChunkDecompressor::decompress(
+    std::span<const std::uint8_t> frame) {
+  std::vector<std::uint8_t> bytes;
+  if (auto done = decompressInto(frame, bytes); !done.ok()) return std::move(done.error());
+  return bytes;
 }
 
-std::string ChunkDecompressor::decompressInto(std::span<const std::uint8_t> frame,
-                                              std::vector<std::uint8_t>& out) {
+roam::Status ChunkDecompressor::decompressInto(std::span<const std::uint8_t> frame,
+                                               std::vector<std::uint8_t>& out) {
   unsigned long long declared = 0;
   if (auto error = checkFrame(frame, maxChunkBytes_, declared); !error.empty()) {
     out.clear();
-    return error;
+    return roam::Error{roam::ErrorCode::BadInput, error};
   }
   // Resized, not cleared first: a reused buffer of the right size is not
   // zeroed again only to be overwritten.
@@ -99,11 +100,13 @@ std::string ChunkDecompressor::decompressInto(std::span<const std::uint8_t> fram
       ZSTD_decompressDCtx(ctx_.get(), out.data(), out.size(), frame.data(), frame.size());
   if (ZSTD_isError(n) || n != declared) {
     out.clear();
-    return ZSTD_isError(n) ? std::string("chunk's zstd frame is corrupt: ") + ZSTD_getErrorName(n)
+    return roam::Error{roam::ErrorCode::BadInput,
+                       ZSTD_isError(n)
+                           ? std::string("chunk's zstd frame is corrupt: ") + ZSTD_getErrorName(n)
                            : "chunk decompressed to " + std::to_string(n) +
-                                 " bytes, not the declared " + std::to_string(declared);
+                                 " bytes, not the declared " + std::to_string(declared)};
   }
-  return "";
+  return {};
 }
 
 }  // namespace roam::agent

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+
 struct ZSTD_CCtx_s;
 struct ZSTD_DCtx_s;
 
@@ -37,11 +39,6 @@ class ChunkCompressor {
   std::unique_ptr<ZSTD_CCtx_s, CCtxDeleter> ctx_;
 };
 
-struct DecompressResult {
-  std::vector<std::uint8_t> bytes;
-  std::string error;  // set on failure (bytes is then empty)
-};
-
 class ChunkDecompressor {
  public:
   explicit ChunkDecompressor(std::size_t maxChunkBytes);
@@ -49,10 +46,10 @@ class ChunkDecompressor {
   // Decodes exactly one frame. Rejects a frame that does not declare its content
   // size or declares more than maxChunkBytes, a corrupt frame, and trailing bytes
   // after the frame; the output is allocated only after the size check.
-  DecompressResult decompress(std::span<const std::uint8_t> frame);
+  roam::Result<std::vector<std::uint8_t>> decompress(std::span<const std::uint8_t> frame);
   // The same, into OUT (resized to the content; its capacity is reused across
-  // chunks, so a stream of chunks allocates once). Returns the error, or "".
-  std::string decompressInto(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
+  // chunks, so a stream of chunks allocates once); emptied on error.
+  roam::Status decompressInto(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out);
 
  private:
   struct DCtxDeleter {

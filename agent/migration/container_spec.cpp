@@ -91,19 +91,22 @@ bool readOnly(const json& mount) {
 
 }  // namespace
 
-SpecResult containerSpecFromInspect(const json& inspect) {
-  if (!inspect.is_object()) return {std::nullopt, "inspect answer is not a JSON object"};
+roam::Result<ContainerSpec> containerSpecFromInspect(const json& inspect) {
+  if (!inspect.is_object())
+    return roam::Error{roam::ErrorCode::BadAnswer, "inspect answer is not a JSON object"};
   ContainerSpec spec;
   spec.name = stringAt(inspect, "Name");
   if (spec.name.starts_with("/")) spec.name.erase(0, 1);
-  if (spec.name.empty()) return {std::nullopt, "inspect answer has no Name"};
+  if (spec.name.empty())
+    return roam::Error{roam::ErrorCode::BadAnswer, "inspect answer has no Name"};
   const std::string where = "container " + spec.name + ": ";
 
   auto config = inspect.find("Config");
   if (config == inspect.end() || !config->is_object())
-    return {std::nullopt, where + "inspect answer has no Config object"};
+    return roam::Error{roam::ErrorCode::BadAnswer, where + "inspect answer has no Config object"};
   spec.image = stringAt(*config, "Image");
-  if (spec.image.empty()) return {std::nullopt, where + "inspect answer has no Config.Image"};
+  if (spec.image.empty())
+    return roam::Error{roam::ErrorCode::BadAnswer, where + "inspect answer has no Config.Image"};
 
   if (auto state = inspect.find("State"); state != inspect.end() && state->is_object()) {
     auto running = state->find("Running");
@@ -123,18 +126,23 @@ SpecResult containerSpecFromInspect(const json& inspect) {
 
   json mounts = json::array();
   if (auto list = inspect.find("Mounts"); list != inspect.end() && !list->is_null()) {
-    if (!list->is_array()) return {std::nullopt, where + "inspect answer's Mounts is not an array"};
+    if (!list->is_array())
+      return roam::Error{roam::ErrorCode::BadAnswer,
+                         where + "inspect answer's Mounts is not an array"};
     for (const auto& m : *list) {
-      if (!m.is_object()) return {std::nullopt, where + "a Mounts entry is not an object"};
+      if (!m.is_object())
+        return roam::Error{roam::ErrorCode::BadAnswer, where + "a Mounts entry is not an object"};
       const std::string type = stringAt(m, "Type");
       const std::string destination = stringAt(m, "Destination");
       if (type != "volume" && type != "bind") continue;  // tmpfs etc. come from HostConfig.Mounts
       if (destination.empty())
-        return {std::nullopt, where + "a " + type + " mount has no Destination"};
+        return roam::Error{roam::ErrorCode::BadAnswer,
+                           where + "a " + type + " mount has no Destination"};
       if (type == "volume") {
         const std::string name = stringAt(m, "Name");
         if (name.empty())
-          return {std::nullopt, where + "the volume mounted at " + destination + " has no Name"};
+          return roam::Error{roam::ErrorCode::BadAnswer,
+                             where + "the volume mounted at " + destination + " has no Name"};
         spec.volumes.push_back({name, destination, isGeneratedVolumeName(name)});
         json mount = {{"Type", "volume"},
                       {"Source", name},
@@ -148,7 +156,8 @@ SpecResult containerSpecFromInspect(const json& inspect) {
       } else {
         const std::string source = stringAt(m, "Source");
         if (source.empty())
-          return {std::nullopt, where + "the bind mount at " + destination + " has no Source"};
+          return roam::Error{roam::ErrorCode::BadAnswer,
+                             where + "the bind mount at " + destination + " has no Source"};
         json mount = {{"Type", "bind"},
                       {"Source", source},
                       {"Target", destination},
@@ -173,7 +182,7 @@ SpecResult containerSpecFromInspect(const json& inspect) {
   body["HostConfig"] = std::move(hostConfig);
 
   spec.createBody = std::move(body);
-  return {std::move(spec), ""};
+  return spec;
 }
 
 json destinationCreateBody(const ContainerSpec& spec, const std::string& image,

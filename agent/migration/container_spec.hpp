@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace roam::agent {
@@ -30,12 +32,7 @@ struct ContainerSpec {
   bool running = false;
 };
 
-struct SpecResult {
-  std::optional<ContainerSpec> spec;
-  std::string error;  // set when spec is empty
-};
-
-SpecResult containerSpecFromInspect(const nlohmann::json& inspect);
+roam::Result<ContainerSpec> containerSpecFromInspect(const nlohmann::json& inspect);
 
 // The create body for the destination: the spec's body with Image replaced by
 // IMAGE (the transferred snapshot), the label "roam.migration-id" = MIGRATION_ID

@@ -292,60 +292,66 @@ bool isStringArray(const json& j) {
 
 }  // namespace
 
-IndexResult indexImageArchive(const std::filesystem::path& tarFile) {
+roam::Result<ImageArchiveIndex> indexImageArchive(const std::filesystem::path& tarFile) {
   InputFile file;
-  if (auto e = file.open(tarFile); !e.empty()) return {std::nullopt, e};
+  if (auto e = file.open(tarFile); !e.empty()) return roam::Error{roam::ErrorCode::BadInput, e};
   std::map<std::string, Located> files;
   TarWalker walker(file);
   while (auto entry = walker.next()) {
     if (entry->type == '0' || entry->type == '\0' || entry->type == '7')
       files[entry->name] = {entry->dataStart, entry->dataSize};
   }
-  if (!walker.error().empty()) return {std::nullopt, walker.error()};
+  if (!walker.error().empty()) return roam::Error{roam::ErrorCode::BadInput, walker.error()};
   const std::string where = file.path() + ": ";
 
   auto manifestAt = files.find("manifest.json");
   if (manifestAt == files.end())
-    return {std::nullopt, where + "no manifest.json (not a docker save archive?)"};
+    return roam::Error{roam::ErrorCode::BadInput,
+                       where + "no manifest.json (not a docker save archive?)"};
   json manifest;
   if (auto e = readJson(file, "manifest.json", manifestAt->second, manifest); !e.empty())
-    return {std::nullopt, e};
+    return roam::Error{roam::ErrorCode::BadInput, e};
   if (!manifest.is_array() || manifest.size() != 1 || !manifest[0].is_object())
-    return {std::nullopt, where + "manifest.json must list exactly one image"};
+    return roam::Error{roam::ErrorCode::BadInput,
+                       where + "manifest.json must list exactly one image"};
   const json& image = manifest[0];
   ImageArchiveIndex index;
   if (!image.contains("Config") || !image["Config"].is_string())
-    return {std::nullopt, where + "manifest.json has no Config string"};
+    return roam::Error{roam::ErrorCode::BadInput, where + "manifest.json has no Config string"};
   index.configFile = normalName(image["Config"].get<std::string>());
   if (image.contains("RepoTags") && !image["RepoTags"].is_null()) {
     if (!isStringArray(image["RepoTags"]))
-      return {std::nullopt, where + "manifest.json RepoTags is not an array of strings"};
+      return roam::Error{roam::ErrorCode::BadInput,
+                         where + "manifest.json RepoTags is not an array of strings"};
     index.repoTags = image["RepoTags"].get<std::vector<std::string>>();
   }
   if (!image.contains("Layers") || !isStringArray(image["Layers"]))
-    return {std::nullopt, where + "manifest.json Layers is not an array of strings"};
+    return roam::Error{roam::ErrorCode::BadInput,
+                       where + "manifest.json Layers is not an array of strings"};
   for (const auto& layer : image["Layers"])
     index.layerFiles.push_back(normalName(layer.get<std::string>()));
 
   auto configAt = files.find(index.configFile);
   if (configAt == files.end())
-    return {std::nullopt,
-            where + "the config " + index.configFile + " named by manifest.json is missing"};
+    return roam::Error{roam::ErrorCode::BadInput, where + "the config " + index.configFile +
+                                                      " named by manifest.json is missing"};
   json config;
   if (auto e = readJson(file, index.configFile, configAt->second, config); !e.empty())
-    return {std::nullopt, e};
+    return roam::Error{roam::ErrorCode::BadInput, e};
   const json* diffIds = nullptr;
   if (config.is_object() && config.contains("rootfs") && config["rootfs"].is_object() &&
       config["rootfs"].contains("diff_ids"))
     diffIds = &config["rootfs"]["diff_ids"];
   if (!diffIds || !isStringArray(*diffIds))
-    return {std::nullopt, where + index.configFile + " has no rootfs.diff_ids string array"};
+    return roam::Error{roam::ErrorCode::BadInput,
+                       where + index.configFile + " has no rootfs.diff_ids string array"};
   index.diffIds = diffIds->get<std::vector<std::string>>();
   if (index.diffIds.size() != index.layerFiles.size())
-    return {std::nullopt, where + "manifest.json lists " + std::to_string(index.layerFiles.size()) +
-                              " layers but " + index.configFile + " has " +
-                              std::to_string(index.diffIds.size()) + " diff_ids"};
-  return {std::move(index), ""};
+    return roam::Error{roam::ErrorCode::BadInput,
+                       where + "manifest.json lists " + std::to_string(index.layerFiles.size()) +
+                           " layers but " + index.configFile + " has " +
+                           std::to_string(index.diffIds.size()) + " diff_ids"};
+  return index;
 }
 
 struct FilteredTarReader::State {
@@ -403,31 +409,32 @@ std::size_t FilteredTarReader::read(std::span<std::uint8_t> out) {
   return filled;
 }
 
-StreamDigest digestFiltered(const std::filesystem::path& tarFile,
-                            const std::set<std::string>& omit) {
+roam::Result<Digest> digestFiltered(const std::filesystem::path& tarFile,
+                                    const std::set<std::string>& omit) {
   FilteredTarReader reader(tarFile, omit);
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);
   Sha256 hash;
-  StreamDigest digest;
+  Digest digest;
   while (std::size_t n = reader.read(buffer)) {
     hash.update(std::span(buffer).first(n));
     digest.size += n;
   }
-  if (!reader.error().empty()) return {0, "", reader.error()};
+  if (!reader.error().empty()) return roam::Error{roam::ErrorCode::Io, reader.error()};
   digest.sha256 = hash.hexDigest();
   return digest;
 }
 
-StreamDigest digestFile(const std::filesystem::path& file) {
+roam::Result<Digest> digestFile(const std::filesystem::path& file) {
   InputFile in;
-  if (auto e = in.open(file); !e.empty()) return {0, "", e};
+  if (auto e = in.open(file); !e.empty()) return roam::Error{roam::ErrorCode::Io, e};
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);
   Sha256 hash;
-  StreamDigest digest;
+  Digest digest;
   while (digest.size < in.size()) {
     const auto n =
         static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), in.size() - digest.size));
-    if (auto e = in.readAt(digest.size, std::span(buffer).first(n)); !e.empty()) return {0, "", e};
+    if (auto e = in.readAt(digest.size, std::span(buffer).first(n)); !e.empty())
+      return roam::Error{roam::ErrorCode::Io, e};
     hash.update(std::span(buffer).first(n));
     digest.size += n;
   }

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 struct ImageArchiveIndex {
@@ -27,15 +29,11 @@ struct ImageArchiveIndex {
   std::vector<std::string> diffIds;     // "sha256:..." from rootfs.diff_ids, same order
 };
 
-struct IndexResult {
-  std::optional<ImageArchiveIndex> index;
-  std::string error;  // set when index is empty; starts with the file's path
-};
-
 // Reads only the tar headers (seeking over data), then manifest.json and the
 // config it names. The manifest must describe exactly one image, and its Layers
 // must pair up with the config's rootfs.diff_ids.
-IndexResult indexImageArchive(const std::filesystem::path& tarFile);
+// An error starts with the file's path.
+roam::Result<ImageArchiveIndex> indexImageArchive(const std::filesystem::path& tarFile);
 
 // Pulls the archive with the entries named in OMIT (exact names such as
 // "<dir>/layer.tar"; a leading "./" is ignored on both sides) left out: their
@@ -63,16 +61,15 @@ class FilteredTarReader {
   std::string error_;
 };
 
-struct StreamDigest {
+struct Digest {
   std::uint64_t size = 0;
   std::string sha256;  // lowercase hex
-  std::string error;   // set on failure (size and sha256 are then meaningless)
 };
 
 // Size and SHA-256 of what FilteredTarReader would produce, in one pass.
-StreamDigest digestFiltered(const std::filesystem::path& tarFile,
-                            const std::set<std::string>& omit);
+roam::Result<Digest> digestFiltered(const std::filesystem::path& tarFile,
+                                    const std::set<std::string>& omit);
 // Size and SHA-256 of a whole file.
-StreamDigest digestFile(const std::filesystem::path& file);
+roam::Result<Digest> digestFile(const std::filesystem::path& file);
 
 }  // namespace roam::agent

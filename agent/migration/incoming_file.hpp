@@ -14,6 +14,7 @@
 #include "agent/migration/chunk_codec.hpp"
 #include "agent/migration/file_handle.hpp"
 #include "agent/protocol/messages.hpp"
+#include "common/result.hpp"
 #include "crypto/sha256.hpp"
 
 namespace roam::agent {
@@ -30,10 +31,13 @@ struct IncomingFile {
   bool complete = false;  // every byte is written and the file is closed
 };
 
-struct StoreOutcome {
-  std::string error;        // "" when the chunk passed the stage
-  bool outOfOrder = false;  // the error is a protocol violation (the stream is not trusted)
-};
+// Success when the chunk passed the stage. The code Protocol marks a protocol
+// violation (the stream is not trusted); Checksum, BadInput and Io the others.
+using StoreOutcome = roam::Status;
+
+inline bool outOfOrder(const StoreOutcome& outcome) {
+  return !outcome.ok() && outcome.error().code == roam::ErrorCode::Protocol;
+}
 
 // Verify stage: checks DATA/PAYLOAD continues FILE where it left off,
 // decompresses it into PLAIN, checks the file stays within its announced size

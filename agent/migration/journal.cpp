@@ -149,19 +149,24 @@ RecoveryAction recoveryActionFor(const JournalEntry& entry) {
                                     : RecoveryAction::restartSource;
 }
 
-std::variant<Journal, std::string> Journal::open(const fs::path& dataDir) {
+roam::Result<Journal> Journal::open(const fs::path& dataDir) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
-  if (ec) return "cannot create " + dataDir.string() + ": " + ec.message();
+  if (ec)
+    return roam::Error{roam::ErrorCode::Io,
+                       "cannot create " + dataDir.string() + ": " + ec.message()};
   const fs::path dir = dataDir / "journal";
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errnoText("cannot create", dir);
-  if (!fs::is_directory(dir, ec)) return dir.string() + " is not a directory";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return roam::Error{roam::ErrorCode::Io, errnoText("cannot create", dir)};
+  if (!fs::is_directory(dir, ec))
+    return roam::Error{roam::ErrorCode::Io, dir.string() + " is not a directory"};
   return Journal(dir);
 }
 
-std::string Journal::put(const JournalEntry& entry) {
+roam::Status Journal::put(const JournalEntry& entry) {
   if (!isValidMigrationId(entry.migrationId))
-    return "invalid migration id \"" + entry.migrationId + "\"";
+    return roam::Error{roam::ErrorCode::BadInput,
+                       "invalid migration id \"" + entry.migrationId + "\""};
   JournalEntry stamped = entry;
   stamped.updatedAt = nowSeconds();
   const std::string text =
@@ -174,7 +179,7 @@ std::string Journal::put(const JournalEntry& entry) {
   auto cleanup = [&] { ::unlink(tempPath.c_str()); };
   {
     UniqueFd fd(::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (fd.get() < 0) return errnoText("cannot create", tempPath);
+    if (fd.get() < 0) return roam::Error{roam::ErrorCode::Io, errnoText("cannot create", tempPath)};
     std::size_t done = 0;
     while (done < text.size()) {
       ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
@@ -182,25 +187,26 @@ std::string Journal::put(const JournalEntry& entry) {
       if (n < 0) {
         std::string e = errnoText("cannot write", tempPath);
         cleanup();
-        return e;
+        return roam::Error{roam::ErrorCode::Io, e};
       }
       done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd.get()) != 0 || fd.close() != 0) {
       std::string e = errnoText("cannot flush", tempPath);
       cleanup();
-      return e;
+      return roam::Error{roam::ErrorCode::Io, e};
     }
   }
   if (::rename(tempPath.c_str(), finalPath.c_str()) != 0) {
     std::string e = errnoText("cannot rename into", finalPath);
     cleanup();
-    return e;
+    return roam::Error{roam::ErrorCode::Io, e};
   }
   // The rename is durable only once the directory itself is synced.
   UniqueFd dirFd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dirFd.get() < 0 || ::fsync(dirFd.get()) != 0) return errnoText("cannot sync", dir_);
-  return "";
+  if (dirFd.get() < 0 || ::fsync(dirFd.get()) != 0)
+    return roam::Error{roam::ErrorCode::Io, errnoText("cannot sync", dir_)};
+  return {};
 }
 
 std::optional<JournalEntry> Journal::get(const std::string& migrationId) const {
@@ -246,13 +252,16 @@ std::vector<JournalEntry> Journal::all() const {
   return entries;
 }
 
-std::string Journal::remove(const std::string& migrationId) {
-  if (!isValidMigrationId(migrationId)) return "invalid migration id \"" + migrationId + "\"";
+roam::Status Journal::remove(const std::string& migrationId) {
+  if (!isValidMigrationId(migrationId))
+    return roam::Error{roam::ErrorCode::BadInput, "invalid migration id \"" + migrationId + "\""};
   const fs::path file = dir_ / (migrationId + kSuffix);
-  if (::unlink(file.c_str()) != 0 && errno != ENOENT) return errnoText("cannot remove", file);
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT)
+    return roam::Error{roam::ErrorCode::Io, errnoText("cannot remove", file)};
   UniqueFd dirFd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dirFd.get() < 0 || ::fsync(dirFd.get()) != 0) return errnoText("cannot sync", dir_);
-  return "";
+  if (dirFd.get() < 0 || ::fsync(dirFd.get()) != 0)
+    return roam::Error{roam::ErrorCode::Io, errnoText("cannot sync", dir_)};
+  return {};
 }
 
 }  // namespace roam::agent

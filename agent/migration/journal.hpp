@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 enum class JournalRole { source, destination };
@@ -42,17 +44,17 @@ struct JournalEntry {
 class Journal {
  public:
   // Creates DATA_DIR/journal/ (mode 0700) when missing; the error names the path.
-  static std::variant<Journal, std::string> open(const std::filesystem::path& dataDir);
+  static roam::Result<Journal> open(const std::filesystem::path& dataDir);
 
   // Writes ENTRY, stamping updatedAt with the current time (so a read-modify-put
-  // never keeps a stale time). "" or an error.
-  std::string put(const JournalEntry& entry);
+  // never keeps a stale time).
+  roam::Status put(const JournalEntry& entry);
   std::optional<JournalEntry> get(const std::string& migrationId) const;
   // Every readable entry, oldest updatedAt first (ties by id). Unreadable files are
   // skipped and described in lastWarnings(); temp files of interrupted writes are
   // ignored silently.
   std::vector<JournalEntry> all() const;
-  std::string remove(const std::string& migrationId);  // "" or an error (absent is not an error)
+  roam::Status remove(const std::string& migrationId);  // absent is not an error
   const std::vector<std::string>& lastWarnings() const { return warnings_; }
 
   const std::filesystem::path& directory() const { return dir_; }

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 // One host's checkpoint capability, as its probe found it.
@@ -15,9 +17,12 @@ struct CheckpointSupport {
 };
 
 struct ModeChoice {
-  std::string mode;   // "snapshot" or "checkpoint"; the requested one when error is set
-  std::string note;   // why auto fell back to snapshot ("" otherwise)
-  std::string error;  // requested checkpoint but a host cannot: the migration fails
+  std::string mode;  // "snapshot" or "checkpoint"; the requested one on error
+  std::string note;  // why auto fell back to snapshot ("" otherwise)
+  // Unsupported when checkpoint was requested but a host cannot: the migration fails.
+  roam::Status outcome;
+  bool ok() const { return outcome.ok(); }
+  const roam::Error& error() const { return outcome.error(); }
 };
 
 // Whether the source must ask the destination at all: only when checkpoint

@@ -64,11 +64,13 @@ OutgoingChunk ChunkSource::next(std::vector<std::uint8_t> buffer) {
       static_cast<std::size_t>(std::min<std::uint64_t>(plain_.size(), size - offset_));
   const std::size_t n = reader_->read(std::span(plain_).first(want));
   if (!reader_->error().empty()) {
-    chunk.error = "reading " + file.path.string() + ": " + reader_->error();
+    chunk.outcome =
+        roam::Error{roam::ErrorCode::Io, "reading " + file.path.string() + ": " + reader_->error()};
     return chunk;
   }
   if (n == 0 && offset_ < size) {
-    chunk.error = file.path.string() + " shrank while being sent";
+    chunk.outcome =
+        roam::Error{roam::ErrorCode::Io, file.path.string() + " shrank while being sent"};
     return chunk;
   }
   if (++chunks_ == corruptChunk_ && n > 0) plain_[n / 2] ^= 0x5a;

@@ -14,6 +14,7 @@
 
 #include "agent/migration/chunk_codec.hpp"
 #include "agent/protocol/messages.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -31,7 +32,9 @@ struct OutgoingChunk {
   std::uint64_t payloadBytes = 0;   // its (compressed) payload
   bool fileDone = false;            // it is its file's last chunk
   bool finished = false;            // no frame: every file has been sent
-  std::string error;                // no frame: reading failed
+  roam::Status outcome;             // no frame when it failed: reading failed (Io)
+  bool ok() const { return outcome.ok(); }
+  const roam::Error& error() const { return outcome.error(); }
 };
 
 class OutgoingReader;

@@ -128,18 +128,18 @@ TlsFiles TlsFiles::forName(const fs::path& dir, const std::string& name) {
   return {dir / "ca.crt", dir / (name + ".crt"), dir / (name + ".key")};
 }
 
-TlsContextResult makeTlsContext(const TlsFiles& files, TlsRole role) {
-  TlsContextResult result;
+roam::Result<std::unique_ptr<ssl::context>> makeTlsContext(const TlsFiles& files, TlsRole role) {
   try {
     auto context = std::make_unique<ssl::context>(
         role == TlsRole::server ? ssl::context::tls_server : ssl::context::tls_client);
-    result.error = configure(context->native_handle(), files, role);
-    if (result.error.empty()) result.context = std::move(context);
+    if (auto error = configure(context->native_handle(), files, role); !error.empty())
+      return roam::Error{roam::ErrorCode::Tls, std::move(error)};
+    return context;
   } catch (const std::exception& e) {
     ERR_clear_error();
-    result.error = std::string("cannot create a TLS context: ") + e.what();
+    return roam::Error{roam::ErrorCode::Tls,
+                       std::string("cannot create a TLS context: ") + e.what()};
   }
-  return result;
 }
 
 std::string peerName(SSL* ssl) {

@@ -11,6 +11,8 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 struct TlsFiles {
@@ -22,15 +24,12 @@ struct TlsFiles {
 
 enum class TlsRole { server, client };
 
-struct TlsContextResult {
-  std::unique_ptr<boost::asio::ssl::context> context;  // null on error
-  std::string error;                                   // names the file and the reason
-};
-
 // TLS 1.3 only; both roles require and verify the peer's certificate against
 // files.ca alone (never the system store); presents files.certificate with
-// files.key, which must match it. No session tickets.
-TlsContextResult makeTlsContext(const TlsFiles& files, TlsRole role);
+// files.key, which must match it. No session tickets. An error names the file
+// and the reason.
+roam::Result<std::unique_ptr<boost::asio::ssl::context>> makeTlsContext(const TlsFiles& files,
+                                                                        TlsRole role);
 
 // The common name of the peer's verified certificate on an established
 // connection; "" when there is none or it did not verify.

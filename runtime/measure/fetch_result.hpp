@@ -6,7 +6,8 @@
 
 #include <string>
 #include <utility>
-#include <variant>
+
+#include "common/result.hpp"
 
 namespace roam::runtime {
 
@@ -26,31 +27,32 @@ struct FetchError {
 
   // "GET http://127.0.0.1:8080/stats/port/1: connection refused"
   std::string message() const { return endpoint.empty() ? reason : endpoint + ": " + reason; }
+
+  // The project-wide code of this kind (Http and Other have no finer one).
+  ErrorCode code() const {
+    switch (kind) {
+      case Kind::Connect:
+        return ErrorCode::Connect;
+      case Kind::Timeout:
+        return ErrorCode::Timeout;
+      case Kind::Http:
+        return ErrorCode::Http;
+      case Kind::BadAnswer:
+        return ErrorCode::BadAnswer;
+      case Kind::Other:
+        return ErrorCode::Internal;
+    }
+    return ErrorCode::Internal;
+  }
+  // As the plain project error (code and the same message).
+  Error toError() const { return Error{code(), message()}; }
 };
 
 const char* fetchErrorKindName(FetchError::Kind kind);
 
-// Either a value or a FetchError.
+// Either a value or a FetchError: the project's Result with the richer error.
 template <class T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}           // NOLINT: implicit, like std::expected
-  Result(FetchError error) : v_(std::move(error)) {}  // NOLINT
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() { return std::get<0>(v_); }
-  const T& value() const { return std::get<0>(v_); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() { return value(); }
-  const T& operator*() const { return value(); }
-  const FetchError& error() const { return std::get<1>(v_); }
-  FetchError& error() { return std::get<1>(v_); }
-
- private:
-  std::variant<T, FetchError> v_;
-};
+using Result = roam::Result<T, FetchError>;
 
 // A document that does not have the expected shape.
 inline FetchError badAnswer(std::string reason) {

@@ -54,9 +54,10 @@ Vib::SnapshotResult latestVibSnapshot(const std::string& vibPath, double windowS
 ExportResult exportVibState(const std::string& vibPath, const std::string& statePath,
                             double windowSeconds) {
   auto snap = latestVibSnapshot(vibPath, windowSeconds);
-  if (!snap.state) return {vibPath, withoutPath(vibPath, snap.error)};
+  if (!snap.state)
+    return ExportError{{roam::ErrorCode::Io, withoutPath(vibPath, snap.error)}, vibPath};
   auto error = writeWhole(statePath, lang::stateToJson(*snap.state).dump(2) + "\n");
-  if (!error.empty()) return {statePath, error};
+  if (!error.empty()) return ExportError{{roam::ErrorCode::Io, error}, statePath};
   return {};
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/result.hpp"
 #include "runtime/vib/vib.hpp"
 
 namespace roam::runtime {
@@ -13,11 +14,10 @@ namespace roam::runtime {
 // reads as it did when it was recorded.
 Vib::SnapshotResult latestVibSnapshot(const std::string& vibPath, double windowSeconds);
 
-struct ExportResult {
-  std::string file;   // the file at fault when there was an error
-  std::string error;  // without the file name; empty on success
-  bool ok() const { return error.empty(); }
+struct ExportError : roam::Error {  // the message is without the file name
+  std::string file;                 // the file at fault
 };
+using ExportResult = roam::Result<void, ExportError>;
 
 // Writes latestVibSnapshot(vibPath, windowSeconds) to `statePath` in
 // STATE.json form. The output appears whole (written to a temporary file,

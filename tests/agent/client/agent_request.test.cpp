@@ -50,8 +50,8 @@ class ScriptedAgent {
     REQUIRE(issueCertificate(dir_.path / "certs", "agent", {"127.0.0.1"}) == "");
     REQUIRE(issueCertificate(dir_.path / "certs", "manager", {}) == "");
     auto made = makeTlsContext(TlsFiles::forName(dir_.path / "certs", "agent"), TlsRole::server);
-    REQUIRE(made.context);
-    tls_ = std::move(made.context);
+    REQUIRE(made.ok());
+    tls_ = std::move(*made);
     acceptor_.open(Tcp::v4());
     acceptor_.bind(Tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     acceptor_.listen();

@@ -139,19 +139,19 @@ TEST_CASE("checkRestartFiles matches the files to the mode", "[agent]") {
   const FileEntry image{"image.tar", "image", "", 10, std::string(64, 'a')};
   const FileEntry volume{"volume-0.tar", "volume", "data", 10, std::string(64, 'b')};
   const FileEntry checkpoint{"checkpoint.tar", "checkpoint", "roam-m1", 10, std::string(64, 'c')};
-  CHECK(checkRestartFiles("snapshot", {image, volume}) == "");
-  CHECK(checkRestartFiles("checkpoint", {image, volume, checkpoint}) == "");
-  CHECK_THAT(checkRestartFiles("checkpoint", {image}),
+  CHECK(checkRestartFiles("snapshot", {image, volume}).ok());
+  CHECK(checkRestartFiles("checkpoint", {image, volume, checkpoint}).ok());
+  CHECK_THAT(roam::errorText(checkRestartFiles("checkpoint", {image})),
              Catch::Contains("exactly one checkpoint file"));
-  CHECK_THAT(checkRestartFiles("checkpoint", {image, checkpoint, checkpoint}),
+  CHECK_THAT(roam::errorText(checkRestartFiles("checkpoint", {image, checkpoint, checkpoint})),
              Catch::Contains("exactly one checkpoint file"));
-  CHECK_THAT(checkRestartFiles("snapshot", {image, checkpoint}),
+  CHECK_THAT(roam::errorText(checkRestartFiles("snapshot", {image, checkpoint})),
              Catch::Contains("must not carry a checkpoint"));
-  CHECK_THAT(checkRestartFiles("checkpoint", {volume, checkpoint}),
+  CHECK_THAT(roam::errorText(checkRestartFiles("checkpoint", {volume, checkpoint})),
              Catch::Contains("exactly one image file"));
   auto bad = checkpoint;
   bad.target = "..";
-  CHECK_THAT(checkRestartFiles("checkpoint", {image, bad}),
+  CHECK_THAT(roam::errorText(checkRestartFiles("checkpoint", {image, bad})),
              Catch::Contains("invalid checkpoint id"));
 }
 
@@ -168,7 +168,7 @@ TEST_CASE("checkpoint flow against fixture engines (no CRIU here)", "[agent]") {
 
   // Source: checkpoint into the spool (the container stops), pack it.
   auto captured = captureCheckpoint(source.socket(), "web", "mig:1", sourceSpool);
-  REQUIRE(captured.error == "");
+  REQUIRE(captured.ok());
   CHECK(captured.stopped);
   CHECK(captured.checkpointId == "roam-mig-1");
   CHECK(captured.checkpointDir == sourceSpool / "checkpoint");
@@ -184,17 +184,17 @@ TEST_CASE("checkpoint flow against fixture engines (no CRIU here)", "[agent]") {
   fs::copy_file(captured.archive, destinationSpool / kCheckpointFileName);
   std::ofstream(destinationSpool / "image.tar") << "a docker save archive";
   auto digest = digestFile(destinationSpool / kCheckpointFileName);
-  REQUIRE(digest.error == "");
-  CHECK(digest.sha256 == digestFile(captured.archive).sha256);
+  REQUIRE(digest.ok());
+  CHECK(digest->sha256 == digestFile(captured.archive)->sha256);
 
   RestoreJob job{
       webSpec(),
       {{{"image.tar", "image", "", 21, ""}, destinationSpool / "image.tar"},
-       {{kCheckpointFileName, "checkpoint", captured.checkpointId, digest.size, digest.sha256},
+       {{kCheckpointFileName, "checkpoint", captured.checkpointId, digest->size, digest->sha256},
         destinationSpool / kCheckpointFileName}},
       "mig-1",
       destinationSpool};
-  REQUIRE(checkRestartFiles("checkpoint", {job.files[0].entry, job.files[1].entry}) == "");
+  REQUIRE(checkRestartFiles("checkpoint", {job.files[0].entry, job.files[1].entry}).ok());
   JournalEntry entry;
   entry.migrationId = "mig-1";
   int records = 0;
@@ -203,7 +203,7 @@ TEST_CASE("checkpoint flow against fixture engines (no CRIU here)", "[agent]") {
   SECTION("the destination starts the container from the intact checkpoint") {
     auto error = restoreContainer(
         destination.socket(), job, entry, [&](const JournalEntry&) { ++records; }, containerId);
-    REQUIRE(error == "");
+    REQUIRE(error.ok());
     CHECK(containerId == "new-id");
     CHECK(entry.createdContainer == "new-id");
     CHECK(records >= 1);
@@ -223,7 +223,7 @@ TEST_CASE("checkpoint flow against fixture engines (no CRIU here)", "[agent]") {
     fs::resize_file(destinationSpool / kCheckpointFileName, 1000);
     auto error = restoreContainer(
         destination.socket(), job, entry, [&](const JournalEntry&) { ++records; }, containerId);
-    CHECK_THAT(error, Catch::Contains("cannot unpack the checkpoint"));
+    CHECK_THAT(roam::errorText(error), Catch::Contains("cannot unpack the checkpoint"));
     CHECK(containerId.empty());  // refused before anything was created
     CHECK_FALSE(fs::exists(destinationSpool / "checkpoint"));
   }
@@ -233,17 +233,18 @@ TEST_CASE("checkpoint flow against fixture engines (no CRIU here)", "[agent]") {
     job.files[1].path = tmp.path / "other.tar";
     fs::create_directories(tmp.path / "other");
     std::ofstream(tmp.path / "other" / "inventory.img") << "not the dump";
-    REQUIRE(writeDirectoryTar(tmp.path / "other", job.files[1].path) == "");
+    REQUIRE(writeDirectoryTar(tmp.path / "other", job.files[1].path).ok());
     auto error = restoreContainer(
         destination.socket(), job, entry, [&](const JournalEntry&) { ++records; }, containerId);
-    CHECK_THAT(error, Catch::Contains("cannot start web") && Catch::Contains("files differ"));
+    CHECK_THAT(roam::errorText(error),
+               Catch::Contains("cannot start web") && Catch::Contains("files differ"));
     CHECK(entry.createdContainer == "new-id");  // recorded: the caller's roll-back removes it
     CHECK_FALSE(fs::exists(destinationSpool / "checkpoint"));
   }
 
   SECTION("the source undoes its checkpoint: the container runs again") {
-    CHECK(undoCheckpoint(source.socket(), "web", captured.checkpointId, captured.checkpointDir) ==
-          "");
+    CHECK(
+        undoCheckpoint(source.socket(), "web", captured.checkpointId, captured.checkpointDir).ok());
     CHECK(sourceState.running);
     CHECK_FALSE(fs::exists(captured.checkpointDir));
     auto lines = source.requestLines();
@@ -260,18 +261,17 @@ TEST_CASE("a failed checkpoint still counts as stopping the container", "[agent]
   FakeDockerEngine engine(tmp.path / "source.sock",
                           [&](const Request& r) { return state.handle(r); });
   auto captured = captureCheckpoint(engine.socket(), "web", "mig-2", tmp.path / "spool");
-  CHECK_THAT(captured.error,
+  CHECK_THAT(roam::errorText(captured),
              Catch::Contains("cannot checkpoint web") && Catch::Contains("criu failed"));
   CHECK(captured.stopped);  // so the migration's failure path starts it again
   CHECK_FALSE(state.running);
-  CHECK(undoCheckpoint(engine.socket(), "web", captured.checkpointId, captured.checkpointDir) ==
-        "");
+  CHECK(undoCheckpoint(engine.socket(), "web", captured.checkpointId, captured.checkpointDir).ok());
   CHECK(state.running);
 
   SECTION("a container that is not running is not checkpointed (nor started later)") {
     state.running = false;
     auto again = captureCheckpoint(engine.socket(), "web", "mig-3", tmp.path / "spool3");
-    CHECK_THAT(again.error, Catch::Contains("is not running"));
+    CHECK_THAT(roam::errorText(again), Catch::Contains("is not running"));
     CHECK_FALSE(again.stopped);
   }
 }

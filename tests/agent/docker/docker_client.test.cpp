@@ -34,12 +34,12 @@ TEST_CASE("a missing socket gives a clean one-line error", "[agent]") {
   CHECK_FALSE(v.ok());
   CHECK(v.status == 0);
   CHECK(v.body.is_null());
-  CHECK_THAT(v.error, Catch::Contains("/nonexistent/roam-test/docker.sock"));
-  CHECK(v.error.find('\n') == std::string::npos);
+  CHECK_THAT(roam::errorText(v), Catch::Contains("/nonexistent/roam-test/docker.sock"));
+  CHECK(roam::errorText(v).find('\n') == std::string::npos);
 
   auto i = client.inspectContainer("web");
   CHECK_FALSE(i.ok());
-  CHECK_THAT(i.error, Catch::Contains("inspect container web"));
+  CHECK_THAT(roam::errorText(i), Catch::Contains("inspect container web"));
 
   // Streaming calls fail the same way, without touching the sink or source.
   bool sinkCalled = false;

@@ -86,16 +86,16 @@ TEST_CASE("a checkpoint directory survives tar and untar with nested files", "[a
   const auto source = tmp.path / "source";
   makeCheckpointLike(source);
   const auto tar = tmp.path / "checkpoint.tar";
-  REQUIRE(writeDirectoryTar(source, tar) == "");
+  REQUIRE(writeDirectoryTar(source, tar).ok());
   CHECK(fs::file_size(tar) % 512 == 0);
 
   const auto target = tmp.path / "unpacked" / "roam-mig-1";
-  REQUIRE(extractDirectoryTar(tar, target) == "");
+  REQUIRE(extractDirectoryTar(tar, target).ok());
   CHECK(snapshotTree(target) == snapshotTree(source));
 
   SECTION("packing is deterministic in order and content") {
     const auto again = tmp.path / "again.tar";
-    REQUIRE(writeDirectoryTar(source, again) == "");
+    REQUIRE(writeDirectoryTar(source, again).ok());
     CHECK(roamtest::readText(again) == roamtest::readText(tar));
   }
   SECTION("the system tar reads what we write") {
@@ -109,24 +109,25 @@ TEST_CASE("a checkpoint directory survives tar and untar with nested files", "[a
     REQUIRE(run("tar --format=ustar -cf '" + fromTar.string() + "' -C '" + source.string() +
                 "' inventory.img pages-1.img criu") == 0);
     const auto out = tmp.path / "from-system";
-    REQUIRE(extractDirectoryTar(fromTar, out) == "");
+    REQUIRE(extractDirectoryTar(fromTar, out).ok());
     CHECK(roamtest::readText(out / "pages-1.img") == roamtest::readText(source / "pages-1.img"));
     CHECK(roamtest::readText(out / "criu" / "logs" / "dump.log") ==
           roamtest::readText(source / "criu" / "logs" / "dump.log"));
   }
   SECTION("the target must not exist yet") {
-    CHECK_THAT(extractDirectoryTar(tar, target), Catch::Contains("already exists"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tar, target)),
+               Catch::Contains("already exists"));
   }
 }
 
 TEST_CASE("an empty checkpoint directory packs to an empty archive", "[agent]") {
   TempDir tmp("roam-ckpt");
   fs::create_directories(tmp.path / "empty");
-  REQUIRE(writeDirectoryTar(tmp.path / "empty", tmp.path / "e.tar") == "");
+  REQUIRE(writeDirectoryTar(tmp.path / "empty", tmp.path / "e.tar").ok());
   CHECK(fs::file_size(tmp.path / "e.tar") == 1024);
-  REQUIRE(extractDirectoryTar(tmp.path / "e.tar", tmp.path / "out") == "");
+  REQUIRE(extractDirectoryTar(tmp.path / "e.tar", tmp.path / "out").ok());
   CHECK(fs::is_empty(tmp.path / "out"));
-  CHECK_THAT(writeDirectoryTar(tmp.path / "missing", tmp.path / "m.tar"),
+  CHECK_THAT(roam::errorText(writeDirectoryTar(tmp.path / "missing", tmp.path / "m.tar")),
              Catch::Contains("is not a directory"));
 }
 
@@ -134,7 +135,7 @@ TEST_CASE("packing refuses what a checkpoint never holds", "[agent]") {
   TempDir tmp("roam-ckpt");
   writeFile(tmp.path / "dir" / "a.img", "a");
   fs::create_symlink("a.img", tmp.path / "dir" / "link");
-  CHECK_THAT(writeDirectoryTar(tmp.path / "dir", tmp.path / "x.tar"),
+  CHECK_THAT(roam::errorText(writeDirectoryTar(tmp.path / "dir", tmp.path / "x.tar")),
              Catch::Contains("neither a regular file nor a directory"));
 }
 
@@ -147,35 +148,41 @@ TEST_CASE("unpacking refuses archives that could escape or are broken", "[agent]
   SECTION("a path with ..") {
     REQUIRE(run("tar --format=ustar -P -cf '" + (tmp.path / "evil.tar").string() + "' -C '" +
                 (payload / "inner").string() + "' ../inner/a.img 2>/dev/null") == 0);
-    CHECK_THAT(extractDirectoryTar(tmp.path / "evil.tar", out), Catch::Contains("refusing entry"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tmp.path / "evil.tar", out)),
+               Catch::Contains("refusing entry"));
     CHECK_FALSE(fs::exists(tmp.path / "inner"));
   }
   SECTION("an absolute path") {
     REQUIRE(run("tar --format=ustar -P -cf '" + (tmp.path / "abs.tar").string() + "' '" +
                 (payload / "inner" / "a.img").string() + "'") == 0);
-    CHECK_THAT(extractDirectoryTar(tmp.path / "abs.tar", out), Catch::Contains("refusing entry"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tmp.path / "abs.tar", out)),
+               Catch::Contains("refusing entry"));
   }
   SECTION("a symbolic link") {
     fs::create_symlink("/etc/passwd", payload / "link");
     REQUIRE(run("tar --format=ustar -cf '" + (tmp.path / "link.tar").string() + "' -C '" +
                 payload.string() + "' link") == 0);
-    CHECK_THAT(extractDirectoryTar(tmp.path / "link.tar", out), Catch::Contains("of type '2'"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tmp.path / "link.tar", out)),
+               Catch::Contains("of type '2'"));
   }
   SECTION("a truncated archive") {
-    REQUIRE(writeDirectoryTar(payload, tmp.path / "t.tar") == "");
+    REQUIRE(writeDirectoryTar(payload, tmp.path / "t.tar").ok());
     fs::resize_file(tmp.path / "t.tar", 700);
-    CHECK_THAT(extractDirectoryTar(tmp.path / "t.tar", out), Catch::Contains("truncated"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tmp.path / "t.tar", out)),
+               Catch::Contains("truncated"));
   }
   SECTION("a corrupted header") {
-    REQUIRE(writeDirectoryTar(payload, tmp.path / "c.tar") == "");
+    REQUIRE(writeDirectoryTar(payload, tmp.path / "c.tar").ok());
     {
       std::fstream f(tmp.path / "c.tar", std::ios::in | std::ios::out | std::ios::binary);
       f.seekp(3);
       f.put('X');
     }
-    CHECK_THAT(extractDirectoryTar(tmp.path / "c.tar", out), Catch::Contains("checksum"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tmp.path / "c.tar", out)),
+               Catch::Contains("checksum"));
   }
   SECTION("a missing archive") {
-    CHECK_THAT(extractDirectoryTar(tmp.path / "none.tar", out), Catch::Contains("cannot read"));
+    CHECK_THAT(roam::errorText(extractDirectoryTar(tmp.path / "none.tar", out)),
+               Catch::Contains("cannot read"));
   }
 }

@@ -123,9 +123,9 @@ json inspectAnswer() {
 
 TEST_CASE("containerSpecFromInspect carries the portable configuration", "[agent]") {
   const auto result = containerSpecFromInspect(inspectAnswer());
-  INFO(result.error);
-  REQUIRE(result.spec);
-  const ContainerSpec& spec = *result.spec;
+  INFO(roam::errorText(result));
+  REQUIRE(result.ok());
+  const ContainerSpec& spec = *result;
   CHECK(spec.name == "cache");
   CHECK(spec.image == "redis:6.2");
   CHECK(spec.running);
@@ -181,16 +181,16 @@ TEST_CASE("containerSpecFromInspect carries the portable configuration", "[agent
 
 TEST_CASE("destinationCreateBody swaps the image and labels the migration", "[agent]") {
   const auto result = containerSpecFromInspect(inspectAnswer());
-  REQUIRE(result.spec);
-  const json body = destinationCreateBody(*result.spec, "roam/cache:mig-42", "mig-42");
+  REQUIRE(result.ok());
+  const json body = destinationCreateBody(*result, "roam/cache:mig-42", "mig-42");
   CHECK(body["Image"] == "roam/cache:mig-42");
   CHECK(body["Labels"]["roam.migration-id"] == "mig-42");
   CHECK(body["Labels"]["com.example.tier"] == "cache");
-  CHECK(body["HostConfig"]["Mounts"] == result.spec->createBody["HostConfig"]["Mounts"]);
-  CHECK(result.spec->createBody["Image"] == "redis:6.2");  // the spec is untouched
+  CHECK(body["HostConfig"]["Mounts"] == result->createBody["HostConfig"]["Mounts"]);
+  CHECK(result->createBody["Image"] == "redis:6.2");  // the spec is untouched
 
   // A body without mounts or labels still gets every volume, by name.
-  ContainerSpec bare = *result.spec;
+  ContainerSpec bare = *result;
   bare.createBody = {{"Image", "redis:6.2"}};
   const json rebuilt = destinationCreateBody(bare, "snap", "m1");
   CHECK(rebuilt["Labels"] == json({{"roam.migration-id", "m1"}}));
@@ -203,26 +203,26 @@ TEST_CASE("destinationCreateBody swaps the image and labels the migration", "[ag
 TEST_CASE("containerSpecFromInspect copes with minimal and broken answers", "[agent]") {
   const auto minimal =
       containerSpecFromInspect(json::parse(R"({"Name": "/m", "Config": {"Image": "alpine"}})"));
-  REQUIRE(minimal.spec);
-  CHECK(!minimal.spec->running);
-  CHECK(minimal.spec->volumes.empty());
-  CHECK(minimal.spec->createBody == json::parse(R"({"Image": "alpine", "HostConfig": {}})"));
+  REQUIRE(minimal.ok());
+  CHECK(!minimal->running);
+  CHECK(minimal->volumes.empty());
+  CHECK(minimal->createBody == json::parse(R"({"Image": "alpine", "HostConfig": {}})"));
 
-  CHECK_THAT(containerSpecFromInspect(json::array()).error, Catch::Contains("not a JSON object"));
-  CHECK_THAT(containerSpecFromInspect(json::parse(R"({"Config": {"Image": "a"}})")).error,
-             Catch::Contains("no Name"));
-  CHECK_THAT(containerSpecFromInspect(json::parse(R"({"Name": "/x"})")).error,
-             Catch::Contains("no Config"));
-  CHECK_THAT(containerSpecFromInspect(json::parse(R"({"Name": "/x", "Config": {}})")).error,
-             Catch::Contains("Config.Image"));
+  CHECK_THAT(roam::errorText(containerSpecFromInspect(json::array())),
+             Catch::Contains("not a JSON object"));
   CHECK_THAT(
-      containerSpecFromInspect(
-          json::parse(
-              R"({"Name": "/x", "Config": {"Image": "a"}, "Mounts": [{"Type": "volume", "Destination": "/d"}]})"))
-          .error,
+      roam::errorText(containerSpecFromInspect(json::parse(R"({"Config": {"Image": "a"}})"))),
       Catch::Contains("no Name"));
-  CHECK_THAT(containerSpecFromInspect(
-                 json::parse(R"({"Name": "/x", "Config": {"Image": "a"}, "Mounts": {}})"))
-                 .error,
+  CHECK_THAT(roam::errorText(containerSpecFromInspect(json::parse(R"({"Name": "/x"})"))),
+             Catch::Contains("no Config"));
+  CHECK_THAT(
+      roam::errorText(containerSpecFromInspect(json::parse(R"({"Name": "/x", "Config": {}})"))),
+      Catch::Contains("Config.Image"));
+  CHECK_THAT(
+      roam::errorText(containerSpecFromInspect(json::parse(
+          R"({"Name": "/x", "Config": {"Image": "a"}, "Mounts": [{"Type": "volume", "Destination": "/d"}]})"))),
+      Catch::Contains("no Name"));
+  CHECK_THAT(roam::errorText(containerSpecFromInspect(
+                 json::parse(R"({"Name": "/x", "Config": {"Image": "a"}, "Mounts": {}})"))),
              Catch::Contains("not an array"));
 }

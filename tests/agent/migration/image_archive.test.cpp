@@ -190,14 +190,14 @@ TEST_CASE("indexImageArchive reads the manifest and the config's diff_ids", "[ag
   writeFile(tar, dockerSave(manifestJson(kLayerFiles), configJson(3)).archive());
 
   const auto result = indexImageArchive(tar);
-  INFO(result.error);
-  REQUIRE(result.index);
-  CHECK(result.index->configFile == kConfigId + ".json");
-  CHECK(result.index->repoTags == std::vector<std::string>{"app:v1", "app:latest"});
-  CHECK(result.index->layerFiles == kLayerFiles);
-  CHECK(result.index->diffIds == std::vector<std::string>{"sha256:" + std::string(64, '1'),
-                                                          "sha256:" + std::string(64, '2'),
-                                                          "sha256:" + std::string(64, '3')});
+  INFO(roam::errorText(result));
+  REQUIRE(result.ok());
+  CHECK(result->configFile == kConfigId + ".json");
+  CHECK(result->repoTags == std::vector<std::string>{"app:v1", "app:latest"});
+  CHECK(result->layerFiles == kLayerFiles);
+  CHECK(result->diffIds == std::vector<std::string>{"sha256:" + std::string(64, '1'),
+                                                    "sha256:" + std::string(64, '2'),
+                                                    "sha256:" + std::string(64, '3')});
 }
 
 TEST_CASE("FilteredTarReader leaves out exactly the omitted entries", "[agent]") {
@@ -224,17 +224,17 @@ TEST_CASE("FilteredTarReader leaves out exactly the omitted entries", "[agent]")
       CHECK(reader.error().empty());
     }
     const auto digest = digestFiltered(tar, omit);
-    CHECK(digest.error.empty());
-    CHECK(digest.size == expected.size());
-    CHECK(digest.sha256 == digestOf(expected));
+    CHECK(digest.ok());
+    CHECK(digest->size == expected.size());
+    CHECK(digest->sha256 == digestOf(expected));
   }
 
   // A filtered archive is itself a valid archive with the same index.
   const fs::path filtered = dir.path / "filtered.tar";
   writeFile(filtered, w.archive({kLayerFiles[0], kLayerFiles[2]}));
   const auto index = indexImageArchive(filtered);
-  REQUIRE(index.index);
-  CHECK(index.index->layerFiles == kLayerFiles);
+  REQUIRE(index.ok());
+  CHECK(index->layerFiles == kLayerFiles);
 
   // "./" prefixes are ignored when matching names.
   FilteredTarReader dotted(tar, {"./" + kLayerFiles[0]});
@@ -246,14 +246,14 @@ TEST_CASE("digestFile hashes the whole file", "[agent]") {
   const std::string bytes = dockerSave(manifestJson(kLayerFiles), configJson(3)).archive();
   writeFile(dir.path / "image.tar", bytes);
   const auto digest = digestFile(dir.path / "image.tar");
-  CHECK(digest.error.empty());
-  CHECK(digest.size == bytes.size());
-  CHECK(digest.sha256 == digestOf(bytes));
-  CHECK(digestFiltered(dir.path / "image.tar", {}).sha256 == digest.sha256);
+  CHECK(digest.ok());
+  CHECK(digest->size == bytes.size());
+  CHECK(digest->sha256 == digestOf(bytes));
+  CHECK(digestFiltered(dir.path / "image.tar", {})->sha256 == digest->sha256);
 
   writeFile(dir.path / "empty", "");
-  CHECK(digestFile(dir.path / "empty").sha256 == digestOf(""));
-  CHECK_THAT(digestFile(dir.path / "missing").error, Catch::Contains("missing"));
+  CHECK(digestFile(dir.path / "empty")->sha256 == digestOf(""));
+  CHECK_THAT(roam::errorText(digestFile(dir.path / "missing")), Catch::Contains("missing"));
 }
 
 TEST_CASE("FilteredTarReader handles archives written by the system tar", "[agent]") {
@@ -302,9 +302,9 @@ TEST_CASE("indexImageArchive and FilteredTarReader report broken archives", "[ag
   auto indexError = [&](const std::string& bytes) {
     writeFile(tar, bytes);
     auto result = indexImageArchive(tar);
-    CHECK(!result.index);
-    CHECK_THAT(result.error, Catch::StartsWith(tar.string()));
-    return result.error;
+    CHECK(!result.ok());
+    CHECK_THAT(roam::errorText(result), Catch::StartsWith(tar.string()));
+    return roam::errorText(result);
   };
   auto filterError = [&](const std::string& bytes) {
     writeFile(tar, bytes);
@@ -312,7 +312,7 @@ TEST_CASE("indexImageArchive and FilteredTarReader report broken archives", "[ag
     readAll(reader);
     std::vector<std::uint8_t> buf(10);
     CHECK(reader.read(buf) == 0);  // stays failed
-    CHECK(!digestFiltered(tar, {}).error.empty());
+    CHECK(!digestFiltered(tar, {}).ok());
     return reader.error();
   };
   const std::string good = dockerSave(manifestJson(kLayerFiles), configJson(3)).archive();
@@ -360,7 +360,7 @@ TEST_CASE("indexImageArchive and FilteredTarReader report broken archives", "[ag
   }
   SECTION("no such file") {
     const auto result = indexImageArchive(dir.path / "absent.tar");
-    CHECK_THAT(result.error, Catch::Contains("absent.tar"));
+    CHECK_THAT(roam::errorText(result), Catch::Contains("absent.tar"));
     FilteredTarReader reader(dir.path / "absent.tar", {});
     std::vector<std::uint8_t> buf(100);
     CHECK(reader.read(buf) == 0);

@@ -23,8 +23,8 @@ using TempDir = roamtest::TempDir;
 
 Journal openJournal(const fs::path& dataDir) {
   auto opened = Journal::open(dataDir);
-  if (auto* error = std::get_if<std::string>(&opened)) FAIL(*error);
-  return std::move(std::get<Journal>(opened));
+  if (!opened.ok()) FAIL(opened.error().message);
+  return std::move(*opened);
 }
 
 JournalEntry sample(const std::string& id) {
@@ -63,7 +63,7 @@ TEST_CASE("Journal round-trips entries", "[agent]") {
   CHECK(!journal.get("m1"));
 
   const double before = 1e9;
-  REQUIRE(journal.put(sample("m1")) == "");
+  REQUIRE(journal.put(sample("m1")).ok());
   auto got = journal.get("m1");
   REQUIRE(got);
   CHECK(got->migrationId == "m1");
@@ -80,11 +80,11 @@ TEST_CASE("Journal round-trips entries", "[agent]") {
   CHECK(got->note == "ünïcode note");
   CHECK(got->updatedAt > before);  // stamped by put
 
-  REQUIRE(journal.put(sample("m2")) == "");
+  REQUIRE(journal.put(sample("m2")).ok());
   JournalEntry updated = *got;
   updated.state = "failed";
   updated.result = "peer went away";
-  REQUIRE(journal.put(updated) == "");  // m1 is now the most recent
+  REQUIRE(journal.put(updated).ok());  // m1 is now the most recent
   auto all = journal.all();
   REQUIRE(all.size() == 2);
   CHECK(all[0].migrationId == "m2");
@@ -97,16 +97,16 @@ TEST_CASE("Journal round-trips entries", "[agent]") {
   // A second Journal over the same directory sees the same entries.
   CHECK(openJournal(dir.path / "data").all().size() == 2);
 
-  CHECK(journal.remove("m2") == "");
+  CHECK(journal.remove("m2").ok());
   CHECK(!journal.get("m2"));
-  CHECK(journal.remove("m2") == "");  // already gone is fine
+  CHECK(journal.remove("m2").ok());  // already gone is fine
   CHECK(journal.all().size() == 1);
 }
 
 TEST_CASE("Journal ignores leftover temp files and skips corrupt ones", "[agent]") {
   TempDir dir;
   Journal journal = openJournal(dir.path);
-  REQUIRE(journal.put(sample("good")) == "");
+  REQUIRE(journal.put(sample("good")).ok());
   const fs::path jdir = dir.path / "journal";
 
   // What a crash between write and rename leaves behind.
@@ -131,7 +131,7 @@ TEST_CASE("Journal ignores leftover temp files and skips corrupt ones", "[agent]
 
   // A put over a stale temp file still works and leaves no temp behind.
   writeFile(jdir / ".good.json.tmp", "stale");
-  REQUIRE(journal.put(sample("good")) == "");
+  REQUIRE(journal.put(sample("good")).ok());
   CHECK(!fs::exists(jdir / ".good.json.tmp"));
   CHECK(journal.get("good"));
 }
@@ -143,9 +143,9 @@ TEST_CASE("Journal rejects ids that are not plain file names", "[agent]") {
                                                         "a\\b", "sp ace", std::string(129, 'x')}) {
     INFO("id \"" << id << "\"");
     CHECK(!isValidMigrationId(id));
-    CHECK(journal.put(sample(id)) != "");
+    CHECK(!journal.put(sample(id)).ok());
     CHECK(!journal.get(id));
-    CHECK(journal.remove(id) != "");
+    CHECK(!journal.remove(id).ok());
   }
   CHECK(!fs::exists(dir.path / "escape.json"));
   CHECK(isValidMigrationId("mig-2021.08_21-abc"));
@@ -156,8 +156,8 @@ TEST_CASE("Journal reports a data directory it cannot use", "[agent]") {
   TempDir dir;
   writeFile(dir.path / "file", "x");
   auto opened = Journal::open(dir.path / "file");
-  REQUIRE(std::holds_alternative<std::string>(opened));
-  CHECK_THAT(std::get<std::string>(opened), Catch::Contains("file"));
+  REQUIRE_FALSE(opened.ok());
+  CHECK_THAT(opened.error().message, Catch::Contains("file"));
 }
 
 TEST_CASE("isTerminalState", "[agent]") {

@@ -19,7 +19,7 @@ TEST_CASE("snapshot is always snapshot, without asking the destination", "[agent
     auto c = chooseMode("snapshot", source, noExperimental, "h1", "h2");
     CHECK(c.mode == "snapshot");
     CHECK(c.note.empty());
-    CHECK(c.error.empty());
+    CHECK(c.ok());
   }
 }
 
@@ -34,16 +34,16 @@ TEST_CASE("auto uses checkpoint only when both hosts can", "[agent]") {
   auto both = chooseMode("auto", yes, yes, "h1", "h2");
   CHECK(both.mode == "checkpoint");
   CHECK(both.note.empty());
-  CHECK(both.error.empty());
+  CHECK(both.ok());
 
   auto sourceCannot = chooseMode("auto", noCriu, yes, "h1", "h2");
   CHECK(sourceCannot.mode == "snapshot");
-  CHECK(sourceCannot.error.empty());
+  CHECK(sourceCannot.ok());
   CHECK(sourceCannot.note == "checkpoint unavailable (criu check failed: vdso); used snapshot");
 
   auto destinationCannot = chooseMode("auto", yes, noExperimental, "h1", "h2");
   CHECK(destinationCannot.mode == "snapshot");
-  CHECK(destinationCannot.error.empty());
+  CHECK(destinationCannot.ok());
   CHECK(destinationCannot.note ==
         "checkpoint unavailable on the destination h2 (not in experimental mode); used snapshot");
 }
@@ -51,14 +51,15 @@ TEST_CASE("auto uses checkpoint only when both hosts can", "[agent]") {
 TEST_CASE("checkpoint fails with the reason of the host that cannot", "[agent]") {
   auto both = chooseMode("checkpoint", yes, yes, "h1", "h2");
   CHECK(both.mode == "checkpoint");
-  CHECK(both.error.empty());
+  CHECK(both.ok());
 
   auto sourceCannot = chooseMode("checkpoint", noCriu, yes, "h1", "h2");
   CHECK(sourceCannot.mode == "checkpoint");
-  CHECK(sourceCannot.error == "checkpoint mode is unavailable on h1: criu check failed: vdso");
+  CHECK(roam::errorText(sourceCannot) ==
+        "checkpoint mode is unavailable on h1: criu check failed: vdso");
 
   auto destinationCannot = chooseMode("checkpoint", yes, noExperimental, "h1", "h2");
-  CHECK(destinationCannot.error ==
+  CHECK(roam::errorText(destinationCannot) ==
         "checkpoint mode is unavailable on the destination h2: not in experimental mode");
   CHECK(destinationCannot.note.empty());
 }

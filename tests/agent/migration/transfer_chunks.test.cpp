@@ -26,7 +26,7 @@ namespace {
 StoreOutcome storeChunk(IncomingFile& file, const Data& data, std::span<const std::uint8_t> payload,
                         ChunkDecompressor& decompressor, std::vector<std::uint8_t>& plain) {
   auto verified = verifyChunk(file, data, payload, decompressor, plain);
-  if (!verified.error.empty()) return verified;
+  if (!verified.ok()) return verified;
   return writeChunk(file, plain, data.last);
 }
 
@@ -102,11 +102,12 @@ TEST_CASE("compressInto and decompressInto match compress and decompress", "[age
     std::vector<std::uint8_t> frame(ChunkCompressor::bound(size));
     frame.resize(compressor.compressInto(input, frame));
     CHECK(frame == compressor.compress(input));
-    REQUIRE(decompressor.decompressInto(frame, plain).empty());
+    REQUIRE(decompressor.decompressInto(frame, plain).ok());
     CHECK(plain == input);
   }
   std::vector<std::uint8_t> garbage{1, 2, 3, 4, 5};
-  CHECK(decompressor.decompressInto(garbage, plain) == "chunk is not a zstd frame");
+  CHECK(roam::errorText(decompressor.decompressInto(garbage, plain)) ==
+        "chunk is not a zstd frame");
   CHECK(plain.empty());
 }
 
@@ -131,7 +132,7 @@ TEST_CASE("ChunkSource frames round-trip through storeChunk into identical files
   std::uint64_t plainBytes = 0;
   while (true) {
     auto chunk = source.next(std::move(recycled));
-    REQUIRE(chunk.error.empty());
+    REQUIRE(chunk.ok());
     if (chunk.finished) break;
     ++frames;
     plainBytes += chunk.plainBytes;
@@ -140,7 +141,7 @@ TEST_CASE("ChunkSource frames round-trip through storeChunk into identical files
     CHECK(payload.size() == chunk.payloadBytes);
     CHECK(chunk.fileDone == data.last);
     auto outcome = storeChunk(incoming[data.file], data, payload, decompressor, plain);
-    REQUIRE(outcome.error.empty());
+    REQUIRE(outcome.ok());
     recycled = std::move(chunk.frame);
   }
   CHECK(frames == 4);  // 3 chunks + the empty file's one empty chunk
@@ -156,14 +157,14 @@ TEST_CASE("ChunkSource reports unreadable and shrunken files as errors", "[agent
   TempDir dir;
   const auto bytes = roamtest::seededBytes(1000, 3);
   auto file = volumeFile("f", dir.path / "missing", bytes);
-  CHECK_FALSE(ChunkSource({file}, "m1", 1 << 20, 1).next({}).error.empty());
+  CHECK_FALSE(ChunkSource({file}, "m1", 1 << 20, 1).next({}).ok());
 
   writeFile(dir.path / "short", roamtest::seededBytes(10, 4));
   file.path = dir.path / "short";
   ChunkSource shrunk({file}, "m1", 4, 1);
-  for (int i = 0; i < 3; ++i) REQUIRE(shrunk.next({}).error.empty());  // 4 + 4 + 2 bytes
+  for (int i = 0; i < 3; ++i) REQUIRE(shrunk.next({}).ok());  // 4 + 4 + 2 bytes
   auto chunk = shrunk.next({});  // the 10 bytes are gone, 990 were announced
-  CHECK(chunk.error.find("shrank while being sent") != std::string::npos);
+  CHECK(roam::errorText(chunk).find("shrank while being sent") != std::string::npos);
 }
 
 TEST_CASE("storeChunk refuses chunks out of order, too large or with a wrong digest", "[agent]") {
@@ -183,26 +184,26 @@ TEST_CASE("storeChunk refuses chunks out of order, too large or with a wrong dig
 
   auto file = fresh(bytes.size(), sha256Hex(bytes));
   auto outcome = storeChunk(file, Data{"m", 0, 5, false}, frame, decompressor, plain);
-  CHECK(outcome.outOfOrder);
-  CHECK(outcome.error == "DATA out of order for f: offset 5, expected 0");
+  CHECK(outOfOrder(outcome));
+  CHECK(roam::errorText(outcome) == "DATA out of order for f: offset 5, expected 0");
 
   file = fresh(999, sha256Hex(bytes));
-  CHECK(storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain).error ==
+  CHECK(roam::errorText(storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain)) ==
         "f is larger than announced");
 
   file = fresh(bytes.size(), std::string(64, '0'));
   outcome = storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain);
-  CHECK_FALSE(outcome.outOfOrder);
-  CHECK(outcome.error.rfind("checksum mismatch for f", 0) == 0);
+  CHECK_FALSE(outOfOrder(outcome));
+  CHECK(roam::errorText(outcome).rfind("checksum mismatch for f", 0) == 0);
 
   file = fresh(bytes.size(), sha256Hex(bytes));
   auto corrupt = frame;
   corrupt.resize(corrupt.size() - 3);
-  CHECK(storeChunk(file, Data{"m", 0, 0, true}, corrupt, decompressor, plain)
-            .error.rfind("corrupt chunk of f", 0) == 0);
+  CHECK(roam::errorText(storeChunk(file, Data{"m", 0, 0, true}, corrupt, decompressor, plain))
+            .rfind("corrupt chunk of f", 0) == 0);
 
   file = fresh(bytes.size(), sha256Hex(bytes));
-  REQUIRE(storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain).error.empty());
+  REQUIRE(storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain).ok());
   CHECK(file.complete);
-  CHECK(storeChunk(file, Data{"m", 0, 1000, true}, frame, decompressor, plain).outOfOrder);
+  CHECK(outOfOrder(storeChunk(file, Data{"m", 0, 1000, true}, frame, decompressor, plain)));
 }

@@ -48,10 +48,10 @@ fs::path deployment(const fs::path& root, const std::string& dirName = "certs") 
 
 std::unique_ptr<ssl::context> context(const TlsFiles& files, TlsRole role) {
   auto made = roam::agent::makeTlsContext(files, role);
-  INFO(made.error);
-  REQUIRE(made.context);
-  CHECK(made.error.empty());
-  return std::move(made.context);
+  INFO(roam::errorText(made));
+  REQUIRE(made.ok());
+  CHECK(made.ok());
+  return std::move(*made);
 }
 
 mode_t modeOf(const fs::path& path) {
@@ -309,7 +309,7 @@ TEST_CASE("re-issuing replaces the certificate and key", "[agent]") {
   for (const auto& entry : fs::directory_iterator(dir))  // no temporaries left behind
     CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
   // The new pair still forms a working context.
-  CHECK(roam::agent::makeTlsContext(TlsFiles::forName(dir, "server"), TlsRole::server).context);
+  CHECK(roam::agent::makeTlsContext(TlsFiles::forName(dir, "server"), TlsRole::server).ok());
 }
 
 TEST_CASE("makeTlsContext names the file it cannot use", "[agent]") {
@@ -317,25 +317,25 @@ TEST_CASE("makeTlsContext names the file it cannot use", "[agent]") {
   auto dir = deployment(tmp.path);
 
   auto missing = roam::agent::makeTlsContext(TlsFiles::forName(dir, "nobody"), TlsRole::client);
-  CHECK(!missing.context);
-  CHECK(missing.error.find((dir / "nobody.crt").string() + ": cannot read") == 0);
+  CHECK(!missing.ok());
+  CHECK(roam::errorText(missing).find((dir / "nobody.crt").string() + ": cannot read") == 0);
 
   auto files = TlsFiles::forName(dir, "server");
   files.key = dir / "client.key";
   auto mismatch = roam::agent::makeTlsContext(files, TlsRole::server);
-  CHECK(!mismatch.context);
-  CHECK(mismatch.error.find((dir / "client.key").string() + ": does not match") == 0);
+  CHECK(!mismatch.ok());
+  CHECK(roam::errorText(mismatch).find((dir / "client.key").string() + ": does not match") == 0);
 
   files = TlsFiles::forName(dir, "server");
   files.ca = dir / "server.crt";  // a leaf is no trust anchor
   auto notCa = roam::agent::makeTlsContext(files, TlsRole::server);
-  CHECK(!notCa.context);
-  CHECK(notCa.error == (dir / "server.crt").string() + ": not a CA certificate");
+  CHECK(!notCa.ok());
+  CHECK(roam::errorText(notCa) == (dir / "server.crt").string() + ": not a CA certificate");
 
   std::ofstream(dir / "garbage.crt") << "hello\n";
   files = TlsFiles::forName(dir, "server");
   files.ca = dir / "garbage.crt";
   auto garbage = roam::agent::makeTlsContext(files, TlsRole::client);
-  CHECK(!garbage.context);
-  CHECK(garbage.error == (dir / "garbage.crt").string() + ": no PEM certificate");
+  CHECK(!garbage.ok());
+  CHECK(roam::errorText(garbage) == (dir / "garbage.crt").string() + ": no PEM certificate");
 }

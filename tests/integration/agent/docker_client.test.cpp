@@ -145,14 +145,14 @@ TEST_CASE("a container is created, started, inspected, stopped and removed",
   const std::string name = unique("web");
   auto created =
       client.createContainer(name, busybox("echo tok > /www/t; exec httpd -f -p 18080 -h /www"));
-  INFO(created.error);
+  INFO(roam::errorText(created));
   REQUIRE(created.ok());
   CHECK(created.status == 201);
   const std::string id = created.body["Id"];
   ContainerGuard guard{client, id};
 
   auto started = client.startContainer(id);
-  INFO(started.error);
+  INFO(roam::errorText(started));
   REQUIRE(started.ok());
   CHECK(started.status == 204);
   CHECK(client.startContainer(name).status == 304);  // already running: still ok
@@ -193,7 +193,7 @@ TEST_CASE("a container is created, started, inspected, stopped and removed",
   CHECK(client.inspectContainer(renamed).ok());
 
   auto stopped = client.stopContainer(id, 2);
-  INFO(stopped.error);
+  INFO(roam::errorText(stopped));
   REQUIRE(stopped.ok());
   CHECK(stopped.status == 204);
   auto again = client.stopContainer(id, 2);
@@ -202,7 +202,7 @@ TEST_CASE("a container is created, started, inspected, stopped and removed",
   CHECK(client.inspectContainer(id).body["State"]["Running"] == false);
 
   auto removed = client.removeContainer(id, false, true);
-  INFO(removed.error);
+  INFO(roam::errorText(removed));
   REQUIRE(removed.ok());
   guard.id.clear();
   auto gone = client.inspectContainer(id);
@@ -221,7 +221,7 @@ TEST_CASE("a committed image survives save and load", "[agent][integration]") {
 
   const std::string repo = unique("img");
   auto committed = client.commitContainer(name, repo, "1", false);
-  INFO(committed.error);
+  INFO(roam::errorText(committed));
   REQUIRE(committed.ok());
   const std::string imageId = committed.body["Id"];
   CHECK(imageId.rfind("sha256:", 0) == 0);
@@ -231,7 +231,7 @@ TEST_CASE("a committed image survives save and load", "[agent][integration]") {
 
   Bytes saved;
   auto save = client.saveImage(repo + ":1", sinkInto(saved));
-  INFO(save.error);
+  INFO(roam::errorText(save));
   REQUIRE(save.ok());
   CHECK(looksLikeTar(saved));
 
@@ -239,12 +239,12 @@ TEST_CASE("a committed image survives save and load", "[agent][integration]") {
   guard.id.clear();
   REQUIRE(client.removeImage(repo + ":2", false).ok());
   auto removed = client.removeImage(repo + ":1", false);
-  INFO(removed.error);
+  INFO(roam::errorText(removed));
   REQUIRE(removed.ok());
   CHECK_FALSE(client.inspectImage(repo + ":1").ok());
 
   auto loaded = client.loadImage(sourceFrom(saved));
-  INFO(loaded.error);
+  INFO(roam::errorText(loaded));
   REQUIRE(loaded.ok());
   CHECK(loaded.body.is_array());
   auto back = client.inspectImage(repo + ":1");
@@ -257,7 +257,7 @@ TEST_CASE("an imported root file system becomes an image", "[agent][integration]
   DockerClient client(TestEngine::get().socket());
   const std::string repo = unique("import");
   auto imported = client.importImage(repo, "1", sourceFrom(makeTar({{"hello", "world\n"}})));
-  INFO(imported.error);
+  INFO(roam::errorText(imported));
   REQUIRE(imported.ok());
   REQUIRE(imported.body.is_array());
   auto image = client.inspectImage(repo + ":1");
@@ -277,12 +277,12 @@ TEST_CASE("files go into a container and come back out", "[agent][integration]")
   for (std::size_t i = 0; i < big.size(); i += 1000) big[i] = static_cast<char>('a' + i % 26);
   auto put = client.putArchive(
       name, "/data", sourceFrom(makeTar({{"hello.txt", "hi there\n"}, {"big.bin", big}})));
-  INFO(put.error);
+  INFO(roam::errorText(put));
   REQUIRE(put.ok());
 
   Bytes tar;
   auto got = client.getArchive(name, "/data/hello.txt", sinkInto(tar));
-  INFO(got.error);
+  INFO(roam::errorText(got));
   REQUIRE(got.ok());
   CHECK(got.body["name"] == "hello.txt");
   CHECK(got.body["size"] == 9);
@@ -301,7 +301,7 @@ TEST_CASE("files go into a container and come back out", "[agent][integration]")
   auto refused =
       client.getArchive(name, "/data", [](std::span<const std::uint8_t>) { return false; });
   CHECK_FALSE(refused.ok());
-  CHECK_THAT(refused.error, Catch::Contains("aborted"));
+  CHECK_THAT(roam::errorText(refused), Catch::Contains("aborted"));
   // The client is still usable afterwards.
   CHECK(client.inspectContainer(name).ok());
 
@@ -321,7 +321,7 @@ TEST_CASE("a volume is created, mounted, inspected and removed", "[agent][integr
   DockerClient client(TestEngine::get().socket());
   const std::string volume = unique("vol");
   auto created = client.createVolume(volume, {{"roam.test", "yes"}});
-  INFO(created.error);
+  INFO(roam::errorText(created));
   REQUIRE(created.ok());
   auto inspected = client.inspectVolume(volume);
   REQUIRE(inspected.ok());
@@ -332,7 +332,7 @@ TEST_CASE("a volume is created, mounted, inspected and removed", "[agent][integr
   auto body = busybox("echo kept > /data/x");
   body["HostConfig"]["Binds"] = {volume + ":/data"};
   auto container = client.createContainer(name, body);
-  INFO(container.error);
+  INFO(roam::errorText(container));
   REQUIRE(container.ok());
   ContainerGuard guard{client, container.body["Id"]};
   REQUIRE(client.startContainer(name).ok());
@@ -354,7 +354,7 @@ TEST_CASE("a volume is created, mounted, inspected and removed", "[agent][integr
   REQUIRE(client.removeContainer(name, true, false).ok());
   guard.id.clear();
   auto removed = client.removeVolume(volume, false);
-  INFO(removed.error);
+  INFO(roam::errorText(removed));
   CHECK(removed.ok());
   CHECK_FALSE(client.inspectVolume(volume).ok());
 }
@@ -365,14 +365,15 @@ TEST_CASE("engine errors come back as values", "[agent][integration]") {
   auto inspect = client.inspectContainer(missing);
   CHECK_FALSE(inspect.ok());
   CHECK(inspect.status == 404);
-  CHECK_THAT(inspect.error, Catch::Contains("No such container", Catch::CaseSensitive::No));
-  CHECK_THAT(inspect.error, Catch::Contains(missing));
-  CHECK(inspect.error.find('\n') == std::string::npos);
+  CHECK_THAT(roam::errorText(inspect),
+             Catch::Contains("No such container", Catch::CaseSensitive::No));
+  CHECK_THAT(roam::errorText(inspect), Catch::Contains(missing));
+  CHECK(roam::errorText(inspect).find('\n') == std::string::npos);
 
   auto bad = client.createContainer(unique("bad"), {{"Image", "roam/no-such-image:1"}});
   CHECK_FALSE(bad.ok());
   CHECK(bad.status == 404);
-  CHECK_THAT(bad.error, Catch::Contains("roam/no-such-image"));
+  CHECK_THAT(roam::errorText(bad), Catch::Contains("roam/no-such-image"));
 
   CHECK_FALSE(client.startContainer(missing).ok());
   CHECK_FALSE(client.stopContainer(missing, 1).ok());
@@ -383,14 +384,14 @@ TEST_CASE("engine errors come back as values", "[agent][integration]") {
   Bytes garbage(5000, 0x42);
   auto load = client.loadImage(sourceFrom(garbage));
   CHECK_FALSE(load.ok());
-  INFO(load.error);
-  CHECK_FALSE(load.error.empty());
+  INFO(roam::errorText(load));
+  CHECK_FALSE(roam::errorText(load).empty());
 
   DockerClient nowhere("/run/roam-engines/no-such-engine/docker.sock");
   auto v = nowhere.version();
   CHECK_FALSE(v.ok());
   CHECK(v.status == 0);
-  CHECK_THAT(v.error, Catch::Contains("no-such-engine"));
+  CHECK_THAT(roam::errorText(v), Catch::Contains("no-such-engine"));
 
   // The checkpoint routes are experimental; on this engine they are absent or fail,
   // but always as an error value.
@@ -416,7 +417,7 @@ TEST_CASE("events report a container's start", "[agent][integration]") {
           sawStart = true;
         return !sawStart;
       });
-  INFO(r.error);
+  INFO(roam::errorText(r));
   CHECK(r.ok());
   CHECK(sawStart);
 
@@ -430,7 +431,7 @@ TEST_CASE("events report a container's start", "[agent][integration]") {
                                  ++count;
                                  return true;
                                });
-  INFO(bounded.error);
+  INFO(roam::errorText(bounded));
   CHECK(bounded.ok());
   CHECK(count >= 2);  // create and start
   CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(4));

@@ -81,12 +81,11 @@ struct ManagerSide {
 std::string keyRequestAs(Agents& a, const std::string& who, const std::string& holder,
                          const KeyRequest& request) {
   auto tls = makeTlsContext(TlsFiles::forName(a.dir.path / "certs", who), TlsRole::client);
-  REQUIRE(tls.context);
+  REQUIRE(tls.ok());
   asio::io_context io;
   std::string result = "no answer";
   auto exchange = [&]() -> awaitable<void> {
-    auto connected =
-        co_await connectToAgent(*tls.context, a.address[holder], std::chrono::seconds(5));
+    auto connected = co_await connectToAgent(**tls, a.address[holder], std::chrono::seconds(5));
     if (auto* e = std::get_if<std::string>(&connected)) {
       result = *e;
       co_return;

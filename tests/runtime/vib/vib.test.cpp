@@ -259,7 +259,7 @@ TEST_CASE("vib: a VIB snapshot gives back what the collectors wrote", "[runtime]
   SECTION("the export function writes the same STATE.json") {
     const auto out = dir.file("state.json");
     auto r = roam::runtime::exportVibState(path, out, 10);
-    INFO(r.file << ": " << r.error);
+    INFO(roam::errorText(r));
     REQUIRE(r.ok());
     auto loaded = roam::lang::loadStateFile(out);
     REQUIRE(loaded.state);
@@ -487,8 +487,8 @@ TEST_CASE("vib: bad VIB files are errors, not crashes", "[runtime][vib]") {
       CHECK(opened.error == path + ": file is not a database");
     }
     auto r = roam::runtime::exportVibState(path, dir.file("out.json"), 10);
-    CHECK(r.file == path);
-    CHECK(r.error == "file is not a database");
+    CHECK(r.error().file == path);
+    CHECK(r.error().message == "file is not a database");
     CHECK_FALSE(fs::exists(dir.file("out.json")));
   }
 
