@@ -72,15 +72,17 @@ class MigrationHarness {
   MigrationHarness() : dir_("roam-migration") {
     const auto certs = dir_.path / "certs";
     REQUIRE(roam::agent::initAuthority(certs) == "");
-    for (const char* name : {"source", "destination"})
+    for (const char* name : {"source", "destination", "other"})
       REQUIRE(roam::agent::issueCertificate(certs, name, {"127.0.0.1"}) == "");
     REQUIRE(roam::agent::issueCertificate(certs, "cli", {}) == "");
     setUp(source, "source");
     setUp(destination, "destination");
+    setUp(other, "other");
   }
   ~MigrationHarness() {
     stop(source);
     stop(destination);
+    stop(other);
   }
   MigrationHarness(const MigrationHarness&) = delete;
   MigrationHarness& operator=(const MigrationHarness&) = delete;
@@ -91,16 +93,25 @@ class MigrationHarness {
     startAgent(destination);
   }
 
+  // A third host, started only by tests that need two sources or two
+  // destinations.
+  void startOther() { startAgent(other); }
+
   // `roam migrate --source SOURCE --destination TO CONTAINER` (TO defaults to
   // the destination agent; ID defaults to a fresh one).
   Migration migrate(const std::string& container, const std::string& to = "",
                     const std::string& mode = "snapshot", const std::string& id = "") {
+    return migrateFrom(source, container, to, mode, id);
+  }
+  // The same from another host (`other`, or `destination` for a way back).
+  Migration migrateFrom(const Host& from, const std::string& container, const std::string& to = "",
+                        const std::string& mode = "snapshot", const std::string& id = "") {
     Migration m;
     m.migrationId = id.empty() ? roam::agent::newMigrationId() : id;
     roam::agent::Migrate request{m.migrationId, container, to.empty() ? destination.address : to,
                                  mode};
     m.outcome = roam::agent::requestMigration(
-        {dir_.path / "certs", "cli"}, source.address, request,
+        {dir_.path / "certs", "cli"}, from.address, request,
         [&m](const roam::agent::Progress& p) { m.progress.push_back(p); }, std::chrono::seconds(5));
     return m;
   }
@@ -139,7 +150,7 @@ class MigrationHarness {
   std::vector<std::string> logs_;
 
  public:
-  Host source, destination;
+  Host source, destination, other;
 
  private:
   void setUp(Host& host, const std::string& name) {
