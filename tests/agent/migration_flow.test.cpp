@@ -292,16 +292,13 @@ TEST_CASE("a migration that cannot start changes nothing", "[agent][migration]")
   checkDestinationClean(h, destinationBefore);
 }
 
-// KNOWN BUG (reported, not fixed here: the agent's behaviour is not this
-// change's to alter). A destination that has received migration ID answers a
-// later RESTART with the same ID with SUCCESS at once, whoever sends it
-// (destination_migration.cpp, "Idempotent"), without checking that it comes
-// from the same source for the same container. Ids can be chosen by hand
-// (`roam migrate --id`): a second source reusing one is told its container
-// was restored, and retires it: the container is lost. [!shouldfail] until
-// the destination compares the journal entry's peer (and container) first.
+// A destination that has restored migration ID answers a later RESTART with
+// the same ID with SUCCESS at once (a source retrying after a lost
+// connection), but only to the same source for the same container: ids can be
+// chosen by hand (`roam migrate --id`), and a second source told SUCCESS would
+// retire its container, lost then on both hosts.
 TEST_CASE("a reused migration id from another source does not lose its container",
-          "[agent][migration][!shouldfail]") {
+          "[agent][migration]") {
   MigrationHarness h;
   runWeb(h.source.engine);
   h.other.engine.addImage("other:1", {{"srv/other", "another service\n"}});
@@ -314,10 +311,9 @@ TEST_CASE("a reused migration id from another source does not lose its container
   REQUIRE(first.succeeded());
   auto second = h.migrateFrom(h.other, "api", h.destination.address, "snapshot", first.migrationId);
   INFO(second.result());
-  // Either refused, or "api" really runs on the destination; never lost.
-  const auto state = h.destination.engine.state();
-  const bool restored = DockerEngineModel::containerNamed(state, "api") != nullptr;
-  const bool keptAtSource =
-      DockerEngineModel::containerNamed(h.other.engine.state(), "api") != nullptr;
-  CHECK((restored || keptAtSource));
+  CHECK_FALSE(second.succeeded());
+  CHECK_THAT(second.result(), Catch::Contains("is already succeeded here"));
+  CHECK(DockerEngineModel::containerNamed(h.other.engine.state(), "api"));
+  CHECK_FALSE(DockerEngineModel::containerNamed(h.destination.engine.state(), "api"));
+  CHECK(DockerEngineModel::containerNamed(h.destination.engine.state(), "web"));
 }
