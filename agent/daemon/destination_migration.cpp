@@ -107,8 +107,11 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
   };
 
   if (auto known = agent.lookup(id)) {
-    // Idempotent: a finished migration answers the same again.
-    if (known->role == JournalRole::destination && known->state == "succeeded")
+    // Idempotent: a finished migration answers the same again, but only to
+    // its own source about its own container (an id reused by another
+    // source must not make that one retire its container).
+    if (known->role == JournalRole::destination && known->state == "succeeded" &&
+        known->peer == stream->peerName() && known->container == restart.container)
       stream->send(Success{id, known->createdContainer});
     else
       failure("migration " + id + " is already " + known->state + " here");

@@ -41,7 +41,9 @@ class FakeDockerEngine {
   };
   struct Response {
     int status = 200;
-    std::string body;  // JSON text, or empty
+    std::string body;                              // JSON text, or empty
+    std::string contentType = "application/json";  // e.g. application/x-tar for archives
+    std::vector<std::pair<std::string, std::string>> headers = {};  // extra ones
   };
   using Handler = std::function<Response(const Request&)>;
 
@@ -146,9 +148,11 @@ class FakeDockerEngine {
         requests_.push_back(request);
       }
       std::string out = "HTTP/1.1 " + std::to_string(response.status) + " Fixture\r\n";
+      for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
       if (response.status != 204 && response.status != 304)
-        out += "Content-Type: application/json\r\nContent-Length: " +
-               std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
+        out += "Content-Type: " + response.contentType +
+               "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n\r\n" +
+               response.body;
       else
         out += "\r\n";
       for (std::size_t sent = 0; sent < out.size();) {
