@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/client/agent_request.hpp"
-#include "agent/daemon/agent_options.hpp"
+#include "agent/transport/host_port.hpp"
 #include "cli/commands.hpp"
 
 namespace roam::cli {

@@ -44,4 +44,20 @@ const char* opSpelling(Op op) {
   return "?";
 }
 
+bool isComparison(Op op) {
+  switch (op) {
+    case Op::Eq:
+    case Op::Ne:
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge:
+    case Op::In:
+    case Op::NotIn:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace roam::lang

@@ -55,6 +55,10 @@ enum class Op {
 
 const char* opSpelling(Op op);
 
+// ==, !=, <, <=, >, >=, in, not in: the operators that compare (and bind
+// alike, between `not` and '+').
+bool isComparison(Op op);
+
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
@@ -114,17 +118,21 @@ struct OrderKey {
   bool descending = false;
 };
 
-// `which VAR in SET { let... require... order by K [asc|desc], ...  limit N }`
-struct WhichClause {
+// What `which` and `where` share: `VAR in SET { let... require... }`.
+struct SelectionClause {
   Location loc;
   std::string var;
   Location varLoc;
   ExprPtr from;
   std::vector<LetBinding> lets;
   std::vector<ExprPtr> filters;  // `require` conditions (`requires` is a C++20 keyword)
+  int varSlot = -1;              // set by the checker
+};
+
+// `which VAR in SET { let... require... order by K [asc|desc], ...  limit N }`
+struct WhichClause : SelectionClause {
   std::vector<OrderKey> order;
   ExprPtr limit;  // optional; default 1
-  int varSlot = -1;
 };
 
 enum class ChoiceKind { None, Maximize, Minimize, Random, Weighted, Mtd };
@@ -132,19 +140,12 @@ enum class TieBreak { ByName, Random };
 
 // `where VAR in SET { let... require... CHOICE  [tie random | tie by name] }`
 // CHOICE: maximize E | minimize E | random | sample weighted by E | mtd E
-struct WhereClause {
-  Location loc;
-  std::string var;
-  Location varLoc;
-  ExprPtr from;
-  std::vector<LetBinding> lets;
-  std::vector<ExprPtr> filters;  // `require` conditions (`requires` is a C++20 keyword)
+struct WhereClause : SelectionClause {
   ChoiceKind choice = ChoiceKind::None;
   Location choiceLoc;
   ExprPtr choiceExpr;  // Maximize/Minimize/Weighted: score; Mtd: scheme call
   TieBreak tie = TieBreak::ByName;
   bool tieDeclared = false;
-  int varSlot = -1;
   int sourceSlot = -1;  // set by the checker: `source` and `container` in this block
   int containerSlot = -1;
 };

@@ -48,26 +48,34 @@ const HostInfo& hostArg(Evaluator& ev, const Expr& call, int i, int* switchIdx) 
   return ev.state().hosts()[h];
 }
 
-PortLoad hostLoad(Evaluator& ev, const Expr& call, double* capacity = nullptr) {
+struct HostLink {
+  PortLoad load;  // seen from the host: it receives what its switch port transmits
+  double capacityBps = 0;
+};
+
+HostLink hostLink(Evaluator& ev, const Expr& call) {
   int sw = -1;
   const HostInfo& h = hostArg(ev, call, 0, &sw);
-  if (capacity) *capacity = h.capacityBps;
-  return sw < 0 ? PortLoad{} : portLoad(ev, sw, h.port);
+  if (sw < 0) return {{}, h.capacityBps};
+  const PortLoad port = portLoad(ev, sw, h.port);
+  return {{port.tx, port.rx}, h.capacityBps};
+}
+
+PortLoad hostLoad(Evaluator& ev, const Expr& call) {
+  return hostLink(ev, call).load;
 }
 
 Value rate(double bps) {
   return Value::fromNumber(bps, kRate);
 }
 
-Value bandwidth(Evaluator& ev, const Expr& call) {
-  auto l = switchPortLoad(ev, call);
-  return rate(l.rx + l.tx);
-}
-Value rxBandwidth(Evaluator& ev, const Expr& call) {
-  return rate(switchPortLoad(ev, call).rx);
-}
-Value txBandwidth(Evaluator& ev, const Expr& call) {
-  return rate(switchPortLoad(ev, call).tx);
+enum class Traffic { Both, Received, Sent };
+
+// bandwidth, rx_bandwidth, ... : one direction (or both) of the load `Load` reads.
+template <PortLoad (*Load)(Evaluator&, const Expr&), Traffic T>
+Value bandwidthOf(Evaluator& ev, const Expr& call) {
+  const PortLoad l = Load(ev, call);
+  return rate(T == Traffic::Both ? l.rx + l.tx : T == Traffic::Received ? l.rx : l.tx);
 }
 
 // Capacity of whatever is attached to (switch, port): a link or a host.
@@ -91,23 +99,10 @@ Value utilization(Evaluator& ev, const Expr& call) {
   return Value::fromNumber(std::max(l.rx, l.tx) / *cap);
 }
 
-Value hostBandwidth(Evaluator& ev, const Expr& call) {
-  auto l = hostLoad(ev, call);
-  return rate(l.rx + l.tx);
-}
-// Seen from the host: what it receives is what its switch port transmits.
-Value hostRxBandwidth(Evaluator& ev, const Expr& call) {
-  return rate(hostLoad(ev, call).tx);
-}
-Value hostTxBandwidth(Evaluator& ev, const Expr& call) {
-  return rate(hostLoad(ev, call).rx);
-}
-
 Value hostUtilization(Evaluator& ev, const Expr& call) {
-  double cap = 0;
-  auto l = hostLoad(ev, call, &cap);
-  if (cap <= 0) ev.fail(call, "the host's link has no known capacity");
-  return Value::fromNumber(std::max(l.rx, l.tx) / cap);
+  const HostLink link = hostLink(ev, call);
+  if (link.capacityBps <= 0) ev.fail(call, "the host's link has no known capacity");
+  return Value::fromNumber(std::max(link.load.rx, link.load.tx) / link.capacityBps);
 }
 
 std::optional<SwitchSample> switchSample(Evaluator& ev, const Expr& call) {
@@ -403,13 +398,13 @@ Value prf(Evaluator&, const Expr&) {
 }  // namespace
 
 void registerCoreBuiltins(BuiltinRegistry& r) {
-  r.add(kBandwidth, bandwidth);
-  r.add(kRxBandwidth, rxBandwidth);
-  r.add(kTxBandwidth, txBandwidth);
+  r.add(kBandwidth, bandwidthOf<switchPortLoad, Traffic::Both>);
+  r.add(kRxBandwidth, bandwidthOf<switchPortLoad, Traffic::Received>);
+  r.add(kTxBandwidth, bandwidthOf<switchPortLoad, Traffic::Sent>);
   r.add(kUtilization, utilization);
-  r.add(kHostBandwidth, hostBandwidth);
-  r.add(kHostRxBandwidth, hostRxBandwidth);
-  r.add(kHostTxBandwidth, hostTxBandwidth);
+  r.add(kHostBandwidth, bandwidthOf<hostLoad, Traffic::Both>);
+  r.add(kHostRxBandwidth, bandwidthOf<hostLoad, Traffic::Received>);
+  r.add(kHostTxBandwidth, bandwidthOf<hostLoad, Traffic::Sent>);
   r.add(kHostUtilization, hostUtilization);
   r.add(kPacketRate, packetRate);
   r.add(kByteRate, byteRate);

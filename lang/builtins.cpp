@@ -19,7 +19,7 @@ TypingResult ok(Type t) {
   return {t, {}, -1};
 }
 
-TypingResult fail(int arg, std::string msg, std::string code = "type_error") {
+TypingResult fail(int arg, std::string msg, std::string code = codes::kTypeError) {
   return {Type::error(), std::move(msg), arg, std::move(code)};
 }
 
@@ -31,11 +31,19 @@ std::string ordinal(int i) {
 // "argument 2 must be a number but got a string": the shared operand check.
 TypingResult checkArg(std::span<const ArgInfo> args, int i, const Type& want) {
   if (assignable(args[i].type, want)) return ok(want);
-  std::string code = "type_error";
-  if (args[i].type.kind == TypeKind::Number && want.kind == TypeKind::Number) code = "unit_error";
+  std::string code = codes::kTypeError;
+  if (args[i].type.kind == TypeKind::Number && want.kind == TypeKind::Number)
+    code = codes::kUnitError;
   return fail(
       i, ordinal(i) + " argument must be " + typeName(want) + " but got " + typeName(args[i].type),
       code);
+}
+
+// A number of any unit.
+TypingResult numberArg(std::span<const ArgInfo> args, int i) {
+  const Type& t = args[i].type;
+  if (isError(t) || t.kind == TypeKind::Number) return ok(t);
+  return fail(i, ordinal(i) + " argument must be a number but got " + typeName(t));
 }
 
 TypingResult noBinders(std::span<const ArgInfo> args) {
@@ -107,30 +115,38 @@ TypingResult collectionArg(std::span<const ArgInfo> args, int i) {
   return fail(i, ordinal(i) + " argument must be a set or a list but got " + typeName(t));
 }
 
-TypingResult randomTyper(std::span<const ArgInfo> args) {
-  if (auto r = noBinders(args); !r.error.empty()) return r;
-  if (auto r = collectionArg(args, 0); !r.error.empty()) return r;
-  return ok(args[0].type.isError() ? Type::error() : args[0].type.element());
-}
-
-TypingResult weightedSampleTyper(std::span<const ArgInfo> args) {
-  if (!args[0].isBinder || !args[0].binderHasBody)
-    return fail(
-        0, "first argument must be a binder with a weight, e.g. h in S: 1 / latency(source, h)");
-  if (!isError(args[0].type) && args[0].type.kind != TypeKind::Number)
-    return fail(0, "the weight must be a number but got " + typeName(args[0].type));
-  if (args.size() > 1 && args[1].isBinder) return fail(1, "the sample size must be a number");
-  if (auto r = checkArg(args, 1, Type::number()); !r.error.empty()) return r;
-  const Type& set = args[0].binderSet;
-  return ok(set.isError() ? Type::error() : Type::listOf(set.element()));
-}
-
 // The element type an aggregate works on: the binder's body, or the
 // collection's element type.
 TypingResult aggregateOperand(std::span<const ArgInfo> args) {
   if (args[0].isBinder) return ok(args[0].type);
   if (auto r = collectionArg(args, 0); !r.error.empty()) return r;
   return ok(args[0].type.isError() ? Type::error() : args[0].type.element());
+}
+
+TypingResult randomTyper(std::span<const ArgInfo> args) {
+  if (auto r = noBinders(args); !r.error.empty()) return r;
+  return aggregateOperand(args);
+}
+
+// A first argument `x in S: E` with a number E (named `what`); its type is
+// that of the set S. `need` is the message when it is not such a binder.
+TypingResult scoredBinder(std::span<const ArgInfo> args, const char* need, const char* what) {
+  if (!args[0].isBinder || !args[0].binderHasBody) return fail(0, need);
+  if (!isError(args[0].type) && args[0].type.kind != TypeKind::Number)
+    return fail(0,
+                std::string("the ") + what + " must be a number but got " + typeName(args[0].type));
+  return ok(args[0].binderSet);
+}
+
+TypingResult weightedSampleTyper(std::span<const ArgInfo> args) {
+  auto binder = scoredBinder(
+      args, "first argument must be a binder with a weight, e.g. h in S: 1 / latency(source, h)",
+      "weight");
+  if (!binder.error.empty()) return binder;
+  if (args.size() > 1 && args[1].isBinder) return fail(1, "the sample size must be a number");
+  if (auto r = checkArg(args, 1, Type::number()); !r.error.empty()) return r;
+  const Type& set = binder.type;
+  return ok(set.isError() ? Type::error() : Type::listOf(set.element()));
 }
 
 TypingResult countTyper(std::span<const ArgInfo> args) {
@@ -154,11 +170,10 @@ TypingResult minMaxTyper(std::span<const ArgInfo> args) {
   if (args.size() == 1) return numericAggregate(args);
   if (auto r = noBinders(args); !r.error.empty()) return r;
   for (int i = 0; i < 2; ++i)
-    if (!isError(args[i].type) && args[i].type.kind != TypeKind::Number)
-      return fail(i, ordinal(i) + " argument must be a number but got " + typeName(args[i].type));
+    if (auto r = numberArg(args, i); !r.error.empty()) return r;
   if (!isError(args[0].type) && !isError(args[1].type) && args[0].type.dim != args[1].type.dim)
     return fail(1, "cannot compare " + typeName(args[0].type) + " with " + typeName(args[1].type),
-                "unit_error");
+                codes::kUnitError);
   return ok(isError(args[0].type) ? args[1].type : args[0].type);
 }
 
@@ -177,25 +192,23 @@ TypingResult quantifierTyper(std::span<const ArgInfo> args) {
 }
 
 TypingResult argTyper(std::span<const ArgInfo> args) {
-  if (!args[0].isBinder || !args[0].binderHasBody)
-    return fail(0, "needs a binder with a score, e.g. h in hosts: path_bandwidth(source, h)");
-  if (!isError(args[0].type) && args[0].type.kind != TypeKind::Number)
-    return fail(0, "the score must be a number but got " + typeName(args[0].type));
-  const Type& set = args[0].binderSet;
+  auto binder = scoredBinder(
+      args, "needs a binder with a score, e.g. h in hosts: path_bandwidth(source, h)", "score");
+  if (!binder.error.empty()) return binder;
+  const Type& set = binder.type;
   return ok(set.isError() ? Type::error() : set.element());
 }
 
+// abs(x): a number of any unit, kept.
 TypingResult absTyper(std::span<const ArgInfo> args) {
   if (auto r = noBinders(args); !r.error.empty()) return r;
-  if (!isError(args[0].type) && args[0].type.kind != TypeKind::Number)
-    return fail(0, "first argument must be a number but got " + typeName(args[0].type));
-  return ok(args[0].type);
+  return numberArg(args, 0);
 }
 
+// avg_over(x, window): x of any unit, kept.
 TypingResult temporalTyper(std::span<const ArgInfo> args) {
   if (auto r = noBinders(args); !r.error.empty()) return r;
-  if (!isError(args[0].type) && args[0].type.kind != TypeKind::Number)
-    return fail(0, "first argument must be a number but got " + typeName(args[0].type));
+  if (auto r = numberArg(args, 0); !r.error.empty()) return r;
   if (auto r = checkArg(args, 1, Type::number(kDuration)); !r.error.empty()) return r;
   return ok(args[0].type);
 }

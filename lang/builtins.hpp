@@ -74,7 +74,7 @@ struct TypingResult {
   Type type;
   std::string error;  // empty when well-typed
   int argIndex = -1;  // the argument the error is about (-1: the call itself)
-  std::string code = "type_error";
+  std::string code = codes::kTypeError;
 };
 
 using Typer = TypingResult (*)(std::span<const ArgInfo> args);

@@ -58,7 +58,7 @@ class Checker {
   void seedPolicyScope(const Policy& p);
 
  private:
-  void error(const Location& loc, std::string msg, std::string code = "type_error") {
+  void error(const Location& loc, std::string msg, std::string code = codes::kTypeError) {
     out_.push_back({std::move(code), std::move(msg), file_, loc, Severity::Error});
   }
   Type checkName(Expr& e);
@@ -71,6 +71,8 @@ class Checker {
   void expectBool(Expr& e, const char* what);
   void expectDimension(Expr& e, Dimension d, const char* what);
   void checkLets(std::vector<LetBinding>& lets);
+  // `VAR in SET { let... require... }` of a `which` or `where` clause.
+  void checkSelection(SelectionClause& c, TypeKind elem, const char* clause);
   Type expectCollectionOf(Expr& e, TypeKind elem, const char* clause);
   std::string suggestion(std::string_view name) const;
 
@@ -103,7 +105,7 @@ void Checker::expectDimension(Expr& e, Dimension d, const char* what) {
     error(e.loc, std::string(what) + " must be " + dimensionName(d) + " but is " + typeName(t));
   else if (t.dim != d)
     error(e.loc, std::string(what) + " must be " + dimensionName(d) + " but is " + typeName(t),
-          "unit_error");
+          codes::kUnitError);
 }
 
 Type Checker::expectCollectionOf(Expr& e, TypeKind elem, const char* clause) {
@@ -125,6 +127,12 @@ void Checker::checkLets(std::vector<LetBinding>& lets) {
   }
 }
 
+void Checker::checkSelection(SelectionClause& c, TypeKind elem, const char* clause) {
+  c.varSlot = declare(c.var, expectCollectionOf(*c.from, elem, clause));
+  checkLets(c.lets);
+  for (auto& r : c.filters) expectBool(*r, "a 'require' condition");
+}
+
 void Checker::seedPolicyScope(const Policy& p) {
   for (const auto& param : p.params)
     if (param.slot >= 0) scope_.push_back({param.name, param.slot, param.type});
@@ -144,7 +152,7 @@ void Checker::checkPolicy(Policy& p) {
       error(loc,
             std::string("duplicate ") + what + " '" + name + "' (first declared at line " +
                 std::to_string(it->second.line) + ")",
-            "name_error");
+            codes::kNameError);
   };
 
   for (auto& param : p.params) {
@@ -163,7 +171,7 @@ void Checker::checkPolicy(Policy& p) {
           error(param.defaultValue->loc,
                 "default of parameter '" + param.name + "' must be " + typeName(*declared) +
                     " but is " + typeName(t),
-                units ? "unit_error" : "type_error");
+                units ? codes::kUnitError : codes::kTypeError);
         }
         t = *declared;
       }
@@ -186,7 +194,7 @@ void Checker::checkPolicy(Policy& p) {
 
   if (!p.when) {
     error(p.nameLoc, "policy '" + p.name + "' has no 'when' clause (when to migrate)",
-          "policy_error");
+          codes::kPolicyError);
   } else {
     auto mark = scopeMark();
     auto& w = *p.when;
@@ -204,14 +212,11 @@ void Checker::checkPolicy(Policy& p) {
 
   if (!p.which) {
     error(p.nameLoc, "policy '" + p.name + "' has no 'which' clause (which container to move)",
-          "policy_error");
+          codes::kPolicyError);
   } else {
     auto mark = scopeMark();
     auto& w = *p.which;
-    expectCollectionOf(*w.from, TypeKind::Container, "which");
-    w.varSlot = declare(w.var, Type::container());
-    checkLets(w.lets);
-    for (auto& r : w.filters) expectBool(*r, "a 'require' condition");
+    checkSelection(w, TypeKind::Container, "which");
     for (auto& k : w.order) {
       Type t = check(*k.key);
       if (!t.isError() && t.kind != TypeKind::Number && t.kind != TypeKind::String &&
@@ -224,23 +229,20 @@ void Checker::checkPolicy(Policy& p) {
 
   if (!p.where) {
     error(p.nameLoc, "policy '" + p.name + "' has no 'where' clause (where to move it)",
-          "policy_error");
+          codes::kPolicyError);
   } else {
     auto mark = scopeMark();
     auto& w = *p.where;
     w.sourceSlot = declare("source", Type::host());
     w.containerSlot = declare("container", Type::container());
     inWhere_ = true;
-    expectCollectionOf(*w.from, TypeKind::Host, "where");
-    w.varSlot = declare(w.var, Type::host());
-    checkLets(w.lets);
-    for (auto& r : w.filters) expectBool(*r, "a 'require' condition");
+    checkSelection(w, TypeKind::Host, "where");
     switch (w.choice) {
       case ChoiceKind::None:
         error(w.loc,
               "'where' needs a choice: maximize E, minimize E, random, sample weighted by E, "
               "or mtd SCHEME",
-              "policy_error");
+              codes::kPolicyError);
         break;
       case ChoiceKind::Maximize:
       case ChoiceKind::Minimize:
@@ -313,7 +315,7 @@ Type Checker::check(Expr& e) {
         error(e.children[2]->loc,
               "both branches of 'if' must have the same type, but 'then' is " + typeName(a) +
                   " and 'else' is " + typeName(b),
-              units ? "unit_error" : "type_error");
+              units ? codes::kUnitError : codes::kTypeError);
       }
       t = a.isError() ? b : a;
       break;
@@ -348,7 +350,8 @@ Type Checker::checkName(Expr& e) {
     return g->type;
   }
   if (findBuiltin(e.text)) {
-    error(e.loc, "'" + e.text + "' is a function: call it as " + e.text + "(...)", "name_error");
+    error(e.loc, "'" + e.text + "' is a function: call it as " + e.text + "(...)",
+          codes::kNameError);
     return Type::error();
   }
   if (e.text == "source" || e.text == "container") {
@@ -356,10 +359,10 @@ Type Checker::checkName(Expr& e) {
           "'" + e.text + "' is only defined inside 'where' (the " +
               (e.text == "source" ? std::string("host of the ") : std::string()) +
               "container chosen by 'which')",
-          "name_error");
+          codes::kNameError);
     return Type::error();
   }
-  error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text), "name_error");
+  error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text), codes::kNameError);
   return Type::error();
 }
 
@@ -380,7 +383,7 @@ Type Checker::checkField(Expr& e) {
   std::string list;
   for (const auto& f : fields) list += (list.empty() ? "" : ", ") + std::string(f.name);
   error(e.loc, typeName(obj) + " has no field '" + e.text + "' (fields: " + list + ")",
-        "name_error");
+        codes::kNameError);
   return Type::error();
 }
 
@@ -418,7 +421,7 @@ Type Checker::checkCall(Expr& e) {
     error(e.loc,
           "unknown function '" + e.text + "'" +
               (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
-          "name_error");
+          codes::kNameError);
     for (auto& a : e.children) {
       auto mark = scopeMark();
       if (a->kind == ExprKind::Binder)
@@ -457,7 +460,7 @@ Type Checker::checkCall(Expr& e) {
     error(e.loc,
           std::string(decl->name) + " takes " + want + " argument" + (want == "1" ? "" : "s") +
               " but got " + std::to_string(n) + " (usage: " + std::string(decl->signature) + ")",
-          "arity_error");
+          codes::kArityError);
     return Type::error();
   }
   TypingResult r = decl->typer(args);
@@ -485,7 +488,7 @@ Type Checker::checkSetLiteral(Expr& e) {
     } else if (!assignable(t, elem)) {
       bool units = t.kind == TypeKind::Number && elem.kind == TypeKind::Number;
       error(c->loc, "set elements must all be " + typeName(elem) + ", not " + typeName(t),
-            units ? "unit_error" : "type_error");
+            units ? codes::kUnitError : codes::kTypeError);
     }
   }
   return Type::setOf(elem);
@@ -495,21 +498,8 @@ Type Checker::checkBinary(Expr& e) {
   Type a = check(*e.children[0]);
   Type b = check(*e.children[1]);
   if (a.isError() || b.isError()) {
-    switch (e.op) {
-      case Op::And:
-      case Op::Or:
-      case Op::Eq:
-      case Op::Ne:
-      case Op::Lt:
-      case Op::Le:
-      case Op::Gt:
-      case Op::Ge:
-      case Op::In:
-      case Op::NotIn:
-        return Type::boolean();
-      default:
-        return Type::error();
-    }
+    const bool yieldsBool = e.op == Op::And || e.op == Op::Or || isComparison(e.op);
+    return yieldsBool ? Type::boolean() : Type::error();
   }
   const std::string op = opSpelling(e.op);
   auto mismatch = [&](const std::string& verb) {
@@ -517,7 +507,7 @@ Type Checker::checkBinary(Expr& e) {
     error(e.loc,
           "cannot " + verb + " " + typeName(a) + " " + (verb == "compare" ? "with " : "and ") +
               typeName(b) + " ('" + op + "')",
-          units ? "unit_error" : "type_error");
+          units ? codes::kUnitError : codes::kTypeError);
   };
   bool numbers = a.kind == TypeKind::Number && b.kind == TypeKind::Number;
   switch (e.op) {
@@ -577,7 +567,7 @@ Type Checker::checkBinary(Expr& e) {
       } else if (!assignable(a, b.element()) && !assignable(b.element(), a)) {
         bool units = a.kind == TypeKind::Number && b.elem == TypeKind::Number;
         error(e.loc, "cannot look for " + typeName(a) + " in " + typeName(b),
-              units ? "unit_error" : "type_error");
+              units ? codes::kUnitError : codes::kTypeError);
       }
       return Type::boolean();
     case Op::And:
@@ -616,7 +606,7 @@ Diagnostics checkPolicyFile(PolicyFile& file) {
     c.checkPolicy(p);
     auto [it, inserted] = names.emplace(p.name, p.nameLoc);
     if (!inserted)
-      out.push_back({"name_error",
+      out.push_back({codes::kNameError,
                      "duplicate policy name '" + p.name + "' (first defined at " + file.path + ":" +
                          std::to_string(it->second.line) + ":" + std::to_string(it->second.column) +
                          ")",
@@ -644,7 +634,7 @@ Diagnostics checkPolicyFiles(std::span<PolicyFile> files) {
       inThisFile[p.name] = true;
       auto [it, inserted] = names.emplace(p.name, First{f.path, p.nameLoc});
       if (!inserted)
-        out.push_back({"name_error",
+        out.push_back({codes::kNameError,
                        "duplicate policy name '" + p.name + "' (first defined at " +
                            it->second.file + ":" + std::to_string(it->second.loc.line) + ":" +
                            std::to_string(it->second.loc.column) + ")",

@@ -357,7 +357,7 @@ ParamValues resolveParams(const Policy& policy, std::span<const ParamOverride> o
       std::string names;
       for (const auto& p : policy.params) names += (names.empty() ? "" : ", ") + p.name;
       out.diagnostics.push_back(
-          {"param_error",
+          {codes::kParamError,
            "policy '" + policy.name + "' has no parameter '" + o.name + "'" +
                (names.empty() ? " (it has none)" : " (parameters: " + names + ")"),
            o.origin,
@@ -395,7 +395,7 @@ ParamValues resolveParams(const Policy& policy, std::span<const ParamOverride> o
       const Type& t = parsed.expr->type;
       if (!assignable(t, p.type) || (t.kind == TypeKind::Number && t.dim != p.type.dim)) {
         bool units = t.kind == TypeKind::Number && p.type.kind == TypeKind::Number;
-        out.diagnostics.push_back({units ? "unit_error" : "type_error",
+        out.diagnostics.push_back({units ? codes::kUnitError : codes::kTypeError,
                                    "parameter '" + p.name + "' is " + typeName(p.type) + ", but '" +
                                        given->value + "' is " + typeName(t),
                                    given->origin, parsed.expr->loc, Severity::Error});
@@ -407,8 +407,8 @@ ParamValues resolveParams(const Policy& policy, std::span<const ParamOverride> o
       defaults.setSlot(p.slot, v);
       out.values.push_back(std::move(v));
     } catch (const EvalError& e) {
-      out.diagnostics.push_back(
-          {"eval_error", e.message, given ? given->origin : std::string(), e.loc, Severity::Error});
+      out.diagnostics.push_back({codes::kEvalError, e.message,
+                                 given ? given->origin : std::string(), e.loc, Severity::Error});
       out.values.emplace_back();
     }
   }
@@ -424,7 +424,7 @@ DecideResult decide(const Policy& policy, const std::string& file, const Network
     return result;
   }
   if (!policy.when || !policy.which || !policy.where) {
-    result.diagnostics.push_back({"policy_error", "policy '" + policy.name + "' is incomplete",
+    result.diagnostics.push_back({codes::kPolicyError, "policy '" + policy.name + "' is incomplete",
                                   file, policy.nameLoc, Severity::Error});
     return result;
   }
@@ -444,7 +444,7 @@ DecideResult decide(const Policy& policy, const std::string& file, const Network
     }
     result.decision = run.run();
   } catch (const EvalError& e) {
-    result.diagnostics.push_back({"eval_error", e.message, file, e.loc, Severity::Error});
+    result.diagnostics.push_back({codes::kEvalError, e.message, file, e.loc, Severity::Error});
   }
   return result;
 }

@@ -18,7 +18,7 @@
 namespace roam::lang {
 
 // Raised inside evaluation, caught at the public entry points and turned into
-// a Diagnostic ("eval_error"): an unknown host named in a string, missing
+// a Diagnostic (codes::kEvalError): an unknown host named in a string, missing
 // latency data, an aggregate over an empty set.
 struct EvalError {
   Location loc;

@@ -1,7 +1,7 @@
 #pragma once
 // The grammar of .policy files (docs/grammar.md) as PEGTL rules, without
-// actions: lang/parser.cpp attaches the actions that build the AST and the
-// error message of every must<> point.
+// actions: lang/parse_actions.hpp attaches the actions that build the AST,
+// lang/parse_errors.hpp the error message of every must<> point.
 //
 // Conventions that keep the parser linear and its messages precise:
 // - A token rule consumes its trailing whitespace and comments (`skip`), so

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lang/diagnostic_codes.hpp"
+
 namespace roam::lang {
 
 // A position in a source text. Lines and columns count from 1; column counts bytes.
@@ -17,8 +19,8 @@ struct Location {
 
 enum class Severity { Error, Warning, Note };
 
-// One message about one place. `code` names the phase that produced it
-// (parse_error, type_error, name_error, unit_error, eval_error, state_error, ...).
+// One message about one place. `code` names the kind of mistake, one of
+// the codes of diagnostic_codes.hpp (codes::kParseError, codes::kTypeError, ...).
 struct Diagnostic {
   std::string code;
   std::string message;

@@ -1,7 +1,7 @@
 #pragma once
 // Parsing .policy text into the AST. The grammar lives in grammar.hpp
 // (rules only, no actions); this is the one place parse errors become
-// Diagnostics (code "parse_error").
+// Diagnostics (codes::kParseError).
 
 #include <string>
 #include <string_view>

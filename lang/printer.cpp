@@ -11,20 +11,12 @@ int precedence(const Expr& e) {
   if (e.kind == ExprKind::If) return 0;
   if (e.kind == ExprKind::Unary) return e.op == Op::Not ? 3 : 7;
   if (e.kind != ExprKind::Binary) return 9;
+  if (isComparison(e.op)) return 4;
   switch (e.op) {
     case Op::Or:
       return 1;
     case Op::And:
       return 2;
-    case Op::Eq:
-    case Op::Ne:
-    case Op::Lt:
-    case Op::Le:
-    case Op::Gt:
-    case Op::Ge:
-    case Op::In:
-    case Op::NotIn:
-      return 4;
     case Op::Add:
     case Op::Sub:
       return 5;

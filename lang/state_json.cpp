@@ -21,8 +21,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kCode = "state_error";
-
 // The top-level arrays, in the order their problems are reported when no
 // source text gives a better order.
 constexpr const char* kArrays[] = {"switches",   "hosts",        "links",  "containers",
@@ -667,7 +665,7 @@ std::size_t offsetOf(const Offsets& offsets, const Problem& p) {
 }
 
 Diagnostic makeDiagnostic(std::string message, const std::string& file, Location location) {
-  return Diagnostic{kCode, std::move(message), file, location, Severity::Error};
+  return Diagnostic{codes::kStateError, std::move(message), file, location, Severity::Error};
 }
 
 // nlohmann's messages start with "[json.exception.parse_error.101] parse

@@ -14,7 +14,7 @@ namespace roam::lang {
 
 struct StateLoadResult {
   std::unique_ptr<InMemoryState> state;  // null when there were errors
-  Diagnostics diagnostics;               // code "state_error", naming key and index
+  Diagnostics diagnostics;               // codes::kStateError, naming key and index
 };
 
 // Parses and validates a STATE.json text. `file` is used in diagnostics.

@@ -33,8 +33,9 @@ PolicySet::LoadResult PolicySet::load(const std::vector<std::string>& paths) {
     std::string error;
     auto text = readFile(path, &error);
     if (!text) {
+      const std::string message = "cannot read policy file: " + error;
       result.diagnostics.push_back(
-          {"io_error", "cannot read policy file: " + error, path, {}, lang::Severity::Error});
+          {lang::codes::kIoError, message, path, {}, lang::Severity::Error});
       continue;
     }
     auto parsed = lang::parsePolicyFile(path, std::move(*text));

@@ -2,8 +2,8 @@
 
 #include <random>
 
-#include "agent/daemon/agent_connector.hpp"
 #include "agent/tls/tls_context.hpp"
+#include "agent/transport/agent_connector.hpp"
 
 namespace roam::agent {
 

@@ -1,5 +1,5 @@
 #pragma once
-// Talking to an agent as a client (the CLI now, the manager later): connect
+// Talking to an agent as a client (the CLI and the manager): connect
 // with mutual TLS, then MIGRATE (following PROGRESS to DONE), PING, STATUS,
 // the MTD requests or LATENCY_PROBE.
 // Each call runs its own io_context until the exchange ends.

@@ -3,13 +3,14 @@
 #include <cstdio>
 #include <random>
 
-#include "agent/daemon/agent_connector.hpp"
 #include "agent/daemon/destination_migration.hpp"
 #include "agent/daemon/peer_exchanges.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
 #include "agent/daemon/source_migration.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/tls/tls_context.hpp"
+#include "agent/transport/agent_connector.hpp"
+#include "agent/transport/host_port.hpp"
 
 namespace roam::agent {
 

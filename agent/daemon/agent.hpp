@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "agent/daemon/agent_options.hpp"
-#include "agent/daemon/asio_types.hpp"
-#include "agent/daemon/framed_stream.hpp"
 #include "agent/migration/journal.hpp"
 #include "agent/mtd/host_epoch.hpp"
+#include "agent/transport/asio_types.hpp"
+#include "agent/transport/framed_stream.hpp"
 
 namespace roam::agent {
 

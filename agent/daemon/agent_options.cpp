@@ -1,6 +1,5 @@
 #include "agent/daemon/agent_options.hpp"
 
-#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -31,20 +30,6 @@ std::pair<int, int> lineColumn(const std::string& text, std::size_t offset) {
 }
 
 }  // namespace
-
-std::variant<HostPort, std::string> parseHostPort(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT, got '" + text + "'";
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  auto digits = std::string_view(text).substr(colon + 1);
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (ec != std::errc() || end != digits.data() + digits.size() || port > 65535)
-    return "invalid port in '" + text + "' (expected 0-65535)";
-  return HostPort{host, static_cast<unsigned short>(port)};
-}
 
 std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::path& file,
                                                          AgentOptions options) {

@@ -36,11 +36,4 @@ struct AgentOptions {
 std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::path& file,
                                                          AgentOptions defaults = {});
 
-// "HOST:PORT" split; nullopt-like empty host on error.
-struct HostPort {
-  std::string host;
-  unsigned short port = 0;
-};
-std::variant<HostPort, std::string> parseHostPort(const std::string& text);
-
 }  // namespace roam::agent

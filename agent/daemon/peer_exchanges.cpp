@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "agent/daemon/agent_connector.hpp"
+#include "agent/transport/agent_connector.hpp"
 
 namespace roam::agent {
 

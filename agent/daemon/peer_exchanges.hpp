@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/daemon/asio_types.hpp"
 #include "agent/mtd/host_epoch.hpp"
+#include "agent/transport/asio_types.hpp"
 
 namespace roam::agent {
 

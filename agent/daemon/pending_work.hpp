@@ -9,7 +9,7 @@
 #include <optional>
 #include <utility>
 
-#include "agent/daemon/asio_types.hpp"
+#include "agent/transport/asio_types.hpp"
 
 namespace roam::agent {
 

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <set>
 
-#include "agent/daemon/agent_connector.hpp"
 #include "agent/daemon/checkpoint_capture.hpp"
 #include "agent/daemon/pending_work.hpp"
 #include "agent/daemon/snapshot_capture.hpp"
@@ -13,6 +12,7 @@
 #include "agent/migration/image_archive.hpp"
 #include "agent/migration/migration_mode.hpp"
 #include "agent/migration/outgoing_chunks.hpp"
+#include "agent/transport/agent_connector.hpp"
 
 namespace roam::agent {
 

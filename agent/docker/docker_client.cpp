@@ -10,8 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <mutex>
 #include <utility>
+
+#include "common/curl_global.hpp"
 
 namespace roam::agent {
 
@@ -19,13 +20,6 @@ namespace {
 
 constexpr const char* kApiBase = "http://docker/v1.41";  // the host part is ignored on a socket
 constexpr long kConnectTimeoutMs = 5000;
-
-// curl_global_init is not thread-safe in every libcurl; do it once, never undo
-// it (other code in the process may use curl too).
-void globalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
@@ -219,7 +213,7 @@ std::size_t onHeader(char* data, std::size_t size, std::size_t n, void* user) {
 
 DockerClient::DockerClient(std::string socketPath)
     : socketPath_(std::move(socketPath)), handle_(std::make_unique<Handle>()) {
-  globalInit();
+  curlGlobalInitOnce();
   handle_->curl.reset(curl_easy_init());
 }
 

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/migration/checksum.hpp"
 #include "agent/migration/file_handle.hpp"
+#include "crypto/sha256.hpp"
 
 namespace roam::agent {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/migration/checksum.hpp"
 #include "agent/migration/chunk_codec.hpp"
 #include "agent/migration/file_handle.hpp"
 #include "agent/protocol/messages.hpp"
+#include "crypto/sha256.hpp"
 
 namespace roam::agent {
 

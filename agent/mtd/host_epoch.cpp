@@ -6,7 +6,7 @@
 
 #include <openssl/crypto.h>
 
-#include "agent/mtd/latency_sampler.hpp"
+#include "crypto/latency_sampler.hpp"
 
 namespace roam::agent::mtd {
 

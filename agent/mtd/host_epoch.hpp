@@ -17,9 +17,9 @@
 #include <variant>
 #include <vector>
 
-#include "agent/mtd/epoch.hpp"
-#include "agent/mtd/token.hpp"
 #include "agent/protocol/messages.hpp"
+#include "crypto/epoch.hpp"
+#include "crypto/token.hpp"
 
 namespace roam::agent::mtd {
 

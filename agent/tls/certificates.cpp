@@ -18,25 +18,15 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl_handles.hpp"
+
 namespace roam::agent {
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct OpenSslFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(BIGNUM* p) const { BN_free(p); }
-  void operator()(ASN1_INTEGER* p) const { ASN1_INTEGER_free(p); }
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-  void operator()(GENERAL_NAME* p) const { GENERAL_NAME_free(p); }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, OpenSslFree>;
+using crypto::Owned;
 
 // A file descriptor, closed on scope exit.
 class Fd {

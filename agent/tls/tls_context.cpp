@@ -11,6 +11,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl_handles.hpp"
+
 namespace roam::agent {
 
 namespace {
@@ -18,14 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace ssl = boost::asio::ssl;
 
-struct OpenSslFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(unsigned char* p) const { OPENSSL_free(p); }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, OpenSslFree>;
+using crypto::Owned;
 
 // "PATH: WHAT (newest OpenSSL error)"; clears the OpenSSL error queue.
 std::string fileError(const fs::path& path, const std::string& what) {

@@ -17,7 +17,7 @@
 
 #include "lang/decision.hpp"
 #include "lang/network_state.hpp"
-#include "runtime/manager/active_policy.hpp"
+#include "runtime/active_policy.hpp"
 #include "runtime/manager/manager_config.hpp"
 
 namespace roam::runtime {

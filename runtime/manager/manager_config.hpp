@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/manager/active_policy.hpp"
+#include "runtime/active_policy.hpp"
 
 namespace roam::runtime {
 

@@ -7,9 +7,9 @@
 
 #include <openssl/crypto.h>
 
-#include "agent/mtd/epoch.hpp"
 #include "agent/mtd/host_epoch.hpp"
-#include "agent/mtd/secure_bytes.hpp"
+#include "crypto/epoch.hpp"
+#include "crypto/secure_bytes.hpp"
 
 namespace roam::runtime {
 

@@ -16,8 +16,8 @@
 #include <variant>
 #include <vector>
 
-#include "agent/mtd/token.hpp"
 #include "agent/protocol/messages.hpp"
+#include "crypto/token.hpp"
 #include "runtime/manager/agent_gateway.hpp"
 #include "runtime/manager/manager_config.hpp"
 

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "runtime/manager/active_policy.hpp"
+#include "runtime/active_policy.hpp"
 
 namespace roam::runtime {
 

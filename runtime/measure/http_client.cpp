@@ -7,19 +7,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <vector>
+
+#include "common/curl_global.hpp"
 
 namespace roam::runtime {
 
 namespace {
-
-// curl_global_init is not thread-safe in every libcurl; do it once, never undo
-// it (other libraries in the process may use curl too).
-void globalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::size_t appendBody(char* data, std::size_t size, std::size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
@@ -161,7 +155,7 @@ struct HttpClient::Multi {
 };
 
 HttpClient::HttpClient(HttpOptions options) : options_(options) {
-  globalInit();  // before the first curl_easy_init
+  curlGlobalInitOnce();  // before the first curl_easy_init
   handle_ = std::make_unique<Handle>();
 }
 

@@ -14,7 +14,7 @@ namespace roam::runtime {
 
 namespace {
 
-constexpr const char* kCode = "topology_error";
+constexpr const char* kCode = lang::codes::kTopologyError;
 
 // Byte offsets of the keys and array elements of a (valid) JSON text, by
 // path: "links", "links[2]", "links[2].src_port". nlohmann does not keep

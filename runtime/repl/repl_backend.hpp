@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lang/network_state.hpp"
-#include "runtime/manager/active_policy.hpp"
+#include "runtime/active_policy.hpp"
 
 namespace roam::runtime {
 

@@ -60,7 +60,7 @@ ReplReply errorReply(std::string_view line, const lang::Diagnostics& diagnostics
 
 ReplReply errorAt(std::string_view line, std::size_t column, const std::string& message) {
   lang::Diagnostic d;
-  d.code = "repl_error";
+  d.code = lang::codes::kReplError;
   d.message = message;
   d.file = kReplFile;
   d.location = lang::locationAt(line, column > 0 ? column - 1 : 0);
@@ -112,7 +112,8 @@ Evaluation evaluate(std::string_view text, const lang::NetworkState& state,
     bool inLine = e.loc.line == 1 && e.loc.offset <= text.size();
     std::string file = kReplFile;
     if (!inLine && active && active->file) file = active->file->path;
-    out.diagnostics.push_back({"eval_error", e.message, file, e.loc, lang::Severity::Error});
+    out.diagnostics.push_back(
+        {lang::codes::kEvalError, e.message, file, e.loc, lang::Severity::Error});
   }
   return out;
 }

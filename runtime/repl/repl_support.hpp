@@ -16,7 +16,7 @@
 #include "lang/network_state.hpp"
 #include "lang/types.hpp"
 #include "lang/value.hpp"
-#include "runtime/manager/active_policy.hpp"
+#include "runtime/active_policy.hpp"
 #include "runtime/repl/repl_backend.hpp"
 
 namespace roam::runtime::repl {

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "lang/parser.hpp"
+#include "lang/printer.hpp"
 
 using namespace roam::lang;
 
@@ -32,11 +33,9 @@ std::string sexpr(const Expr& e) {
       return out;
     }
     case ExprKind::String:
-      return "\"" + e.text + "\"";
     case ExprKind::Bool:
-      return e.boolean ? "true" : "false";
     case ExprKind::Name:
-      return e.text;
+      return exprToString(e);  // as written
     case ExprKind::Field:
       return "(. " + sexpr(*e.children[0]) + " " + e.text + ")";
     case ExprKind::Call:

@@ -18,10 +18,10 @@
 
 #include "agent/client/agent_request.hpp"
 #include "agent/daemon/agent.hpp"
-#include "agent/daemon/agent_connector.hpp"
 #include "agent/mtd/host_epoch.hpp"
 #include "agent/tls/certificates.hpp"
 #include "agent/tls/tls_context.hpp"
+#include "agent/transport/agent_connector.hpp"
 #include "local_agents.hpp"
 
 using namespace roam::agent;

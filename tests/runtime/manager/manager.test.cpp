@@ -1,0 +1,264 @@
+// The manager end to end inside one process: a fixed STATE.json, a real VIB
+// file, the real brain and reloader, and fake agents (the real ones are in
+// tests/integration/manager_e2e.py).
+
+#include <catch2/catch.hpp>
+
+#include "manager_fixture.hpp"
+#include "runtime/manager/manager.hpp"
+#include "runtime/manager/redirector.hpp"
+#include "runtime/measure/system_clock.hpp"
+#include "temp_dir.hpp"
+
+using roam::runtime::BrainAction;
+using roam::runtime::Manager;
+using roam::runtime::ManagerConfig;
+
+namespace {
+
+struct Fixture : roamtest::ManagerFixture {
+  Fixture()
+      : ManagerFixture("roam-manager", "policies/load-balancing/bandwidth.policy",
+                       "examples/states/paper-heterogeneous.json") {}
+};
+
+}  // namespace
+
+TEST_CASE("manager: the policy fires, the container moves, history is kept", "[manager]") {
+  Fixture f;
+  auto manager = f.make();
+  auto step = manager->evaluateOnce();
+  REQUIRE(step.action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+
+  REQUIRE(f.agents.requests.size() == 1);
+  const auto& request = f.agents.requests[0];
+  CHECK(request.container == "iperf-server");
+  CHECK(request.destination == "10.0.0.4:7070");  // h4's agent
+  CHECK(request.mode == "auto");
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0]["decision_id"] == step.decisionId);
+  CHECK(log[0]["destination"] == "h4");
+  CHECK(log[0]["action"] == "dispatch");
+
+  auto decisions = manager->vib()->recentDecisions(10);
+  REQUIRE(decisions.value.size() == 1);
+  CHECK(decisions.value[0].id == step.decisionId);
+
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  const auto& m = migrations.value[0];
+  CHECK(m.migrationId == request.migrationId);
+  CHECK(m.decisionId == step.decisionId);
+  CHECK(m.state == "done");
+  CHECK(m.source == "h2");
+  CHECK(m.destination == "h4");
+  CHECK(m.bytesSent == 100);
+  CHECK(m.decisionSeconds == Approx(step.decisionSeconds));
+  REQUIRE(m.migrationSeconds);
+  CHECK(*m.migrationSeconds >= 0);
+  CHECK(m.finishedT);
+  CHECK(f.logged("migration " + m.migrationId + " of iperf-server h2 -> h4: done"));
+
+  // The agents now report the server on h4, which the fixed state does not
+  // show as overloaded: the server is not chosen again.
+  auto next = manager->evaluateOnce();
+  INFO(next.logLine.dump());
+  CHECK(next.decision->container != std::optional<std::string>("iperf-server"));
+}
+
+TEST_CASE("manager: a failed migration is recorded with the agent's reason", "[manager]") {
+  Fixture f;
+  f.agents.failWith = "destination engine refused the image";
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "failed");
+  CHECK(migrations.value[0].error == "destination engine refused the image");
+  CHECK(f.agents.containerHost["iperf-server"] == "h2");
+}
+
+TEST_CASE("manager: a host without an agent fails the migration clearly", "[manager]") {
+  Fixture f;
+  std::erase_if(f.config.agents, [](const auto& a) { return a.name == "h4"; });
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "failed");
+  CHECK(migrations.value[0].error == "no agent configured for host 'h4' (configuration: agents)");
+  CHECK(f.agents.requests.empty());
+}
+
+TEST_CASE("manager: dry run decides and logs but never dispatches", "[manager]") {
+  Fixture f;
+  f.config.dryRun = true;
+  auto manager = f.make();
+  CHECK(manager->evaluateOnce().action == BrainAction::dryRun);
+  CHECK(f.agents.requests.empty());
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0]["action"] == "dry-run");
+}
+
+TEST_CASE("manager: hot reload switches decisions; a bad version keeps the old one",
+          "[manager][reload]") {
+  Fixture f;
+  f.config.dryRun = true;
+  auto manager = f.make();
+  REQUIRE(*manager->evaluateOnce().decision->destination == "h4");
+
+  roamtest::writeText(
+      f.policyFile,
+      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+  auto good = manager->reload("test", /*configToo=*/false);
+  REQUIRE(good.ok);
+  CHECK(manager->activePolicy()->policy->name == "shortest-path");
+  CHECK(*manager->evaluateOnce().decision->destination == "h3");
+
+  roamtest::writeText(f.policyFile, "policy broken {\n  when every 1s { count(hosts) > }\n}\n");
+  auto bad = manager->reload("test", false);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.errors.find(f.policyFile.string() + ":2:") != std::string::npos);
+  CHECK(bad.errors.find("error:") != std::string::npos);
+  CHECK(manager->activePolicy()->policy->name == "shortest-path");
+  CHECK(*manager->evaluateOnce().decision->destination == "h3");
+}
+
+TEST_CASE("manager: a reload while a migration is in flight leaves it alone", "[manager][reload]") {
+  Fixture f;
+  f.agents.hold = true;
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(f.agents.waitHeld());
+
+  roamtest::writeText(
+      f.policyFile,
+      roamtest::readText(roamtest::sourcePath("policies/load-balancing/shortest-path.policy")));
+  REQUIRE(manager->reload("test", false).ok);
+  // The new policy would send it to h3, but it is migrating (to h4) already.
+  auto during = manager->evaluateOnce();
+  CHECK(during.action == BrainAction::suppressed);
+  CHECK(during.reason == "container 'iperf-server' is already migrating");
+
+  f.agents.release();
+  REQUIRE(manager->waitIdle(5));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "done");
+  CHECK(migrations.value[0].destination == "h4");
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+}
+
+TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[manager]") {
+  Fixture f;
+  std::string id;
+  {
+    f.agents.hold = true;
+    auto manager = f.make();
+    REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+    REQUIRE(f.agents.waitHeld());
+    id = f.agents.requests[0].migrationId;
+    manager->stop();  // abandons the wait; the (fake) agent keeps the migration
+    REQUIRE(manager->waitIdle(5));
+    auto rows = manager->vib()->unfinishedMigrations();
+    REQUIRE(rows.value.size() == 1);
+    CHECK(rows.value[0].note.find("reconciled at the next start") != std::string::npos);
+  }
+  f.agents.hold = false;
+  auto manager = f.make();  // start() re-sends the same MIGRATE
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(f.agents.requests.size() == 2);
+  CHECK(f.agents.requests[1].migrationId == id);
+  CHECK(f.logged("reconciling migration " + id));
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].state == "done");
+  CHECK(manager->vib()->unfinishedMigrations().value.empty());
+}
+
+TEST_CASE("manager: manual migration through the manager", "[manager]") {
+  Fixture f;
+  auto manager = f.make();
+  auto bad = manager->migrateManually("nope", "h3");
+  CHECK(bad.error == "no container 'nope' in the current state");
+  CHECK(manager->migrateManually("iperf-server", "h2").error ==
+        "'iperf-server' already runs on h2");
+  auto ok = manager->migrateManually("iperf-server", "h5");
+  REQUIRE(ok.error.empty());
+  REQUIRE(manager->waitIdle(5));
+  CHECK(f.agents.containerHost["iperf-server"] == "h5");
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value.size() == 1);
+  CHECK(migrations.value[0].migrationId == ok.migrationId);
+  CHECK(migrations.value[0].policy == "manual");
+}
+
+namespace {
+
+class FakeRedirector final : public roam::runtime::Redirector {
+ public:
+  std::vector<roam::runtime::Redirect> redirects;
+  std::vector<std::string> cleared;
+  // As the interface promises: a target at home only removes the rules.
+  std::string redirect(const roam::runtime::Redirect& r) override {
+    if (r.target.ip == r.home.ip) return clear(r.container, r.dpids);
+    redirects.push_back(r);
+    return "";
+  }
+  std::string clear(const std::string& container, const std::vector<std::string>&) override {
+    cleared.push_back(container);
+    return "";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("manager: agents reached over a management network migrate over the data network",
+          "[manager]") {
+  Fixture f;
+  for (auto& agent : f.config.agents) {
+    agent.dataAddress = agent.address;  // 10.0.0.N: the data network the policy measured
+    agent.address = "192.168.77." + agent.name.substr(1) + ":7070";
+    f.agents.hostAt[agent.address] = agent.name;
+  }
+  auto manager = f.make();
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(f.agents.requests.size() == 1);
+  CHECK(f.agents.requests[0].destination == "10.0.0.4:7070");
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+}
+
+TEST_CASE("manager: a moved container's home address is redirected, and cleared back home",
+          "[manager][redirect]") {
+  Fixture f;
+  auto manager = f.make();
+  FakeRedirector redirector;
+  manager->setRedirector(&redirector);
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(redirector.redirects.size() == 1);
+  const auto& r = redirector.redirects[0];
+  CHECK(r.container == "iperf-server");
+  CHECK(r.home.ip == "10.0.0.2");    // h2, where clients address it
+  CHECK(r.target.ip == "10.0.0.4");  // h4
+  CHECK(r.dpids.size() == 5);        // every switch of the state
+  CHECK(f.logged("redirect iperf-server: traffic for h2 (10.0.0.2) now reaches h4 (10.0.0.4)"));
+
+  // Moving on keeps the home; moving back home removes the rules.
+  REQUIRE(manager->migrateManually("iperf-server", "h5").error.empty());
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(redirector.redirects.size() == 2);
+  CHECK(redirector.redirects[1].home.ip == "10.0.0.2");
+  CHECK(redirector.redirects[1].target.ip == "10.0.0.5");
+  REQUIRE(manager->migrateManually("iperf-server", "h2").error.empty());
+  REQUIRE(manager->waitIdle(5));
+  CHECK(redirector.cleared == std::vector<std::string>{"iperf-server"});
+}
