@@ -68,14 +68,16 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
 Command addAgentCommand(CLI::App& app, const CommandLine& line) {
   auto args = std::make_shared<AgentArgs>();
   auto* cmd = app.add_subcommand("agent", "Run the migration daemon of this host");
-  cmd->add_option("--config", args->config, "JSON configuration file (docs/agent.md)");
-  cmd->add_option("--name", args->name, "this agent's name (its certificate's name)");
-  cmd->add_option("--listen", args->listen, "ADDR:PORT to listen on (default 0.0.0.0:7070)");
-  cmd->add_option("--docker", args->docker,
-                  "the Docker Engine, unix:///PATH (default unix:///var/run/docker.sock)");
-  cmd->add_option("--certs", args->certs, "directory with ca.crt, NAME.crt and NAME.key");
-  cmd->add_option("--data-dir", args->dataDir,
-                  "journal and spool directory (default /var/lib/roam-agent)");
+  addOptions(*cmd, {
+                       {"--config", &args->config, "JSON configuration file (docs/agent.md)"},
+                       {"--name", &args->name, "this agent's name (its certificate's name)"},
+                       {"--listen", &args->listen, "ADDR:PORT to listen on (default 0.0.0.0:7070)"},
+                       {"--docker", &args->docker,
+                        "the Docker Engine, unix:///PATH (default unix:///var/run/docker.sock)"},
+                       {"--certs", &args->certs, "directory with ca.crt, NAME.crt and NAME.key"},
+                       {"--data-dir", &args->dataDir,
+                        "journal and spool directory (default /var/lib/roam-agent)"},
+                   });
   return {cmd, [args, &line] { return runAgent(*args, line); }};
 }
 

@@ -1,65 +1,64 @@
 #pragma once
 // The `roam` subcommands. Each registers its options on a CLI11 app and
-// returns the exit status when run; main() only wires them together.
+// returns the exit status when run; main() only wires them together. The
+// work is in the libraries (runtime/, agent/).
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "lang/decision.hpp"
+#include "runtime/command_line.hpp"
+#include "runtime/time_text.hpp"
 
 namespace roam::cli {
 
-// The command line as typed, for locating errors in it.
-struct CommandLine {
-  std::vector<std::string> args;  // argv, including the program name
-
-  // Column (1-based) of argument `i` in the line the args form joined by spaces.
-  int columnOf(std::size_t i) const;
-  // Index of the first argument equal to `text` (or containing it), -1 when none.
-  int find(const std::string& text) const;
-};
+using runtime::CommandLine;
 
 // Prints "<command-line>:1:COL: error: MESSAGE" to stderr.
 void commandLineError(const CommandLine& line, int argIndex, const std::string& message);
+// Prints the error to stderr; returns its exit status.
+int report(const runtime::CommandError& error);
+// The value, or nullopt after printing the error.
+template <class T>
+std::optional<T> valueOrReport(std::variant<T, runtime::CommandError> result) {
+  if (auto* error = std::get_if<runtime::CommandError>(&result)) {
+    report(*error);
+    return std::nullopt;
+  }
+  return std::get<T>(std::move(result));
+}
+// `run(value)`, or the error's exit status after printing it.
+template <class T, class Run>
+int runOrReport(const std::variant<T, runtime::CommandError>& checked, Run run) {
+  if (auto* error = std::get_if<runtime::CommandError>(&checked)) return report(*error);
+  return run(std::get<T>(checked));
+}
 
 struct Command {
   CLI::App* app;             // the subcommand's parser
   std::function<int()> run;  // runs it after parsing; returns the exit status
 };
 
-Command addCheckCommand(CLI::App& app, const CommandLine& line);
-Command addEvalCommand(CLI::App& app, const CommandLine& line);
-Command addBuiltinsCommand(CLI::App& app, const CommandLine& line);
-Command addVibCommand(CLI::App& app, const CommandLine& line);
-Command addMeasureCommand(CLI::App& app, const CommandLine& line);
-Command addCertsCommand(CLI::App& app, const CommandLine& line);
-Command addAgentCommand(CLI::App& app, const CommandLine& line);
-Command addMigrateCommand(CLI::App& app, const CommandLine& line);
-Command addPingCommand(CLI::App& app, const CommandLine& line);
-Command addStatusCommand(CLI::App& app, const CommandLine& line);
-Command addManagerCommand(CLI::App& app, const CommandLine& line);
-Command addReplCommand(CLI::App& app, const CommandLine& line);
-Command addRedirectCommand(CLI::App& app, const CommandLine& line);
+// Registers one subcommand on `app`; `line` must outlive the Command.
+using AddCommand = Command(CLI::App& app, const CommandLine& line);
+AddCommand addCheckCommand, addEvalCommand, addBuiltinsCommand, addVibCommand, addMeasureCommand,
+    addCertsCommand, addAgentCommand, addMigrateCommand, addPingCommand, addStatusCommand,
+    addManagerCommand, addReplCommand, addRedirectCommand;
 
-// Seconds in "10s", "500ms", "2m" or a bare number of seconds; nullopt otherwise.
-std::optional<double> parseDurationSeconds(const std::string& text);
-// `--param NAME=VALUE` flags as parameter overrides; nullopt after printing
-// the located error.
-std::optional<std::vector<lang::ParamOverride>> parseParamFlags(
-    const std::vector<std::string>& params, const CommandLine& line);
-
-// `--controller KIND=URL` with KIND one of `kinds`; nullopt after printing the
-// located error.
-struct ControllerFlag {
-  std::string kind, url;
+// One option of a subcommand: its flag, where its value goes (a bool* makes a
+// flag without a value) and its help.
+struct Option {
+  std::string flag;
+  std::variant<std::string*, std::vector<std::string>*, bool*> target;
+  std::string help;
+  bool required = false;
 };
-std::optional<ControllerFlag> parseControllerFlag(const std::string& text,
-                                                  const std::vector<std::string>& kinds,
-                                                  const CommandLine& line);
+// Declares `options` on `cmd`, in this order (the order of --help).
+void addOptions(CLI::App& cmd, const std::vector<Option>& options);
 
 // Prints "YYYY-MM-DDTHH:MM:SS TEXT" to stderr: the daemons' log (thread-safe).
 void logLine(const std::string& text);

@@ -32,7 +32,7 @@ LoadedState loadState(const EvalArgs& a, const CommandLine& line) {
       for (const auto& d : loaded.diagnostics) std::cerr << lang::formatHeadline(d) << "\n";
     return {std::move(loaded.state)};
   }
-  auto window = parseDurationSeconds(a.window);
+  auto window = runtime::parseDuration(a.window);
   if (!window) {
     commandLineError(line, line.find(a.window),
                      "--window expects a duration such as 10s or 500ms, got '" + a.window + "'");
@@ -67,7 +67,7 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
             }
             lang::DecideOptions options;
             options.seed = a->seed;
-            auto params = parseParamFlags(a->params, line);
+            auto params = valueOrReport(runtime::parseParamFlags(a->params, line));
             if (!params) return 1;
             options.params = std::move(*params);
 

@@ -10,15 +10,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "roam 0.1.0");
 
-  const std::vector<roam::cli::Command> commands{
-      roam::cli::addCheckCommand(app, line),    roam::cli::addEvalCommand(app, line),
-      roam::cli::addBuiltinsCommand(app, line), roam::cli::addVibCommand(app, line),
-      roam::cli::addMeasureCommand(app, line),  roam::cli::addCertsCommand(app, line),
-      roam::cli::addAgentCommand(app, line),    roam::cli::addMigrateCommand(app, line),
-      roam::cli::addPingCommand(app, line),     roam::cli::addStatusCommand(app, line),
-      roam::cli::addReplCommand(app, line),     roam::cli::addManagerCommand(app, line),
-      roam::cli::addRedirectCommand(app, line),
-  };
+  namespace cli = roam::cli;
+  std::vector<cli::Command> commands;
+  for (cli::AddCommand* add :
+       {cli::addCheckCommand, cli::addEvalCommand, cli::addBuiltinsCommand, cli::addVibCommand,
+        cli::addMeasureCommand, cli::addCertsCommand, cli::addAgentCommand, cli::addMigrateCommand,
+        cli::addPingCommand, cli::addStatusCommand, cli::addReplCommand, cli::addManagerCommand,
+        cli::addRedirectCommand})
+    commands.push_back(add(app, line));
 
   try {
     app.parse(argc, argv);

@@ -71,7 +71,7 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line) {
           commandLineError(line, line.find(value), message);
           return 2;
         };
-        auto controller = parseControllerFlag(a->controller, {"ryu"}, line);
+        auto controller = valueOrReport(runtime::parseControllerFlag(a->controller, {"ryu"}, line));
         if (!controller) return 2;
         const std::string url = controller->url;
 
@@ -98,7 +98,7 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line) {
             return flagError(d, "--dpid expects a datapath id in hex, got '" + d + "'");
           r.dpids.push_back(dpid);
         }
-        auto timeout = parseDurationSeconds(a->timeout);
+        auto timeout = runtime::parseDuration(a->timeout);
         if (!timeout || *timeout <= 0)
           return flagError(a->timeout, "--timeout expects a positive duration such as 5s, got '" +
                                            a->timeout + "'");

@@ -162,14 +162,14 @@ std::unique_ptr<LineRunner> makeRunner(const ReplArgs& a, const CommandLine& lin
                      "--policy-name and --param need --policy FILE");
     return nullptr;
   }
-  auto params = parseParamFlags(a.params, line);
+  auto params = valueOrReport(runtime::parseParamFlags(a.params, line));
   if (!params) return nullptr;
   policy.params = std::move(*params);
   runtime::OfflineBackendResult made;
   if (!a.stateFile.empty()) {
     made = runtime::makeStateBackend(a.stateFile, policy);
   } else {
-    auto window = parseDurationSeconds(a.window);
+    auto window = runtime::parseDuration(a.window);
     if (!window) {
       commandLineError(line, line.find(a.window),
                        "--window expects a duration such as 10s or 500ms, got '" + a.window + "'");
@@ -236,19 +236,21 @@ Command addReplCommand(CLI::App& app, const CommandLine& line) {
   auto* cmd = app.add_subcommand(
       "repl", "Query the network and the policy interactively, or run -e lines (docs/repl.md)");
   auto a = std::make_shared<ReplArgs>();
-  cmd->add_option("--state", a->stateFile, "look into this STATE.json");
-  cmd->add_option("--vib", a->vibFile, "look into the newest snapshot of this VIB (SQLite)");
-  cmd->add_option(
-      "--connect", a->socket,
-      std::string("the running manager's admin socket (the default, at ") + kDefaultSocket + ")");
-  cmd->add_option("--window", a->window,
-                  "with --vib: samples up to this long before the newest one (default 10s)");
-  cmd->add_option("--policy", a->policyFile, "offline: the active policy's file");
-  cmd->add_option("--policy-name", a->policyName, "offline: the policy in that file");
-  cmd->add_option("--param", a->params, "offline: override a parameter, NAME=VALUE");
-  cmd->add_option("-e", a->lines, "run this line (repeatable), print the result and exit");
-  cmd->add_flag("--json", a->json, "print each result as one JSON document per line");
-  cmd->add_option("--history", a->historyFile, "history file (default ~/.roam_history)");
+  addOptions(*cmd, {
+                       {"--state", &a->stateFile, "look into this STATE.json"},
+                       {"--vib", &a->vibFile, "look into the newest snapshot of this VIB (SQLite)"},
+                       {"--connect", &a->socket,
+                        std::string("the running manager's admin socket (the default, at ") +
+                            kDefaultSocket + ")"},
+                       {"--window", &a->window,
+                        "with --vib: samples up to this long before the newest one (default 10s)"},
+                       {"--policy", &a->policyFile, "offline: the active policy's file"},
+                       {"--policy-name", &a->policyName, "offline: the policy in that file"},
+                       {"--param", &a->params, "offline: override a parameter, NAME=VALUE"},
+                       {"-e", &a->lines, "run this line (repeatable), print the result and exit"},
+                       {"--json", &a->json, "print each result as one JSON document per line"},
+                       {"--history", &a->historyFile, "history file (default ~/.roam_history)"},
+                   });
   return {cmd, [a, &line] {
             auto runner = makeRunner(*a, line);
             if (!runner) return 1;

@@ -38,7 +38,7 @@ Command addVibCommand(CLI::App& app, const CommandLine& line) {
                         "samples up to this long before the newest one (default 10s)");
   return {cmd, [a, exportCmd, &line] {
             if (!exportCmd->parsed()) return 2;
-            auto window = parseDurationSeconds(a->window);
+            auto window = runtime::parseDuration(a->window);
             if (!window) {
               commandLineError(
                   line, line.find(a->window),

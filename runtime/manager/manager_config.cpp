@@ -6,25 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lang/units.hpp"
+#include "runtime/time_text.hpp"
 
 namespace roam::runtime {
-
-std::optional<double> parseDuration(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (value < 0 || !std::isfinite(value)) return std::nullopt;
-  const std::string suffix = text.substr(used);
-  if (suffix.empty()) return value;
-  auto unit = lang::findUnit(suffix);
-  if (!unit || unit->dimension != lang::kDuration) return std::nullopt;
-  return value * unit->scale;
-}
 
 namespace {
 

@@ -75,7 +75,4 @@ struct ConfigLoad {
 };
 ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig defaults = {});
 
-// Seconds in "10s", "500ms", "2min" or a bare number of seconds.
-std::optional<double> parseDuration(const std::string& text);
-
 }  // namespace roam::runtime

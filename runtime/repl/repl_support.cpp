@@ -9,6 +9,7 @@
 #include "lang/decision.hpp"
 #include "lang/evaluator.hpp"
 #include "lang/parser.hpp"
+#include "runtime/time_text.hpp"
 
 namespace roam::runtime::repl {
 
@@ -186,12 +187,7 @@ std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
 
 std::string formatTime(double secondsSinceEpoch) {
   if (!std::isfinite(secondsSinceEpoch)) return "-";
-  std::time_t t = static_cast<std::time_t>(secondsSinceEpoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return runtime::formatTime(secondsSinceEpoch, "%Y-%m-%d %H:%M:%S", TimeZone::utc);
 }
 
 }  // namespace roam::runtime::repl

@@ -1,0 +1,60 @@
+#include "runtime/command_line.hpp"
+
+namespace roam::runtime {
+
+int CommandLine::columnOf(std::size_t i) const {
+  int col = 1;
+  for (std::size_t k = 0; k < i && k < args.size(); ++k)
+    col += static_cast<int>(args[k].size()) + 1;
+  return col;
+}
+
+int CommandLine::find(const std::string& text) const {
+  for (std::size_t i = 0; i < args.size(); ++i)
+    if (args[i] == text) return static_cast<int>(i);
+  for (std::size_t i = 0; i < args.size(); ++i)
+    if (args[i].find(text) != std::string::npos) return static_cast<int>(i);
+  return -1;
+}
+
+CommandError commandLineMistake(const CommandLine& line, int argIndex, const std::string& message) {
+  int col = argIndex >= 0 ? line.columnOf(static_cast<std::size_t>(argIndex)) : 1;
+  return {2, "<command-line>:1:" + std::to_string(col) + ": error: " + message + "\n"};
+}
+
+CommandError flagMistake(const CommandLine& line, const std::string& typed,
+                         const std::string& message) {
+  return commandLineMistake(line, line.find(typed), message);
+}
+
+std::variant<std::vector<lang::ParamOverride>, CommandError> parseParamFlags(
+    const std::vector<std::string>& params, const CommandLine& line) {
+  std::vector<lang::ParamOverride> out;
+  for (const auto& p : params) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return flagMistake(line, p, "--param expects NAME=VALUE, got '" + p + "'");
+    out.push_back({p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
+  }
+  return out;
+}
+
+std::variant<ControllerFlag, CommandError> parseControllerFlag(
+    const std::string& text, const std::vector<std::string>& kinds, const CommandLine& line) {
+  const auto eq = text.find('=');
+  ControllerFlag flag;
+  if (eq != std::string::npos) flag = {text.substr(0, eq), text.substr(eq + 1)};
+  bool known = false;
+  std::string expected;
+  for (const auto& k : kinds) {
+    known = known || k == flag.kind;
+    expected += (expected.empty() ? "" : " or ") + k + "=URL";
+  }
+  if (!known || flag.url.empty())
+    return flagMistake(line, text, "--controller expects " + expected + ", got '" + text + "'");
+  if (!flag.url.starts_with("http://") && !flag.url.starts_with("https://"))
+    return flagMistake(line, text, "--controller URL must start with http:// or https://");
+  return flag;
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,48 @@
+#pragma once
+// The command line as typed, and the checks of flag values that several
+// commands share. Mistakes are reported as "<command-line>:1:COL: error:
+// MESSAGE", COL being where the offending argument starts in the line.
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "lang/decision.hpp"
+
+namespace roam::runtime {
+
+// The command line as typed, for locating errors in it.
+struct CommandLine {
+  std::vector<std::string> args;  // argv, including the program name
+
+  // Column (1-based) of argument `i` in the line the args form joined by spaces.
+  int columnOf(std::size_t i) const;
+  // Index of the first argument equal to `text` (or containing it), -1 when none.
+  int find(const std::string& text) const;
+};
+
+// What a command prints to stderr when it cannot go on, and its exit status.
+struct CommandError {
+  int status = 2;    // 2: a mistake on the command line; 1: one in a file or the system
+  std::string text;  // whole lines, each ending in '\n'
+};
+
+// "<command-line>:1:COL: error: MESSAGE" at argument `argIndex` (column 1
+// when it is negative), exit status 2.
+CommandError commandLineMistake(const CommandLine& line, int argIndex, const std::string& message);
+// The same at the first argument that is or contains `typed`.
+CommandError flagMistake(const CommandLine& line, const std::string& typed,
+                         const std::string& message);
+
+// `--param NAME=VALUE` flags as parameter overrides.
+std::variant<std::vector<lang::ParamOverride>, CommandError> parseParamFlags(
+    const std::vector<std::string>& params, const CommandLine& line);
+
+// `--controller KIND=URL` with KIND one of `kinds` and an http(s) URL.
+struct ControllerFlag {
+  std::string kind, url;
+};
+std::variant<ControllerFlag, CommandError> parseControllerFlag(
+    const std::string& text, const std::vector<std::string>& kinds, const CommandLine& line);
+
+}  // namespace roam::runtime

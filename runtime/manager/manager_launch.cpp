@@ -1,0 +1,165 @@
+#include "runtime/manager/manager_launch.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "runtime/manager/manager.hpp"
+#include "runtime/manager/manager_repl_backend.hpp"
+#include "runtime/manager/redirector.hpp"
+#include "runtime/measure/system_clock.hpp"
+#include "runtime/repl/admin_socket.hpp"
+#include "runtime/repl/repl_protocol.hpp"
+#include "runtime/time_text.hpp"
+
+namespace roam::runtime {
+
+void ManagerFlagOverrides::operator()(ManagerConfig& c) const {
+  auto abs = [](const std::string& p) { return std::filesystem::absolute(p).string(); };
+  if (!flags.policy.empty()) {
+    c.policy.file = abs(flags.policy);
+    c.policy.name.clear();
+  }
+  if (!flags.policyName.empty()) c.policy.name = flags.policyName;
+  for (const auto& p : params) {
+    std::erase_if(c.policy.params, [&](const auto& q) { return q.name == p.name; });
+    c.policy.params.push_back(p);
+  }
+  if (!flags.state.empty()) c.stateFile = abs(flags.state);
+  if (flags.dryRun) c.dryRun = true;
+  if (!flags.decisionLog.empty()) c.decisionLog = abs(flags.decisionLog);
+  if (interval) c.interval = interval;
+  if (cooldown) c.cooldown = *cooldown;
+  if (!flags.vib.empty()) c.vib = abs(flags.vib);
+  if (!flags.adminSocket.empty()) c.adminSocket = abs(flags.adminSocket);
+  if (!agents.empty()) c.agents = agents;
+  if (!flags.certs.empty()) c.certs = abs(flags.certs);
+  if (!flags.identity.empty()) c.identity = flags.identity;
+}
+
+std::variant<ManagerLaunch, CommandError> prepareManagerLaunch(const ManagerFlags& flags,
+                                                               const CommandLine& line) {
+  ManagerLaunch launch;
+  ManagerFlagOverrides& overrides = launch.overrides;
+  overrides.flags = flags;
+  auto params = parseParamFlags(flags.params, line);
+  if (auto* error = std::get_if<CommandError>(&params)) return *error;
+  overrides.params = std::get<0>(std::move(params));
+  for (const auto& [text, out] : {std::pair{&flags.interval, &overrides.interval},
+                                  std::pair{&flags.cooldown, &overrides.cooldown}}) {
+    if (text->empty()) continue;
+    *out = parseDuration(*text);
+    if (!*out)
+      return flagMistake(line, *text,
+                         "expected a duration such as 1s, 500ms or 2min, got '" + *text + "'");
+  }
+  for (const auto& spec : flags.agents) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || spec.find(':', eq) == std::string::npos)
+      return flagMistake(line, spec, "--agent expects NAME=HOST:PORT, got '" + spec + "'");
+    overrides.agents.push_back({spec.substr(0, eq), spec.substr(eq + 1), ""});
+  }
+  if (!flags.duration.empty()) {
+    launch.duration = parseDuration(flags.duration);
+    if (!launch.duration || *launch.duration <= 0)
+      return flagMistake(line, flags.duration,
+                         "--duration expects a positive duration, got '" + flags.duration + "'");
+  }
+
+  if (!flags.config.empty()) {
+    auto loaded = loadManagerConfig(flags.config);
+    if (!loaded.config) return CommandError{1, loaded.errors};
+    launch.config = std::move(*loaded.config);
+  }
+  overrides(launch.config);
+  if (launch.config.policy.file.empty())
+    return commandLineMistake(line, -1,
+                              "no policy: give --policy FILE or a configuration with \"policy\"");
+  return launch;
+}
+
+int runManager(const ManagerLaunch& launch, const std::function<void(const std::string&)>& log) {
+  const ManagerConfig& config = launch.config;
+  // Every thread the manager starts inherits this mask, so the signals reach
+  // only the sigwait() below, never an arbitrary thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SystemClock clock;
+  TlsAgentGateway gateway(agent::ClientIdentity{config.certs, config.identity});
+  Manager manager(config, gateway, clock, log);
+  manager.setFlagOverrides(launch.overrides);
+  // Redirection needs the controller's flow API: live mode with Ryu/os-ken.
+  std::unique_ptr<RyuFlowRedirector> redirector;
+  if (config.redirect && config.stateFile.empty() && config.controllerBackend == "ryu") {
+    redirector = std::make_unique<RyuFlowRedirector>(config.controllerUrl);
+    manager.setRedirector(redirector.get());
+  } else if (config.redirect && config.stateFile.empty()) {
+    log("manager: traffic redirection needs the ryu back-end; it is off");
+  }
+  if (auto errors = manager.start(); !errors.empty()) {
+    std::cerr << errors;
+    return 1;
+  }
+
+  ManagerReplBackend backend(manager);
+  std::error_code ec;
+  auto socketDir = std::filesystem::path(config.adminSocket).parent_path();
+  if (!socketDir.empty()) std::filesystem::create_directories(socketDir, ec);
+  std::string adminError;
+  AdminServer admin(
+      config.adminSocket,
+      [&backend](const nlohmann::json& request) { return answerReplRequest(backend, request); },
+      &adminError);
+  if (!adminError.empty())
+    log("manager: admin socket off (roam repl --connect will not work): " + adminError);
+  else
+    log("manager: admin socket " + config.adminSocket);
+
+  std::thread signalThread([&] {
+    while (true) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        manager.reload("SIGHUP");
+        continue;
+      }
+      if (sig == SIGUSR1) return;  // the manager stopped on its own
+      log(std::string("manager: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+      manager.stop();
+      return;
+    }
+  });
+  // --duration: bounded runs for tests and demos.
+  std::mutex doneMutex;
+  std::condition_variable doneChanged;
+  bool done = false;
+  std::thread timer;
+  if (launch.duration)
+    timer = std::thread([&, d = *launch.duration] {
+      std::unique_lock lock(doneMutex);
+      if (!doneChanged.wait_for(lock, std::chrono::duration<double>(d), [&] { return done; }))
+        manager.stop();
+    });
+  manager.run();
+  {
+    std::lock_guard lock(doneMutex);
+    done = true;
+  }
+  doneChanged.notify_all();
+  if (timer.joinable()) timer.join();
+  pthread_kill(signalThread.native_handle(), SIGUSR1);
+  signalThread.join();
+  return 0;
+}
+
+}  // namespace roam::runtime

@@ -1,0 +1,67 @@
+#pragma once
+// `roam manager` as a library: its flags checked and laid over the
+// configuration file, then the Migration Manager run with its admin socket
+// until SIGINT/SIGTERM (SIGHUP reloads) or the --duration is over.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runtime/command_line.hpp"
+#include "runtime/manager/manager_config.hpp"
+
+namespace roam::runtime {
+
+// The flags as typed ("" or empty: not given).
+struct ManagerFlags {
+  std::string config;
+  std::string policy;
+  std::string policyName;
+  std::vector<std::string> params;
+  std::string state;
+  bool dryRun = false;
+  std::string decisionLog;
+  std::string interval;
+  std::string vib;
+  std::string adminSocket;
+  std::vector<std::string> agents;
+  std::string certs;
+  std::string identity;
+  std::string cooldown;
+  std::string duration;
+};
+
+// The checked flags as a function applied to the file's configuration at
+// start and at every reload: a flag given wins over the file. Relative paths
+// are made absolute against the working directory at the time of the call.
+struct ManagerFlagOverrides {
+  ManagerFlags flags;
+  std::vector<lang::ParamOverride> params;
+  std::optional<double> interval, cooldown;
+  std::vector<AgentAddress> agents;
+
+  void operator()(ManagerConfig& c) const;
+};
+
+// What the manager starts with.
+struct ManagerLaunch {
+  ManagerConfig config;  // the file's (or the defaults) with the flags laid over it
+  ManagerFlagOverrides overrides;
+  std::optional<double> duration;  // --duration: stop after this long
+};
+
+// Checks the flags, reads --config and lays the flags over it. Errors: flag
+// mistakes at their place on the command line (status 2), the file's
+// "FILE:LINE:COL: error:" lines (status 1).
+std::variant<ManagerLaunch, CommandError> prepareManagerLaunch(const ManagerFlags& flags,
+                                                               const CommandLine& line);
+
+// Runs the manager of `launch` in this process until a signal or the
+// duration stops it; `log` gets its log lines. Blocks SIGINT, SIGTERM, SIGHUP
+// and SIGUSR1 in the calling thread (and every thread it starts). Returns the
+// exit status after printing why to stderr.
+int runManager(const ManagerLaunch& launch, const std::function<void(const std::string&)>& log);
+
+}  // namespace roam::runtime

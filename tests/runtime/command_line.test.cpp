@@ -1,0 +1,74 @@
+// The command line as typed: columns, located mistakes, the flags that
+// several commands share (runtime/command_line.hpp).
+
+#include <catch2/catch.hpp>
+
+#include "runtime/command_line.hpp"
+
+using roam::runtime::CommandError;
+using roam::runtime::CommandLine;
+using roam::runtime::ControllerFlag;
+
+namespace {
+
+const CommandLine kLine{{"roam", "eval", "--param", "x", "--controller", "ryu=ftp://h"}};
+
+}  // namespace
+
+TEST_CASE("command line: columns and arguments", "[runtime][cli]") {
+  CHECK(kLine.columnOf(0) == 1);
+  CHECK(kLine.columnOf(1) == 6);
+  CHECK(kLine.columnOf(2) == 11);
+  CHECK(kLine.columnOf(99) == 46);  // past the end: after the whole line
+  CHECK(kLine.find("--param") == 2);
+  CHECK(kLine.find("ftp") == 5);  // no argument equal to it: the first containing it
+  CHECK(kLine.find("--nope") == -1);
+}
+
+TEST_CASE("command line: mistakes are located at their argument", "[runtime][cli]") {
+  auto at = roam::runtime::commandLineMistake(kLine, 3, "bad");
+  CHECK(at.status == 2);
+  CHECK(at.text == "<command-line>:1:19: error: bad\n");
+  CHECK(roam::runtime::commandLineMistake(kLine, -1, "no policy").text ==
+        "<command-line>:1:1: error: no policy\n");
+  CHECK(roam::runtime::flagMistake(kLine, "--controller", "m").text ==
+        "<command-line>:1:21: error: m\n");
+}
+
+TEST_CASE("command line: --param NAME=VALUE", "[runtime][cli]") {
+  auto ok = roam::runtime::parseParamFlags({"threshold=5Mbps", "n=3"}, kLine);
+  REQUIRE(ok.index() == 0);
+  const auto& params = std::get<0>(ok);
+  REQUIRE(params.size() == 2);
+  CHECK(params[0].name == "threshold");
+  CHECK(params[0].value == "5Mbps");
+  CHECK(params[0].origin == "<param threshold>");
+
+  auto bad = roam::runtime::parseParamFlags({"n=3", "x"}, kLine);
+  REQUIRE(std::holds_alternative<CommandError>(bad));
+  CHECK(std::get<CommandError>(bad).text ==
+        "<command-line>:1:19: error: --param expects NAME=VALUE, got 'x'\n");
+  CHECK(std::holds_alternative<CommandError>(roam::runtime::parseParamFlags({"=3"}, kLine)));
+}
+
+TEST_CASE("command line: --controller KIND=URL", "[runtime][cli]") {
+  auto ok =
+      roam::runtime::parseControllerFlag("floodlight=https://c:8080", {"ryu", "floodlight"}, kLine);
+  REQUIRE(std::holds_alternative<ControllerFlag>(ok));
+  CHECK(std::get<ControllerFlag>(ok).kind == "floodlight");
+  CHECK(std::get<ControllerFlag>(ok).url == "https://c:8080");
+
+  auto error = [](const std::string& text, const std::vector<std::string>& kinds) {
+    auto r = roam::runtime::parseControllerFlag(text, kinds, kLine);
+    REQUIRE(std::holds_alternative<CommandError>(r));
+    CHECK(std::get<CommandError>(r).status == 2);
+    return std::get<CommandError>(r).text;
+  };
+  CHECK(error("floodlight=http://c", {"ryu"}) ==
+        "<command-line>:1:1: error: --controller expects ryu=URL, got 'floodlight=http://c'\n");
+  CHECK(error("ryu=", {"ryu", "floodlight"}) ==
+        "<command-line>:1:34: error: --controller expects ryu=URL or floodlight=URL, got "
+        "'ryu='\n");
+  CHECK(error("ryu=ftp://h", {"ryu"}) ==
+        "<command-line>:1:34: error: --controller URL must start with http:// or https://\n");
+}
