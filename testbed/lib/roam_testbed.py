@@ -195,7 +195,7 @@ def ensure_ovs():
                       stderr=subprocess.DEVNULL).returncode == 0:
         return
     log("starting Open vSwitch (userspace datapath)")
-    # The ulimit complaint of ovs-ctl is harmless here (ENVIRONMENT.md).
+    # ovs-ctl complains that it cannot raise the ulimit; OVS runs regardless.
     subprocess.run([OVS_CTL, "start", "--system-id=random"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run(["ovs-vsctl", "--timeout=10", "show"], quiet=True)
@@ -661,7 +661,7 @@ class Testbed(object):
 
     def tx_off(self):
         """ethtool -K tx off on every veth end (hosts and switches): TCP
-        stalls on the userspace datapath otherwise (ENVIRONMENT.md)."""
+        stalls on the userspace datapath otherwise (found on these machines)."""
         n = 0
         for node in self.net.hosts + self.net.switches:
             for intf in node.intfList():
