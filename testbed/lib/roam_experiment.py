@@ -354,6 +354,26 @@ def table_destination(scenario, migration):
     return table[int(m.group(1)) % len(table)]
 
 
+def log_unreachable(stack, checker, dest):
+    """What a failed reachability check leaves to look at: whether the
+    service listens on its new host, what the checking host's neighbour
+    table says, and the flow rules of every switch."""
+    listening = stack.bed.host(dest).cmd("ss -ltnH").strip()
+    tb.log("unreachable: %s listens on: %s" % (dest, " | ".join(
+        ln.split()[3] for ln in listening.splitlines() if len(ln.split()) > 3)
+        or "nothing"))
+    tb.log("unreachable: %s neighbours: %s" % (checker, " | ".join(
+        stack.bed.host(checker).cmd("ip neigh").strip().splitlines())))
+    for switch in stack.bed.net.switches:
+        flows = tb.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows",
+                        switch.name], check=False, quiet=True)
+        for line in flows.splitlines():
+            if "priority=" in line:
+                tb.log("unreachable: %s %s" % (switch.name, " ".join(
+                    f for f in line.split() if not f.startswith(
+                        ("duration=", "idle_age=", "hard_age=")))))
+
+
 def check_reachable(stack, scenario, migration, row):
     dest, src = migration["destination"], migration["source"]
     running = stack.engine(dest).running(SERVER)
@@ -372,6 +392,8 @@ def check_reachable(stack, scenario, migration, row):
     tb.log("%s: service running on %s: %s; gone from %s: %s; %s reaches "
            "%s:%d: %s" % ("PASS" if ok else "FAIL", dest, running, src, gone,
                           checker, server_ip, SERVICE_PORT, connects))
+    if not connects:
+        log_unreachable(stack, checker, dest)
     if not ok:
         row["note"] = ("service not reachable after the migration (running "
                        "on %s: %s, gone from %s: %s, connect: %s)" %
