@@ -101,6 +101,23 @@ void checkDestinationClean(MigrationHarness& h, const DockerEngineModel::State& 
   CHECK(MigrationHarness::spoolEmpty(h.destination));
 }
 
+// Starts the agents, migrates "web" and checks that the migration failed and
+// left both hosts as they were; `checkFailure` looks at the failure itself.
+template <class CheckFailure>
+void migrateWebAndExpectNothingChanged(MigrationHarness& h, CheckFailure checkFailure) {
+  h.start();
+  const auto filesBefore = h.source.engine.fileSystem("web");
+  const auto destinationBefore = h.destination.engine.state();
+
+  auto m = h.migrate("web");
+  INFO(m.result() << "\n" << h.logs());
+  REQUIRE(m.outcome.done);
+  CHECK_FALSE(m.succeeded());
+  checkFailure(m, destinationBefore);
+  checkSourceUntouched(h, filesBefore);
+  checkDestinationClean(h, destinationBefore);
+}
+
 }  // namespace
 
 TEST_CASE("a container migrates between two agents", "[agent][migration]") {
@@ -188,21 +205,13 @@ TEST_CASE("a corrupt chunk fails the migration and leaves both hosts as they wer
   runWeb(h.source.engine);
   h.source.options.chunkBytes = 16384;
   h.source.options.testCorruptChunk = GENERATE(1, 3);
-  h.start();
-  const auto filesBefore = h.source.engine.fileSystem("web");
-  const auto destinationBefore = h.destination.engine.state();
-
-  auto m = h.migrate("web");
-  INFO(m.result() << "\n" << h.logs());
-  REQUIRE(m.outcome.done);
-  CHECK_FALSE(m.succeeded());
-  // The destination refuses the file at its last chunk; the source hears
-  // FAILURE, or finds the connection cut if it was still sending.
-  CHECK_THAT(h.logs(), Catch::Contains("checksum mismatch for image.tar"));
-  CHECK_THAT(m.result(), Catch::Contains("checksum mismatch for image.tar") ||
-                             Catch::Contains("lost while sending"));
-  checkSourceUntouched(h, filesBefore);
-  checkDestinationClean(h, destinationBefore);
+  migrateWebAndExpectNothingChanged(h, [&](const auto& m, const auto&) {
+    // The destination refuses the file at its last chunk; the source hears
+    // FAILURE, or finds the connection cut if it was still sending.
+    CHECK_THAT(h.logs(), Catch::Contains("checksum mismatch for image.tar"));
+    CHECK_THAT(m.result(), Catch::Contains("checksum mismatch for image.tar") ||
+                               Catch::Contains("lost while sending"));
+  });
 }
 
 TEST_CASE("a destination that refuses leaves both hosts as they were", "[agent][migration]") {
@@ -248,22 +257,14 @@ TEST_CASE("a destination that refuses leaves both hosts as they were", "[agent][
         });
     expected = "web does not stay running after restore (exit code 3)";
   }
-  h.start();
-  const auto filesBefore = h.source.engine.fileSystem("web");
-  const auto destinationBefore = h.destination.engine.state();
-
-  auto m = h.migrate("web");
-  INFO(m.result() << "\n" << h.logs());
-  REQUIRE(m.outcome.done);
-  CHECK_FALSE(m.succeeded());
-  CHECK_THAT(m.result(),
-             Catch::Contains("destination destination failed") && Catch::Contains(expected));
-  checkSourceUntouched(h, filesBefore);
-  checkDestinationClean(h, destinationBefore);
-  // What was there before is still there, unchanged.
-  auto after = h.destination.engine.state();
-  for (const auto& [name, volume] : destinationBefore.volumes)
-    CHECK(after.volumes.at(name).files == volume.files);
+  migrateWebAndExpectNothingChanged(h, [&](const auto& m, const auto& destinationBefore) {
+    CHECK_THAT(m.result(),
+               Catch::Contains("destination destination failed") && Catch::Contains(expected));
+    // What was there before is still there, unchanged.
+    auto after = h.destination.engine.state();
+    for (const auto& [name, volume] : destinationBefore.volumes)
+      CHECK(after.volumes.at(name).files == volume.files);
+  });
 }
 
 TEST_CASE("a migration that cannot start changes nothing", "[agent][migration]") {
