@@ -24,18 +24,18 @@ void commandLineError(const CommandLine& line, int argIndex, const std::string& 
 int report(const runtime::CommandError& error);
 // The value, or nullopt after printing the error.
 template <class T>
-std::optional<T> valueOrReport(std::variant<T, runtime::CommandError> result) {
-  if (auto* error = std::get_if<runtime::CommandError>(&result)) {
-    report(*error);
+std::optional<T> valueOrReport(runtime::CommandResult<T> result) {
+  if (!result.ok()) {
+    report(result.error());
     return std::nullopt;
   }
-  return std::get<T>(std::move(result));
+  return std::move(result.value());
 }
 // `run(value)`, or the error's exit status after printing it.
 template <class T, class Run>
-int runOrReport(const std::variant<T, runtime::CommandError>& checked, Run run) {
-  if (auto* error = std::get_if<runtime::CommandError>(&checked)) return report(*error);
-  return run(std::get<T>(checked));
+int runOrReport(const runtime::CommandResult<T>& checked, Run run) {
+  if (!checked.ok()) return report(checked.error());
+  return run(checked.value());
 }
 
 struct Command {

@@ -27,7 +27,7 @@ CommandError flagMistake(const CommandLine& line, const std::string& typed,
   return commandLineMistake(line, line.find(typed), message);
 }
 
-std::variant<std::vector<lang::ParamOverride>, CommandError> parseParamFlags(
+CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(
     const std::vector<std::string>& params, const CommandLine& line) {
   std::vector<lang::ParamOverride> out;
   for (const auto& p : params) {
@@ -39,8 +39,9 @@ std::variant<std::vector<lang::ParamOverride>, CommandError> parseParamFlags(
   return out;
 }
 
-std::variant<ControllerFlag, CommandError> parseControllerFlag(
-    const std::string& text, const std::vector<std::string>& kinds, const CommandLine& line) {
+CommandResult<ControllerFlag> parseControllerFlag(const std::string& text,
+                                                  const std::vector<std::string>& kinds,
+                                                  const CommandLine& line) {
   const auto eq = text.find('=');
   ControllerFlag flag;
   if (eq != std::string::npos) flag = {text.substr(0, eq), text.substr(eq + 1)};

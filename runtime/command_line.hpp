@@ -4,9 +4,9 @@
 // MESSAGE", COL being where the offending argument starts in the line.
 
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "common/result.hpp"
 #include "lang/decision.hpp"
 
 namespace roam::runtime {
@@ -27,6 +27,10 @@ struct CommandError {
   std::string text;  // whole lines, each ending in '\n'
 };
 
+// A checked value, or the CommandError that stops the command.
+template <class T>
+using CommandResult = roam::Result<T, CommandError>;
+
 // "<command-line>:1:COL: error: MESSAGE" at argument `argIndex` (column 1
 // when it is negative), exit status 2.
 CommandError commandLineMistake(const CommandLine& line, int argIndex, const std::string& message);
@@ -35,14 +39,15 @@ CommandError flagMistake(const CommandLine& line, const std::string& typed,
                          const std::string& message);
 
 // `--param NAME=VALUE` flags as parameter overrides.
-std::variant<std::vector<lang::ParamOverride>, CommandError> parseParamFlags(
+CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(
     const std::vector<std::string>& params, const CommandLine& line);
 
 // `--controller KIND=URL` with KIND one of `kinds` and an http(s) URL.
 struct ControllerFlag {
   std::string kind, url;
 };
-std::variant<ControllerFlag, CommandError> parseControllerFlag(
-    const std::string& text, const std::vector<std::string>& kinds, const CommandLine& line);
+CommandResult<ControllerFlag> parseControllerFlag(const std::string& text,
+                                                  const std::vector<std::string>& kinds,
+                                                  const CommandLine& line);
 
 }  // namespace roam::runtime

@@ -44,14 +44,14 @@ void ManagerFlagOverrides::operator()(ManagerConfig& c) const {
   if (!flags.identity.empty()) c.identity = flags.identity;
 }
 
-std::variant<ManagerLaunch, CommandError> prepareManagerLaunch(const ManagerFlags& flags,
-                                                               const CommandLine& line) {
+CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
+                                                  const CommandLine& line) {
   ManagerLaunch launch;
   ManagerFlagOverrides& overrides = launch.overrides;
   overrides.flags = flags;
   auto params = parseParamFlags(flags.params, line);
-  if (auto* error = std::get_if<CommandError>(&params)) return *error;
-  overrides.params = std::get<0>(std::move(params));
+  if (!params.ok()) return params.error();
+  overrides.params = std::move(params.value());
   for (const auto& [text, out] : {std::pair{&flags.interval, &overrides.interval},
                                   std::pair{&flags.cooldown, &overrides.cooldown}}) {
     if (text->empty()) continue;

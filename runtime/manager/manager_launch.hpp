@@ -6,7 +6,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "runtime/command_line.hpp"
@@ -55,8 +54,8 @@ struct ManagerLaunch {
 // Checks the flags, reads --config and lays the flags over it. Errors: flag
 // mistakes at their place on the command line (status 2), the file's
 // "FILE:LINE:COL: error:" lines (status 1).
-std::variant<ManagerLaunch, CommandError> prepareManagerLaunch(const ManagerFlags& flags,
-                                                               const CommandLine& line);
+CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
+                                                  const CommandLine& line);
 
 // Runs the manager of `launch` in this process until a signal or the
 // duration stops it; `log` gets its log lines. Blocks SIGINT, SIGTERM, SIGHUP

@@ -42,13 +42,13 @@ std::string statusLine(const MeasurementService& service, double now) {
 
 }  // namespace
 
-std::variant<MeasureSettings, CommandError> checkMeasureFlags(const MeasureFlags& flags,
-                                                              const CommandLine& line) {
+CommandResult<MeasureSettings> checkMeasureFlags(const MeasureFlags& flags,
+                                                 const CommandLine& line) {
   auto controller = parseControllerFlag(flags.controller, {"ryu", "floodlight"}, line);
-  if (auto* error = std::get_if<CommandError>(&controller)) return *error;
+  if (!controller.ok()) return controller.error();
   MeasureSettings s;
-  s.kind = std::get<ControllerFlag>(controller).kind;
-  s.url = std::get<ControllerFlag>(controller).url;
+  s.kind = controller->kind;
+  s.url = controller->url;
   s.vib = flags.vib;
   s.topology = flags.topology;
 

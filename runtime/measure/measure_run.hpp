@@ -8,7 +8,6 @@
 #include <iosfwd>
 #include <limits>
 #include <string>
-#include <variant>
 
 #include "runtime/command_line.hpp"
 
@@ -38,8 +37,8 @@ struct MeasureSettings {
 };
 
 // Every mistake is located on the command line, exit status 2.
-std::variant<MeasureSettings, CommandError> checkMeasureFlags(const MeasureFlags& flags,
-                                                              const CommandLine& line);
+CommandResult<MeasureSettings> checkMeasureFlags(const MeasureFlags& flags,
+                                                 const CommandLine& line);
 
 // Opens the topology file, the VIB and the controller client, calls
 // `beforeMeasuring` (the CLI installs its signal handlers there), then

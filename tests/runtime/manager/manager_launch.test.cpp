@@ -27,9 +27,9 @@ CommandLine lineOf(std::vector<std::string> args) {
 
 std::string errorOf(const ManagerFlags& flags, const CommandLine& line, int status = 2) {
   auto r = prepareManagerLaunch(flags, line);
-  REQUIRE(std::holds_alternative<CommandError>(r));
-  CHECK(std::get<CommandError>(r).status == status);
-  return std::get<CommandError>(r).text;
+  REQUIRE(!r.ok());
+  CHECK(r.error().status == status);
+  return r.error().text;
 }
 
 }  // namespace
@@ -105,8 +105,8 @@ TEST_CASE("manager launch: flags win over the file, at start and at reload", "[m
   flags.dryRun = true;
   flags.duration = "2min";
   auto r = prepareManagerLaunch(flags, lineOf({}));
-  REQUIRE(std::holds_alternative<ManagerLaunch>(r));
-  const auto& launch = std::get<ManagerLaunch>(r);
+  REQUIRE(r.ok());
+  const auto& launch = r.value();
   const auto& c = launch.config;
   CHECK(c.policy.file == (dir.path / "file.policy").string());
   CHECK(c.policy.name == "from-file");
@@ -125,8 +125,8 @@ TEST_CASE("manager launch: flags win over the file, at start and at reload", "[m
   SECTION("--policy replaces the file's policy and its name") {
     flags.policy = "other.policy";
     auto again = prepareManagerLaunch(flags, lineOf({}));
-    REQUIRE(std::holds_alternative<ManagerLaunch>(again));
-    const auto& p = std::get<ManagerLaunch>(again).config.policy;
+    REQUIRE(again.ok());
+    const auto& p = again.value().config.policy;
     CHECK(p.file == std::filesystem::absolute("other.policy").string());
     CHECK(p.name.empty());
   }

@@ -27,9 +27,9 @@ MeasureFlags validFlags() {
 
 std::string errorOf(const MeasureFlags& flags, const CommandLine& line) {
   auto r = roam::runtime::checkMeasureFlags(flags, line);
-  REQUIRE(std::holds_alternative<CommandError>(r));
-  CHECK(std::get<CommandError>(r).status == 2);
-  return std::get<CommandError>(r).text;
+  REQUIRE(!r.ok());
+  CHECK(r.error().status == 2);
+  return r.error().text;
 }
 
 }  // namespace
@@ -39,8 +39,8 @@ TEST_CASE("measure run: flags and their defaults", "[runtime][measure]") {
   flags.bandwidthInterval = "500ms";
   flags.duration = "2min";
   auto r = roam::runtime::checkMeasureFlags(flags, CommandLine{});
-  REQUIRE(std::holds_alternative<MeasureSettings>(r));
-  const auto& s = std::get<MeasureSettings>(r);
+  REQUIRE(r.ok());
+  const auto& s = r.value();
   CHECK(s.kind == "ryu");
   CHECK(s.url == "http://127.0.0.1:8080");
   CHECK(s.vib == "v.sqlite");
@@ -53,8 +53,8 @@ TEST_CASE("measure run: flags and their defaults", "[runtime][measure]") {
 
   flags.duration.clear();
   auto forever = roam::runtime::checkMeasureFlags(flags, CommandLine{});
-  REQUIRE(std::holds_alternative<MeasureSettings>(forever));
-  CHECK(std::isinf(std::get<MeasureSettings>(forever).duration));
+  REQUIRE(forever.ok());
+  CHECK(std::isinf(forever.value().duration));
 }
 
 TEST_CASE("measure run: flag mistakes are located", "[runtime][measure]") {
@@ -81,8 +81,7 @@ TEST_CASE("measure run: flag mistakes are located", "[runtime][measure]") {
 
 TEST_CASE("measure run: files it cannot use end it with status 1", "[runtime][measure]") {
   roamtest::TempDir dir("roam-measure-run");
-  auto settings =
-      std::get<MeasureSettings>(roam::runtime::checkMeasureFlags(validFlags(), CommandLine{}));
+  auto settings = roam::runtime::checkMeasureFlags(validFlags(), CommandLine{}).value();
   std::atomic<bool> stop{false};
   int armed = 0;
   std::ostringstream out, err;
@@ -107,8 +106,7 @@ TEST_CASE("measure run: files it cannot use end it with status 1", "[runtime][me
 
 TEST_CASE("measure run: a stop before the first poll ends it cleanly", "[runtime][measure]") {
   roamtest::TempDir dir("roam-measure-run");
-  auto settings =
-      std::get<MeasureSettings>(roam::runtime::checkMeasureFlags(validFlags(), CommandLine{}));
+  auto settings = roam::runtime::checkMeasureFlags(validFlags(), CommandLine{}).value();
   settings.vib = (dir.path / "v.sqlite").string();
   std::atomic<bool> stop{false};
   std::ostringstream out, err;
