@@ -17,11 +17,12 @@ namespace {
 using nlohmann::json;
 
 // In MessageType's order.
-constexpr std::array<std::string_view, 21> kTypeNames = {
-    "MIGRATE",   "RESTART",       "LAYERS",        "LAYERS_HAVE", "DATA",        "SUCCESS",
-    "FAILURE",   "DONE",          "ERROR",         "PROGRESS",    "PING",        "PONG",
-    "STATUS",    "STATUS_REPLY",  "MTD_SETUP",     "MTD_READY",   "MTD_MIGRATE", "KEY_REQUEST",
-    "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT"};
+constexpr std::array<std::string_view, 29> kTypeNames = {
+    "MIGRATE",   "RESTART",       "LAYERS",         "LAYERS_HAVE", "DATA",         "SUCCESS",
+    "FAILURE",   "DONE",          "ERROR",          "PROGRESS",    "PING",         "PONG",
+    "STATUS",    "STATUS_REPLY",  "MTD_SETUP",      "MTD_READY",   "MTD_MIGRATE",  "KEY_REQUEST",
+    "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT", "PREPARE",     "IMAGE_NEEDED", "IMAGE",
+    "READY",     "ROUND",         "ROUND_END",      "ROUND_DONE",  "ABORT"};
 static_assert(kTypeNames.size() == std::variant_size_v<Message>,
               "one name per Message alternative, in MessageType's order");
 
@@ -154,6 +155,7 @@ constexpr TextRule kFileKind{isFileKind, "image, volume or checkpoint"};
 constexpr TextRule kVolumeName{isDockerName, "a volume name"};
 constexpr TextRule kImageTarget{isEmptyText, "\"\" for an image"};
 constexpr TextRule kSha256{isSha256, "64 lowercase hex digits"};
+constexpr TextRule kLayerId{isLayerId, "sha256: and 64 lowercase hex digits"};
 constexpr TextRule kScheme{isScheme, "a scheme (shamir, fountain or prf)"};
 constexpr TextRule kPem{isPem, "a PEM public key (-----BEGIN PUBLIC KEY-----)", kMaxPemBytes};
 
@@ -570,6 +572,14 @@ constexpr auto kRoundTripFields = [](auto& f, auto& trip) {
 constexpr ListRule kPeerList{kMaxMtdItems, false, "peer"};
 constexpr ListRule kFileList{kMaxFiles, false, "file"};
 constexpr ListRule kDropletList{kMaxMtdItems, false, ""};
+constexpr ListRule kRoundList{kMaxRounds, false, ""};
+
+constexpr auto kRoundFields = [](auto& f, auto& r) {
+  f.integerIn("round", r.round, 1, kMaxRounds);
+  f.boolean("frozen", r.frozen);
+  f.integer("bytes", r.bytes);
+  f.number("seconds", r.seconds);
+};
 
 void describe(auto& f, Of<Migrate> auto& m) {
   f.text("migration_id", m.migrationId, kId);
@@ -627,6 +637,10 @@ void describe(auto& f, Of<Done> auto& m) {
   f.number("seconds", m.seconds);
   // Written only when set: an MTD-less DONE stays byte-for-byte what it was.
   if (f.optional("key_s", m.keySeconds > 0)) f.number("key_s", m.keySeconds);
+  if (f.optional("freeze_ms", m.freezeMs > 0)) f.number("freeze_ms", m.freezeMs);
+  if (f.optional("rounds", !m.rounds.empty()))
+    f.list("rounds", m.rounds, kRoundList, kRoundFields);
+  if (f.optional("total_s", m.totalSeconds > 0)) f.number("total_s", m.totalSeconds);
 }
 
 void describe(auto& f, Of<Error> auto& m) {
@@ -718,6 +732,56 @@ void describe(auto& f, Of<LatencyProbe> auto& m) {
 
 void describe(auto& f, Of<LatencyReport> auto& m) {
   f.list("round_trips", m.roundTrips, kPeerList, kRoundTripFields);
+}
+
+void describe(auto& f, Of<Prepare> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container", m.container, kContainerName);
+  f.text("mode", m.mode, kMode);
+  f.object("config", m.config, kMaxConfigBytes);
+  f.text("image", m.image, kLayerId);
+  f.layerIds("layers", m.layers);
+  f.text("compression", m.compression, kCompression);
+}
+
+void describe(auto& f, Of<ImageNeeded> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.layerIds("have", m.have);
+}
+
+void describe(auto& f, Of<ImageArchive> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.integer("size", m.size);
+  f.text("sha256", m.sha256, kSha256);
+}
+
+void describe(auto& f, Of<Ready> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("container_id", m.containerId, kId);
+}
+
+void describe(auto& f, Of<Round> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.integerIn("round", m.round, 1, kMaxRounds);
+  f.boolean("final", m.final);
+}
+
+void describe(auto& f, Of<RoundEnd> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.integerIn("round", m.round, 1, kMaxRounds);
+  f.integer("bytes", m.bytes);
+  f.text("sha256", m.sha256, kSha256);
+}
+
+void describe(auto& f, Of<RoundDone> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.integerIn("round", m.round, 1, kMaxRounds);
+  f.integer("bytes", m.bytes);
+}
+
+void describe(auto& f, Of<Abort> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("error", m.error, kNonEmptyText);
 }
 
 // Decodes the header of a message of type M (TYPE).

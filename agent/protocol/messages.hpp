@@ -44,13 +44,23 @@ enum class MessageType {
   // Latency between agents (docs/protocol.md, "Latency"): the manager's
   // measurement source for the VIB.
   latencyProbe,
-  latencyReport
+  latencyReport,
+  // Pre-copy migration (docs/protocol.md, "A migration"). Appended, as above.
+  prepare,
+  imageNeeded,
+  image,
+  ready,
+  round,
+  roundEnd,
+  roundDone,
+  abort
 };
 
 // "MIGRATE", "RESTART", "LAYERS", "LAYERS_HAVE", "DATA", "SUCCESS", "FAILURE",
 // "DONE", "ERROR", "PROGRESS", "PING", "PONG", "STATUS", "STATUS_REPLY",
 // "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY",
-// "LATENCY_PROBE", "LATENCY_REPORT".
+// "LATENCY_PROBE", "LATENCY_REPORT", "PREPARE", "IMAGE_NEEDED", "IMAGE", "READY",
+// "ROUND", "ROUND_END", "ROUND_DONE", "ABORT".
 std::string_view toString(MessageType type);
 std::optional<MessageType> messageTypeFromString(std::string_view text);
 
@@ -59,6 +69,7 @@ inline constexpr std::size_t kMaxTextBytes = 4096;
 inline constexpr std::size_t kMaxIdBytes = 128;
 inline constexpr std::size_t kMaxFiles = 1024;
 inline constexpr std::size_t kMaxLayers = 4096;
+inline constexpr std::size_t kMaxRounds = 1000;  // pre-copy rounds of one migration
 inline constexpr std::size_t kMaxConfigBytes = FrameLimits{}.maxHeaderBytes;
 // MTD (docs/mtd.md). Hex limits count hex digits (two per byte).
 inline constexpr std::size_t kMaxMtdItems = 255;         // k, entries, share x, peers, droplets
@@ -114,6 +125,14 @@ struct Failure {
   std::string migrationId, error;
   bool operator==(const Failure&) const = default;
 };
+// One round of a pre-copy migration, as DONE reports it.
+struct RoundReport {
+  std::uint32_t round = 0;    // 1, 2, ...
+  bool frozen = false;        // the final round, sent while the container was frozen
+  std::uint64_t bytes = 0;    // uncompressed bytes of the round's tree-sync stream
+  double seconds = 0;         // from planning the round to the destination's ROUND_DONE
+  bool operator==(const RoundReport&) const = default;
+};
 struct Done {
   std::string migrationId, container, source, destination, mode, result, note;
   std::uint64_t bytesSent = 0, bytesTotal = 0;
@@ -121,6 +140,12 @@ struct Done {
   // MTD: the key gathering's time ("key_s"). Optional on the wire: absent reads
   // as 0, and 0 is not written, so a DONE without MTD is what older peers send.
   double keySeconds = 0;
+  // Pre-copy (optional on the wire, written when set): the freeze, from the
+  // source copy frozen until the destination's copy ran ("freeze_ms"); the
+  // rounds; the total from MIGRATE until the source copy was gone ("total_s").
+  double freezeMs = 0;
+  std::vector<RoundReport> rounds;
+  double totalSeconds = 0;
   bool operator==(const Done&) const = default;
 };
 struct Error {
@@ -237,10 +262,71 @@ struct LatencyReport {
   bool operator==(const LatencyReport&) const = default;
 };
 
+// Pre-copy migration (docs/protocol.md, "A migration"), source S to destination D.
+// PREPARE (S->D): create the container (not started) from CONFIG and IMAGE.
+struct Prepare {
+  std::string migrationId, container, mode;
+  nlohmann::json config;            // an object (the container's configuration)
+  std::string image;                // the image id, "sha256:<64 hex>"
+  std::vector<std::string> layers;  // the image's layer diff ids, bottom first
+  std::string compression;          // "zstd" or "none": how DATA payloads are encoded
+  bool operator==(const Prepare&) const = default;
+};
+// IMAGE_NEEDED (D->S): D lacks the image; it has this prefix of its layers.
+struct ImageNeeded {
+  std::string migrationId;
+  std::vector<std::string> have;
+  bool operator==(const ImageNeeded&) const = default;
+};
+// IMAGE (S->D): the image archive (without the layers D has) follows as DATA
+// (file 0); D checks SIZE and SHA256, loads it, creates the container.
+struct ImageArchive {
+  std::string migrationId;
+  std::uint64_t size = 0;
+  std::string sha256;
+  bool operator==(const ImageArchive&) const = default;
+};
+// READY (D->S): the container is created (not started); rounds may come.
+struct Ready {
+  std::string migrationId, containerId;
+  bool operator==(const Ready&) const = default;
+};
+// ROUND (S->D): a tree-sync stream follows as DATA (file 0), then ROUND_END.
+// FINAL: the container is frozen; D starts it once the round is applied.
+struct Round {
+  std::string migrationId;
+  std::uint32_t round = 0;
+  bool final = false;
+  bool operator==(const Round&) const = default;
+};
+struct RoundEnd {
+  std::string migrationId;
+  std::uint32_t round = 0;
+  std::uint64_t bytes = 0;  // uncompressed bytes of the round's stream
+  std::string sha256;       // of those bytes
+  bool operator==(const RoundEnd&) const = default;
+};
+// ROUND_DONE (D->S): a non-final round is applied.
+struct RoundDone {
+  std::string migrationId;
+  std::uint32_t round = 0;
+  std::uint64_t bytes = 0;
+  bool operator==(const RoundDone&) const = default;
+};
+// ABORT (S->D, on the migration's connection or a new one): give the migration
+// up unless it is committed; answered with its outcome, FAILURE (nothing of it
+// runs on D, nor will) or SUCCESS (it runs on D).
+struct Abort {
+  std::string migrationId, error;
+  bool operator==(const Abort&) const = default;
+};
+
 // The alternatives are in MessageType's order (typeOf uses the index).
-using Message = std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done,
-                             Error, Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady,
-                             MtdMigrate, KeyRequest, KeyReply, LatencyProbe, LatencyReport>;
+using Message =
+    std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done, Error,
+                 Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady, MtdMigrate,
+                 KeyRequest, KeyReply, LatencyProbe, LatencyReport, Prepare, ImageNeeded,
+                 ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort>;
 
 MessageType typeOf(const Message& message);
 

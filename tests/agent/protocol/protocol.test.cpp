@@ -78,16 +78,20 @@ std::vector<Message> sampleMessages() {
                    FileEntry{"vol-data.tar", "volume", "data_vol", 0, kSha},
                    FileEntry{"cp.tar", "checkpoint", "cp-1", 99, kSha}},
                   "zstd"};
-  Done done{"mig-1",
-            "iperf-server",
-            "h2",
-            "10.0.0.4:7000",
-            "snapshot",
-            "success",
-            "took the fast path",
-            100,
-            200,
-            1.25};
+  Done done;
+  done.migrationId = "mig-1";
+  done.container = "iperf-server";
+  done.source = "h2";
+  done.destination = "10.0.0.4:7000";
+  done.mode = "snapshot";
+  done.result = "success";
+  done.note = "took the fast path";
+  done.bytesSent = 100;
+  done.bytesTotal = 200;
+  done.seconds = 1.25;
+  done.freezeMs = 212.5;
+  done.rounds = {{1, false, 1 << 20, 0.5}, {2, true, 4096, 0.01}};
+  done.totalSeconds = 1.5;
   return {Migrate{"mig-1", "iperf-server", "10.0.0.4:7000", "auto"},
           restart,
           Layers{"mig-1", {kLayer, "sha256:" + std::string(64, 'c')}},
@@ -110,7 +114,16 @@ std::vector<Message> sampleMessages() {
           KeyRequest{"mig-2", kEpoch, "h2", kR, kToken},
           KeyReply{"mig-2", MtdShare{3, std::string(64, '4')}},
           LatencyProbe{{{"h1", "10.0.0.1:7070"}, {"h3", "[::1]:7071"}}},
-          LatencyReport{{{"h1", 0.00042}, {"h3", 0}}}};
+          LatencyReport{{{"h1", 0.00042}, {"h3", 0}}},
+          Prepare{"mig-3", "web", "snapshot", json{{"name", "web"}, {"image", "roam/busybox:1"}},
+                  kLayer, {kLayer, "sha256:" + std::string(64, 'c')}, "zstd"},
+          ImageNeeded{"mig-3", {kLayer}},
+          ImageArchive{"mig-3", 4096, kSha},
+          Ready{"mig-3", std::string(64, 'e')},
+          Round{"mig-3", 2, true},
+          RoundEnd{"mig-3", 2, 65536, kSha},
+          RoundDone{"mig-3", 1, 1 << 20},
+          Abort{"mig-3", "the freeze passed its deadline of 5 s"}};
 }
 
 // Encodes, decodes the frame through a FrameDecoder and decodes the message.
