@@ -428,6 +428,18 @@ DockerResult DockerClient::stopContainer(const std::string& id, int timeoutSecon
        .path = "/containers/" + escape(id) + "/stop?t=" + std::to_string(timeoutSeconds)});
 }
 
+DockerResult DockerClient::pauseContainer(const std::string& id) {
+  return perform({.what = "pause container " + id,
+                  .method = "POST",
+                  .path = "/containers/" + escape(id) + "/pause"});
+}
+
+DockerResult DockerClient::unpauseContainer(const std::string& id) {
+  return perform({.what = "unpause container " + id,
+                  .method = "POST",
+                  .path = "/containers/" + escape(id) + "/unpause"});
+}
+
 DockerResult DockerClient::removeContainer(const std::string& id, bool force, bool removeVolumes) {
   return perform({.what = "remove container " + id,
                   .method = "DELETE",

@@ -69,6 +69,12 @@ class DockerClient {
                               const std::string& checkpointDir = "");
   // 304 (already stopped) counts as success.
   DockerResult stopContainer(const std::string& id, int timeoutSeconds);
+  // The cgroup freezer: the container's processes stop where they are (~20 ms
+  // here). dockerd 20.10 answers 409 to pause a container that is not running
+  // or already paused, and 500 ("... is not paused") to unpause one not paused.
+  DockerResult pauseContainer(const std::string& id);
+  DockerResult unpauseContainer(const std::string& id);
+  // A paused container is removed only with FORCE (it is killed without running again).
   DockerResult removeContainer(const std::string& id, bool force, bool removeVolumes);
   DockerResult renameContainer(const std::string& id, const std::string& newName);
   // [{"Path", "Kind"}] (Kind 0 modified, 1 added, 2 deleted); an empty array when nothing

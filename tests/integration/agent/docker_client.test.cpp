@@ -2,12 +2,16 @@
 // testbed/images/build). Needs root. Names carry the pid so that leftovers of
 // a killed run never clash with the next one.
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -208,6 +212,77 @@ TEST_CASE("a container is created, started, inspected, stopped and removed",
   auto gone = client.inspectContainer(id);
   CHECK_FALSE(gone.ok());
   CHECK(gone.status == 404);
+}
+
+// What the pre-copy migration relies on (docs/agent.md): the cgroup freezer
+// through pause, the 409s the fixture engine copies, force-removal of a paused
+// container, and a created container's UpperDir as a plain directory whose
+// files (and overlay whiteouts) the started container sees.
+TEST_CASE("a container pauses, refuses what a paused one refuses, and its layer is a directory",
+          "[agent][integration]") {
+  DockerClient client(TestEngine::get().socket());
+  const std::string name = unique("frozen");
+  auto created = client.createContainer(
+      name, busybox("i=0; while true; do i=$((i+1)); echo $i > /www/n; sleep 0.02; done"));
+  REQUIRE(created.ok());
+  const std::string id = created.body["Id"];
+  ContainerGuard guard{client, id};
+
+  auto notRunning = client.pauseContainer(id);
+  CHECK(notRunning.status == 409);
+  CHECK(notRunning.error().code == roam::ErrorCode::Conflict);
+
+  // Written before the start, straight into the layer: the container sees it,
+  // and a character device 0:0 hides the image's /tmp (an overlay whiteout).
+  auto inspected = client.inspectContainer(id);
+  REQUIRE(inspected.ok());
+  const std::filesystem::path upper =
+      inspected.body["GraphDriver"]["Data"]["UpperDir"].get<std::string>();
+  REQUIRE(std::filesystem::is_directory(upper));
+  { std::ofstream(upper / "pre-start") << "written before start\n"; }
+  REQUIRE(::mknod((upper / "tmp").c_str(), S_IFCHR | 0600, makedev(0, 0)) == 0);
+
+  REQUIRE(client.startContainer(id).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Bytes tar;
+  REQUIRE(client.getArchive(id, "/pre-start", sinkInto(tar)).ok());
+  CHECK(readTar(tar)["pre-start"] == "written before start\n");
+  CHECK(client.getArchive(id, "/tmp", [](auto) { return true; }).status == 404);
+
+  auto paused = client.pauseContainer(id);
+  INFO(roam::errorText(paused));
+  REQUIRE(paused.ok());
+  CHECK(paused.status == 204);
+  CHECK(client.inspectContainer(id).body["State"]["Paused"] == true);
+  CHECK(client.pauseContainer(id).status == 409);     // already paused
+  CHECK(client.startContainer(id).status == 409);     // "try unpause instead"
+  CHECK(client.removeContainer(id, false, false).status == 409);
+
+  // Frozen: the counter in the layer does not move.
+  auto readCounter = [&] {
+    std::ifstream in(upper / "www" / "n");
+    std::string n;
+    in >> n;
+    return n;
+  };
+  const auto frozenAt = readCounter();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(readCounter() == frozenAt);
+
+  REQUIRE(client.unpauseContainer(id).ok());
+  // Not paused: dockerd 20.10 answers 500 ("Container ... is not paused"), not 409.
+  auto notPaused = client.unpauseContainer(id);
+  CHECK(notPaused.status == 500);
+  CHECK(notPaused.error().message.find("is not paused") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(readCounter() != frozenAt);
+
+  REQUIRE(client.pauseContainer(id).ok());
+  auto removed = client.removeContainer(id, true, true);
+  INFO(roam::errorText(removed));
+  REQUIRE(removed.ok());
+  guard.id.clear();
+  CHECK(client.inspectContainer(id).status == 404);
 }
 
 TEST_CASE("a committed image survives save and load", "[agent][integration]") {
