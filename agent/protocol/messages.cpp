@@ -638,8 +638,7 @@ void describe(auto& f, Of<Done> auto& m) {
   // Written only when set: an MTD-less DONE stays byte-for-byte what it was.
   if (f.optional("key_s", m.keySeconds > 0)) f.number("key_s", m.keySeconds);
   if (f.optional("freeze_ms", m.freezeMs > 0)) f.number("freeze_ms", m.freezeMs);
-  if (f.optional("rounds", !m.rounds.empty()))
-    f.list("rounds", m.rounds, kRoundList, kRoundFields);
+  if (f.optional("rounds", !m.rounds.empty())) f.list("rounds", m.rounds, kRoundList, kRoundFields);
   if (f.optional("total_s", m.totalSeconds > 0)) f.number("total_s", m.totalSeconds);
 }
 

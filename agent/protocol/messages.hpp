@@ -127,10 +127,10 @@ struct Failure {
 };
 // One round of a pre-copy migration, as DONE reports it.
 struct RoundReport {
-  std::uint32_t round = 0;    // 1, 2, ...
-  bool frozen = false;        // the final round, sent while the container was frozen
-  std::uint64_t bytes = 0;    // uncompressed bytes of the round's tree-sync stream
-  double seconds = 0;         // from planning the round to the destination's ROUND_DONE
+  std::uint32_t round = 0;  // 1, 2, ...
+  bool frozen = false;      // the final round, sent while the container was frozen
+  std::uint64_t bytes = 0;  // uncompressed bytes of the round's tree-sync stream
+  double seconds = 0;       // from planning the round to the destination's ROUND_DONE
   bool operator==(const RoundReport&) const = default;
 };
 struct Done {
@@ -322,11 +322,10 @@ struct Abort {
 };
 
 // The alternatives are in MessageType's order (typeOf uses the index).
-using Message =
-    std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done, Error,
-                 Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady, MtdMigrate,
-                 KeyRequest, KeyReply, LatencyProbe, LatencyReport, Prepare, ImageNeeded,
-                 ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort>;
+using Message = std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done,
+                             Error, Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady,
+                             MtdMigrate, KeyRequest, KeyReply, LatencyProbe, LatencyReport, Prepare,
+                             ImageNeeded, ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort>;
 
 MessageType typeOf(const Message& message);
 

@@ -12,9 +12,17 @@
 // tests/integration/agent/docker_client.test.cpp (run against real engines);
 // the messages follow moby's error strings.
 //
+// The writable layer (GraphDriver.Data.UpperDir) and each volume's
+// Mountpoint are real directories under a temporary root the model owns, as
+// overlay2 keeps them: a deletion of an image file is a whiteout (a character
+// device 0:0), so the agent reads and writes them as it does on a real engine.
+// Pause and unpause answer as dockerd 20.10 does (409 to pause a stopped or
+// paused container, 500 to unpause one not paused, 409 to start or remove a
+// paused one without force), and a paused container's process writes nothing.
+//
 // Not modelled: processes (a started container "runs" until stopped),
-// networks, image parents and dependent-child conflicts, pause, checkpoints,
-// file modes and owners. Layers are stored by diff id, so "the engine has
+// networks, image parents and dependent-child conflicts, checkpoints,
+// file modes and owners in image layers. Layers are stored by diff id, so "the engine has
 // this layer" ignores the chain below it (the agent only skips a common
 // prefix anyway).
 //
@@ -22,9 +30,15 @@
 // injected with setFault (an answer given before the model's own).
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -78,15 +92,19 @@ class DockerEngineModel {
     nlohmann::json hostConfig;  // as given at create
     std::vector<Mount> mounts;
     bool running = false;
+    bool paused = false;
     bool everStarted = false;
     int exitCode = 0;
-    // The writable layer: path -> content, or nullopt for a deletion.
+    std::filesystem::path upperDir;  // the writable layer, on disk
+    // state() only: the writable layer's regular files (path -> content) and
+    // whiteouts (nullopt), read from upperDir.
     std::map<std::string, std::optional<std::string>> changes;
   };
   struct Volume {
     std::string name;
     nlohmann::json labels = nlohmann::json::object();
-    Files files;  // relative to the volume's root
+    std::filesystem::path mountpoint;  // on disk
+    Files files;                       // state() only: its regular files, read from mountpoint
   };
   struct State {
     std::map<std::string, Container> containers;  // by id
@@ -97,6 +115,19 @@ class DockerEngineModel {
   // Answers REQUEST instead of the model when it returns a response. Called
   // with the lock held: it may read or change the state.
   using Fault = std::function<std::optional<Response>(const Request&, State&)>;
+
+  DockerEngineModel() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "roam-engine-model-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()));
+    root_ = pattern;
+  }
+  ~DockerEngineModel() {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+  DockerEngineModel(const DockerEngineModel&) = delete;
+  DockerEngineModel& operator=(const DockerEngineModel&) = delete;
 
   // ---- set-up and inspection (tests) ----
 
@@ -116,7 +147,8 @@ class DockerEngineModel {
   }
   void addVolume(const std::string& name, const Files& files) {
     std::lock_guard lock(mutex_);
-    state_.volumes[name] = Volume{name, nlohmann::json::object(), files};
+    Volume& v = newVolume(name, nlohmann::json::object());
+    for (const auto& [path, content] : files) writeDiskFile(v.mountpoint / path, content);
   }
   // Creates and starts a container as `docker run -d --name NAME -v VOL:DEST IMAGE`
   // would; the volumes must exist. Returns its id.
@@ -135,21 +167,16 @@ class DockerEngineModel {
     return id;
   }
   // Writes (or, with nullopt, deletes) PATH in a container, as its process
-  // would: into a mounted volume or its writable layer.
-  void writeFile(const std::string& container, const std::string& path,
+  // would: into a mounted volume or its writable layer (a deleted image file
+  // leaves a whiteout). A paused container's process cannot write: false then.
+  bool writeFile(const std::string& container, const std::string& path,
                  const std::optional<std::string>& content) {
     std::lock_guard lock(mutex_);
     Container* c = findContainer(container);
     REQUIRE(c);
-    const std::string rel = relative(path);
-    if (auto v = volumeAt(*c, rel)) {
-      if (content)
-        v->first->files[v->second] = *content;
-      else
-        v->first->files.erase(v->second);
-    } else {
-      c->changes[rel] = content;
-    }
+    if (c->paused) return false;
+    writeInto(*c, relative(path), content);
+    return true;
   }
   // The container's whole file system as its process sees it: image layers,
   // writable layer, then volumes at their mount points.
@@ -168,7 +195,10 @@ class DockerEngineModel {
   }
   State state() const {
     std::lock_guard lock(mutex_);
-    return state_;
+    State copy = state_;
+    for (auto& [id, c] : copy.containers) c.changes = layerChanges(c.upperDir);
+    for (auto& [name, v] : copy.volumes) v.files = readTree(v.mountpoint);
+    return copy;
   }
   static const Container* containerNamed(const State& s, const std::string& name) {
     for (const auto& [id, c] : s.containers)
@@ -212,13 +242,25 @@ class DockerEngineModel {
       if (!c) return error(404, "No such container: " + p[1]);
       if (m == "GET" && n == 3 && p[2] == "json") return ok(200, inspect(*c));
       if (m == "POST" && n == 3 && p[2] == "start") {
+        if (c->paused) return error(409, "cannot start a paused container, try unpause instead");
         if (c->running) return {304, ""};
         c->running = c->everStarted = true;
         return {204, ""};
       }
+      if (m == "POST" && n == 3 && p[2] == "pause") {
+        if (!c->running) return error(409, "Container " + c->id + " is not running");
+        if (c->paused) return error(409, "Container " + c->id + " is already paused");
+        c->paused = true;
+        return {204, ""};
+      }
+      if (m == "POST" && n == 3 && p[2] == "unpause") {
+        if (!c->paused) return error(500, "Container " + c->id + " is not paused");
+        c->paused = false;
+        return {204, ""};
+      }
       if (m == "POST" && n == 3 && p[2] == "stop") {
         if (!c->running) return {304, ""};
-        c->running = false;
+        c->running = c->paused = false;
         c->exitCode = 137;
         return {204, ""};
       }
@@ -247,7 +289,7 @@ class DockerEngineModel {
         const std::string name = body["Name"];
         // An existing volume of the same driver is answered, not refused.
         if (!state_.volumes.count(name))
-          state_.volumes[name] = Volume{name, body.value("Labels", nlohmann::json::object()), {}};
+          newVolume(name, body.value("Labels", nlohmann::json::object()));
         return ok(201, volumeJson(state_.volumes[name]));
       }
       if (n != 2) return notFound();
@@ -261,7 +303,7 @@ class DockerEngineModel {
             if (mount.volume == p[1]) users.push_back(id);
         if (!users.empty())
           return error(409, "remove " + p[1] + ": volume is in use - [" + join(users) + "]");
-        state_.volumes.erase(it);
+        eraseVolume(p[1]);
         return {204, ""};
       }
     }
@@ -274,6 +316,86 @@ class DockerEngineModel {
     return {status, nlohmann::json{{"message", message}}.dump()};
   }
   static Response notFound() { return error(404, "page not found"); }
+
+  // ---- the disk behind layers and volumes ----
+  static void writeDiskFile(const std::filesystem::path& path, const std::string& content) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    REQUIRE(out.good());
+  }
+  static std::string readDiskFile(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  static bool isWhiteout(const std::filesystem::path& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+  }
+  // The regular files below DIR, by relative path.
+  static Files readTree(const std::filesystem::path& dir) {
+    Files files;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file() && !it->is_symlink())
+        files[std::filesystem::relative(it->path(), dir).string()] = readDiskFile(it->path());
+    return files;
+  }
+  // An overlay upper directory as changes: regular files and whiteouts.
+  static std::map<std::string, std::optional<std::string>> layerChanges(
+      const std::filesystem::path& upper) {
+    std::map<std::string, std::optional<std::string>> changes;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(upper, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string rel = std::filesystem::relative(it->path(), upper).string();
+      if (isWhiteout(it->path()))
+        changes[rel] = std::nullopt;
+      else if (it->is_regular_file() && !it->is_symlink())
+        changes[rel] = readDiskFile(it->path());
+    }
+    return changes;
+  }
+  Volume& newVolume(const std::string& name, const nlohmann::json& labels) {
+    Volume v{name, labels, root_ / "volumes" / name / "_data", {}};
+    std::filesystem::create_directories(v.mountpoint);
+    return state_.volumes[name] = std::move(v);
+  }
+  void eraseVolume(const std::string& name) {
+    std::error_code ec;
+    std::filesystem::remove_all(root_ / "volumes" / name, ec);
+    state_.volumes.erase(name);
+  }
+  // Writes (nullopt: deletes) container path REL where the container's process
+  // would: its volume, or its writable layer (a whiteout hides an image file).
+  void writeInto(Container& c, const std::string& rel, const std::optional<std::string>& content) {
+    if (auto v = volumeAt(c, rel)) {
+      const auto path = v->first->mountpoint / v->second;
+      if (content) {
+        writeDiskFile(path, *content);
+      } else {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+      }
+      return;
+    }
+    const auto path = c.upperDir / rel;
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (content) {
+      writeDiskFile(path, *content);
+      return;
+    }
+    const Files below = merged(state_.images.at(c.imageId), {});
+    const bool inImage = std::any_of(below.begin(), below.end(), [&](const auto& file) {
+      return file.first == rel || file.first.starts_with(rel + "/");
+    });
+    if (inImage) {
+      std::filesystem::create_directories(path.parent_path());
+      REQUIRE(::mknod(path.c_str(), S_IFCHR | 0600, makedev(0, 0)) == 0);
+    }
+  }
   static std::string join(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -378,13 +500,14 @@ class DockerEngineModel {
   Files view(const Container& c) const {
     Files files;
     if (auto it = state_.images.find(c.imageId); it != state_.images.end())
-      files = merged(it->second, c.changes);
+      files = merged(it->second, layerChanges(c.upperDir));
     for (const auto& mount : c.mounts) {
       const std::string dest = relative(mount.destination);
       for (auto it = files.begin(); it != files.end();)
         it = it->first.starts_with(dest + "/") ? files.erase(it) : std::next(it);
       if (auto v = state_.volumes.find(mount.volume); v != state_.volumes.end())
-        for (const auto& [path, content] : v->second.files) files[dest + "/" + path] = content;
+        for (const auto& [path, content] : readTree(v->second.mountpoint))
+          files[dest + "/" + path] = content;
     }
     return files;
   }
@@ -442,7 +565,7 @@ class DockerEngineModel {
     c.hostConfig = body.value("HostConfig", nlohmann::json::object());
     if (!c.hostConfig.contains("NetworkMode")) c.hostConfig["NetworkMode"] = "default";
     auto mountVolume = [&](const std::string& volume, const std::string& destination, bool ro) {
-      if (!state_.volumes.count(volume)) state_.volumes[volume] = Volume{volume, {}, {}};
+      if (!state_.volumes.count(volume)) newVolume(volume, nlohmann::json::object());
       c.mounts.push_back({volume, destination, ro});
     };
     for (const auto& bind : c.hostConfig.value("Binds", nlohmann::json::array())) {
@@ -455,6 +578,8 @@ class DockerEngineModel {
         mountVolume(mount.value("Source", ""), mount.value("Target", ""),
                     mount.value("ReadOnly", false));
     const std::string id = c.id;
+    c.upperDir = root_ / "overlay2" / id / "diff";
+    std::filesystem::create_directories(c.upperDir);
     state_.containers[id] = std::move(c);
     return ok(201, {{"Id", id}, {"Warnings", nlohmann::json::array()}});
   }
@@ -464,20 +589,23 @@ class DockerEngineModel {
     for (const auto& m : c.mounts)
       mounts.push_back({{"Type", "volume"},
                         {"Name", m.volume},
-                        {"Source", "/var/lib/docker/volumes/" + m.volume + "/_data"},
+                        {"Source", volumeSource(m.volume)},
                         {"Destination", m.destination},
                         {"Driver", "local"},
                         {"Mode", "z"},
                         {"RW", !m.readOnly},
                         {"Propagation", ""}});
-    const std::string status = c.running ? "running" : c.everStarted ? "exited" : "created";
+    const std::string status = c.paused        ? "paused"
+                               : c.running     ? "running"
+                               : c.everStarted ? "exited"
+                                               : "created";
     return {{"Id", c.id},
             {"Name", "/" + c.name},
             {"Image", c.imageId},
             {"State",
              {{"Status", status},
               {"Running", c.running},
-              {"Paused", false},
+              {"Paused", c.paused},
               {"Restarting", false},
               {"OOMKilled", false},
               {"Dead", false},
@@ -487,7 +615,18 @@ class DockerEngineModel {
             {"Config", c.config},
             {"HostConfig", c.hostConfig},
             {"Mounts", mounts},
-            {"Driver", "overlay2"}};
+            {"Driver", "overlay2"},
+            {"GraphDriver",
+             {{"Name", "overlay2"},
+              {"Data",
+               {{"UpperDir", c.upperDir.string()},
+                {"WorkDir", (c.upperDir.parent_path() / "work").string()},
+                {"MergedDir", (c.upperDir.parent_path() / "merged").string()},
+                {"LowerDir", (c.upperDir.parent_path() / "lower").string()}}}}}};
+  }
+  std::string volumeSource(const std::string& name) const {
+    auto it = state_.volumes.find(name);
+    return it == state_.volumes.end() ? "" : it->second.mountpoint.string();
   }
 
   Response listContainers() const {
@@ -505,15 +644,21 @@ class DockerEngineModel {
   }
 
   Response remove(Container& c, bool force, bool volumes) {
+    if (c.paused && !force)
+      return error(409, "You cannot remove a paused container " + c.id +
+                            ". Unpause and then stop the container before attempting removal "
+                            "or force remove");
     if (c.running && !force)
       return error(409, "You cannot remove a running container " + c.id +
                             ". Stop the container before attempting removal or force remove");
     const auto mounts = c.mounts;
     const std::string id = c.id;  // not a reference into the node being erased
+    std::error_code ec;
+    std::filesystem::remove_all(c.upperDir.parent_path(), ec);
     state_.containers.erase(id);
     if (volumes)  // only anonymous volumes go with the container
       for (const auto& m : mounts)
-        if (m.volume.size() == 64) state_.volumes.erase(m.volume);
+        if (m.volume.size() == 64) eraseVolume(m.volume);
     return {204, ""};
   }
 
@@ -522,7 +667,7 @@ class DockerEngineModel {
     if (!c) return error(404, "No such container: " + ref);
     // The writable layer as a diff: changed files, whiteouts for deletions.
     std::vector<TarMember> members;
-    for (const auto& [path, content] : c->changes) {
+    for (const auto& [path, content] : layerChanges(c->upperDir)) {
       addParents(members, path);
       if (content) {
         members.push_back({path, '0', *content});
@@ -587,11 +732,7 @@ class DockerEngineModel {
     if (!members) return error(400, "unexpected EOF");  // what Go's archive/tar says
     for (const auto& m : *members) {
       if (m.type != '0') continue;
-      const std::string target = rel.empty() ? m.name : rel + "/" + m.name;
-      if (auto v = volumeAt(c, target))
-        v->first->files[v->second] = m.content;
-      else
-        c.changes[target] = m.content;
+      writeInto(c, rel.empty() ? m.name : rel + "/" + m.name, m.content);
     }
     return {200, ""};
   }
@@ -747,12 +888,8 @@ class DockerEngineModel {
   }
 
   static nlohmann::json volumeJson(const Volume& v) {
-    return {{"Name", v.name},
-            {"Driver", "local"},
-            {"Mountpoint", "/var/lib/docker/volumes/" + v.name + "/_data"},
-            {"Labels", v.labels},
-            {"Scope", "local"},
-            {"Options", nlohmann::json::object()}};
+    return {{"Name", v.name},     {"Driver", "local"}, {"Mountpoint", v.mountpoint.string()},
+            {"Labels", v.labels}, {"Scope", "local"},  {"Options", nlohmann::json::object()}};
   }
 
   static std::string base64(const std::string& in) {
@@ -777,6 +914,7 @@ class DockerEngineModel {
   }
 
   mutable std::mutex mutex_;
+  std::filesystem::path root_;  // the layers' and volumes' directories
   State state_;
   Fault fault_;
   int counter_ = 0;

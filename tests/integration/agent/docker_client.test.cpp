@@ -254,8 +254,8 @@ TEST_CASE("a container pauses, refuses what a paused one refuses, and its layer 
   REQUIRE(paused.ok());
   CHECK(paused.status == 204);
   CHECK(client.inspectContainer(id).body["State"]["Paused"] == true);
-  CHECK(client.pauseContainer(id).status == 409);     // already paused
-  CHECK(client.startContainer(id).status == 409);     // "try unpause instead"
+  CHECK(client.pauseContainer(id).status == 409);  // already paused
+  CHECK(client.startContainer(id).status == 409);  // "try unpause instead"
   CHECK(client.removeContainer(id, false, false).status == 409);
 
   // Frozen: the counter in the layer does not move.
