@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "agent/sync/fs_util.hpp"
@@ -130,7 +131,7 @@ struct TreeSender::Impl {
   std::vector<std::uint8_t> pending;
   std::size_t pendingPos = 0;
   RoundStats stats;
-  std::vector<std::pair<std::uint32_t, std::string>> vanished;  // removed while sending
+  std::set<std::pair<std::uint32_t, std::string>> vanished;  // removed while sending
   std::map<std::pair<std::uint32_t, std::string>, std::string> primaryOverride;
 
   // The regular file being sent.
@@ -240,17 +241,25 @@ struct TreeSender::Impl {
       if (auto s = scanDir(r, "", st.st_dev, 0); !s) return s.error();
     }
 
-    // Racy: a time at or after (start - window) may hide a change made right after the scan.
+    // Racy: a time from (start - window) on may hide a change made right
+    // after the scan looked. A ctime is never later than the lstat that read
+    // it; an mtime may be set to any value, so one far in the future (an
+    // archive's) is not racy: only those up to the scan's end + window are.
+    timespec end{};
+    clock_gettime(CLOCK_REALTIME, &end);
     auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(options.racyWindow).count();
     auto ns = [](const timespec& t) {
       return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
     };
-    const std::int64_t racyFrom = ns(start) - window;
+    const std::int64_t racyFrom = ns(start) - window, racyTo = ns(end) + window;
+    auto racy = [&](const Stat& st) {
+      return ns(st.ctime) >= racyFrom || (ns(st.mtime) >= racyFrom && ns(st.mtime) <= racyTo);
+    };
 
     RoundPlan plan;
     for (std::uint32_t r = 0; r < roots.size(); ++r) {
       auto& scan = scans[r];
-      for (auto& [path, st] : scan) st.racy = ns(st.mtime) >= racyFrom || ns(st.ctime) >= racyFrom;
+      for (auto& [path, st] : scan) st.racy = racy(st);
 
       std::string lastRemoved;
       bool anyRemoved = false;
@@ -311,7 +320,7 @@ struct TreeSender::Impl {
   // The entry vanished or changed its type since the scan: remove it on the
   // destination; the next round sends what is there then.
   void vanish(std::uint32_t r, const std::string& path) {
-    vanished.emplace_back(r, path);
+    vanished.emplace(r, path);
     emitRemove(r, path);
   }
 
@@ -360,8 +369,7 @@ struct TreeSender::Impl {
       std::string target = item.linkTo;
       if (auto o = primaryOverride.find({r, target}); o != primaryOverride.end())
         target = o->second;
-      bool primaryGone =
-          std::find(vanished.begin(), vanished.end(), std::pair{r, target}) != vanished.end();
+      bool primaryGone = vanished.count(std::pair{r, target}) != 0;
       if (!primaryGone && target != path) {
         auto start = pending.size();
         beginRecord(pending, RecordType::Link);

@@ -232,6 +232,16 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round", "[agent
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     CHECK(runRound(sender, applier).plan.entries == 0);
   }
+  SECTION("an mtime far in the future is not racy") {
+    timespec times[2] = {{0, UTIME_OMIT}, {4102444800, 0}};  // 2100-01-01
+    REQUIRE(::utimensat(AT_FDCWD, (src.path / "racy").c_str(), times, 0) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // ctimes leave the window
+    TreeSender sender({src.path});
+    TreeApplier applier({dst.path});
+    runRound(sender, applier);
+    CHECK(runRound(sender, applier).plan.entries == 0);
+    CHECK(treeDiff(src.path, dst.path) == "");
+  }
   SECTION("a same-size rewrite right after the round reaches the next round") {
     TreeSender sender({src.path});  // the default window, 1 s
     TreeApplier applier({dst.path});
