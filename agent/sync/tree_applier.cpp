@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,6 +60,14 @@ std::string parentOf(const std::string& path) {
 std::string leafOf(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// "PATH" for a message, control bytes as '?', at most 200 bytes of it.
+std::string pathText(const std::string& path) {
+  std::string out = "\"";
+  for (char c : path.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  if (path.size() > 200) out += "...";
+  return out + "\"";
 }
 
 timespec mtimeOf(const Meta& m) {
@@ -147,12 +156,9 @@ struct TreeApplier::Impl {
     std::uint64_t size = 0;
   };
   std::optional<PendingFile> file;
-  struct DirTime {
-    std::uint32_t root;
-    std::string path;
-    timespec mtime;
-  };
-  std::vector<DirTime> dirTimes;
+  // Directories' mtimes, set when the round ends (one per directory, however
+  // often a stream names it).
+  std::map<std::pair<std::uint32_t, std::string>, timespec> dirTimes;
 
   std::string shown(std::uint32_t r, const std::string& rel) const {
     return shownPath(roots[r].string(), rel);
@@ -189,7 +195,8 @@ struct TreeApplier::Impl {
     }
     if (auto problem = pathProblem(*path, emptyAllowed); !problem.empty()) {
       return makeError(ErrorCode::Refused, "tree-sync stream: " + std::string(what) + " " +
-                                               shown(r, *path) + " refused: " + problem);
+                                               pathText(*path) + " in " + roots[r].string() +
+                                               " refused: " + problem);
     }
     return std::pair{r, std::move(*path)};
   }
@@ -286,7 +293,7 @@ struct TreeApplier::Impl {
     if (path.empty()) {  // the root directory itself
       if (!in.atEnd()) return protocolError("directory record with trailing bytes");
       if (auto s = metaByFd(rootFds[r].get(), *meta, where); !s) return s;
-      dirTimes.push_back(DirTime{r, path, mtimeOf(*meta)});
+      dirTimes[{r, path}] = mtimeOf(*meta);
       return {};
     }
     auto parent = openParent(r, path);
@@ -306,7 +313,7 @@ struct TreeApplier::Impl {
         Fd dir(openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!dir.valid()) return ioError("open directory", where);
         if (auto s = metaByFd(dir.get(), *meta, where); !s) return s;
-        dirTimes.push_back(DirTime{r, path, mtimeOf(*meta)});
+        dirTimes[{r, path}] = mtimeOf(*meta);
         return {};
       }
       case RecordType::File: {
@@ -385,7 +392,7 @@ struct TreeApplier::Impl {
     const std::string where = shown(r, path);
     if (auto problem = pathProblem(*linkTarget, false); !problem.empty()) {
       return makeError(ErrorCode::Refused, "tree-sync stream: hard link " + where + " to " +
-                                               shown(r, *linkTarget) + " refused: " + problem);
+                                               pathText(*linkTarget) + " refused: " + problem);
     }
     ++stats.entries;
     auto parent = openParent(r, path);
@@ -564,13 +571,12 @@ struct TreeApplier::Impl {
       if (!buf.empty() || file) return fail(protocolError("the round ended inside a record"));
       return fail(protocolError("the round ended without its end-of-round record"));
     }
-    for (const auto& d : dirTimes) {
-      Fd fd(openBeneath(rootFds[d.root].get(), d.path, O_RDONLY | O_DIRECTORY));
-      if (!fd.valid()) return fail(ioError("open directory", shown(d.root, d.path)));
-      timespec times[2] = {{0, UTIME_OMIT}, d.mtime};
-      if (futimens(fd.get(), times) != 0) {
-        return fail(ioError("set times of", shown(d.root, d.path)));
-      }
+    for (const auto& [where, mtime] : dirTimes) {
+      const auto& [r, path] = where;
+      Fd fd(openBeneath(rootFds[r].get(), path, O_RDONLY | O_DIRECTORY));
+      if (!fd.valid()) return fail(ioError("open directory", shown(r, path)));
+      timespec times[2] = {{0, UTIME_OMIT}, mtime};
+      if (futimens(fd.get(), times) != 0) return fail(ioError("set times of", shown(r, path)));
     }
     dirTimes.clear();
     state = State::Header;

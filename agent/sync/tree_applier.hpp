@@ -3,6 +3,7 @@
 // directory trees (a created container's writable layer, its volumes). The
 // stream comes from another host: every path is checked, parents are opened
 // beneath the root without following symlinks, every length is bounded.
+// It removes only what a stream tells it to: the roots should start empty.
 
 #include <cstdint>
 #include <filesystem>

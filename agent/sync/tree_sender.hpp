@@ -4,6 +4,11 @@
 // one byte stream (stream_format.hpp) for a TreeApplier on another host. The
 // first round carries everything, each later one only what changed since the
 // previous round's scan. docs/agent.md, "Tree sync", says what survives.
+//
+// The sender remembers what it sent (per path: lstat and block hashes) and
+// assumes the destination holds exactly that: one TreeSender per destination,
+// every round's stream applied in full by one TreeApplier, in order, onto roots
+// that start empty. After an error on either side, start over with new ones.
 
 #include <chrono>
 #include <cstddef>

@@ -2,6 +2,7 @@
 // survives, later rounds send only what changed, racy timestamps, a file
 // changing while it is read.
 
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -92,6 +93,7 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes", "[agent]"
   CHECK(r1.plan.entries > 20);
   CHECK(r1.plan.removals == 0);
   CHECK(treeDiff(src.path, dst.path) == "");
+  CHECK_FALSE(fs::exists(fs::symlink_status(dst.path / "socket")));  // sockets do not travel
   // The hard-linked file's content travelled once.
   CHECK(r1.sent.contentBytes <= (4u << 20) + 65536 + 200);  // + the sparse file's one block
 
@@ -142,6 +144,24 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes", "[agent]"
   fs::create_directory(src.path / "renamed.txt");
   runRound(sender, applier, {65536 + 3});
   CHECK(treeDiff(src.path, dst.path) == "");
+}
+
+TEST_CASE("Tree sync: a mount point inside a root travels as an empty directory", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst");
+  fs::create_directory(src.path / "mnt");
+  writeFile(src.path / "before", "x");
+  REQUIRE(::mount("roam-sync-test", (src.path / "mnt").c_str(), "tmpfs", 0, "size=1m") == 0);
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{src.path / "mnt"};
+  writeFile(src.path / "mnt/other-fs", "not ours");
+  TreeSender sender({src.path});
+  TreeApplier applier({dst.path});
+  runRound(sender, applier);
+  CHECK(fs::is_directory(dst.path / "mnt"));
+  CHECK(fs::is_empty(dst.path / "mnt"));
+  CHECK(readAll(dst.path / "before") == "x");
 }
 
 TEST_CASE("Tree sync: several roots travel in one stream", "[agent]") {
