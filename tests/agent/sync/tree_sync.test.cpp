@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <random>
 #include <thread>
 
 #include "seeded_bytes.hpp"
@@ -355,4 +356,65 @@ TEST_CASE("Tree sync: hard links share one inode and one copy of the content", "
   CHECK(a.st_ino == c.st_ino);
   CHECK(a.st_nlink == 3);
   CHECK(treeDiff(src.path, dst.path) == "");
+}
+
+TEST_CASE("Tree sync: random edits over many rounds keep the copy exact", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst");
+  SenderOptions options;
+  options.blockBytes = 1000;  // blocks that straddle pages and extents
+  TreeSender sender({src.path}, options);
+  TreeApplier applier({dst.path});
+  std::mt19937 rng(15);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const std::vector<std::string> names = {"f0", "f1", "f2", "sub/f3", "sub/f4"};
+  fs::create_directory(src.path / "sub");
+  for (const auto& n : names) writeFile(src.path / n, "");
+  for (int round = 0; round < 25; ++round) {
+    INFO("round " << round);
+    for (int op = 0; op < 6; ++op) {
+      const auto path = src.path / names[pick(names.size())];
+      if (!fs::exists(fs::symlink_status(path))) {
+        writeFile(path, "reborn");
+        continue;
+      }
+      const auto size = static_cast<std::size_t>(fs::file_size(path));
+      switch (pick(7)) {
+        case 0:  // write somewhere, maybe past the end
+          writeAt(path, static_cast<off_t>(pick(size + 5000)),
+                  bytesText(roamtest::seededBytes(1 + pick(3000), static_cast<unsigned>(rng()))));
+          break;
+        case 1:  // truncate, shorter or longer
+          REQUIRE(::truncate(path.c_str(), static_cast<off_t>(pick(2 * size + 3000))) == 0);
+          break;
+        case 2: {  // punch a hole
+          int fd = ::open(path.c_str(), O_WRONLY);
+          REQUIRE(fd >= 0);
+          ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(pick(size + 1)), static_cast<off_t>(1 + pick(8192)));
+          ::close(fd);
+          break;
+        }
+        case 3:  // zeros written over data
+          writeAt(path, static_cast<off_t>(pick(size + 1)), std::string(1 + pick(2500), '\0'));
+          break;
+        case 4:  // replaced by a new inode
+          fs::remove(path);
+          writeFile(path,
+                    bytesText(roamtest::seededBytes(pick(4000), static_cast<unsigned>(rng()))));
+          break;
+        case 5: {  // hard-linked to another name, or unlinked from it
+          const auto other = src.path / names[pick(names.size())];
+          if (other == path) break;
+          fs::remove(other);
+          fs::create_hard_link(path, other);
+          break;
+        }
+        default:
+          fs::permissions(path, static_cast<fs::perms>(0400 + pick(0400)));
+          break;
+      }
+    }
+    runRound(sender, applier, {1 + pick(5000)});
+    REQUIRE(treeDiff(src.path, dst.path) == "");
+  }
 }
