@@ -5,7 +5,7 @@
 
 #include "agent/daemon/destination_migration.hpp"
 #include "agent/daemon/peer_exchanges.hpp"
-#include "agent/daemon/snapshot_capture.hpp"
+#include "agent/daemon/engine_steps.hpp"
 #include "agent/daemon/source_migration.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/tls/tls_context.hpp"
@@ -141,37 +141,134 @@ void Agent::recover() {
     if (action == RecoveryAction::none) continue;
     std::error_code ec;
     std::filesystem::remove_all(spoolDir(entry.migrationId), ec);
-    if (action == RecoveryAction::rollBackDestination) {
-      // Never confirmed: the source still runs the container. Remove our part.
-      auto problems = rollBackDestination(dockerSocket_, entry);
-      entry.state = "rolled-back";
-      entry.result = "interrupted: this agent restarted before the restore finished";
-      log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId + ")" +
-           (problems.empty() ? "" : "; left: " + problems));
-    } else if (action == RecoveryAction::finishRetiring) {
-      // The destination confirmed: finish retiring the local copy.
-      docker.stopContainer(entry.container, 10);
-      docker.removeContainer(entry.container, true, true);
-      for (const auto& image : entry.images) docker.removeImage(image, true);
-      entry.state = "done";
-      entry.result = "success";
-      log_("recovery: finished retiring " + entry.container + " (" + entry.migrationId + ")");
-    } else {
-      for (const auto& image : entry.images) docker.removeImage(image, true);
-      std::string kept = "the container kept running here";
-      if (action == RecoveryAction::restartSource) {
-        // A checkpoint may have stopped it: start it again (plain start; a
-        // container that is still running answers 304, which is fine).
-        auto started = docker.startContainer(entry.container);
-        kept = started.ok() ? "the container, stopped by its checkpoint, was started again here"
-                            : "starting the container again failed: " + started.error().message;
+    const std::string container = entry.containerId.empty() ? entry.container : entry.containerId;
+    switch (action) {
+      case RecoveryAction::none:
+        break;
+      case RecoveryAction::rollBackDestination: {
+        // Never committed: the source still has the container. Remove our part.
+        auto problems = rollBackDestination(dockerSocket_, entry);
+        entry.state = "rolled-back";
+        entry.result = "interrupted: this agent restarted before the final round arrived";
+        log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId +
+             ")" + (problems.empty() ? "" : "; left: " + problems));
+        break;
       }
-      entry.state = "failed";
-      entry.result = "interrupted: this agent restarted before the destination confirmed; " + kept;
-      log_("recovery: " + entry.container + " (" + entry.migrationId + ") stays here (" + kept +
-           ")");
+      case RecoveryAction::finishStarting: {
+        // The final round arrived: the source is frozen and counts on us.
+        auto started = startDestination(dockerSocket_, entry.createdContainer, entry.container);
+        if (started.ok()) {
+          entry.state = "succeeded";
+          entry.result = "success";
+          log_("recovery: started incoming " + entry.container + " (" + entry.migrationId + ")");
+        } else {
+          auto problems = rollBackDestination(dockerSocket_, entry);
+          entry.state = "rolled-back";
+          entry.result = started.error().message;
+          log_("recovery: cannot start incoming " + entry.container + " (" + entry.migrationId +
+               "): " + started.error().message + "; rolled back" +
+               (problems.empty() ? "" : ", left: " + problems));
+        }
+        break;
+      }
+      case RecoveryAction::finishRetiring: {
+        // The destination runs it: finish retiring the local copy.
+        auto problems = retireSource(dockerSocket_, container, {});
+        for (const auto& image : entry.images) docker.removeImage(image, true);
+        entry.state = "done";
+        entry.result = "success";
+        log_("recovery: finished retiring " + entry.container + " (" + entry.migrationId + ")" +
+             (problems.empty() ? "" : "; " + problems));
+        break;
+      }
+      case RecoveryAction::resumeSource: {
+        // Frozen before the hand-over: the destination never started it.
+        auto resumed = resumeSource(dockerSocket_, container);
+        entry.state = "failed";
+        entry.result = "interrupted: this agent restarted while the container was frozen; " +
+                       (resumed.ok() ? std::string("it was resumed here")
+                                     : "resuming it failed: " + resumed.error().message);
+        log_("recovery: " + entry.container + " (" + entry.migrationId + "): " + entry.result);
+        break;
+      }
+      case RecoveryAction::askDestination:
+        // Only the destination knows whether it started the container.
+        log_("recovery: " + entry.container + " (" + entry.migrationId +
+             ") was handed over to " + entry.peer + "; asking it");
+        resolveHandedOverLater(entry);
+        continue;  // the entry changes when the destination answers
+      case RecoveryAction::discardCapture:
+      case RecoveryAction::restartSource: {
+        for (const auto& image : entry.images) docker.removeImage(image, true);
+        std::string kept = "the container kept running here";
+        if (action == RecoveryAction::restartSource) {
+          // A checkpoint may have stopped it: start it again (plain start; a
+          // container that is still running answers 304, which is fine).
+          auto started = docker.startContainer(entry.container);
+          kept = started.ok() ? "the container, stopped by its checkpoint, was started again here"
+                              : "starting the container again failed: " + started.error().message;
+        }
+        entry.state = "failed";
+        entry.result =
+            "interrupted: this agent restarted before the destination confirmed; " + kept;
+        log_("recovery: " + entry.container + " (" + entry.migrationId + ") stays here (" + kept +
+             ")");
+        break;
+      }
     }
     record(entry);
+  }
+}
+
+void Agent::resolveHandedOverLater(const JournalEntry& entry) {
+  asio::co_spawn(io_, resolveHandedOver(entry), asio::detached);
+}
+
+awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
+  const std::string container = entry.containerId.empty() ? entry.container : entry.containerId;
+  asio::steady_timer pause(io_);
+  while (!stopping_) {
+    auto connected =
+        co_await connectToAgent(*clientTls_, entry.peer, std::chrono::seconds(5));
+    if (auto* stream = std::get_if<FramedStreamPtr>(&connected)) {
+      const auto peer = *stream;
+      track(peer);
+      peer->setIdleTimeout(std::chrono::seconds(10));
+      peer->send(Abort{entry.migrationId, "the source asks for the outcome"});
+      auto reply = co_await peer->read();
+      peer->close();
+      untrack(peer);
+      if (reply.message && std::holds_alternative<Success>(*reply.message)) {
+        auto retireWork = [socket = dockerSocket_, container] {
+          return retireSource(socket, container, {});
+        };
+        auto problems = co_await runBlocking(pool_, retireWork);
+        entry.state = "done";
+        entry.result = "success";
+        entry.note = problems;
+        record(entry);
+        log_("recovery: " + entry.peer + " runs " + entry.container + " (" + entry.migrationId +
+             "); the frozen copy here is retired" + (problems.empty() ? "" : ": " + problems));
+        co_return;
+      }
+      if (reply.message && std::holds_alternative<Failure>(*reply.message)) {
+        auto resumeWork = [socket = dockerSocket_, container] {
+          return resumeSource(socket, container);
+        };
+        auto resumed = co_await runBlocking(pool_, resumeWork);
+        entry.state = "failed";
+        entry.result = "the destination did not start it (" +
+                       std::get<Failure>(*reply.message).error + "); " +
+                       (resumed.ok() ? std::string("it was resumed here")
+                                     : "resuming it failed: " + resumed.error().message);
+        record(entry);
+        log_("recovery: " + entry.container + " (" + entry.migrationId + "): " + entry.result);
+        co_return;
+      }
+    }
+    pause.expires_after(std::chrono::seconds(3));
+    boost::system::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
   }
 }
 
@@ -261,24 +358,31 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
         break;
       }
       co_await handleLatencyProbe(stream, *probe);
-    } else if (auto* layers = std::get_if<Layers>(&message)) {
-      co_await answerLayers(*this, stream, *layers);
-    } else if (auto* restart = std::get_if<Restart>(&message)) {
+    } else if (auto* prepare = std::get_if<Prepare>(&message)) {
       if (stopping_) {
-        stream->send(Failure{restart->migrationId, "agent " + options_.name + " is shutting down"});
-      } else if (destinationMigrations_.count(restart->migrationId)) {
-        stream->send(Failure{restart->migrationId, "migration " + restart->migrationId +
+        stream->send(Failure{prepare->migrationId, "agent " + options_.name + " is shutting down"});
+      } else if (destinationMigrations_.count(prepare->migrationId)) {
+        stream->send(Failure{prepare->migrationId, "migration " + prepare->migrationId +
                                                        " is already being received here"});
       } else {
-        destinationMigrations_.insert(restart->migrationId);
+        auto state = std::make_shared<DestinationMigrationState>();
+        state->source = peer;
+        state->container = prepare->container;
+        state->stream = stream;
+        const std::string id = prepare->migrationId;
+        destinationMigrations_[id] = state;
         ++activeMigrations_;
         stream->setIdleTimeout(options_.idleTimeout);
-        co_await receiveMigration(*this, stream, *restart);
+        co_await receiveMigration(*this, stream, *prepare, *state);
         stream->setIdleTimeout(std::chrono::seconds(0));
-        destinationMigrations_.erase(restart->migrationId);
+        if (!state->outcome) state->outcome = Failure{id, "the migration ended without an outcome"};
+        state->stream.reset();
+        destinationMigrations_.erase(id);
         --activeMigrations_;
         finishShutdownIfIdle();
       }
+    } else if (auto* abort = std::get_if<Abort>(&message)) {
+      co_await answerAbort(*this, stream, *abort);
     } else {
       co_await reject(
           "", "unexpected " + std::string(toString(typeOf(message))) + " on this connection");
@@ -480,8 +584,12 @@ awaitable<void> Agent::handleStatus(const FramedStreamPtr& stream) {
                             {"phase", state->progress.phase},
                             {"bytes_sent", state->progress.bytesSent},
                             {"bytes_total", state->progress.bytesTotal}});
-  for (const auto& id : destinationMigrations_)
-    migrations.push_back({{"migration_id", id}, {"role", "destination"}});
+  for (const auto& [id, state] : destinationMigrations_)
+    migrations.push_back({{"migration_id", id},
+                          {"role", "destination"},
+                          {"container", state->container},
+                          {"source", state->source},
+                          {"committed", state->committed}});
   nlohmann::json modes = {"auto", "snapshot"};
   if (capabilities_.checkpoint) modes.push_back("checkpoint");
   nlohmann::json capabilities = {{"protocol", kProtocolVersion},

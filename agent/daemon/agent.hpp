@@ -37,6 +37,15 @@ struct MtdEpochState {
   mtd::KeyService keys;  // used on the io thread only
 };
 
+// A destination-side migration in flight, for ABORT and STATUS.
+struct DestinationMigrationState {
+  std::string source;              // the source agent's certificate name
+  std::string container;
+  FramedStreamPtr stream;          // the source's connection (closed to give it up)
+  bool committed = false;          // the final round arrived: it starts, whatever comes
+  std::optional<Message> outcome;  // SUCCESS or FAILURE, once decided
+};
+
 // A source-side migration in flight: who asked, and how far it got.
 struct SourceMigrationState {
   Migrate request;
@@ -74,6 +83,17 @@ class Agent {
   // Safe from the worker pool too (the journal is behind a mutex).
   void record(const JournalEntry& entry);
   std::optional<JournalEntry> lookup(const std::string& migrationId);
+  // A source entry handed over whose outcome is unknown: asks its
+  // destination (again and again, until it answers), then retires the frozen
+  // copy here or resumes it.
+  void resolveHandedOverLater(const JournalEntry& entry);
+
+  // The destination migration in flight under ID, or null.
+  std::shared_ptr<DestinationMigrationState> destinationMigration(const std::string& id) const {
+    auto it = destinationMigrations_.find(id);
+    return it == destinationMigrations_.end() ? nullptr : it->second;
+  }
+
   // Streams to cut when the shutdown grace period is over.
   void track(const FramedStreamPtr& stream) { streams_.insert(stream); }
   void untrack(const FramedStreamPtr& stream) { streams_.erase(stream); }
@@ -91,6 +111,7 @@ class Agent {
   void handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& request);
   awaitable<void> handleStatus(const FramedStreamPtr& stream);
   void recover();
+  awaitable<void> resolveHandedOver(JournalEntry entry);
   void probeCapabilities();
   void finishShutdownIfIdle();
 
@@ -105,7 +126,7 @@ class Agent {
   std::unique_ptr<Tcp::acceptor> acceptor_;
   Capabilities capabilities_;
   std::map<std::string, std::shared_ptr<SourceMigrationState>> sourceMigrations_;
-  std::set<std::string> destinationMigrations_;  // ids being received
+  std::map<std::string, std::shared_ptr<DestinationMigrationState>> destinationMigrations_;
   std::shared_ptr<MtdEpochState> mtd_;
   std::set<std::string> mtdResolving_;  // MTD migration ids still gathering keys
   int activeMigrations_ = 0;

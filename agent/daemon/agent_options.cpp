@@ -73,7 +73,8 @@ std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::
       if (key == "data_dir") options.dataDir = relative(*text);
     } else if (key == "idle_timeout_s" || key == "restore_timeout_s" || key == "shutdown_grace_s" ||
                key == "chunk_bytes" || key == "compression_level" || key == "worker_threads" ||
-               key == "test_corrupt_chunk") {
+               key == "test_corrupt_chunk" || key == "precopy_max_rounds" ||
+               key == "precopy_stop_bytes" || key == "freeze_timeout_ms") {
       if (!(number = wantPositive()))
         return fileError(file, "'" + key + "' must be a positive integer");
       if (key == "idle_timeout_s") options.idleTimeout = std::chrono::seconds(*number);
@@ -87,6 +88,12 @@ std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::
       if (key == "compression_level") options.compressionLevel = static_cast<int>(*number);
       if (key == "worker_threads") options.workerThreads = static_cast<int>(*number);
       if (key == "test_corrupt_chunk") options.testCorruptChunk = static_cast<int>(*number);
+      if (key == "precopy_max_rounds") {
+        if (*number > 100) return fileError(file, "'precopy_max_rounds' must be at most 100");
+        options.precopyMaxRounds = static_cast<int>(*number);
+      }
+      if (key == "precopy_stop_bytes") options.precopyStopBytes = static_cast<std::size_t>(*number);
+      if (key == "freeze_timeout_ms") options.freezeTimeout = std::chrono::milliseconds(*number);
     } else {
       return fileError(file, "unknown key '" + key + "'");
     }

@@ -26,6 +26,13 @@ struct AgentOptions {
   std::size_t chunkBytes = 1 << 20;          // uncompressed bytes per DATA frame
   int compressionLevel = 1;                  // zstd level: fast, the link is the bottleneck
   int workerThreads = 4;                     // blocking Docker Engine and disk work
+  // Pre-copy (docs/agent.md, "Migration"): rounds while the container runs,
+  // at most precopyMaxRounds of them, until a round carries at most
+  // precopyStopBytes or stops shrinking; then the freeze, which may last
+  // freezeTimeout before the source gives up and resumes its copy.
+  int precopyMaxRounds = 8;
+  std::size_t precopyStopBytes = 1 << 20;
+  std::chrono::milliseconds freezeTimeout{10000};
   // Fault injection for the integration tests only: flip one byte of the
   // N-th DATA chunk (1-based) this agent sends as a source; 0 = never.
   int testCorruptChunk = 0;

@@ -1,50 +1,243 @@
 #include "agent/daemon/destination_migration.hpp"
 
-#include <array>
+#include <limits>
 
-#include "agent/daemon/container_restore.hpp"
-#include "agent/daemon/pending_work.hpp"
-#include "agent/daemon/snapshot_capture.hpp"
+#include "agent/daemon/engine_steps.hpp"
+#include "agent/daemon/stream_transfer.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/container_spec.hpp"
 #include "agent/migration/file_handle.hpp"
-#include "agent/migration/incoming_file.hpp"
+#include "agent/sync/tree_applier.hpp"
 
 namespace roam::agent {
 
 namespace {
 
-std::optional<ContainerSpec> specFromJson(const nlohmann::json& config, std::string& error) {
-  try {
-    ContainerSpec spec;
-    spec.name = config.at("name").get<std::string>();
-    spec.image = config.at("image").get<std::string>();
-    spec.createBody = config.at("create_body");
-    if (!spec.createBody.is_object()) throw std::runtime_error("create_body must be an object");
-    for (const auto& v : config.at("volumes"))
-      spec.volumes.push_back(VolumeMount{v.at("name").get<std::string>(),
-                                         v.at("destination").get<std::string>(),
-                                         v.at("anonymous").get<bool>()});
-    return spec;
-  } catch (const std::exception& e) {
-    error = std::string("invalid container configuration in RESTART: ") + e.what();
+// One destination-side migration, as explicit steps; each step's state is the
+// journal's. Lives in receiveMigration's frame.
+class DestinationMigration {
+ public:
+  DestinationMigration(Agent& agent, const FramedStreamPtr& stream, const Prepare& prepare,
+                       DestinationMigrationState& state)
+      : agent_(agent),
+        stream_(stream),
+        prepare_(prepare),
+        state_(state),
+        socket_(agent.dockerSocket()),
+        id_(prepare.migrationId) {
+    entry_.migrationId = id_;
+    entry_.container = prepare.container;
+    entry_.peer = stream->peerName();
+    entry_.mode = prepare.mode;
+    entry_.role = JournalRole::destination;
+  }
+
+  awaitable<void> run() {
+    if (auto refused = refusal()) {
+      const Message refusal = Failure{id_, *refused};
+      co_await answer(refusal);
+      co_return;
+    }
+    setState("preparing");
+    if (auto ok = co_await ensureImage(); !ok.ok()) co_return co_await abandon(ok.error());
+    if (auto ok = co_await create(); !ok.ok()) co_return co_await abandon(ok.error());
+    setState("receiving");
+    for (std::uint32_t round = 1;; ++round) {
+      auto received = co_await receiveRound(round);
+      if (!received.ok()) co_return co_await abandon(received.error());
+      if (*received) break;  // the final round: committed
+    }
+    co_await start();
+  }
+
+ private:
+  // Why this PREPARE cannot be taken at all (nothing was created), or nothing.
+  std::optional<std::string> refusal() {
+    if (prepare_.mode == "checkpoint")
+      return "checkpoint migration (process memory) is not available on top of pre-copy yet";
+    auto spec = containerSpecFromJson(prepare_.config);
+    if (!spec.ok()) return "PREPARE: " + spec.error().message;
+    if (spec->name != prepare_.container)
+      return "PREPARE names container " + prepare_.container + " but its configuration names " +
+             spec->name;
+    spec_ = *spec;
     return std::nullopt;
   }
-}
 
-// While the restore runs (loading a large image can take a while) the source
-// hears a PROGRESS every two seconds, so it can tell a slow restore from a
-// dead peer with its ordinary idle timeout.
-awaitable<void> keepSourceInformed(FramedStreamPtr stream, std::string migrationId,
-                                   std::shared_ptr<bool> active) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (*active && stream->isOpen()) {
-    timer.expires_after(std::chrono::seconds(2));
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (*active) stream->send(Progress{migrationId, "restoring", 0, 0, 0});
+  // The image: here already, or sent by the source without the layers here.
+  awaitable<roam::Status> ensureImage() {
+    const auto socket = socket_;
+    const auto image = prepare_.image;
+    auto hasWork = [socket, image] { return hasImage(socket, image); };
+    if (co_await runBlocking(agent_.pool(), hasWork)) co_return roam::Status{};
+    auto layersWork = [socket, layers = prepare_.layers] { return layersHere(socket, layers); };
+    auto have = co_await runBlocking(agent_.pool(), layersWork);
+    stream_->send(ImageNeeded{id_, have});
+    auto next = co_await stream_->read();
+    const auto* announced = next.message ? std::get_if<ImageArchive>(&*next.message) : nullptr;
+    if (!announced) co_return unexpected(next, "IMAGE");
+
+    const auto spool = agent_.spoolDir(id_);
+    std::error_code ec;
+    std::filesystem::create_directories(spool, ec);
+    const auto file = spool / "image.tar";
+    auto out = std::make_shared<FilePtr>(openFile(file, "wb"));
+    if (!*out) co_return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
+    const StreamWriter write = [out, file](std::span<const std::uint8_t> bytes) -> roam::Status {
+      if (std::fwrite(bytes.data(), 1, bytes.size(), out->get()) != bytes.size())
+        return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
+      return {};
+    };
+    auto received = co_await receiveStream(agent_, *stream_, id_, write, announced->size);
+    const bool flushed = std::fflush(out->get()) == 0;
+    out->reset();
+    if (!received.ok()) co_return received.error();
+    if (!flushed) co_return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
+    if (received->bytes != announced->size || received->sha256 != announced->sha256)
+      co_return roam::Error{roam::ErrorCode::Checksum,
+                            "the image archive does not match its size and SHA-256 (" +
+                                std::to_string(received->bytes) + " of " +
+                                std::to_string(announced->size) + " bytes)"};
+    entry_.images = {image};
+    agent_.record(entry_);
+    auto loadWork = [socket, file, image]() -> roam::Status {
+      if (auto loaded = loadImageFile(socket, file); !loaded.ok()) return loaded;
+      if (!hasImage(socket, image))
+        return roam::Error{roam::ErrorCode::Engine, "the archive did not hold image " + image};
+      return {};
+    };
+    auto loaded = co_await runBlocking(agent_.pool(), loadWork);
+    std::filesystem::remove_all(spool, ec);
+    co_return loaded;
   }
-}
+
+  // The volumes and the container, not started; READY.
+  awaitable<roam::Status> create() {
+    auto createWork = [this] {
+      return createDestination(socket_, spec_, prepare_.image, id_, entry_,
+                               [this](const JournalEntry& e) { agent_.record(e); });
+    };
+    auto created = co_await runBlocking(agent_.pool(), createWork);
+    if (!created.ok()) co_return created.error();
+    container_ = *created;
+    applier_ = std::make_unique<sync::TreeApplier>(container_.roots());
+    stream_->send(Ready{id_, container_.containerId});
+    co_return roam::Status{};
+  }
+
+  // ROUND, its stream straight into the new container's layer and volumes,
+  // ROUND_END. True for the final round, which commits this side.
+  awaitable<roam::Result<bool>> receiveRound(std::uint32_t expected) {
+    auto next = co_await stream_->read();
+    const auto* round = next.message ? std::get_if<Round>(&*next.message) : nullptr;
+    if (!round) co_return unexpected(next, "ROUND");
+    if (round->round != expected)
+      co_return roam::Error{roam::ErrorCode::Protocol,
+                            "round " + std::to_string(round->round) + " where round " +
+                                std::to_string(expected) + " was due"};
+    const bool final = round->final;
+    const StreamWriter write = [applier = applier_.get()](
+                                   std::span<const std::uint8_t> bytes) -> roam::Status {
+      return applier->consume(bytes);
+    };
+    auto received = co_await receiveStream(agent_, *stream_, id_, write,
+                                           std::numeric_limits<std::uint64_t>::max());
+    if (!received.ok()) co_return received.error();
+    auto end = co_await stream_->read();
+    const auto* roundEnd = end.message ? std::get_if<RoundEnd>(&*end.message) : nullptr;
+    if (!roundEnd) co_return unexpected(end, "ROUND_END");
+    if (roundEnd->round != expected || roundEnd->bytes != received->bytes ||
+        roundEnd->sha256 != received->sha256)
+      co_return roam::Error{roam::ErrorCode::Checksum,
+                            "round " + std::to_string(expected) + " arrived as " +
+                                std::to_string(received->bytes) + " bytes that do not match its " +
+                                std::to_string(roundEnd->bytes) + " bytes and SHA-256"};
+    auto finishWork = [applier = applier_.get()]() -> roam::Status {
+      return applier->finishRound();
+    };
+    if (auto finished = co_await runBlocking(agent_.pool(), finishWork); !finished.ok())
+      co_return finished.error();
+    if (!final) {
+      stream_->send(RoundDone{id_, expected, received->bytes});
+      co_return false;
+    }
+    // Committed: from here the container starts whatever the source does next.
+    state_.committed = true;
+    setState("starting");
+    co_return true;
+  }
+
+  awaitable<void> start() {
+    auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name] {
+      return startDestination(socket, id, name);
+    };
+    auto started = co_await runBlocking(agent_.pool(), startWork);
+    if (!started.ok()) co_return co_await abandon(started.error());
+    setState("succeeded");
+    entry_.result = "success";
+    agent_.record(entry_);
+    agent_.log("started " + spec_.name + " from " + entry_.peer + " (" + id_ + ")");
+    const Message success = Success{id_, container_.containerId};
+    co_await answer(success);
+  }
+
+  // Any failure: remove what was made here and answer FAILURE (the source
+  // then resumes its copy).
+  awaitable<void> abandon(const roam::Error& error) {
+    agent_.log("receiving " + prepare_.container + " (" + id_ + ") failed: " + error.message);
+    auto rollBack = [socket = socket_, entry = entry_] {
+      return rollBackDestination(socket, entry);
+    };
+    auto problems = co_await runBlocking(agent_.pool(), rollBack);
+    if (!problems.empty()) agent_.log("roll-back of " + id_ + " left: " + problems);
+    std::error_code ec;
+    std::filesystem::remove_all(agent_.spoolDir(id_), ec);
+    entry_.state = "rolled-back";
+    entry_.result = error.message;
+    agent_.record(entry_);
+    const Message failure = Failure{id_, error.message};
+    co_await answer(failure);
+    if (error.code == roam::ErrorCode::Protocol) stream_->close();
+  }
+
+  // OUTCOME is a named local of the caller: GCC 12 destroys a class temporary
+  // kept across co_await twice.
+  awaitable<void> answer(const Message& outcome) {
+    state_.outcome = outcome;
+    if (stream_->isOpen()) {
+      stream_->send(outcome);
+      co_await stream_->flush();
+    }
+  }
+
+  roam::Error unexpected(const ReadResult& next, const std::string& wanted) {
+    if (next.closed)
+      return roam::Error{roam::ErrorCode::Io, "the source closed the connection before " + wanted};
+    if (!next.message)
+      return roam::Error{roam::ErrorCode::Protocol, "malformed frame from the source: " + next.error};
+    if (auto* abort = std::get_if<Abort>(&*next.message))
+      return roam::Error{roam::ErrorCode::Refused, "the source gave up: " + abort->error};
+    return roam::Error{roam::ErrorCode::Protocol,
+                       "expected " + wanted + ", got " +
+                           std::string(toString(typeOf(*next.message)))};
+  }
+
+  void setState(const std::string& state) {
+    entry_.state = state;
+    agent_.record(entry_);
+  }
+
+  Agent& agent_;
+  const FramedStreamPtr& stream_;
+  const Prepare& prepare_;
+  DestinationMigrationState& state_;
+  const std::string socket_;
+  const std::string id_;
+  JournalEntry entry_;
+  ContainerSpec spec_;
+  DestinationContainer container_;
+  std::unique_ptr<sync::TreeApplier> applier_;
+};
 
 }  // namespace
 
@@ -63,249 +256,62 @@ std::string rollBackDestination(const std::string& socket, const JournalEntry& e
     auto inspect = docker.inspectVolume(volume);
     if (!inspect.ok()) continue;
     auto labels = inspect.body.value("Labels", nlohmann::json::object());
-    if (labels.is_object() && labels.value("roam.migration-id", "") == entry.migrationId)
+    if (labels.is_object() && labels.value(kMigrationIdLabel, "") == entry.migrationId)
       note(docker.removeVolume(volume, true), "volume " + volume);
   }
-  for (const auto& image : entry.images) note(docker.removeImage(image, true), "image " + image);
+  // An image this migration loaded; one another container uses stays (409).
+  for (const auto& image : entry.images)
+    if (auto removed = docker.removeImage(image, false); !removed.ok() && removed.status != 409)
+      note(removed, "image " + image);
   return problems;
 }
 
-awaitable<void> answerLayers(Agent& agent, const FramedStreamPtr& stream, const Layers& request) {
-  const auto socket = agent.dockerSocket();
-  const auto wanted = request.layers;
-  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-  auto findLayers = [socket, wanted] {
-    // The longest prefix of the wanted layer list that some local image has.
-    DockerClient docker(socket);
-    std::vector<std::string> best;
-    auto images = docker.listImages();
-    if (!images.ok() || !images.body.is_array()) return best;
-    for (const auto& image : images.body) {
-      auto inspect = docker.inspectImage(image.value("Id", ""));
-      if (!inspect.ok()) continue;
-      auto layers = inspect.body.value("RootFS", nlohmann::json::object())
-                        .value("Layers", nlohmann::json::array());
-      std::vector<std::string> prefix;
-      for (std::size_t i = 0; i < layers.size() && i < wanted.size(); ++i) {
-        if (!layers[i].is_string() || layers[i].get<std::string>() != wanted[i]) break;
-        prefix.push_back(wanted[i]);
-      }
-      if (prefix.size() > best.size()) best = prefix;
-    }
-    return best;
-  };
-  auto have = co_await runBlocking(agent.pool(), findLayers);
-  stream->send(LayersHave{request.migrationId, have});
-}
-
 awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
-                                 const Restart& restart) {
-  const auto id = restart.migrationId;
-  auto failure = [&](const std::string& error) {
-    agent.log("receiving " + restart.container + " (" + id + ") failed: " + error);
-    stream->send(Failure{id, error});
-  };
-
+                                 const Prepare& prepare, DestinationMigrationState& state) {
+  const auto& id = prepare.migrationId;
   if (auto known = agent.lookup(id)) {
     // Idempotent: a finished migration answers the same again, but only to
     // its own source about its own container (an id reused by another
     // source must not make that one retire its container).
+    Message outcome = Failure{id, "migration " + id + " is already " + known->state + " here"};
     if (known->role == JournalRole::destination && known->state == "succeeded" &&
-        known->peer == stream->peerName() && known->container == restart.container)
-      stream->send(Success{id, known->createdContainer});
-    else
-      failure("migration " + id + " is already " + known->state + " here");
+        known->peer == stream->peerName() && known->container == prepare.container)
+      outcome = Success{id, known->createdContainer};
+    state.outcome = outcome;
+    stream->send(outcome);
     co_return;
   }
-  std::string specError;
-  auto spec = specFromJson(restart.config, specError);
-  if (!spec) {
-    failure(specError);
-    co_return;
-  }
-  if (spec->name != restart.container) {
-    failure("RESTART names container " + restart.container + " but its configuration names " +
-            spec->name);
-    co_return;
-  }
-  if (auto checked = checkRestartFiles(restart.mode, restart.files); !checked.ok()) {
-    failure(checked.error().message);
-    co_return;
-  }
-  if (restart.mode == "checkpoint" && !agent.capabilities().checkpoint) {
-    failure("checkpoint mode is unavailable on " + agent.name() + ": " +
-            agent.capabilities().checkpointReason);
-    co_return;
-  }
+  DestinationMigration migration(agent, stream, prepare, state);
+  co_await migration.run();
+}
 
-  JournalEntry entry;
-  entry.migrationId = id;
-  entry.container = restart.container;
-  entry.peer = stream->peerName();
-  entry.mode = restart.mode;
-  entry.role = JournalRole::destination;
-  entry.state = "receiving";
-  entry.images = {snapshotImageFor(id)};
-  agent.record(entry);
-
-  const auto spool = agent.spoolDir(id);
-  std::error_code ec;
-  std::filesystem::create_directories(spool, ec);
-  std::vector<IncomingFile> files;
-  for (const auto& file : restart.files) {
-    IncomingFile incoming;
-    incoming.entry = file;
-    incoming.path = spool / file.name;
-    incoming.out = openFile(incoming.path, "wb");
-    if (!incoming.out) break;  // finish() below reports it, once
-    files.push_back(std::move(incoming));
-  }
-
-  auto finish = [&](const std::string& error) -> awaitable<void> {
-    files.clear();  // closes the spool files
-    std::filesystem::remove_all(spool, ec);
-    if (!error.empty()) {
-      // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-      auto rollBack = [socket = agent.dockerSocket(), entry] {
-        return rollBackDestination(socket, entry);
-      };
-      auto problems = co_await runBlocking(agent.pool(), rollBack);
-      if (!problems.empty()) agent.log("roll-back of " + id + " left: " + problems);
-      entry.state = "rolled-back";
-      entry.result = error;
-      agent.record(entry);
-      failure(error);
+awaitable<void> answerAbort(Agent& agent, const FramedStreamPtr& stream, const Abort& abort) {
+  const auto& id = abort.migrationId;
+  const auto peer = stream->peerName();
+  if (auto state = agent.destinationMigration(id)) {
+    if (state->source != peer) {
+      stream->send(Failure{id, "migration " + id + " is not " + peer + "'s"});
+      co_return;
     }
-    co_await stream->flush();
-  };
-
-  if (files.size() != restart.files.size()) {
-    co_await finish("cannot write " + (spool / restart.files[files.size()].name).string());
+    // Before the final round the migration is given up (its connection cut,
+    // so it rolls back); after it, its outcome is awaited.
+    if (!state->committed && state->stream) state->stream->close();
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    while (!state->outcome) {
+      poll.expires_after(std::chrono::milliseconds(20));
+      boost::system::error_code ec;
+      co_await poll.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    stream->send(*state->outcome);
     co_return;
   }
-
-  // Receive every file, in order, verifying as it arrives, in a pipeline:
-  // while this (io) thread receives and decrypts chunk N, one worker verifies
-  // chunk N-1 (decompress, hash) and another writes chunk N-2 to the spool. A
-  // chunk's error is therefore acted on a frame or two later, which changes
-  // nothing: any error fails the whole migration.
-  struct Verified {
-    StoreOutcome outcome;
-    std::vector<std::uint8_t> payload;  // handed back to the stream for reuse
-    IncomingFile* file;
-    bool last;
-    int slot;  // which plain buffer holds the chunk
-  };
-  ChunkDecompressor decompressor(agent.options().chunkBytes * 4 + (1 << 20));
-  // Verify fills one while write drains the other.
-  std::array<std::vector<std::uint8_t>, 2> plain;
-  int slot = 0;
-  PendingWork<Verified> verifying;
-  PendingWork<StoreOutcome> writing;
-  const auto home = stream->tls().get_executor();
-  // The io thread's own view: which files have had their last chunk.
-  std::vector<bool> ended(files.size(), false);
-  std::size_t endedCount = 0;
-  StoreOutcome failed;
-  auto note = [&failed](StoreOutcome& outcome) {
-    if (failed.ok()) failed = std::move(outcome);
-  };
-  while (true) {
-    std::optional<Data> chunk;
-    std::vector<std::uint8_t> payload;
-    if (endedCount < files.size() && failed.ok()) {
-      auto next = co_await stream->read();
-      auto* data = next.message ? std::get_if<Data>(&*next.message) : nullptr;
-      if (next.closed)
-        failed = roam::Error{roam::ErrorCode::Io,
-                             "the source closed the connection before sending everything"};
-      else if (!next.message)
-        failed = roam::Error{roam::ErrorCode::Protocol,
-                             "malformed frame from the source: " + next.error};
-      else if (!data || data->migrationId != id)
-        failed = roam::Error{
-            roam::ErrorCode::Protocol,
-            "expected DATA for " + id + ", got " + std::string(toString(typeOf(*next.message)))};
-      else if (data->file >= files.size() || ended[data->file])
-        failed = roam::Error{roam::ErrorCode::Protocol,
-                             "DATA for unknown or finished file " + std::to_string(data->file)};
-      else {
-        chunk = *data;
-        payload = std::move(next.payload);
-      }
-    }
-    // Move the pipeline on: the chunk verified meanwhile goes to the writer.
-    if (verifying.running()) {
-      auto verified = co_await verifying.get();
-      stream->recycle(std::move(verified.payload));
-      note(verified.outcome);
-      if (writing.running()) {
-        auto written = co_await writing.get();
-        note(written);
-      }
-      if (failed.ok())
-        writing.start(agent.pool(), home,
-                      [file = verified.file, bytes = &plain[verified.slot], last = verified.last] {
-                        return writeChunk(*file, *bytes, last);
-                      });
-    }
-    if (!chunk || !failed.ok()) break;
-    if (chunk->last) {
-      ended[chunk->file] = true;
-      ++endedCount;
-    }
-    verifying.start(
-        agent.pool(), home,
-        [file = &files[chunk->file], data = *chunk, payload = std::move(payload),
-         decompressor = &decompressor, bytes = &plain[slot], slot]() mutable {
-          auto outcome = verifyChunk(*file, data, payload, *decompressor, *bytes);
-          return Verified{std::move(outcome), std::move(payload), file, data.last, slot};
-        });
-    slot ^= 1;
-  }
-  // The workers use `files` and the buffers: they finish before those go away.
-  if (verifying.running()) {
-    auto verified = co_await verifying.get();
-    note(verified.outcome);
-  }
-  if (writing.running()) {
-    auto written = co_await writing.get();
-    note(written);
-  }
-  if (!failed.ok()) {
-    co_await finish(failed.error().message);
-    if (outOfOrder(failed)) stream->close();
-    co_return;
-  }
-
-  // Restore, start and check (blocking: pool).
-  entry.state = "restoring";
-  agent.record(entry);
-  stream->setIdleTimeout(std::chrono::seconds(0));
-  std::string containerId;
-  auto restoring = std::make_shared<bool>(true);
-  asio::co_spawn(stream->tls().get_executor(), keepSourceInformed(stream, id, restoring),
-                 asio::detached);
-  RestoreJob job{*spec, {}, id, spool};
-  for (const auto& file : files) job.files.push_back({file.entry, file.path});
-  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-  auto restoreWork = [&]() {
-    return restoreContainer(
-        agent.dockerSocket(), job, entry, [&agent](const JournalEntry& e) { agent.record(e); },
-        containerId);
-  };
-  auto restored = co_await runBlocking(agent.pool(), restoreWork);
-  *restoring = false;
-  if (!restored.ok()) {
-    co_await finish(restored.error().message);
-    co_return;
-  }
-  entry.state = "succeeded";
-  entry.result = "success";
-  agent.record(entry);
-  agent.log("restored " + restart.container + " from " + entry.peer + " (" + id + ")");
-  stream->send(Success{id, containerId});
-  co_await finish("");
+  auto known = agent.lookup(id);
+  if (known && known->role == JournalRole::destination && known->peer == peer &&
+      known->state == "succeeded")
+    stream->send(Success{id, known->createdContainer});
+  else
+    stream->send(Failure{id, known ? "migration " + id + " is " + known->state + " here"
+                                   : "migration " + id + " is unknown here"});
 }
 
 }  // namespace roam::agent

@@ -1,9 +1,14 @@
 #pragma once
-// The destination side of a migration: answer which image layers this host
-// has, receive RESTART and the DATA that follows into the spool (verifying
-// every file's size and SHA-256), restore the container under its name, start
-// it, check it runs, and answer SUCCESS. On any failure, or if the source
-// goes away first, everything created here is removed and FAILURE is sent.
+// The destination side of a pre-copy migration (docs/agent.md, "Migration"):
+// on PREPARE, get the image (asking the source for it when it is not here),
+// create the volumes and the container without starting it, answer READY;
+// apply each ROUND's tree-sync stream straight into the new container's
+// writable layer and volumes, checking its size and SHA-256; after the final
+// round (the source is frozen) start the container and answer SUCCESS. On any
+// failure before that, or if the source goes away first, everything created
+// here is removed and FAILURE is sent. An ABORT, on the migration's
+// connection or another one, gives a migration up unless its final round has
+// arrived, and is answered with its outcome.
 
 #include "agent/daemon/agent.hpp"
 
@@ -11,11 +16,11 @@ namespace roam::agent {
 
 // Parameters are references: callers co_await these with named locals that
 // outlive them (GCC 12 mishandles class temporaries kept across co_await).
-awaitable<void> answerLayers(Agent& agent, const FramedStreamPtr& stream, const Layers& request);
 awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
-                                 const Restart& restart);
+                                 const Prepare& prepare, DestinationMigrationState& state);
+awaitable<void> answerAbort(Agent& agent, const FramedStreamPtr& stream, const Abort& abort);
 
-// Removes what a destination migration created (container, volumes, images),
+// Removes what a destination migration created (container, volumes, image),
 // as recorded in its journal entry. Blocking. Returns what could not be removed.
 std::string rollBackDestination(const std::string& dockerSocket, const JournalEntry& entry);
 

@@ -1,17 +1,15 @@
 #include "agent/daemon/source_migration.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
-#include "agent/daemon/checkpoint_capture.hpp"
-#include "agent/daemon/pending_work.hpp"
-#include "agent/daemon/snapshot_capture.hpp"
+#include "agent/daemon/engine_steps.hpp"
+#include "agent/daemon/stream_transfer.hpp"
 #include "agent/docker/docker_client.hpp"
-#include "agent/migration/checkpoint_archive.hpp"
-#include "agent/migration/container_spec.hpp"
 #include "agent/migration/image_archive.hpp"
 #include "agent/migration/migration_mode.hpp"
-#include "agent/migration/outgoing_chunks.hpp"
+#include "agent/sync/tree_sender.hpp"
 #include "agent/transport/agent_connector.hpp"
 
 namespace roam::agent {
@@ -20,15 +18,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-nlohmann::json specToJson(const ContainerSpec& spec) {
-  nlohmann::json volumes = nlohmann::json::array();
-  for (const auto& v : spec.volumes)
-    volumes.push_back(
-        {{"name", v.name}, {"destination", v.destination}, {"anonymous", v.anonymous}});
-  return {{"name", spec.name},
-          {"image", spec.image},
-          {"create_body", spec.createBody},
-          {"volumes", volumes}};
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 // The destination's checkpoint capability from its STATUS_REPLY; anything
@@ -46,329 +37,489 @@ CheckpointSupport destinationSupport(const Message& message) {
                                  : "no reason given"};
 }
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+// What a reply is, for error messages: "SUCCESS", or why there was none.
+std::string describeReply(const ReadResult& reply) {
+  if (reply.message) return std::string(toString(typeOf(*reply.message)));
+  if (reply.closed) return "a closed connection";
+  return "a malformed frame (" + reply.error + ")";
 }
 
-// Removes what the capture left on this host (the snapshot image, the spool).
-void discardCapture(const std::string& dockerSocket, const Capture& capture,
-                    const std::filesystem::path& spool) {
-  if (!capture.snapshotImage.empty())
-    DockerClient(dockerSocket).removeImage(capture.snapshotImage, true);
-  std::error_code ec;
-  std::filesystem::remove_all(spool, ec);
+// Milliseconds as whole seconds for a stream's idle timeout, at least 1.
+std::chrono::seconds ceilSeconds(Clock::duration d) {
+  return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(d));
 }
+
+// One source-side migration, as explicit steps; each step's state is the
+// journal's (docs/agent.md, "The journal"). Lives in runSourceMigration's frame.
+class SourceMigration {
+ public:
+  SourceMigration(Agent& agent, const Migrate& request,
+                  const std::function<void(const Progress&)>& report)
+      : agent_(agent),
+        request_(request),
+        report_(report),
+        socket_(agent.dockerSocket()),
+        start_(Clock::now()) {
+    done_.migrationId = request.migrationId;
+    done_.container = request.container;
+    done_.source = agent.name();
+    done_.destination = request.destination;
+    done_.mode = "snapshot";
+    entry_.migrationId = request.migrationId;
+    entry_.container = request.container;
+    entry_.peer = request.destination;
+    entry_.role = JournalRole::source;
+    entry_.mode = "snapshot";
+    progress_.migrationId = request.migrationId;
+  }
+
+  awaitable<Done> run() {
+    if (auto refused = refuseEarly()) co_return *refused;
+    agent_.record(entry_);
+    if (auto ok = co_await connect(); !ok.ok()) co_return co_await fail(ok.error());
+    if (auto ok = co_await chooseModeWithDestination(); !ok.ok())
+      co_return co_await fail(ok.error());
+    if (auto ok = co_await inspect(); !ok.ok()) co_return co_await fail(ok.error());
+    if (auto ok = co_await prepare(); !ok.ok()) co_return co_await fail(ok.error());
+    if (auto ok = co_await precopy(); !ok.ok()) co_return co_await fail(ok.error());
+    if (auto ok = co_await freezeAndHandOver(); !ok.ok()) co_return co_await fail(ok.error());
+    co_return co_await retire();
+  }
+
+ private:
+  // ---- steps ----
+
+  // Refused before anything is touched: no journal entry either.
+  std::optional<Done> refuseEarly() {
+    here_ = {agent_.capabilities().checkpoint, agent_.capabilities().checkpointReason};
+    askDestination_ = needsDestinationSupport(request_.mode, here_);
+    choice_ = chooseMode(request_.mode, here_, {}, agent_.name(), request_.destination);
+    if (askDestination_ || choice_.ok()) {
+      if (!askDestination_) done_.note = choice_.note;
+      return std::nullopt;
+    }
+    done_.mode = choice_.mode;
+    done_.result = choice_.error().message;
+    done_.seconds = secondsSince(start_);
+    return done_;
+  }
+
+  awaitable<roam::Status> connect() {
+    phase("connecting");
+    auto connected = co_await connectToAgent(agent_.clientTls(), request_.destination,
+                                             std::chrono::seconds(10));
+    if (auto* error = std::get_if<std::string>(&connected))
+      co_return roam::Error{roam::ErrorCode::Connect, *error};
+    peer_ = std::get<FramedStreamPtr>(connected);
+    // Tracked so that a shutdown past its grace period can cut this transfer.
+    agent_.track(peer_);
+    peerName_ = peer_->peerName();
+    peer_->setIdleTimeout(agent_.options().idleTimeout);
+    co_return roam::Status{};
+  }
+
+  // Checkpoint mode needs the destination too; ask it (STATUS) before
+  // anything here changes.
+  awaitable<roam::Status> chooseModeWithDestination() {
+    if (askDestination_) {
+      done_.mode = choice_.mode;  // what a failure from here on reports
+      peer_->send(Status{});
+      auto status = co_await peer_->read();
+      if (!status.message)
+        co_return roam::Error{roam::ErrorCode::Connect,
+                              "destination " + request_.destination + " did not answer STATUS" +
+                                  (status.error.empty() ? "" : ": " + status.error)};
+      choice_ = chooseMode(request_.mode, here_, destinationSupport(*status.message),
+                           agent_.name(), peerName_);
+      if (!choice_.ok()) co_return choice_.error();
+      done_.note = choice_.note;
+    }
+    if (choice_.mode == "checkpoint") {
+      // Both engines could checkpoint, but moving memory on top of the
+      // pre-copy migration is not built yet (docs/agent.md).
+      const std::string why =
+          "checkpoint migration (process memory) is not available on top of pre-copy yet";
+      if (request_.mode == "checkpoint") co_return roam::Error{roam::ErrorCode::Unsupported, why};
+      choice_.mode = "snapshot";
+      done_.note = why + "; used snapshot";
+    }
+    done_.mode = entry_.mode = choice_.mode;
+    co_return roam::Status{};
+  }
+
+  awaitable<roam::Status> inspect() {
+    setState("inspecting");
+    auto inspectWork = [socket = socket_, container = request_.container] {
+      return inspectSource(socket, container);
+    };
+    auto source = co_await runBlocking(agent_.pool(), inspectWork);
+    if (!source.ok()) co_return source.error();
+    source_ = std::move(*source);
+    sender_ = std::make_unique<sync::TreeSender>(source_.roots());
+    co_return roam::Status{};
+  }
+
+  // PREPARE; the image if the destination lacks it; READY: the container is
+  // created there, not started.
+  awaitable<roam::Status> prepare() {
+    setState("preparing");
+    phase("preparing");
+    Prepare prepare;
+    prepare.migrationId = request_.migrationId;
+    prepare.container = source_.spec.name;
+    prepare.mode = choice_.mode;
+    prepare.config = containerSpecToJson(source_.spec);
+    prepare.image = source_.imageId;
+    prepare.layers = source_.layers;
+    prepare.compression = "zstd";
+    peer_->send(prepare);
+    auto reply = co_await readSkippingProgress();
+    if (reply.message && std::holds_alternative<ImageNeeded>(*reply.message)) {
+      auto sent = co_await sendImage(std::get<ImageNeeded>(*reply.message).have);
+      if (!sent.ok()) co_return sent;
+      reply = co_await readSkippingProgress();
+    }
+    if (reply.message)
+      if (auto* failure = std::get_if<Failure>(&*reply.message))
+        co_return destinationFailed(failure->error);
+    if (!reply.message || !std::holds_alternative<Ready>(*reply.message))
+      co_return roam::Error{roam::ErrorCode::Protocol,
+                            "destination " + peerName_ + " answered PREPARE with " +
+                                describeReply(reply) + " instead of READY"};
+    destinationContainer_ = std::get<Ready>(*reply.message).containerId;
+    co_return roam::Status{};
+  }
+
+  // The image, without the layers the destination has (as `docker load` allows).
+  awaitable<roam::Status> sendImage(const std::vector<std::string>& have) {
+    phase("image");
+    const auto spool = agent_.spoolDir(request_.migrationId);
+    const auto archive = spool / "image.tar";
+    auto saveWork = [socket = socket_, ref = source_.imageRef, spool,
+                     archive]() -> roam::Result<ImageArchiveIndex> {
+      std::error_code ec;
+      std::filesystem::create_directories(spool, ec);
+      if (ec) return roam::Error{roam::ErrorCode::Io, "cannot create " + spool.string()};
+      auto saved = saveImageToFile(socket, ref, archive);
+      if (!saved.ok()) return saved.error();
+      return indexImageArchive(archive);
+    };
+    auto index = co_await runBlocking(agent_.pool(), saveWork);
+    if (!index.ok()) co_return index.error();
+    // Layers are shared by chain: only a common prefix can be skipped.
+    std::set<std::string> omit;
+    for (std::size_t i = 0; i < have.size() && i < index->diffIds.size(); ++i) {
+      if (have[i] != index->diffIds[i]) break;
+      omit.insert(index->layerFiles[i]);
+    }
+    auto digestWork = [archive, omit] { return digestFiltered(archive, omit); };
+    auto digest = co_await runBlocking(agent_.pool(), digestWork);
+    if (!digest.ok()) co_return digest.error();
+    peer_->send(ImageArchive{request_.migrationId, digest->size, digest->sha256});
+    auto reader = std::make_shared<FilteredTarReader>(archive, omit);
+    const StreamReader read = [reader](std::span<std::uint8_t> out) -> roam::Result<std::size_t> {
+      auto n = reader->read(out);
+      if (!reader->error().empty()) return roam::Error{roam::ErrorCode::Io, reader->error()};
+      return n;
+    };
+    const std::uint64_t total = digest->size;
+    const std::function<void(std::uint64_t)> onBytes = [this, total](std::uint64_t bytes) {
+      progress_.bytesSent = bytes;
+      progress_.bytesTotal = total;
+      report_(progress_);
+    };
+    auto sent = co_await sendStream(agent_, *peer_, request_.migrationId, read, onBytes);
+    std::error_code ec;
+    std::filesystem::remove(archive, ec);
+    if (!sent.ok()) co_return sent.error();
+    done_.bytesSent += sent->wireBytes;
+    done_.bytesTotal += sent->plainBytes;
+    co_return roam::Status{};
+  }
+
+  // Rounds while the container runs, until a round is small enough or stops
+  // shrinking (or the round limit).
+  awaitable<roam::Status> precopy() {
+    setState("precopy");
+    const auto& options = agent_.options();
+    std::uint64_t previous = 0;
+    for (std::uint32_t round = 1;; ++round) {
+      auto sent = co_await sendRound(round, false);
+      if (!sent.ok()) co_return sent;
+      const auto& last = done_.rounds.back();
+      // What the next round would carry is about what changed during this one.
+      const double rate = static_cast<double>(last.bytes) / std::max(1e-3, last.seconds);
+      const auto stopBytes = std::max<std::uint64_t>(options.precopyStopBytes,
+                                                     static_cast<std::uint64_t>(rate * 0.05));
+      const bool small = round > 1 && last.bytes <= stopBytes;
+      const bool notShrinking = round > 2 && last.bytes * 10 >= previous * 9;
+      if (small || notShrinking || static_cast<int>(round) >= options.precopyMaxRounds - 1) break;
+      previous = last.bytes;
+    }
+    co_return roam::Status{};
+  }
+
+  // Freeze, send the last round, and hand over: from the last round's end on
+  // the destination may start the container, so the source copy never runs
+  // again unless the destination says it did not start (docs/agent.md).
+  awaitable<roam::Status> freezeAndHandOver() {
+    setState("frozen");
+    phase("freezing");
+    freezeStart_ = Clock::now();
+    auto freezeWork = [socket = socket_, id = source_.containerId] {
+      return freezeSource(socket, id);
+    };
+    if (auto frozen = co_await runBlocking(agent_.pool(), freezeWork); !frozen.ok())
+      co_return frozen;
+    frozen_ = true;
+    auto last = co_await sendRound(static_cast<std::uint32_t>(done_.rounds.size() + 1), true);
+    if (!last.ok()) co_return last;
+    // Committed (ROUND_END of the final round is out): wait for the outcome.
+    const auto deadline = freezeStart_ + agent_.options().freezeTimeout;
+    peer_->setIdleTimeout(ceilSeconds(deadline - Clock::now()));
+    auto reply = co_await readSkippingProgress();
+    if (!reply.message || (!std::holds_alternative<Success>(*reply.message) &&
+                           !std::holds_alternative<Failure>(*reply.message))) {
+      agent_.log("migration " + request_.migrationId + ": no outcome from " + peerName_ +
+                 " within the freeze deadline (" + describeReply(reply) + "); asking it");
+      const std::string why = "the source heard nothing within the freeze deadline";
+      reply = co_await askOutcome(why);
+    }
+    if (reply.message)
+      if (auto* failure = std::get_if<Failure>(&*reply.message))
+        co_return destinationFailed(failure->error);
+    if (!reply.message || !std::holds_alternative<Success>(*reply.message)) {
+      unresolved_ = true;
+      co_return roam::Error{roam::ErrorCode::Timeout,
+                            "destination " + peerName_ +
+                                " did not say whether it started the container; it stays frozen "
+                                "here until it does (the agent asks again when it restarts)"};
+    }
+    done_.freezeMs =
+        std::chrono::duration<double, std::milli>(Clock::now() - freezeStart_).count();
+    done_.seconds = secondsSince(start_);
+    phase("serving");  // the manager redirects traffic now
+    co_return roam::Status{};
+  }
+
+  // The destination runs it: remove the frozen copy here.
+  awaitable<Done> retire() {
+    setState("retiring");
+    phase("retiring");
+    if (peer_) {
+      peer_->close();
+      agent_.untrack(peer_);
+    }
+    auto retireWork = [socket = socket_, id = source_.containerId,
+                       volumes = source_.spec.volumes] {
+      return retireSource(socket, id, volumes);
+    };
+    auto note = co_await runBlocking(agent_.pool(), retireWork);
+    std::error_code ec;
+    std::filesystem::remove_all(agent_.spoolDir(request_.migrationId), ec);
+    if (!note.empty()) done_.note += (done_.note.empty() ? "" : "; ") + note;
+    done_.result = "success";
+    done_.totalSeconds = secondsSince(start_);
+    finishEntry("done");
+    agent_.log("migrated " + request_.container + " to " + peerName_ + " (" +
+               std::to_string(done_.rounds.size()) + " rounds, freeze " +
+               std::to_string(static_cast<long>(done_.freezeMs)) + " ms, " +
+               std::to_string(done_.bytesSent) + " bytes on the wire, " +
+               std::to_string(done_.totalSeconds) + " s)");
+    co_return done_;
+  }
+
+  // ---- pieces ----
+
+  // One round: ROUND, the tree-sync stream, ROUND_END; a non-final round waits
+  // for ROUND_DONE. The final round's ROUND_END is the hand-over: recorded first.
+  awaitable<roam::Status> sendRound(std::uint32_t round, bool final) {
+    const auto roundStart = Clock::now();
+    phase(final ? "final-round" : "precopy");
+    auto planWork = [sender = sender_.get()] { return sender->planRound(); };
+    auto plan = co_await runBlocking(agent_.pool(), planWork);
+    if (!plan.ok()) co_return plan.error();
+    peer_->send(Round{request_.migrationId, round, final});
+    const std::uint64_t estimate = plan->contentBytesAtMost;
+    const StreamReader read = [sender = sender_.get()](std::span<std::uint8_t> out) {
+      return sender->read(out);
+    };
+    const std::function<void(std::uint64_t)> onBytes = [this, estimate](std::uint64_t bytes) {
+      progress_.bytesSent = bytes;
+      progress_.bytesTotal = std::max(estimate, bytes);
+      report_(progress_);
+    };
+    auto sent = co_await sendStream(agent_, *peer_, request_.migrationId, read, onBytes);
+    if (!sent.ok()) co_return sent.error();
+    done_.bytesSent += sent->wireBytes;
+    done_.bytesTotal += sent->plainBytes;
+    if (final) {
+      if (Clock::now() > freezeStart_ + agent_.options().freezeTimeout)
+        co_return roam::Error{roam::ErrorCode::Timeout,
+                              "the final round took longer than the freeze deadline of " +
+                                  std::to_string(agent_.options().freezeTimeout.count()) + " ms"};
+      setState("handed-over");
+      handedOver_ = true;
+    }
+    peer_->send(RoundEnd{request_.migrationId, round, sent->plainBytes, sent->sha256});
+    done_.rounds.push_back({round, final, sent->plainBytes, 0});
+    if (final) {
+      if (!co_await peer_->flush())
+        agent_.log("migration " + request_.migrationId + ": the final ROUND_END may be lost");
+      co_return roam::Status{};
+    }
+    auto reply = co_await readSkippingProgress();
+    if (reply.message)
+      if (auto* failure = std::get_if<Failure>(&*reply.message))
+        co_return destinationFailed(failure->error);
+    const auto* doneRound = reply.message ? std::get_if<RoundDone>(&*reply.message) : nullptr;
+    if (!doneRound || doneRound->round != round)
+      co_return roam::Error{roam::ErrorCode::Protocol,
+                            "destination " + peerName_ + " answered round " +
+                                std::to_string(round) + " with " + describeReply(reply)};
+    done_.rounds.back().seconds = secondsSince(roundStart);
+    co_return roam::Status{};
+  }
+
+  // The outcome of a handed-over migration: ABORT (give it up unless it is
+  // committed) on the open connection or, when that is gone, on new ones,
+  // until the destination answers SUCCESS or FAILURE or restoreTimeout passes.
+  awaitable<ReadResult> askOutcome(const std::string& why) {
+    const auto giveUp = Clock::now() + agent_.options().restoreTimeout;
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    while (Clock::now() < giveUp) {
+      if (!peer_ || !peer_->isOpen()) {
+        auto connected = co_await connectToAgent(agent_.clientTls(), request_.destination,
+                                                 std::chrono::seconds(5));
+        if (auto* stream = std::get_if<FramedStreamPtr>(&connected)) {
+          if (peer_) agent_.untrack(peer_);
+          peer_ = *stream;
+          agent_.track(peer_);
+        }
+      }
+      if (peer_ && peer_->isOpen()) {
+        peer_->setIdleTimeout(std::chrono::seconds(10));
+        peer_->send(Abort{request_.migrationId, why});
+        auto reply = co_await readSkippingProgress();
+        if (reply.message && (std::holds_alternative<Success>(*reply.message) ||
+                              std::holds_alternative<Failure>(*reply.message)))
+          co_return reply;
+        peer_->close();
+      }
+      pause.expires_after(std::chrono::seconds(2));
+      boost::system::error_code ec;
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    co_return ReadResult{};
+  }
+
+  awaitable<ReadResult> readSkippingProgress() {
+    ReadResult reply;
+    do {
+      reply = co_await peer_->read();
+    } while (reply.message && std::holds_alternative<Progress>(*reply.message));
+    co_return reply;
+  }
+
+  roam::Error destinationFailed(const std::string& error) {
+    destinationSaidFailure_ = true;
+    return roam::Error{roam::ErrorCode::Engine, "destination " + peerName_ + " failed: " + error};
+  }
+
+  // Any failure: before the hand-over the destination is told to give up and
+  // the copy here resumes; after it, only a FAILURE from the destination lets
+  // the copy here resume (it then runs nowhere else).
+  awaitable<Done> fail(const roam::Error& error) {
+    std::string kept = "the container keeps running here";
+    if (handedOver_ && !destinationSaidFailure_) {
+      kept = "the container stays frozen here until the destination answers";
+    } else {
+      if (peer_ && peer_->isOpen() && !destinationSaidFailure_) {
+        peer_->send(Abort{request_.migrationId, error.message});
+        co_await peer_->flush();
+      }
+      if (frozen_) {
+        auto resumeWork = [socket = socket_, id = source_.containerId] {
+          return resumeSource(socket, id);
+        };
+        auto resumed = co_await runBlocking(agent_.pool(), resumeWork);
+        kept = resumed.ok() ? "the container was resumed here" : resumed.error().message;
+        if (!resumed.ok()) done_.note += (done_.note.empty() ? "" : "; ") + resumed.error().message;
+      }
+    }
+    if (peer_) {
+      peer_->close();
+      agent_.untrack(peer_);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(agent_.spoolDir(request_.migrationId), ec);
+    done_.result = error.message;
+    done_.seconds = secondsSince(start_);
+    done_.totalSeconds = done_.seconds;
+    if (unresolved_ || (handedOver_ && !destinationSaidFailure_)) {
+      // Left "handed-over": asked again in the background (and at start-up).
+      entry_.result = error.message;
+      agent_.record(entry_);
+      agent_.resolveHandedOverLater(entry_);
+    } else {
+      finishEntry("failed");
+    }
+    agent_.log("migration " + request_.migrationId + " failed: " + error.message + " (" + kept +
+               ")");
+    co_return done_;
+  }
+
+  void setState(const std::string& state) {
+    entry_.state = state;
+    entry_.containerId = source_.containerId;
+    agent_.record(entry_);
+  }
+
+  void finishEntry(const std::string& state) {
+    entry_.state = state;
+    entry_.result = done_.result;
+    entry_.bytesSent = done_.bytesSent;
+    entry_.seconds = done_.seconds;
+    entry_.note = done_.note;
+    agent_.record(entry_);
+  }
+
+  void phase(const std::string& name) {
+    progress_.phase = name;
+    progress_.bytesSent = progress_.bytesTotal = 0;
+    progress_.rateBps = 0;
+    report_(progress_);
+  }
+
+  Agent& agent_;
+  const Migrate& request_;
+  const std::function<void(const Progress&)>& report_;
+  const std::string socket_;
+  const Clock::time_point start_;
+  Done done_;
+  JournalEntry entry_;
+  Progress progress_;
+  CheckpointSupport here_;
+  bool askDestination_ = false;
+  ModeChoice choice_;
+  FramedStreamPtr peer_;
+  std::string peerName_;
+  SourceContainer source_;
+  std::unique_ptr<sync::TreeSender> sender_;
+  std::string destinationContainer_;
+  Clock::time_point freezeStart_;
+  bool frozen_ = false;
+  bool handedOver_ = false;
+  bool destinationSaidFailure_ = false;
+  bool unresolved_ = false;
+};
 
 }  // namespace
 
 awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
                                    const std::function<void(const Progress&)>& report) {
-  const auto start = Clock::now();
-  const auto& options = agent.options();
-  const auto socket = agent.dockerSocket();
-  const auto spool = agent.spoolDir(request.migrationId);
-
-  Done done;
-  done.migrationId = request.migrationId;
-  done.container = request.container;
-  done.source = agent.name();
-  done.destination = request.destination;
-  done.mode = "snapshot";
-
-  JournalEntry entry;
-  entry.migrationId = request.migrationId;
-  entry.container = request.container;
-  entry.peer = request.destination;
-  entry.role = JournalRole::source;
-  entry.mode = "snapshot";
-  entry.state = "capturing";
-
-  const CheckpointSupport here{agent.capabilities().checkpoint,
-                               agent.capabilities().checkpointReason};
-  const bool askDestination = needsDestinationSupport(request.mode, here);
-  auto choice = chooseMode(request.mode, here, {}, agent.name(), request.destination);
-  if (!askDestination && !choice.ok()) {
-    // Refused before anything is touched: no journal entry either.
-    done.mode = choice.mode;
-    done.result = choice.error().message;
-    done.seconds = secondsSince(start);
-    co_return done;
-  }
-  if (!askDestination) done.note = choice.note;
-  agent.record(entry);
-
-  Capture capture;               // filled in step 3
-  CheckpointCapture checkpoint;  // checkpoint mode only
-  FramedStreamPtr peer;
-  auto fail = [&](const std::string& error) -> Done {
-    if (peer) peer->close();
-    std::string restarted;
-    if (checkpoint.stopped) {
-      // The checkpoint stopped the container: it runs again before we report.
-      auto problems = undoCheckpoint(socket, request.container, checkpoint.checkpointId,
-                                     checkpoint.checkpointDir);
-      restarted = problems.ok() ? " (the container was started again here)"
-                                : " (" + problems.error().message + ")";
-      if (!problems.ok()) done.note += (done.note.empty() ? "" : "; ") + problems.error().message;
-    }
-    discardCapture(socket, capture, spool);
-    done.result = error;
-    done.seconds = secondsSince(start);
-    entry.state = "failed";
-    entry.result = error;
-    entry.seconds = done.seconds;
-    entry.bytesSent = done.bytesSent;
-    entry.note = done.note;
-    agent.record(entry);
-    agent.log("migration " + request.migrationId + " failed: " + error +
-              (restarted.empty() ? " (the container keeps running here)" : restarted));
-    return done;
-  };
-
-  Progress progress;
-  progress.migrationId = request.migrationId;
-
-  // 1. Connect to the destination agent.
-  progress.phase = "connecting";
-  report(progress);
-  auto connected =
-      co_await connectToAgent(agent.clientTls(), request.destination, std::chrono::seconds(10));
-  if (auto* error = std::get_if<std::string>(&connected)) co_return fail(*error);
-  peer = std::get<FramedStreamPtr>(connected);
-  // Tracked so that a shutdown past its grace period can cut this transfer.
-  agent.track(peer);
-  struct Untrack {
-    Agent& agent;
-    FramedStreamPtr stream;
-    ~Untrack() { agent.untrack(stream); }
-  } untrack{agent, peer};
-  const std::string peerName = peer->peerName();
-
-  // 2. The mode: checkpoint needs the destination too; ask it (STATUS)
-  // before anything here changes.
-  if (askDestination) {
-    done.mode = choice.mode;  // what a failure from here on reports
-    peer->setIdleTimeout(options.idleTimeout);
-    peer->send(Status{});
-    auto status = co_await peer->read();
-    if (!status.message)
-      co_return fail("destination " + request.destination + " did not answer STATUS" +
-                     (status.error.empty() ? "" : ": " + status.error));
-    choice =
-        chooseMode(request.mode, here, destinationSupport(*status.message), agent.name(), peerName);
-    if (!choice.ok()) co_return fail(choice.error().message);
-    done.note = choice.note;
-    // Capturing can be silent for longer than the idle timeout.
-    peer->setIdleTimeout(std::chrono::seconds(0));
-  }
-  const bool useCheckpoint = choice.mode == "checkpoint";
-  done.mode = choice.mode;
-  entry.mode = choice.mode;
-
-  const std::string container = request.container;
-  const std::string migrationId = request.migrationId;
-  if (useCheckpoint) {
-    // Recorded first: from the engine's first step on, the container may be
-    // stopped, and a crash must still lead to it being started again.
-    entry.checkpointId = checkpointIdFor(migrationId);
-    entry.state = "checkpointing";
-    agent.record(entry);
-    progress.phase = "checkpointing";
-    report(progress);
-    // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-    auto checkpointWork = [socket, container, migrationId, spool] {
-      return captureCheckpoint(socket, container, migrationId, spool);
-    };
-    checkpoint = co_await runBlocking(agent.pool(), checkpointWork);
-    if (!checkpoint.ok()) co_return fail(checkpoint.error().message);
-  }
-
-  // 3. Capture: configuration, committed changes, volumes (blocking: pool).
-  progress.phase = "capturing";
-  report(progress);
-  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-  auto captureWork = [socket, container, migrationId, spool, useCheckpoint] {
-    return captureSnapshot(socket, container, migrationId, spool, useCheckpoint);
-  };
-  capture = co_await runBlocking(agent.pool(), captureWork);
-  entry.images = {capture.snapshotImage};
-  if (!capture.ok()) co_return fail(capture.error().message);
-  agent.record(entry);
-
-  // 4. Ask the destination which layers it already has.
-  peer->setIdleTimeout(options.idleTimeout);
-  peer->send(Layers{request.migrationId, capture.index.diffIds});
-  auto answer = co_await peer->read();
-  std::set<std::string> omit;
-  if (answer.message && std::holds_alternative<LayersHave>(*answer.message)) {
-    const auto& have = std::get<LayersHave>(*answer.message).have;
-    // Layers are shared by chain: only a common prefix can be skipped.
-    for (std::size_t i = 0; i < have.size() && i < capture.index.diffIds.size(); ++i) {
-      if (have[i] != capture.index.diffIds[i]) break;
-      omit.insert(capture.index.layerFiles[i]);
-    }
-  } else {
-    peer->close();
-    co_return fail("destination " + request.destination + " did not answer LAYERS" +
-                   (answer.error.empty() ? "" : ": " + answer.error));
-  }
-
-  // 5. Describe the files (sizes and SHA-256 of exactly the bytes sent).
-  std::vector<OutgoingFile> files;
-  files.push_back({FileEntry{"image.tar", "image", "", 0, ""}, capture.imageArchive, omit});
-  if (useCheckpoint)
-    files.push_back({FileEntry{kCheckpointFileName, "checkpoint", checkpoint.checkpointId, 0, ""},
-                     checkpoint.archive,
-                     {}});
-  for (std::size_t i = 0; i < capture.volumes.size(); ++i)
-    files.push_back({FileEntry{"volume-" + std::to_string(i) + ".tar", "volume",
-                               capture.volumes[i].mount.name, 0, ""},
-                     capture.volumes[i].archive,
-                     {}});
-  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-  auto digestWork = [&files]() -> std::string {
-    for (auto& file : files) {
-      auto digest =
-          file.entry.kind == "image" ? digestFiltered(file.path, file.omit) : digestFile(file.path);
-      if (!digest.ok()) return digest.error().message;
-      file.entry.size = digest->size;
-      file.entry.sha256 = digest->sha256;
-    }
-    return "";
-  };
-  std::string digestError = co_await runBlocking(agent.pool(), digestWork);
-  if (!digestError.empty()) {
-    peer->close();
-    co_return fail(digestError);
-  }
-
-  Restart restart;
-  restart.migrationId = request.migrationId;
-  restart.container = capture.spec.name;
-  restart.mode = choice.mode;
-  restart.config = specToJson(capture.spec);
-  restart.compression = "zstd";
-  std::uint64_t total = 0;
-  for (const auto& file : files) {
-    restart.files.push_back(file.entry);
-    total += file.entry.size;
-  }
-  entry.state = "sending";
-  agent.record(entry);
-  peer->send(restart);
-
-  // 6. Stream the files as compressed chunks. A worker reads and compresses
-  // the next chunk into a frame while this (io) thread encrypts and sends the
-  // current one: the two halves each take about as long on a fast path.
-  progress.phase = "sending";
-  progress.bytesTotal = total;
-  report(progress);
-  ChunkSource chunks(files, request.migrationId, options.chunkBytes, options.compressionLevel,
-                     options.testCorruptChunk);
-  PendingWork<OutgoingChunk> pending;
-  const auto home = peer->tls().get_executor();
-  auto prepareNext = [&] {
-    pending.start(agent.pool(), home, [source = &chunks, buffer = peer->takeBuffer()]() mutable {
-      return source->next(std::move(buffer));
-    });
-  };
-  std::uint64_t sent = 0;
-  auto lastReport = Clock::now();
-  const auto sendStart = Clock::now();
-  prepareNext();
-  std::string sendError;
-  while (true) {
-    auto chunk = co_await pending.get();
-    if (!chunk.ok()) {
-      sendError = chunk.error().message;
-      break;
-    }
-    if (chunk.finished) break;
-    prepareNext();
-    sent += chunk.plainBytes;
-    done.bytesSent += chunk.payloadBytes;
-    if (!co_await peer->writeEncoded(std::move(chunk.frame))) {
-      sendError = "connection to " + request.destination + " lost while sending";
-      break;
-    }
-    if (Clock::now() - lastReport > std::chrono::milliseconds(250) || chunk.fileDone) {
-      lastReport = Clock::now();
-      progress.bytesSent = sent;
-      progress.rateBps = 8.0 * static_cast<double>(sent) / std::max(1e-6, secondsSince(sendStart));
-      report(progress);
-    }
-  }
-  // The worker uses `chunks`: it must be done before anything here goes away.
-  if (pending.running()) co_await pending.get();
-  if (!sendError.empty()) {
-    peer->close();
-    co_return fail(sendError);
-  }
-  if (!co_await peer->flush())
-    co_return fail("connection to " + request.destination + " lost while sending");
-
-  // 7. Wait for the destination to restore and start it.
-  progress.phase = "restoring";
-  report(progress);
-  // The destination sends PROGRESS while it restores; silence for the idle
-  // timeout means it is gone, and the whole restore is bounded too.
-  const auto restoreDeadline = Clock::now() + options.restoreTimeout;
-  ReadResult reply;
-  do {
-    reply = co_await peer->read();
-  } while (reply.message && std::holds_alternative<Progress>(*reply.message) &&
-           Clock::now() < restoreDeadline);
-  peer->close();
-  if (reply.message && std::holds_alternative<Progress>(*reply.message))
-    co_return fail("destination " + peerName + " did not finish restoring within " +
-                   std::to_string(options.restoreTimeout.count()) + " s");
-  if (!reply.message) {
-    co_return fail(reply.closed ? "destination " + request.destination +
-                                      " closed the connection before SUCCESS"
-                                : "destination sent a malformed reply: " + reply.error);
-  }
-  if (auto* failure = std::get_if<Failure>(&*reply.message))
-    co_return fail("destination " + peerName + " failed: " + failure->error);
-  if (!std::holds_alternative<Success>(*reply.message))
-    co_return fail("destination sent " + std::string(toString(typeOf(*reply.message))) +
-                   " instead of SUCCESS");
-
-  // 8. SUCCESS: the new copy runs; now, and only now, retire the old one.
-  // The migration time (the paper's) ends here; retiring is bookkeeping.
-  const double migrationSeconds = secondsSince(start);
-  entry.state = "committed";
-  agent.record(entry);
-  progress.phase = "retiring";
-  report(progress);
-  // A named closure: GCC 12 corrupts closure temporaries kept across co_await.
-  auto retireWork = [socket, capture]() -> std::string {
-    DockerClient docker(socket);
-    std::string note;
-    // The new copy already serves: a short grace, then the engine kills it.
-    docker.stopContainer(capture.containerId, 3);
-    if (auto removed = docker.removeContainer(capture.containerId, true, true); !removed.ok())
-      note = "could not remove the source copy: " + removed.error().message;
-    for (const auto& volume : capture.volumes)
-      if (!volume.mount.anonymous) docker.removeVolume(volume.mount.name, false);
-    docker.removeImage(capture.snapshotImage, true);
-    return note;
-  };
-  auto retireNote = co_await runBlocking(agent.pool(), retireWork);
-  std::error_code ec;
-  std::filesystem::remove_all(spool, ec);
-  if (!retireNote.empty()) done.note += (done.note.empty() ? "" : "; ") + retireNote;
-  done.result = "success";
-  done.bytesTotal = total;
-  done.seconds = migrationSeconds;
-  entry.state = "done";
-  entry.result = "success";
-  entry.bytesSent = done.bytesSent;
-  entry.seconds = done.seconds;
-  entry.note = done.note;
-  agent.record(entry);
-  agent.log("migrated " + request.container + " to " + peerName + " (" +
-            std::to_string(done.bytesSent) + " bytes on the wire, " + std::to_string(done.seconds) +
-            " s)");
+  SourceMigration migration(agent, request, report);
+  auto done = co_await migration.run();
   co_return done;
 }
 

@@ -212,4 +212,35 @@ json destinationCreateBody(const ContainerSpec& spec, const std::string& image,
   return body;
 }
 
+json containerSpecToJson(const ContainerSpec& spec) {
+  json volumes = json::array();
+  for (const auto& v : spec.volumes)
+    volumes.push_back(
+        {{"name", v.name}, {"destination", v.destination}, {"anonymous", v.anonymous}});
+  return {{"name", spec.name},
+          {"image", spec.image},
+          {"create_body", spec.createBody},
+          {"volumes", volumes},
+          {"running", spec.running}};
+}
+
+roam::Result<ContainerSpec> containerSpecFromJson(const json& config) {
+  try {
+    ContainerSpec spec;
+    spec.name = config.at("name").get<std::string>();
+    spec.image = config.at("image").get<std::string>();
+    spec.createBody = config.at("create_body");
+    if (!spec.createBody.is_object()) throw std::runtime_error("create_body must be an object");
+    for (const auto& v : config.at("volumes"))
+      spec.volumes.push_back(VolumeMount{v.at("name").get<std::string>(),
+                                         v.at("destination").get<std::string>(),
+                                         v.at("anonymous").get<bool>()});
+    spec.running = config.value("running", true);
+    return spec;
+  } catch (const std::exception& e) {
+    return roam::Error{roam::ErrorCode::BadInput,
+                       std::string("invalid container configuration: ") + e.what()};
+  }
+}
+
 }  // namespace roam::agent

@@ -44,4 +44,10 @@ nlohmann::json destinationCreateBody(const ContainerSpec& spec, const std::strin
 
 inline constexpr const char* kMigrationIdLabel = "roam.migration-id";
 
+// The spec as PREPARE's `config` carries it ({name, image, create_body,
+// volumes: [{name, destination, anonymous}], running}), and back; the reader
+// says which key is wrong.
+nlohmann::json containerSpecToJson(const ContainerSpec& spec);
+roam::Result<ContainerSpec> containerSpecFromJson(const nlohmann::json& config);
+
 }  // namespace roam::agent

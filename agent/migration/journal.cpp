@@ -43,6 +43,7 @@ json toJson(const JournalEntry& e) {
               {"volumes", e.volumes},
               {"createdContainer", e.createdContainer},
               {"checkpointId", e.checkpointId},
+              {"containerId", e.containerId},
               {"result", e.result},
               {"bytesSent", e.bytesSent},
               {"seconds", e.seconds},
@@ -69,6 +70,7 @@ std::optional<JournalEntry> fromJson(const json& j, std::string& error) {
     str("state", e.state);
     str("createdContainer", e.createdContainer);
     str("checkpointId", e.checkpointId);
+    str("containerId", e.containerId);
     str("result", e.result);
     str("note", e.note);
     std::string role = "source";
@@ -143,8 +145,13 @@ bool isTerminalState(const std::string& state) {
 
 RecoveryAction recoveryActionFor(const JournalEntry& entry) {
   if (isTerminalState(entry.state)) return RecoveryAction::none;
-  if (entry.role == JournalRole::destination) return RecoveryAction::rollBackDestination;
-  if (entry.state == "committed") return RecoveryAction::finishRetiring;
+  if (entry.role == JournalRole::destination)
+    return entry.state == "starting" ? RecoveryAction::finishStarting
+                                     : RecoveryAction::rollBackDestination;
+  if (entry.state == "committed" || entry.state == "retiring")
+    return RecoveryAction::finishRetiring;
+  if (entry.state == "frozen") return RecoveryAction::resumeSource;
+  if (entry.state == "handed-over") return RecoveryAction::askDestination;
   return entry.checkpointId.empty() ? RecoveryAction::discardCapture
                                     : RecoveryAction::restartSource;
 }

@@ -22,14 +22,20 @@ enum class JournalRole { source, destination };
 
 struct JournalEntry {
   std::string migrationId, container, peer, mode;
-  // Free text set by the migration code, e.g. "capturing", "checkpointing",
-  // "sending", "committed", "receiving", "restoring", "succeeded", "done",
-  // "failed", "rolled-back".
+  // The step the migration is at (docs/agent.md, "The journal"). Source:
+  // "inspecting", "preparing", "precopy", "frozen" (the container is paused),
+  // "handed-over" (the final round's end is sent: the destination may start
+  // it), "retiring", then "done" or "failed". Destination: "preparing",
+  // "receiving", "starting" (the final round arrived: it starts whatever the
+  // source does next), then "succeeded" or "rolled-back". Entries of older
+  // agents may hold "capturing", "checkpointing", "sending", "committed",
+  // "restoring".
   std::string state;
   JournalRole role = JournalRole::source;
   std::vector<std::string> images,
       volumes;                   // resources this migration created (removed on roll-back)
   std::string createdContainer;  // a container this migration created (destination)
+  std::string containerId;       // the container being moved (source)
   // Source, checkpoint mode: set (and recorded) before the engine is asked to
   // checkpoint, which stops the container. Until "committed", recovery must
   // start the container again.
@@ -76,6 +82,10 @@ enum class RecoveryAction {
   discardCapture,       // before SUCCESS: remove the snapshot image; the container runs on
   restartSource,        // as discardCapture, and a checkpoint may have stopped the
                         // container: start it again (a plain start, its memory is lost)
+  resumeSource,         // frozen before the hand-over: unpause the container here
+  askDestination,       // handed over: the destination's answer decides (retire here,
+                        // or resume here after its FAILURE)
+  finishStarting,       // destination, the final round arrived: start the container
 };
 RecoveryAction recoveryActionFor(const JournalEntry& entry);
 

@@ -64,7 +64,7 @@ ssize_t getValue(int fd, const std::string& path, const char* name, void* buf, s
 }
 
 // The names of the inode's attributes.
-Result<std::vector<std::string>> names(int fd, const std::string& path, std::string_view shown) {
+roam::Result<std::vector<std::string>> names(int fd, const std::string& path, std::string_view shown) {
   std::vector<char> buf;
   for (int attempt = 0; attempt < 8; ++attempt) {
     ssize_t n = listNames(fd, path, nullptr, 0);
@@ -90,7 +90,7 @@ Result<std::vector<std::string>> names(int fd, const std::string& path, std::str
 
 }  // namespace
 
-Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path, std::string_view shown) {
+roam::Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path, std::string_view shown) {
   auto list = names(fd, path, shown);
   if (!list) return list.error();
   std::vector<Xattr> out;
@@ -130,7 +130,7 @@ Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path, std::stri
   return out;
 }
 
-Status writeXattrs(int fd, const std::string& path, const std::vector<Xattr>& want,
+roam::Status writeXattrs(int fd, const std::string& path, const std::vector<Xattr>& want,
                    std::string_view shown) {
   auto have = names(fd, path, shown);
   if (!have) return have.error();

@@ -60,10 +60,10 @@ std::string procPath(int dirFd, std::string_view name);
 
 // The extended attributes of the inode at PATH (not following a final
 // symlink) or of the open FD (when FD >= 0), sorted by name.
-Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path, std::string_view shown);
+roam::Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path, std::string_view shown);
 
 // Makes the extended attributes of the inode exactly WANT: removes the others.
-Status writeXattrs(int fd, const std::string& path, const std::vector<Xattr>& want,
+roam::Status writeXattrs(int fd, const std::string& path, const std::vector<Xattr>& want,
                    std::string_view shown);
 
 // "ROOT/REL" for messages.

@@ -78,7 +78,7 @@ timespec mtimeOf(const Meta& m) {
 }
 
 // Removes everything inside the open directory DIR_FD.
-Status removeContents(int dirFd, const std::string& shown, int depth) {
+roam::Status removeContents(int dirFd, const std::string& shown, int depth) {
   if (depth > kMaxRemoveDepth) {
     return makeError(ErrorCode::Io, "remove " + shown + ": directory tree too deep");
   }
@@ -121,7 +121,7 @@ Status removeContents(int dirFd, const std::string& shown, int depth) {
 }
 
 // Removes NAME in PARENT_FD, a directory with all it holds; nothing there is fine.
-Status removeAt(int parentFd, const std::string& name, const std::string& shown) {
+roam::Status removeAt(int parentFd, const std::string& name, const std::string& shown) {
   struct stat st {};
   if (fstatat(parentFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return {};
@@ -164,13 +164,13 @@ struct TreeApplier::Impl {
     return shownPath(roots[r].string(), rel);
   }
 
-  Status fail(Error e) {
+  roam::Status fail(Error e) {
     error = e;
     file.reset();
     return e;
   }
 
-  Status openRoots() {
+  roam::Status openRoots() {
     if (!rootFds.empty()) return {};
     if (roots.empty() || roots.size() > kMaxRoots) {
       return makeError(ErrorCode::BadInput, "tree sync: 1 to 1024 roots");
@@ -184,7 +184,7 @@ struct TreeApplier::Impl {
   }
 
   // The root index and path at the start of a record, checked.
-  Result<std::pair<std::uint32_t, std::string>> target(Reader& in, bool emptyAllowed,
+  roam::Result<std::pair<std::uint32_t, std::string>> target(Reader& in, bool emptyAllowed,
                                                        const char* what) {
     std::uint32_t r = in.u32();
     auto path = in.str16(kMaxPathBytes);
@@ -202,7 +202,7 @@ struct TreeApplier::Impl {
   }
 
   // The directory holding PATH, opened beneath the root without following a symlink.
-  Result<Fd> openParent(std::uint32_t r, const std::string& path) {
+  roam::Result<Fd> openParent(std::uint32_t r, const std::string& path) {
     Fd fd(openBeneath(rootFds[r].get(), parentOf(path), O_RDONLY | O_DIRECTORY));
     if (fd.valid()) return fd;
     if (errno == ELOOP || errno == EXDEV) {
@@ -219,7 +219,7 @@ struct TreeApplier::Impl {
     return st;
   }
 
-  Status metaByFd(int fd, const Meta& m, const std::string& where) {
+  roam::Status metaByFd(int fd, const Meta& m, const std::string& where) {
     if (fchown(fd, m.uid, m.gid) != 0) return ioError("chown", where);
     // After chown, which drops security.capability and the setuid/setgid bits.
     if (auto s = writeXattrs(fd, {}, m.xattrs, where); !s) return s;
@@ -228,7 +228,7 @@ struct TreeApplier::Impl {
   }
 
   // Owner, xattrs, mode and mtime of NAME in PARENT_FD, not following a symlink.
-  Status metaByName(int parentFd, const std::string& name, const Meta& m, const std::string& where,
+  roam::Status metaByName(int parentFd, const std::string& name, const Meta& m, const std::string& where,
                     bool chmodIt) {
     if (fchownat(parentFd, name.c_str(), m.uid, m.gid, AT_SYMLINK_NOFOLLOW) != 0) {
       return ioError("chown", where);
@@ -244,7 +244,7 @@ struct TreeApplier::Impl {
     return {};
   }
 
-  Status applyRemove(Reader& in) {
+  roam::Status applyRemove(Reader& in) {
     auto t = target(in, false, "remove");
     if (!t) return t.error();
     if (!in.atEnd()) return protocolError("remove record with trailing bytes");
@@ -254,12 +254,12 @@ struct TreeApplier::Impl {
     if (!parent.valid()) {
       if (errno == ENOENT || errno == ENOTDIR) return {};  // already gone with its directory
       auto p = openParent(r, path);
-      return p ? Status{} : Status{p.error()};
+      return p ? roam::Status{} : roam::Status{p.error()};
     }
     return removeAt(parent.get(), leafOf(path), shown(r, path));
   }
 
-  Status applyEntry(std::uint8_t type, Reader& in) {
+  roam::Status applyEntry(std::uint8_t type, Reader& in) {
     const auto kind = static_cast<RecordType>(type);
     auto t = target(in, kind == RecordType::Dir, typeName(type));
     if (!t) return t.error();
@@ -383,7 +383,7 @@ struct TreeApplier::Impl {
     }
   }
 
-  Status applyLink(Reader& in) {
+  roam::Status applyLink(Reader& in) {
     auto t = target(in, false, "hard link");
     if (!t) return t.error();
     auto [r, path] = std::move(*t);
@@ -416,7 +416,7 @@ struct TreeApplier::Impl {
     return {};
   }
 
-  Status applyData(std::uint8_t type, Reader& in) {
+  roam::Status applyData(std::uint8_t type, Reader& in) {
     auto& f = *file;
     std::uint64_t off = in.u64();
     std::uint64_t len =
@@ -457,7 +457,7 @@ struct TreeApplier::Impl {
     return {};
   }
 
-  Status finishFile() {
+  roam::Status finishFile() {
     auto& f = *file;
     if (auto s = metaByFd(f.fd.get(), f.meta, f.shown); !s) return s;
     timespec times[2] = {{0, UTIME_OMIT}, mtimeOf(f.meta)};
@@ -467,7 +467,7 @@ struct TreeApplier::Impl {
     return {};
   }
 
-  Status applyEnd(Reader& in) {
+  roam::Status applyEnd(Reader& in) {
     std::uint64_t entries = in.u64(), removals = in.u64(), content = in.u64();
     if (!in.atEnd()) return protocolError("end-of-round record of the wrong length");
     if (entries != stats.entries || removals != stats.removals || content != stats.contentBytes) {
@@ -482,7 +482,7 @@ struct TreeApplier::Impl {
     return {};
   }
 
-  Status dispatch(std::uint8_t type, std::span<const std::uint8_t> body) {
+  roam::Status dispatch(std::uint8_t type, std::span<const std::uint8_t> body) {
     Reader in(body);
     const auto kind = static_cast<RecordType>(type);
     const bool fileRecord =
@@ -510,7 +510,7 @@ struct TreeApplier::Impl {
     }
   }
 
-  Status consume(std::span<const std::uint8_t> bytes) {
+  roam::Status consume(std::span<const std::uint8_t> bytes) {
     if (error) return *error;
     std::size_t pos = 0;
     while (pos < bytes.size()) {
@@ -565,7 +565,7 @@ struct TreeApplier::Impl {
     return {};
   }
 
-  Status finishRound() {
+  roam::Status finishRound() {
     if (error) return *error;
     if (state != State::Ended) {
       if (!buf.empty() || file) return fail(protocolError("the round ended inside a record"));
@@ -592,10 +592,10 @@ TreeApplier::~TreeApplier() = default;
 TreeApplier::TreeApplier(TreeApplier&&) noexcept = default;
 TreeApplier& TreeApplier::operator=(TreeApplier&&) noexcept = default;
 
-Status TreeApplier::consume(std::span<const std::uint8_t> bytes) {
+roam::Status TreeApplier::consume(std::span<const std::uint8_t> bytes) {
   return impl_->consume(bytes);
 }
-Status TreeApplier::finishRound() {
+roam::Status TreeApplier::finishRound() {
   return impl_->finishRound();
 }
 ApplyStats TreeApplier::stats() const {

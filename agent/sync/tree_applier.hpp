@@ -28,10 +28,10 @@ class TreeApplier {
 
   // Feeds the next bytes of a round's stream (any split: records may span calls);
   // applies every record as soon as it is complete. The first error sticks.
-  Status consume(std::span<const std::uint8_t> bytes);
+  roam::Status consume(std::span<const std::uint8_t> bytes);
   // The round's stream ended: refuses a stream cut inside a record (or without
   // its end-of-round record), applies pending directory times, resets for the next round.
-  Status finishRound();
+  roam::Status finishRound();
   ApplyStats stats() const;  // of the current/last round
 
   struct Impl;

@@ -153,7 +153,7 @@ struct TreeSender::Impl {
     return shownPath(roots[root].string(), rel);
   }
 
-  Status scanDir(std::uint32_t r, const std::string& rel, dev_t rootDev, int depth) {
+  roam::Status scanDir(std::uint32_t r, const std::string& rel, dev_t rootDev, int depth) {
     Fd dir(openBeneath(rootFds[r].get(), rel, O_RDONLY | O_DIRECTORY));
     if (!dir.valid()) {
       if (!rel.empty() && vanishedErrno(errno)) return {};  // gone or replaced meanwhile
@@ -202,7 +202,7 @@ struct TreeSender::Impl {
     return {};
   }
 
-  Result<RoundPlan> plan() {
+  roam::Result<RoundPlan> plan() {
     if (options.blockBytes == 0 || options.blockBytes > kMaxDataBytes) {
       return makeError(ErrorCode::BadInput, "tree sync: block size must be 1 byte to 1 MiB");
     }
@@ -334,7 +334,7 @@ struct TreeSender::Impl {
     w.meta(meta);
   }
 
-  Status emitItem(const Item& item) {
+  roam::Status emitItem(const Item& item) {
     const auto r = item.root;
     const auto& path = item.path;
     if (item.remove) {
@@ -488,7 +488,7 @@ struct TreeSender::Impl {
   }
 
   // Emits the open file's next changed block, or its end record.
-  Status emitBlock() {
+  roam::Status emitBlock() {
     auto& f = *file;
     const auto size = static_cast<std::uint64_t>(f.st.size);
     while (f.block < f.blocks) {
@@ -560,7 +560,7 @@ struct TreeSender::Impl {
   }
 
   // Puts the stream's next record(s) into PENDING.
-  Status produce() {
+  roam::Status produce() {
     pending.clear();
     pendingPos = 0;
     if (!headerDone) {
@@ -583,7 +583,7 @@ struct TreeSender::Impl {
     return {};
   }
 
-  Result<std::size_t> read(std::span<std::uint8_t> out) {
+  roam::Result<std::size_t> read(std::span<std::uint8_t> out) {
     if (!planned) return makeError(ErrorCode::Internal, "tree sync: read before planRound");
     std::size_t n = 0;
     while (n < out.size()) {
@@ -616,10 +616,10 @@ TreeSender::~TreeSender() = default;
 TreeSender::TreeSender(TreeSender&&) noexcept = default;
 TreeSender& TreeSender::operator=(TreeSender&&) noexcept = default;
 
-Result<RoundPlan> TreeSender::planRound() {
+roam::Result<RoundPlan> TreeSender::planRound() {
   return impl_->plan();
 }
-Result<std::size_t> TreeSender::read(std::span<std::uint8_t> out) {
+roam::Result<std::size_t> TreeSender::read(std::span<std::uint8_t> out) {
   return impl_->read(out);
 }
 RoundStats TreeSender::stats() const {

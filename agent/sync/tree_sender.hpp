@@ -58,11 +58,11 @@ class TreeSender {
   // file systems) and plans the next round: the first round everything, each
   // later one only what changed since the previous round's scan, plus removals.
   // The unread rest of a previous round is dropped (and planned again).
-  Result<RoundPlan> planRound();
+  roam::Result<RoundPlan> planRound();
   // Fills OUT with the next bytes of the planned round's record stream, reading
   // file contents lazily (never a whole file in memory). Returns the number of
   // bytes written; 0 means the round's stream is complete. Errors name the path.
-  Result<std::size_t> read(std::span<std::uint8_t> out);
+  roam::Result<std::size_t> read(std::span<std::uint8_t> out);
   RoundStats stats() const;  // of the current/last round
 
   struct Impl;

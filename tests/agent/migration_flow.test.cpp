@@ -1,4 +1,4 @@
-// Snapshot migration end to end without root: two real agents in this process
+// Pre-copy migration end to end without root: two real agents in this process
 // (mutual TLS over loopback, certificates made here) move a container between
 // two FIXTURE Docker engines (docker_engine_model.hpp behind
 // fake_docker_engine.hpp), driven through requestMigration as `roam migrate`
@@ -9,23 +9,25 @@
 // codes and archive formats. tests/integration/agent_migration.py runs the
 // same on real engines.
 //
-// Exercised: source_migration (capture, LAYERS, RESTART, streaming, retire,
-// roll-back), destination_migration (receive, verify, roll-back),
-// snapshot_capture, container_restore, framed_stream and the client call.
-// The container carries a named volume, a committed file and a deleted file.
+// Exercised: source_migration (inspect, PREPARE, the image when needed,
+// pre-copy rounds, freeze, final round, retire, resume), destination_migration
+// (image, create, apply rounds into the new container's layer and volumes,
+// start, roll-back), engine_steps, stream_transfer, agent/sync, framed_stream
+// and the client call. The fixture engines keep writable layers and volumes
+// in real directories, as overlay2 does. The container carries a named volume,
+// a file written into its layer and a file deleted from its image (a whiteout).
 // Success: the destination runs the container with its configuration, volume
-// contents and image layers; the source no longer has it. Faults: a corrupt
-// chunk, the destination engine refusing (name conflict, load error, start
-// error, a container that dies at once), the destination agent refusing (a
-// volume of that name exists there), a destination nobody answers at, a
-// container that does not exist. After every failure the source still runs
-// the container unchanged and the destination holds nothing of it.
+// contents and image; the source no longer has it. Faults: a corrupt chunk,
+// the destination engine refusing (name conflict, load error, start error, a
+// container that is not running after its start), the destination agent
+// refusing (a volume of that name exists there), a destination nobody answers
+// at, a container that does not exist. After every failure the source still
+// runs the container unchanged and unfrozen, and the destination holds nothing of it.
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
-#include "agent/daemon/snapshot_capture.hpp"
 #include "migration_harness.hpp"
 #include "seeded_bytes.hpp"
 
@@ -81,6 +83,7 @@ void checkSourceUntouched(MigrationHarness& h, const Files& before) {
   const auto* web = h.source.engine.containerNamed(state, "web");
   REQUIRE(web);
   CHECK(web->running);
+  CHECK_FALSE(web->paused);
   CHECK(h.source.engine.fileSystem("web") == before);
   CHECK(state.volumes.count("appdata") == 1);
   CHECK(imageTags(state) == std::vector<std::string>{kBaseImage});
@@ -147,8 +150,16 @@ TEST_CASE("a container migrates between two agents", "[agent][migration]") {
     CHECK(done.bytesTotal < 100000);
   else
     CHECK(done.bytesTotal > 120000);
-  CHECK(m.phases() ==
-        std::vector<std::string>{"connecting", "capturing", "sending", "restoring", "retiring"});
+  std::vector<std::string> phases{"connecting", "preparing"};
+  if (!destinationHasBase) phases.push_back("image");
+  phases.insert(phases.end(), {"precopy", "freezing", "final-round", "serving", "retiring"});
+  CHECK(m.phases() == phases);
+  // Pre-copy: at least one round while it ran, and the final one while frozen.
+  REQUIRE(done.rounds.size() >= 2);
+  CHECK_FALSE(done.rounds.front().frozen);
+  CHECK(done.rounds.back().frozen);
+  CHECK(done.freezeMs > 0);
+  CHECK(done.totalSeconds >= done.seconds);
 
   // The destination runs it: same configuration, files, volume and layers.
   auto state = h.destination.engine.state();
@@ -170,14 +181,14 @@ TEST_CASE("a container migrates between two agents", "[agent][migration]") {
   CHECK(filesBefore.count("etc/motd") == 0);
   CHECK(state.volumes.at("appdata").files == sourceBefore.volumes.at("appdata").files);
   CHECK(state.volumes.at("appdata").labels["roam.migration-id"] == m.migrationId);
-  const auto& image = state.images.at(web->imageId);
-  CHECK(image.repoTags == std::vector<std::string>{roam::agent::snapshotImageFor(m.migrationId)});
-  REQUIRE(image.layers.size() == 2);
-  CHECK(image.layers[0] == sourceBefore.images.at(webBefore->imageId).layers[0]);
-  for (const auto& layer : image.layers) CHECK(state.layers.count(layer) == 1);
-  CHECK(web->changes.empty());  // everything came in the image and the volume
+  // The same image (by id and tag), and the writable layer as it was: the
+  // written file and the whiteout.
+  CHECK(web->imageId == webBefore->imageId);
+  CHECK(state.images.at(web->imageId).repoTags == std::vector<std::string>{kBaseImage});
+  CHECK(web->changes == webBefore->changes);
+  CHECK(web->changes.at("etc/motd") == std::nullopt);
 
-  // The source has retired it: container, volume and snapshot image gone.
+  // The source has retired it: container and volume gone, the image kept.
   auto source = h.source.engine.state();
   CHECK(source.containers.empty());
   CHECK(source.volumes.empty());
@@ -206,10 +217,10 @@ TEST_CASE("a corrupt chunk fails the migration and leaves both hosts as they wer
   h.source.options.chunkBytes = 16384;
   h.source.options.testCorruptChunk = GENERATE(1, 3);
   migrateWebAndExpectNothingChanged(h, [&](const auto& m, const auto&) {
-    // The destination refuses the file at its last chunk; the source hears
-    // FAILURE, or finds the connection cut if it was still sending.
-    CHECK_THAT(h.logs(), Catch::Contains("checksum mismatch for image.tar"));
-    CHECK_THAT(m.result(), Catch::Contains("checksum mismatch for image.tar") ||
+    // The destination refuses the image (its digest) before loading it; the
+    // source hears FAILURE, or finds the connection cut if it was still sending.
+    CHECK_THAT(h.logs(), Catch::Contains("the image archive does not match its size and SHA-256"));
+    CHECK_THAT(m.result(), Catch::Contains("does not match") ||
                                Catch::Contains("lost while sending"));
   });
 }
@@ -235,7 +246,7 @@ TEST_CASE("a destination that refuses leaves both hosts as they were", "[agent][
                                R"("error":"no space left on device"})"
                                "\n"};
         });
-    expected = "cannot load the snapshot image: load image: no space left on device";
+    expected = "cannot load the image: load image: no space left on device";
   }
   SECTION("its engine cannot start the container") {
     h.destination.engine.setFault(
@@ -245,7 +256,7 @@ TEST_CASE("a destination that refuses leaves both hosts as they were", "[agent][
         });
     expected = "cannot start web";
   }
-  SECTION("the container dies right after it started") {
+  SECTION("the container is not running right after its start") {
     h.destination.engine.setFault(
         [](const Request& r, DockerEngineModel::State& state) -> std::optional<Response> {
           if (r.method != "POST" || !r.path.ends_with("/start")) return std::nullopt;
@@ -255,7 +266,7 @@ TEST_CASE("a destination that refuses leaves both hosts as they were", "[agent][
           }
           return Response{204, ""};
         });
-    expected = "web does not stay running after restore (exit code 3)";
+    expected = "web is not running after its start (exit code 3)";
   }
   migrateWebAndExpectNothingChanged(h, [&](const auto& m, const auto& destinationBefore) {
     CHECK_THAT(m.result(),
@@ -281,7 +292,8 @@ TEST_CASE("a migration that cannot start changes nothing", "[agent][migration]")
     CHECK_FALSE(m.succeeded());
     CHECK(m.phases() == std::vector<std::string>{"connecting"});
     auto lines = h.source.socket->requestLines();
-    CHECK(std::count(lines.begin(), lines.end(), "POST /commit") == 0);
+    CHECK(std::none_of(lines.begin(), lines.end(),
+                       [](const std::string& l) { return l.ends_with("/pause"); }));
   }
   SECTION("the container does not exist on the source") {
     auto m = h.migrate("nope");

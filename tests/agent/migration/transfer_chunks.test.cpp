@@ -1,6 +1,6 @@
-// The transfer's two worker stages: ChunkSource (read + compress into a DATA
-// frame) and storeChunk (decompress, write, hash, verify), end to end through
-// the frame decoder, plus the in-place encoders they are built on.
+// The transfer's worker stages: StreamChunker (read + compress into a DATA
+// frame) and StreamAssembler (check the order, decompress, hash, write), end to
+// end through the frame decoder, plus the in-place encoders they are built on.
 
 #include <filesystem>
 #include <fstream>
@@ -11,8 +11,7 @@
 #include "seeded_bytes.hpp"
 
 #include "agent/migration/chunk_codec.hpp"
-#include "agent/migration/incoming_file.hpp"
-#include "agent/migration/outgoing_chunks.hpp"
+#include "agent/migration/stream_chunks.hpp"
 #include "agent/protocol/frame.hpp"
 #include "agent/protocol/messages.hpp"
 #include "crypto/sha256.hpp"
@@ -21,41 +20,6 @@ namespace fs = std::filesystem;
 using namespace roam::agent;
 
 namespace {
-
-// Both destination stages, one after the other (the daemon overlaps them).
-StoreOutcome storeChunk(IncomingFile& file, const Data& data, std::span<const std::uint8_t> payload,
-                        ChunkDecompressor& decompressor, std::vector<std::uint8_t>& plain) {
-  auto verified = verifyChunk(file, data, payload, decompressor, plain);
-  if (!verified.ok()) return verified;
-  return writeChunk(file, plain, data.last);
-}
-
-struct TempDir {
-  fs::path path =
-      fs::temp_directory_path() / ("roam-transfer-" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-fs::path writeFile(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()),
-             static_cast<std::streamsize>(bytes.size()));
-  return path;
-}
-
-std::vector<std::uint8_t> readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-OutgoingFile volumeFile(const std::string& name, const fs::path& path,
-                        const std::vector<std::uint8_t>& bytes) {
-  return {FileEntry{name, "volume", "v", bytes.size(), sha256Hex(bytes)}, path, {}};
-}
 
 // Decodes one encoded frame into its DATA header and payload.
 std::pair<Data, std::vector<std::uint8_t>> decodeData(const std::vector<std::uint8_t>& bytes) {
@@ -111,99 +75,90 @@ TEST_CASE("compressInto and decompressInto match compress and decompress", "[age
   CHECK(plain.empty());
 }
 
-TEST_CASE("ChunkSource frames round-trip through storeChunk into identical files", "[agent]") {
-  TempDir dir;
-  const auto big = roamtest::seededBytes((1 << 20) * 2 + 12345, 7);  // three chunks of 1 MiB
-  const std::vector<std::uint8_t> empty;
-  std::vector<OutgoingFile> files = {
-      volumeFile("big", writeFile(dir.path / "big", big), big),
-      volumeFile("empty", writeFile(dir.path / "empty", empty), empty)};
-  ChunkSource source(files, "m1", 1 << 20, 1);
-  std::vector<IncomingFile> incoming(2);
-  for (std::size_t i = 0; i < 2; ++i) {
-    incoming[i].entry = files[i].entry;
-    incoming[i].path = dir.path / ("in-" + files[i].entry.name);
-    incoming[i].out = openFile(incoming[i].path, "wb");
+TEST_CASE("a stream's frames reassemble into the same bytes and digest", "[agent]") {
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4096}, std::size_t{4097},
+                           std::size_t{3 * 4096 + 17}}) {
+    INFO(size);
+    const auto bytes = roamtest::seededBytes(size, 7);
+    std::size_t at = 0;
+    // Odd-sized reads: the chunker fills each chunk from several.
+    StreamReader read = [&](std::span<std::uint8_t> out) -> roam::Result<std::size_t> {
+      const std::size_t n = std::min({out.size(), std::size_t{1000}, bytes.size() - at});
+      std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), n, out.begin());
+      at += n;
+      return n;
+    };
+    StreamChunker chunker(read, "m", 4096, 1);
+    std::vector<std::uint8_t> received;
+    StreamAssembler assembler(
+        [&](std::span<const std::uint8_t> b) -> roam::Status {
+          received.insert(received.end(), b.begin(), b.end());
+          return {};
+        },
+        "m", 1 << 20, size);
+    int frames = 0;
+    while (true) {
+      auto chunk = chunker.next({});
+      REQUIRE(chunk.ok());
+      if (chunk.finished) break;
+      ++frames;
+      auto [data, payload] = decodeData(chunk.frame);
+      CHECK(data.last == chunk.fileDone);
+      REQUIRE(assembler.add(data, payload).ok());
+      if (chunk.fileDone) break;
+    }
+    CHECK(frames == static_cast<int>(size / 4096 + 1));
+    CHECK(assembler.ended());
+    CHECK(received == bytes);
+    CHECK(assembler.sha256() == sha256Hex(bytes));
+    CHECK(chunker.sha256() == assembler.sha256());
+    CHECK(chunker.next({}).finished);
   }
-  ChunkDecompressor decompressor(4 << 20);
-  std::vector<std::uint8_t> plain;
-  std::vector<std::uint8_t> recycled;
-  int frames = 0;
-  std::uint64_t plainBytes = 0;
-  while (true) {
-    auto chunk = source.next(std::move(recycled));
-    REQUIRE(chunk.ok());
-    if (chunk.finished) break;
-    ++frames;
-    plainBytes += chunk.plainBytes;
-    auto [data, payload] = decodeData(chunk.frame);
-    CHECK(data.migrationId == "m1");
-    CHECK(payload.size() == chunk.payloadBytes);
-    CHECK(chunk.fileDone == data.last);
-    auto outcome = storeChunk(incoming[data.file], data, payload, decompressor, plain);
-    REQUIRE(outcome.ok());
-    recycled = std::move(chunk.frame);
-  }
-  CHECK(frames == 4);  // 3 chunks + the empty file's one empty chunk
-  CHECK(plainBytes == big.size());
-  CHECK(incoming[0].complete);
-  CHECK(incoming[1].complete);
-  CHECK(readFile(incoming[0].path) == big);
-  CHECK(readFile(incoming[1].path).empty());
-  CHECK(source.next({}).finished);
 }
 
-TEST_CASE("ChunkSource reports unreadable and shrunken files as errors", "[agent]") {
-  TempDir dir;
-  const auto bytes = roamtest::seededBytes(1000, 3);
-  auto file = volumeFile("f", dir.path / "missing", bytes);
-  CHECK_FALSE(ChunkSource({file}, "m1", 1 << 20, 1).next({}).ok());
-
-  writeFile(dir.path / "short", roamtest::seededBytes(10, 4));
-  file.path = dir.path / "short";
-  ChunkSource shrunk({file}, "m1", 4, 1);
-  for (int i = 0; i < 3; ++i) REQUIRE(shrunk.next({}).ok());  // 4 + 4 + 2 bytes
-  auto chunk = shrunk.next({});  // the 10 bytes are gone, 990 were announced
-  CHECK(roam::errorText(chunk).find("shrank while being sent") != std::string::npos);
-}
-
-TEST_CASE("storeChunk refuses chunks out of order, too large or with a wrong digest", "[agent]") {
-  TempDir dir;
-  ChunkCompressor compressor;
-  ChunkDecompressor decompressor(1 << 20);
-  std::vector<std::uint8_t> plain;
-  const auto bytes = roamtest::seededBytes(1000, 5);
-  auto fresh = [&](std::uint64_t size, const std::string& sha) {
-    IncomingFile file;
-    file.entry = FileEntry{"f", "volume", "v", size, sha};
-    file.path = dir.path / "f";
-    file.out = openFile(file.path, "wb");
-    return file;
+TEST_CASE("a stream chunker reports the reader's error", "[agent]") {
+  StreamReader read = [](std::span<std::uint8_t>) -> roam::Result<std::size_t> {
+    return roam::Error{roam::ErrorCode::Io, "cannot read /layer/x: Input/output error"};
   };
+  StreamChunker chunker(read, "m", 4096, 1);
+  auto chunk = chunker.next({});
+  REQUIRE_FALSE(chunk.ok());
+  CHECK(chunk.error().message == "cannot read /layer/x: Input/output error");
+}
+
+TEST_CASE("a stream assembler refuses frames out of order, too large or corrupt", "[agent]") {
+  ChunkCompressor compressor;
+  const auto bytes = roamtest::seededBytes(1000, 5);
   const auto frame = compressor.compress(bytes);
+  auto sink = [](std::span<const std::uint8_t>) -> roam::Status { return {}; };
+  auto code = [](const roam::Status& s) { return s.ok() ? roam::ErrorCode::Internal : s.error().code; };
 
-  auto file = fresh(bytes.size(), sha256Hex(bytes));
-  auto outcome = storeChunk(file, Data{"m", 0, 5, false}, frame, decompressor, plain);
-  CHECK(outOfOrder(outcome));
-  CHECK(roam::errorText(outcome) == "DATA out of order for f: offset 5, expected 0");
+  StreamAssembler wrongOffset(sink, "m", 1 << 20, 5000);
+  auto outcome = wrongOffset.add(Data{"m", 0, 5, false}, frame);
+  CHECK(code(outcome) == roam::ErrorCode::Protocol);
+  CHECK(roam::errorText(outcome) == "DATA at offset 5 where the stream is at 0");
 
-  file = fresh(999, sha256Hex(bytes));
-  CHECK(roam::errorText(storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain)) ==
-        "f is larger than announced");
+  StreamAssembler otherMigration(sink, "m", 1 << 20, 5000);
+  CHECK(code(otherMigration.add(Data{"n", 0, 0, false}, frame)) == roam::ErrorCode::Protocol);
 
-  file = fresh(bytes.size(), std::string(64, '0'));
-  outcome = storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain);
-  CHECK_FALSE(outOfOrder(outcome));
-  CHECK(roam::errorText(outcome).rfind("checksum mismatch for f", 0) == 0);
+  StreamAssembler tooSmall(sink, "m", 1 << 20, 999);
+  CHECK(roam::errorText(tooSmall.add(Data{"m", 0, 0, true}, frame)) ==
+        "the stream grows past its 999 bytes");
 
-  file = fresh(bytes.size(), sha256Hex(bytes));
-  auto corrupt = frame;
-  corrupt.resize(corrupt.size() - 3);
-  CHECK(roam::errorText(storeChunk(file, Data{"m", 0, 0, true}, corrupt, decompressor, plain))
-            .rfind("corrupt chunk of f", 0) == 0);
+  StreamAssembler corrupt(sink, "m", 1 << 20, 5000);
+  auto cut = frame;
+  cut.resize(cut.size() - 3);
+  CHECK(code(corrupt.add(Data{"m", 0, 0, true}, cut)) == roam::ErrorCode::BadInput);
 
-  file = fresh(bytes.size(), sha256Hex(bytes));
-  REQUIRE(storeChunk(file, Data{"m", 0, 0, true}, frame, decompressor, plain).ok());
-  CHECK(file.complete);
-  CHECK(outOfOrder(storeChunk(file, Data{"m", 0, 1000, true}, frame, decompressor, plain)));
+  StreamAssembler ended(sink, "m", 1 << 20, 5000);
+  REQUIRE(ended.add(Data{"m", 0, 0, true}, frame).ok());
+  CHECK(ended.sha256() == sha256Hex(bytes));
+  CHECK(code(ended.add(Data{"m", 0, 1000, true}, frame)) == roam::ErrorCode::Protocol);
+
+  StreamAssembler writerFails(
+      [](std::span<const std::uint8_t>) -> roam::Status {
+        return roam::Error{roam::ErrorCode::Io, "disk full"};
+      },
+      "m", 1 << 20, 5000);
+  CHECK(roam::errorText(writerFails.add(Data{"m", 0, 0, false}, frame)) == "disk full");
 }

@@ -1,0 +1,240 @@
+#include "agent/daemon/engine_steps.hpp"
+
+#include "agent/docker/docker_client.hpp"
+#include "agent/migration/file_handle.hpp"
+
+namespace roam::agent {
+
+namespace {
+
+roam::Error engineError(const std::string& what, const DockerResult& result) {
+  return roam::Error{result.error().code, what + ": " + result.error().message};
+}
+
+// The host directory of the mount at DESTINATION in an inspect answer.
+std::filesystem::path mountSource(const nlohmann::json& inspect, const std::string& destination) {
+  for (const auto& mount : inspect.value("Mounts", nlohmann::json::array()))
+    if (mount.is_object() && mount.value("Destination", "") == destination)
+      return mount.value("Source", "");
+  return {};
+}
+
+roam::Result<std::filesystem::path> upperDirOf(const nlohmann::json& inspect,
+                                               const std::string& name) {
+  const auto driver = inspect.value("GraphDriver", nlohmann::json::object());
+  const std::string kind = driver.value("Name", inspect.value("Driver", ""));
+  if (kind != "overlay2")
+    return roam::Error{roam::ErrorCode::Conflict,
+                       "the engine stores " + name + " with the '" + kind +
+                           "' storage driver; roam reads overlay2 layers only"};
+  const std::filesystem::path upper =
+      driver.value("Data", nlohmann::json::object()).value("UpperDir", "");
+  std::error_code ec;
+  if (upper.empty() || !std::filesystem::is_directory(upper, ec))
+    return roam::Error{roam::ErrorCode::Io, "the writable layer of " + name + " (" +
+                                                upper.string() + ") is not a directory here"};
+  return upper;
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> SourceContainer::roots() const {
+  std::vector<std::filesystem::path> all{upperDir};
+  all.insert(all.end(), volumeDirs.begin(), volumeDirs.end());
+  return all;
+}
+
+std::vector<std::filesystem::path> DestinationContainer::roots() const {
+  std::vector<std::filesystem::path> all{upperDir};
+  all.insert(all.end(), volumeDirs.begin(), volumeDirs.end());
+  return all;
+}
+
+roam::Result<SourceContainer> inspectSource(const std::string& socket,
+                                            const std::string& container) {
+  DockerClient docker(socket);
+  auto inspect = docker.inspectContainer(container);
+  if (!inspect.ok()) return inspect.error();
+  auto spec = containerSpecFromInspect(inspect.body);
+  if (!spec.ok())
+    return roam::Error{roam::ErrorCode::BadAnswer,
+                       "cannot read the configuration of " + container + ": " + spec.error().message};
+  SourceContainer source;
+  source.spec = *spec;
+  source.containerId = inspect.body.value("Id", "");
+  const auto state = inspect.body.value("State", nlohmann::json::object());
+  if (!source.spec.running || state.value("Paused", false))
+    return roam::Error{roam::ErrorCode::Conflict,
+                       "container " + container +
+                           (state.value("Paused", false) ? " is paused" : " is not running")};
+  auto upper = upperDirOf(inspect.body, container);
+  if (!upper.ok()) return upper.error();
+  source.upperDir = *upper;
+  for (const auto& volume : source.spec.volumes) {
+    auto dir = mountSource(inspect.body, volume.destination);
+    std::error_code ec;
+    if (dir.empty() || !std::filesystem::is_directory(dir, ec))
+      return roam::Error{roam::ErrorCode::Io, "volume " + volume.name + " of " + container +
+                                                  " has no directory on this host (" +
+                                                  dir.string() + ")"};
+    source.volumeDirs.push_back(dir);
+  }
+  source.imageId = inspect.body.value("Image", "");
+  auto image = docker.inspectImage(source.imageId);
+  if (!image.ok()) return engineError("cannot inspect the image of " + container, image);
+  for (const auto& layer : image.body.value("RootFS", nlohmann::json::object())
+                               .value("Layers", nlohmann::json::array()))
+    if (layer.is_string()) source.layers.push_back(layer.get<std::string>());
+  // Saved by its tag when the tag still names this image, so the destination
+  // gets the tag too; by id otherwise.
+  auto byName = docker.inspectImage(source.spec.image);
+  source.imageRef = byName.ok() && byName.body.value("Id", "") == source.imageId
+                        ? source.spec.image
+                        : source.imageId;
+  return source;
+}
+
+roam::Status saveImageToFile(const std::string& socket, const std::string& ref,
+                             const std::filesystem::path& file) {
+  FilePtr out = openFile(file, "wb");
+  if (!out) return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
+  auto saved = DockerClient(socket).saveImage(ref, [stream = out.get()](auto bytes) {
+    return std::fwrite(bytes.data(), 1, bytes.size(), stream) == bytes.size();
+  });
+  if (!saved.ok()) return engineError("cannot save image " + ref, saved);
+  if (std::fflush(out.get()) != 0)
+    return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
+  return {};
+}
+
+roam::Status freezeSource(const std::string& socket, const std::string& containerId) {
+  auto paused = DockerClient(socket).pauseContainer(containerId);
+  if (!paused.ok()) return engineError("cannot freeze the container", paused);
+  return {};
+}
+
+roam::Status resumeSource(const std::string& socket, const std::string& containerId) {
+  DockerClient docker(socket);
+  auto inspect = docker.inspectContainer(containerId);
+  if (!inspect.ok()) return engineError("cannot inspect the container", inspect);
+  if (!inspect.body.value("State", nlohmann::json::object()).value("Paused", false)) return {};
+  auto resumed = docker.unpauseContainer(containerId);
+  if (!resumed.ok()) return engineError("cannot resume the container", resumed);
+  return {};
+}
+
+std::string retireSource(const std::string& socket, const std::string& containerId,
+                         const std::vector<VolumeMount>& volumes) {
+  DockerClient docker(socket);
+  std::string problems;
+  // Forced: a paused container is killed without running again.
+  if (auto removed = docker.removeContainer(containerId, true, true);
+      !removed.ok() && removed.status != 404)
+    problems = "could not remove the source copy: " + removed.error().message;
+  for (const auto& volume : volumes)
+    if (!volume.anonymous)
+      if (auto gone = docker.removeVolume(volume.name, false); !gone.ok() && gone.status != 404)
+        problems += (problems.empty() ? "" : "; ") + std::string("could not remove volume ") +
+                    volume.name + ": " + gone.error().message;
+  return problems;
+}
+
+std::vector<std::string> layersHere(const std::string& socket,
+                                    const std::vector<std::string>& wanted) {
+  DockerClient docker(socket);
+  std::vector<std::string> best;
+  auto images = docker.listImages();
+  if (!images.ok() || !images.body.is_array()) return best;
+  for (const auto& image : images.body) {
+    auto inspect = docker.inspectImage(image.value("Id", ""));
+    if (!inspect.ok()) continue;
+    auto layers = inspect.body.value("RootFS", nlohmann::json::object())
+                      .value("Layers", nlohmann::json::array());
+    std::vector<std::string> prefix;
+    for (std::size_t i = 0; i < layers.size() && i < wanted.size(); ++i) {
+      if (!layers[i].is_string() || layers[i].get<std::string>() != wanted[i]) break;
+      prefix.push_back(wanted[i]);
+    }
+    if (prefix.size() > best.size()) best = prefix;
+  }
+  return best;
+}
+
+bool hasImage(const std::string& socket, const std::string& imageId) {
+  return DockerClient(socket).inspectImage(imageId).ok();
+}
+
+roam::Status loadImageFile(const std::string& socket, const std::filesystem::path& file) {
+  FilePtr in = openFile(file, "rb");
+  if (!in) return roam::Error{roam::ErrorCode::Io, "cannot read " + file.string()};
+  auto loaded = DockerClient(socket).loadImage(
+      [stream = in.get()](std::span<std::uint8_t> buffer) -> std::optional<std::size_t> {
+        const auto n = std::fread(buffer.data(), 1, buffer.size(), stream);
+        if (n < buffer.size() && std::ferror(stream)) return std::nullopt;
+        return n;
+      });
+  if (!loaded.ok()) return engineError("cannot load the image", loaded);
+  return {};
+}
+
+roam::Result<DestinationContainer> createDestination(
+    const std::string& socket, const ContainerSpec& spec, const std::string& imageId,
+    const std::string& migrationId, JournalEntry& entry,
+    const std::function<void(const JournalEntry&)>& record) {
+  DockerClient docker(socket);
+  for (const auto& volume : spec.volumes) {
+    if (docker.inspectVolume(volume.name).ok())
+      return roam::Error{roam::ErrorCode::Conflict,
+                         "a volume named " + volume.name + " already exists here"};
+    entry.volumes.push_back(volume.name);
+    record(entry);
+    auto created = docker.createVolume(volume.name, {{kMigrationIdLabel, migrationId}});
+    if (!created.ok()) return engineError("cannot create volume " + volume.name, created);
+  }
+  auto byName = docker.inspectImage(spec.image);
+  const std::string image =
+      byName.ok() && byName.body.value("Id", "") == imageId ? spec.image : imageId;
+  auto created = docker.createContainer(spec.name, destinationCreateBody(spec, image, migrationId));
+  if (!created.ok()) return engineError("cannot create " + spec.name, created);
+  DestinationContainer destination;
+  destination.containerId = created.body.value("Id", "");
+  entry.createdContainer = destination.containerId;
+  record(entry);
+
+  auto inspect = docker.inspectContainer(destination.containerId);
+  if (!inspect.ok()) return engineError("cannot inspect the new " + spec.name, inspect);
+  auto upper = upperDirOf(inspect.body, spec.name);
+  if (!upper.ok()) return upper.error();
+  destination.upperDir = *upper;
+  for (const auto& volume : spec.volumes) {
+    auto dir = mountSource(inspect.body, volume.destination);
+    if (dir.empty()) {
+      auto mounted = docker.inspectVolume(volume.name);
+      if (mounted.ok()) dir = mounted.body.value("Mountpoint", "");
+    }
+    std::error_code ec;
+    if (dir.empty() || !std::filesystem::is_directory(dir, ec))
+      return roam::Error{roam::ErrorCode::Io,
+                         "volume " + volume.name + " has no directory here (" + dir.string() + ")"};
+    destination.volumeDirs.push_back(dir);
+  }
+  return destination;
+}
+
+roam::Status startDestination(const std::string& socket, const std::string& containerId,
+                              const std::string& name) {
+  DockerClient docker(socket);
+  auto started = docker.startContainer(containerId);
+  if (!started.ok()) return engineError("cannot start " + name, started);
+  auto state = docker.inspectContainer(containerId);
+  if (!state.ok()) return engineError("cannot inspect the started " + name, state);
+  const auto& s = state.body.value("State", nlohmann::json::object());
+  if (!s.value("Running", false) || s.value("Restarting", false))
+    return roam::Error{roam::ErrorCode::Engine,
+                       name + " is not running after its start (exit code " +
+                           std::to_string(s.value("ExitCode", -1)) +
+                           (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")"};
+  return {};
+}
+
+}  // namespace roam::agent

@@ -1,0 +1,76 @@
+#pragma once
+// The Docker Engine's part of a pre-copy migration, one blocking function per
+// step (they run on the worker pool), so each step can be tested on its own
+// with the fixture engine. The file system itself moves through
+// agent/sync (the writable layer's and the volumes' directories on the host).
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "agent/migration/container_spec.hpp"
+#include "agent/migration/journal.hpp"
+#include "common/result.hpp"
+
+namespace roam::agent {
+
+// ---- source ----
+
+// What the source moves: the container's configuration, its image, and the
+// directories on this host that hold its state.
+struct SourceContainer {
+  ContainerSpec spec;
+  std::string containerId;
+  std::string imageId;                             // "sha256:..."
+  std::string imageRef;                            // what to `docker save`: the tag if it is this image
+  std::vector<std::string> layers;                 // the image's diff ids, bottom first
+  std::filesystem::path upperDir;                  // overlay2's writable layer
+  std::vector<std::filesystem::path> volumeDirs;   // each of spec.volumes' Mountpoint, same order
+  // The tree-sync roots, in the order both ends use: the layer, then the volumes.
+  std::vector<std::filesystem::path> roots() const;
+};
+// Refuses a container that is not running, a storage driver other than overlay2,
+// and volumes whose directory is not on this host.
+roam::Result<SourceContainer> inspectSource(const std::string& dockerSocket,
+                                            const std::string& container);
+// `docker save` of REF into FILE.
+roam::Status saveImageToFile(const std::string& dockerSocket, const std::string& ref,
+                             const std::filesystem::path& file);
+// The cgroup freezer (POST /pause): the processes stop where they are.
+roam::Status freezeSource(const std::string& dockerSocket, const std::string& containerId);
+// Undoes freezeSource; a container that is not paused is left as it is.
+roam::Status resumeSource(const std::string& dockerSocket, const std::string& containerId);
+// Removes the (frozen) source copy and the named volumes it used. Returns what
+// could not be removed ("" when everything went).
+std::string retireSource(const std::string& dockerSocket, const std::string& containerId,
+                         const std::vector<VolumeMount>& volumes);
+
+// ---- destination ----
+
+// The longest prefix of WANTED (layer diff ids) that some image here has.
+std::vector<std::string> layersHere(const std::string& dockerSocket,
+                                    const std::vector<std::string>& wanted);
+bool hasImage(const std::string& dockerSocket, const std::string& imageId);
+// `docker load` of an archive file.
+roam::Status loadImageFile(const std::string& dockerSocket, const std::filesystem::path& file);
+
+struct DestinationContainer {
+  std::string containerId;
+  std::filesystem::path upperDir;
+  std::vector<std::filesystem::path> volumeDirs;  // in spec.volumes' order
+  std::vector<std::filesystem::path> roots() const;
+};
+// Creates the volumes (labelled with the migration id; one that exists is
+// refused) and the container, not started, from IMAGE_ID (by SPEC's image
+// name when that is the same image here). Records each thing in ENTRY through
+// RECORD before creating it, so a crash leaves a trail for roll-back.
+roam::Result<DestinationContainer> createDestination(
+    const std::string& dockerSocket, const ContainerSpec& spec, const std::string& imageId,
+    const std::string& migrationId, JournalEntry& entry,
+    const std::function<void(const JournalEntry&)>& record);
+// Starts the created container and checks that the engine reports it running.
+roam::Status startDestination(const std::string& dockerSocket, const std::string& containerId,
+                              const std::string& name);
+
+}  // namespace roam::agent
