@@ -26,29 +26,27 @@ namespace {
 // security.capability granting CAP_NET_BIND_SERVICE (vfs_cap_data, revision 2).
 std::string netBindCapability() {
   const std::uint32_t words[5] = {0x02000001, 1u << 10, 0, 0, 0};
-  return std::string(reinterpret_cast<const char *>(words), sizeof words);
+  return std::string(reinterpret_cast<const char*>(words), sizeof words);
 }
 
-void setXattr(const fs::path &p, const std::string &name,
-              const std::string &value) {
+void setXattr(const fs::path& p, const std::string& name, const std::string& value) {
   INFO(p << " " << name);
-  REQUIRE(lsetxattr(p.c_str(), name.c_str(), value.data(), value.size(), 0) ==
-          0);
+  REQUIRE(lsetxattr(p.c_str(), name.c_str(), value.data(), value.size(), 0) == 0);
 }
 
-void makeSocket(const fs::path &p) {
+void makeSocket(const fs::path& p) {
   int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
   REQUIRE(s >= 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   REQUIRE(p.string().size() < sizeof addr.sun_path);
   std::strcpy(addr.sun_path, p.c_str());
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   ::close(s);
 }
 
 // A tree with an entry of every kind the sync handles.
-void buildEverything(const fs::path &src) {
+void buildEverything(const fs::path& src) {
   writeFile(src / "a.txt", "hello, tree sync\n");
   setXattr(src / "a.txt", "user.note", "first");
   writeFile(src / "empty", "");
@@ -66,8 +64,7 @@ void buildEverything(const fs::path &src) {
   writeFile(src / "h1", "linked content");
   fs::create_hard_link(src / "h1", src / "d/h2");
   REQUIRE(::mknod((src / "whiteout").c_str(), S_IFCHR | 0, makedev(0, 0)) == 0);
-  REQUIRE(::mknod((src / "blockdev").c_str(), S_IFBLK | 0640, makedev(7, 3)) ==
-          0);
+  REQUIRE(::mknod((src / "blockdev").c_str(), S_IFBLK | 0640, makedev(7, 3)) == 0);
   REQUIRE(::mkfifo((src / "fifo").c_str(), 0620) == 0);
   writeFile(src / "suid", "#!/bin/true\n");
   REQUIRE(::chown((src / "suid").c_str(), 0, 0) == 0);
@@ -85,10 +82,9 @@ void buildEverything(const fs::path &src) {
   makeSocket(src / "socket");
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("Tree sync: every kind of entry survives rounds of changes",
-          "[agent]") {
+TEST_CASE("Tree sync: every kind of entry survives rounds of changes", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   buildEverything(src.path);
   TreeSender sender({src.path});
@@ -98,11 +94,9 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes",
   CHECK(r1.plan.entries > 20);
   CHECK(r1.plan.removals == 0);
   CHECK(treeDiff(src.path, dst.path) == "");
-  CHECK_FALSE(fs::exists(
-      fs::symlink_status(dst.path / "socket"))); // sockets do not travel
+  CHECK_FALSE(fs::exists(fs::symlink_status(dst.path / "socket")));  // sockets do not travel
   // The hard-linked file's content travelled once.
-  CHECK(r1.sent.contentBytes <=
-        (4u << 20) + 65536 + 200); // + the sparse file's one block
+  CHECK(r1.sent.contentBytes <= (4u << 20) + 65536 + 200);  // + the sparse file's one block
 
   // Round 2: edits of every kind.
   writeFile(src.path / "big.bin", "appended tail", O_APPEND);
@@ -115,8 +109,7 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes",
   REQUIRE(::chown((src.path / "owned").c_str(), 99, 98) == 0);
   setXattr(src.path / "renamed.txt", "user.other", "second");
   REQUIRE(::removexattr((src.path / "renamed.txt").c_str(), "user.note") == 0);
-  REQUIRE(::removexattr((src.path / "opaque").c_str(),
-                        "trusted.overlay.opaque") == 0);
+  REQUIRE(::removexattr((src.path / "opaque").c_str(), "trusted.overlay.opaque") == 0);
   fs::remove(src.path / "empty");
   fs::create_directories(src.path / "empty/now/a/dir");
   fs::create_hard_link(src.path / "h1", src.path / "h3");
@@ -124,7 +117,7 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes",
   auto r2 = runRound(sender, applier, {7, 1, 4096});
   CHECK(r2.plan.removals >= 2);
   CHECK(treeDiff(src.path, dst.path) == "");
-  CHECK(r2.sent.contentBytes < (4u << 20)); // not the big file again
+  CHECK(r2.sent.contentBytes < (4u << 20));  // not the big file again
 
   // Round 3: and back: the directory becomes a file, the group's first path
   // goes.
@@ -136,8 +129,7 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes",
   writeAt(src.path / "sparse.img", 19 << 20, "end");
   fs::remove(src.path / "link");
   fs::create_symlink("../elsewhere", src.path / "link");
-  REQUIRE(::removexattr((src.path / "cap").c_str(), "security.capability") ==
-          0);
+  REQUIRE(::removexattr((src.path / "cap").c_str(), "security.capability") == 0);
   setXattr(src.path / "opaque", "trusted.overlay.opaque", "y");
   runRound(sender, applier, {4096, 1, 7});
   CHECK(treeDiff(src.path, dst.path) == "");
@@ -156,14 +148,11 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes",
   CHECK(treeDiff(src.path, dst.path) == "");
 }
 
-TEST_CASE(
-    "Tree sync: a mount point inside a root travels as an empty directory",
-    "[agent]") {
+TEST_CASE("Tree sync: a mount point inside a root travels as an empty directory", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   fs::create_directory(src.path / "mnt");
   writeFile(src.path / "before", "x");
-  REQUIRE(::mount("roam-sync-test", (src.path / "mnt").c_str(), "tmpfs", 0,
-                  "size=1m") == 0);
+  REQUIRE(::mount("roam-sync-test", (src.path / "mnt").c_str(), "tmpfs", 0, "size=1m") == 0);
   struct Unmount {
     fs::path at;
     ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
@@ -194,8 +183,7 @@ TEST_CASE("Tree sync: several roots travel in one stream", "[agent]") {
   CHECK_FALSE(fs::exists(dst2.path / "vol/data"));
 }
 
-TEST_CASE("Tree sync: an append to a large file sends about the appended bytes",
-          "[agent]") {
+TEST_CASE("Tree sync: an append to a large file sends about the appended bytes", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   writeFile(src.path / "big", bytesText(roamtest::seededBytes(4 << 20, 7)));
   SenderOptions options;
@@ -237,28 +225,27 @@ TEST_CASE("Tree sync: an unchanged tree's round has no entries", "[agent]") {
   CHECK(r2.plan.entries == 0);
   CHECK(r2.plan.removals == 0);
   CHECK(r2.sent.entries == 0);
-  CHECK(r2.sent.streamBytes < 64); // the header and the end record
+  CHECK(r2.sent.streamBytes < 64);  // the header and the end record
   CHECK(treeDiff(src.path, dst.path) == "");
 }
 
-TEST_CASE("Tree sync: racy entries are checked again in the next round",
-          "[agent]") {
+TEST_CASE("Tree sync: racy entries are checked again in the next round", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   const std::string before(10000, 'a');
   writeFile(src.path / "racy", before);
   writeFile(src.path / "other", "x");
 
-  SECTION("an entry within the window is re-hashed although its lstat is "
-          "unchanged") {
+  SECTION(
+      "an entry within the window is re-hashed although its lstat is "
+      "unchanged") {
     SenderOptions options;
-    options.racyWindow =
-        std::chrono::hours(1); // everything just written is racy
+    options.racyWindow = std::chrono::hours(1);  // everything just written is racy
     TreeSender sender({src.path}, options);
     TreeApplier applier({dst.path});
     runRound(sender, applier);
     auto r2 = runRound(sender, applier);
-    CHECK(r2.plan.entries == 3);      // the root, both files: rechecked
-    CHECK(r2.sent.contentBytes == 0); // their blocks are unchanged
+    CHECK(r2.plan.entries == 3);       // the root, both files: rechecked
+    CHECK(r2.sent.contentBytes == 0);  // their blocks are unchanged
   }
   SECTION("outside the window the same tree sends nothing") {
     SenderOptions options;
@@ -270,10 +257,9 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round",
     CHECK(runRound(sender, applier).plan.entries == 0);
   }
   SECTION("an mtime far in the future is not racy") {
-    timespec times[2] = {{0, UTIME_OMIT}, {4102444800, 0}}; // 2100-01-01
+    timespec times[2] = {{0, UTIME_OMIT}, {4102444800, 0}};  // 2100-01-01
     REQUIRE(::utimensat(AT_FDCWD, (src.path / "racy").c_str(), times, 0) == 0);
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(1100)); // ctimes leave the window
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // ctimes leave the window
     TreeSender sender({src.path});
     TreeApplier applier({dst.path});
     runRound(sender, applier);
@@ -281,7 +267,7 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round",
     CHECK(treeDiff(src.path, dst.path) == "");
   }
   SECTION("a same-size rewrite right after the round reaches the next round") {
-    TreeSender sender({src.path}); // the default window, 1 s
+    TreeSender sender({src.path});  // the default window, 1 s
     TreeApplier applier({dst.path});
     runRound(sender, applier);
     struct stat st {};
@@ -297,9 +283,7 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round",
   }
 }
 
-TEST_CASE(
-    "Tree sync: a file changed while it is read is caught by the next round",
-    "[agent]") {
+TEST_CASE("Tree sync: a file changed while it is read is caught by the next round", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   writeFile(src.path / "busy", std::string(200000, '1'));
   SenderOptions options;
@@ -318,10 +302,8 @@ TEST_CASE(
   for (;;) {
     auto n = sender.read(buf);
     REQUIRE(n.ok());
-    if (*n == 0)
-      break;
-    REQUIRE(
-        applier.consume(std::span<const std::uint8_t>(buf.data(), *n)).ok());
+    if (*n == 0) break;
+    REQUIRE(applier.consume(std::span<const std::uint8_t>(buf.data(), *n)).ok());
   }
   REQUIRE(applier.finishRound().ok());
 
@@ -350,8 +332,7 @@ TEST_CASE("Tree sync: sparse files stay sparse", "[agent]") {
   // Data punched out on the source becomes a hole on the copy too.
   int fd = ::open(file.c_str(), O_WRONLY);
   REQUIRE(fd >= 0);
-  REQUIRE(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 32 << 20,
-                      65536) == 0);
+  REQUIRE(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 32 << 20, 65536) == 0);
   ::close(fd);
   runRound(sender, applier, {65536});
   REQUIRE(::stat((dst.path / "sparse").c_str(), &st) == 0);
@@ -359,8 +340,7 @@ TEST_CASE("Tree sync: sparse files stay sparse", "[agent]") {
   CHECK(treeDiff(src.path, dst.path) == "");
 }
 
-TEST_CASE("Tree sync: hard links share one inode and one copy of the content",
-          "[agent]") {
+TEST_CASE("Tree sync: hard links share one inode and one copy of the content", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   writeFile(src.path / "a", std::string(100000, 'h'));
   fs::create_directory(src.path / "sub");
@@ -381,21 +361,17 @@ TEST_CASE("Tree sync: hard links share one inode and one copy of the content",
   CHECK(treeDiff(src.path, dst.path) == "");
 }
 
-TEST_CASE("Tree sync: random edits over many rounds keep the copy exact",
-          "[agent]") {
+TEST_CASE("Tree sync: random edits over many rounds keep the copy exact", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   SenderOptions options;
-  options.blockBytes = 1000; // blocks that straddle pages and extents
+  options.blockBytes = 1000;  // blocks that straddle pages and extents
   TreeSender sender({src.path}, options);
   TreeApplier applier({dst.path});
   std::mt19937 rng(15);
-  auto pick = [&](std::size_t n) {
-    return static_cast<std::size_t>(rng() % n);
-  };
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   const std::vector<std::string> names = {"f0", "f1", "f2", "sub/f3", "sub/f4"};
   fs::create_directory(src.path / "sub");
-  for (const auto &n : names)
-    writeFile(src.path / n, "");
+  for (const auto& n : names) writeFile(src.path / n, "");
   for (int round = 0; round < 25; ++round) {
     INFO("round " << round);
     for (int op = 0; op < 6; ++op) {
@@ -406,44 +382,39 @@ TEST_CASE("Tree sync: random edits over many rounds keep the copy exact",
       }
       const auto size = static_cast<std::size_t>(fs::file_size(path));
       switch (pick(7)) {
-      case 0: // write somewhere, maybe past the end
-        writeAt(path, static_cast<off_t>(pick(size + 5000)),
-                bytesText(roamtest::seededBytes(1 + pick(3000),
-                                                static_cast<unsigned>(rng()))));
-        break;
-      case 1: // truncate, shorter or longer
-        REQUIRE(::truncate(path.c_str(),
-                           static_cast<off_t>(pick(2 * size + 3000))) == 0);
-        break;
-      case 2: { // punch a hole
-        int fd = ::open(path.c_str(), O_WRONLY);
-        REQUIRE(fd >= 0);
-        ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    static_cast<off_t>(pick(size + 1)),
-                    static_cast<off_t>(1 + pick(8192)));
-        ::close(fd);
-        break;
-      }
-      case 3: // zeros written over data
-        writeAt(path, static_cast<off_t>(pick(size + 1)),
-                std::string(1 + pick(2500), '\0'));
-        break;
-      case 4: // replaced by a new inode
-        fs::remove(path);
-        writeFile(path, bytesText(roamtest::seededBytes(
-                            pick(4000), static_cast<unsigned>(rng()))));
-        break;
-      case 5: { // hard-linked to another name, or unlinked from it
-        const auto other = src.path / names[pick(names.size())];
-        if (other == path)
+        case 0:  // write somewhere, maybe past the end
+          writeAt(path, static_cast<off_t>(pick(size + 5000)),
+                  bytesText(roamtest::seededBytes(1 + pick(3000), static_cast<unsigned>(rng()))));
           break;
-        fs::remove(other);
-        fs::create_hard_link(path, other);
-        break;
-      }
-      default:
-        fs::permissions(path, static_cast<fs::perms>(0400 + pick(0400)));
-        break;
+        case 1:  // truncate, shorter or longer
+          REQUIRE(::truncate(path.c_str(), static_cast<off_t>(pick(2 * size + 3000))) == 0);
+          break;
+        case 2: {  // punch a hole
+          int fd = ::open(path.c_str(), O_WRONLY);
+          REQUIRE(fd >= 0);
+          ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(pick(size + 1)), static_cast<off_t>(1 + pick(8192)));
+          ::close(fd);
+          break;
+        }
+        case 3:  // zeros written over data
+          writeAt(path, static_cast<off_t>(pick(size + 1)), std::string(1 + pick(2500), '\0'));
+          break;
+        case 4:  // replaced by a new inode
+          fs::remove(path);
+          writeFile(path,
+                    bytesText(roamtest::seededBytes(pick(4000), static_cast<unsigned>(rng()))));
+          break;
+        case 5: {  // hard-linked to another name, or unlinked from it
+          const auto other = src.path / names[pick(names.size())];
+          if (other == path) break;
+          fs::remove(other);
+          fs::create_hard_link(path, other);
+          break;
+        }
+        default:
+          fs::permissions(path, static_cast<fs::perms>(0400 + pick(0400)));
+          break;
       }
     }
     runRound(sender, applier, {1 + pick(5000)});
@@ -451,17 +422,13 @@ TEST_CASE("Tree sync: random edits over many rounds keep the copy exact",
   }
 }
 
-TEST_CASE("Tree sync: random type changes and removals over many rounds",
-          "[agent]") {
+TEST_CASE("Tree sync: random type changes and removals over many rounds", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   TreeSender sender({src.path});
   TreeApplier applier({dst.path});
   std::mt19937 rng(4);
-  auto pick = [&](std::size_t n) {
-    return static_cast<std::size_t>(rng() % n);
-  };
-  const std::vector<std::string> names = {"a", "a/b", "a/b/c", "a/x",
-                                          "d", "d/e", "d/e/f", "g"};
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const std::vector<std::string> names = {"a", "a/b", "a/b/c", "a/x", "d", "d/e", "d/e/f", "g"};
   for (int round = 0; round < 40; ++round) {
     INFO("round " << round);
     for (int op = 0; op < 4; ++op) {
@@ -469,38 +436,34 @@ TEST_CASE("Tree sync: random type changes and removals over many rounds",
       const auto path = src.path / rel;
       // Only below real directories: never through a symlink of the tree.
       bool parentsReal = true;
-      for (auto at = fs::path(rel).parent_path(); !at.empty();
-           at = at.parent_path()) {
+      for (auto at = fs::path(rel).parent_path(); !at.empty(); at = at.parent_path()) {
         std::error_code ec;
-        parentsReal = parentsReal &&
-                      fs::is_directory(fs::symlink_status(src.path / at, ec));
+        parentsReal = parentsReal && fs::is_directory(fs::symlink_status(src.path / at, ec));
       }
-      if (!parentsReal)
-        continue;
+      if (!parentsReal) continue;
       std::error_code ec;
       fs::remove_all(path, ec);
       switch (pick(6)) {
-      case 0:
-        writeFile(path, rel + std::to_string(round));
-        break;
-      case 1:
-        fs::create_directory(path);
-        break;
-      case 2:
-        fs::create_symlink("../" + rel, path);
-        break;
-      case 3:
-        REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
-        break;
-      case 4: {
-        const auto other = src.path / names[pick(names.size())];
-        std::error_code ec;
-        if (fs::is_regular_file(fs::symlink_status(other, ec)))
-          fs::create_hard_link(other, path);
-        break;
-      }
-      default:
-        break; // removed
+        case 0:
+          writeFile(path, rel + std::to_string(round));
+          break;
+        case 1:
+          fs::create_directory(path);
+          break;
+        case 2:
+          fs::create_symlink("../" + rel, path);
+          break;
+        case 3:
+          REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+          break;
+        case 4: {
+          const auto other = src.path / names[pick(names.size())];
+          std::error_code ec;
+          if (fs::is_regular_file(fs::symlink_status(other, ec))) fs::create_hard_link(other, path);
+          break;
+        }
+        default:
+          break;  // removed
       }
     }
     runRound(sender, applier, {1 + pick(300)});
