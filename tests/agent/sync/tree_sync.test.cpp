@@ -172,13 +172,19 @@ TEST_CASE("Tree sync: several roots travel in one stream", "[agent]") {
   writeFile(src1.path / "layer-file", "upper");
   fs::create_directory(src2.path / "vol");
   writeFile(src2.path / "vol/data", "volume");
+  fs::create_directories(src2.path / "vol/tree/x/y");
+  writeFile(src2.path / "vol/tree/x/y/z", "deep");
+  writeFile(src2.path / "vol/tree-b", "sorts between vol/tree and vol/tree/x");
   TreeSender sender({src1.path, src2.path});
   TreeApplier applier({dst1.path, dst2.path});
   runRound(sender, applier);
   CHECK(treeDiff(src1.path, dst1.path) == "");
   CHECK(treeDiff(src2.path, dst2.path) == "");
   fs::remove(src2.path / "vol/data");
-  runRound(sender, applier);
+  fs::remove_all(src2.path / "vol/tree");
+  fs::remove(src2.path / "vol/tree-b");
+  auto r2 = runRound(sender, applier);
+  CHECK(r2.plan.removals == 3);  // a directory tree is one removal
   CHECK(treeDiff(src2.path, dst2.path) == "");
   CHECK_FALSE(fs::exists(dst2.path / "vol/data"));
 }
