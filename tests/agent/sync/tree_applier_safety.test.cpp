@@ -385,3 +385,59 @@ TEST_CASE("TreeApplier survives random corruptions of a real round", "[agent]") 
     CHECK(box.outsideUntouched());
   }
 }
+
+TEST_CASE("TreeApplier replaces a final symlink and never writes through it", "[agent]") {
+  Sandbox box;
+  SECTION("changed blocks for a path that is a symlink here") {
+    TreeApplier applier({box.root});
+    fs::create_symlink(box.outside / "victim", box.root / "f");
+    Stream s;
+    s.record(RecordType::File, [](Writer& w) {
+      w.u32(0);
+      w.str16("f");
+      Meta m;
+      m.mode = S_IFREG | 0644;
+      w.meta(m);
+      w.u64(4);
+      w.u8(1);  // delta
+    });
+    s.data(0, "evil").fileEnd().end(1, 0, 4);
+    checkRefused(applyStream(applier, s.bytes), "no regular file here");
+  }
+  SECTION("a directory over a symlink to a directory") {
+    TreeApplier applier({box.root});
+    auto status = applyStream(applier, Stream().dir(0, "evil").end(1, 0, 0).bytes);
+    INFO(roam::errorText(status));
+    REQUIRE(status.ok());
+    CHECK(fs::is_directory(fs::symlink_status(box.root / "evil")));
+  }
+  CHECK(box.outsideUntouched());
+}
+
+TEST_CASE("TreeSender never reads through a directory swapped for a symlink", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst"), secret("roam-sync-secret");
+  writeFile(secret.path / "file", "host secret");
+  fs::create_directory(src.path / "d");
+  writeFile(src.path / "d/file", "container data");
+  TreeSender sender({src.path});
+  REQUIRE(sender.planRound().ok());
+  // The container swaps the directory for a symlink after the scan.
+  fs::remove_all(src.path / "d");
+  fs::create_directory_symlink(secret.path, src.path / "d");
+  std::vector<std::uint8_t> stream, buf(4096);
+  for (;;) {
+    auto n = sender.read(buf);
+    REQUIRE(n.ok());
+    if (*n == 0) break;
+    stream.insert(stream.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  const std::string text(stream.begin(), stream.end());
+  CHECK(text.find("host secret") == std::string::npos);
+  TreeApplier applier({dst.path});
+  REQUIRE(applyStream(applier, stream).ok());
+  CHECK_FALSE(fs::exists(dst.path / "d/file"));
+  // The next round sends the symlink as a symlink.
+  REQUIRE(applyStream(applier, roundBytes(sender)).ok());
+  CHECK(fs::is_symlink(dst.path / "d"));
+  CHECK(treeDiff(src.path, dst.path) == "");
+}
