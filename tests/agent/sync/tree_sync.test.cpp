@@ -476,3 +476,27 @@ TEST_CASE("Tree sync: random type changes and removals over many rounds", "[agen
     REQUIRE(treeDiff(src.path, dst.path) == "");
   }
 }
+
+TEST_CASE("Tree sync: a round planned and not read is planned again in full", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst");
+  writeFile(src.path / "a", std::string(300000, 'a'));
+  SenderOptions options;
+  options.racyWindow = std::chrono::milliseconds(0);
+  TreeSender sender({src.path}, options);
+  TreeApplier applier({dst.path});
+  runRound(sender, applier);
+
+  writeFile(src.path / "b", "new");
+  writeAt(src.path / "a", 200000, "changed");
+  auto looked = sender.planRound();  // e.g. to decide whether to freeze now
+  REQUIRE(looked.ok());
+  CHECK(looked->entries == 3);  // the root, a, b
+  CHECK(looked->contentBytesAtMost == 300003);
+  // A stream read halfway, then abandoned: its file goes again in full.
+  std::vector<std::uint8_t> buf(200);
+  REQUIRE(sender.read(buf).ok());
+  fs::remove(src.path / "b");
+  auto r = runRound(sender, applier);
+  CHECK(r.plan.entries >= 1);
+  CHECK(treeDiff(src.path, dst.path) == "");
+}
