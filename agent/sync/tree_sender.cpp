@@ -261,14 +261,16 @@ struct TreeSender::Impl {
       auto& scan = scans[r];
       for (auto& [path, st] : scan) st.racy = racy(st);
 
-      std::string lastRemoved;
-      bool anyRemoved = false;
+      std::set<std::string> removed;
       for (const auto& [path, s] : sent[r]) {
         if (scan.count(path) != 0) continue;
-        if (anyRemoved && isBelow(path, lastRemoved)) continue;  // removed with its directory
+        bool withParent = false;  // removed with a directory above it
+        for (auto p = parentOf(path); !p.empty() && !withParent; p = parentOf(p)) {
+          withParent = removed.count(p) != 0;
+        }
+        if (withParent) continue;
         items.push_back(Item{r, path, true, false, {}});
-        lastRemoved = path;
-        anyRemoved = true;
+        removed.insert(path);
         ++plan.removals;
       }
 

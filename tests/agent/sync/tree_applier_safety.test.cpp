@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -356,4 +357,87 @@ TEST_CASE("The tree-stream fuzzer's seed round applies", "[agent]") {
   CHECK(fs::is_character_file(r1.path / "wh"));
   CHECK(fs::hard_link_count(r0.path / "h") == 2);
   CHECK_FALSE(fs::exists(fs::symlink_status(r0.path / "l")));
+}
+
+TEST_CASE("TreeApplier survives random corruptions of a real round", "[agent]") {
+  TempDir src("roam-sync-src");
+  writeFile(src.path / "f", std::string(3000, 'c'));
+  fs::create_directory(src.path / "d");
+  fs::create_symlink("../f", src.path / "d/l");
+  fs::create_hard_link(src.path / "f", src.path / "d/h");
+  REQUIRE(::mkfifo((src.path / "d/p").c_str(), 0600) == 0);
+  REQUIRE(::lsetxattr((src.path / "d").c_str(), "user.k", "v", 1, 0) == 0);
+  roam::agent::sync::SenderOptions options;
+  options.blockBytes = 1024;
+  TreeSender sender({src.path}, options);
+  const auto bytes = roundBytes(sender);
+  std::mt19937 rng(99);
+  for (int i = 0; i < 300; ++i) {
+    auto mutated = bytes;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < flips; ++k) {
+      mutated[8 + rng() % (mutated.size() - 8)] ^= static_cast<std::uint8_t>(1 + rng() % 255);
+    }
+    Sandbox box;
+    TreeApplier applier({box.root});
+    (void)applyStream(applier, mutated);  // refused or applied, never a crash
+    INFO("mutation " << i);
+    CHECK(box.outsideUntouched());
+  }
+}
+
+TEST_CASE("TreeApplier replaces a final symlink and never writes through it", "[agent]") {
+  Sandbox box;
+  SECTION("changed blocks for a path that is a symlink here") {
+    TreeApplier applier({box.root});
+    fs::create_symlink(box.outside / "victim", box.root / "f");
+    Stream s;
+    s.record(RecordType::File, [](Writer& w) {
+      w.u32(0);
+      w.str16("f");
+      Meta m;
+      m.mode = S_IFREG | 0644;
+      w.meta(m);
+      w.u64(4);
+      w.u8(1);  // delta
+    });
+    s.data(0, "evil").fileEnd().end(1, 0, 4);
+    checkRefused(applyStream(applier, s.bytes), "no regular file here");
+  }
+  SECTION("a directory over a symlink to a directory") {
+    TreeApplier applier({box.root});
+    auto status = applyStream(applier, Stream().dir(0, "evil").end(1, 0, 0).bytes);
+    INFO(roam::errorText(status));
+    REQUIRE(status.ok());
+    CHECK(fs::is_directory(fs::symlink_status(box.root / "evil")));
+  }
+  CHECK(box.outsideUntouched());
+}
+
+TEST_CASE("TreeSender never reads through a directory swapped for a symlink", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst"), secret("roam-sync-secret");
+  writeFile(secret.path / "file", "host secret");
+  fs::create_directory(src.path / "d");
+  writeFile(src.path / "d/file", "container data");
+  TreeSender sender({src.path});
+  REQUIRE(sender.planRound().ok());
+  // The container swaps the directory for a symlink after the scan.
+  fs::remove_all(src.path / "d");
+  fs::create_directory_symlink(secret.path, src.path / "d");
+  std::vector<std::uint8_t> stream, buf(4096);
+  for (;;) {
+    auto n = sender.read(buf);
+    REQUIRE(n.ok());
+    if (*n == 0) break;
+    stream.insert(stream.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  const std::string text(stream.begin(), stream.end());
+  CHECK(text.find("host secret") == std::string::npos);
+  TreeApplier applier({dst.path});
+  REQUIRE(applyStream(applier, stream).ok());
+  CHECK_FALSE(fs::exists(dst.path / "d/file"));
+  // The next round sends the symlink as a symlink.
+  REQUIRE(applyStream(applier, roundBytes(sender)).ok());
+  CHECK(fs::is_symlink(dst.path / "d"));
+  CHECK(treeDiff(src.path, dst.path) == "");
 }

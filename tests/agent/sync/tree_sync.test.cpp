@@ -119,7 +119,8 @@ TEST_CASE("Tree sync: every kind of entry survives rounds of changes", "[agent]"
   CHECK(treeDiff(src.path, dst.path) == "");
   CHECK(r2.sent.contentBytes < (4u << 20));  // not the big file again
 
-  // Round 3: and back: the directory becomes a file, the group's first path goes.
+  // Round 3: and back: the directory becomes a file, the group's first path
+  // goes.
   fs::remove_all(src.path / "empty");
   writeFile(src.path / "empty", "a file again");
   fs::remove(src.path / "d/h2");
@@ -171,13 +172,19 @@ TEST_CASE("Tree sync: several roots travel in one stream", "[agent]") {
   writeFile(src1.path / "layer-file", "upper");
   fs::create_directory(src2.path / "vol");
   writeFile(src2.path / "vol/data", "volume");
+  fs::create_directories(src2.path / "vol/tree/x/y");
+  writeFile(src2.path / "vol/tree/x/y/z", "deep");
+  writeFile(src2.path / "vol/tree-b", "sorts between vol/tree and vol/tree/x");
   TreeSender sender({src1.path, src2.path});
   TreeApplier applier({dst1.path, dst2.path});
   runRound(sender, applier);
   CHECK(treeDiff(src1.path, dst1.path) == "");
   CHECK(treeDiff(src2.path, dst2.path) == "");
   fs::remove(src2.path / "vol/data");
-  runRound(sender, applier);
+  fs::remove_all(src2.path / "vol/tree");
+  fs::remove(src2.path / "vol/tree-b");
+  auto r2 = runRound(sender, applier);
+  CHECK(r2.plan.removals == 3);  // a directory tree is one removal
   CHECK(treeDiff(src2.path, dst2.path) == "");
   CHECK_FALSE(fs::exists(dst2.path / "vol/data"));
 }
@@ -234,7 +241,9 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round", "[agent
   writeFile(src.path / "racy", before);
   writeFile(src.path / "other", "x");
 
-  SECTION("an entry within the window is re-hashed although its lstat is unchanged") {
+  SECTION(
+      "an entry within the window is re-hashed although its lstat is "
+      "unchanged") {
     SenderOptions options;
     options.racyWindow = std::chrono::hours(1);  // everything just written is racy
     TreeSender sender({src.path}, options);
@@ -417,4 +426,77 @@ TEST_CASE("Tree sync: random edits over many rounds keep the copy exact", "[agen
     runRound(sender, applier, {1 + pick(5000)});
     REQUIRE(treeDiff(src.path, dst.path) == "");
   }
+}
+
+TEST_CASE("Tree sync: random type changes and removals over many rounds", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst");
+  TreeSender sender({src.path});
+  TreeApplier applier({dst.path});
+  std::mt19937 rng(4);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const std::vector<std::string> names = {"a", "a/b", "a/b/c", "a/x", "d", "d/e", "d/e/f", "g"};
+  for (int round = 0; round < 40; ++round) {
+    INFO("round " << round);
+    for (int op = 0; op < 4; ++op) {
+      const auto rel = names[pick(names.size())];
+      const auto path = src.path / rel;
+      // Only below real directories: never through a symlink of the tree.
+      bool parentsReal = true;
+      for (auto at = fs::path(rel).parent_path(); !at.empty(); at = at.parent_path()) {
+        std::error_code ec;
+        parentsReal = parentsReal && fs::is_directory(fs::symlink_status(src.path / at, ec));
+      }
+      if (!parentsReal) continue;
+      std::error_code ec;
+      fs::remove_all(path, ec);
+      switch (pick(6)) {
+        case 0:
+          writeFile(path, rel + std::to_string(round));
+          break;
+        case 1:
+          fs::create_directory(path);
+          break;
+        case 2:
+          fs::create_symlink("../" + rel, path);
+          break;
+        case 3:
+          REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+          break;
+        case 4: {
+          const auto other = src.path / names[pick(names.size())];
+          std::error_code ec;
+          if (fs::is_regular_file(fs::symlink_status(other, ec))) fs::create_hard_link(other, path);
+          break;
+        }
+        default:
+          break;  // removed
+      }
+    }
+    runRound(sender, applier, {1 + pick(300)});
+    REQUIRE(treeDiff(src.path, dst.path) == "");
+  }
+}
+
+TEST_CASE("Tree sync: a round planned and not read is planned again in full", "[agent]") {
+  TempDir src("roam-sync-src"), dst("roam-sync-dst");
+  writeFile(src.path / "a", std::string(300000, 'a'));
+  SenderOptions options;
+  options.racyWindow = std::chrono::milliseconds(0);
+  TreeSender sender({src.path}, options);
+  TreeApplier applier({dst.path});
+  runRound(sender, applier);
+
+  writeFile(src.path / "b", "new");
+  writeAt(src.path / "a", 200000, "changed");
+  auto looked = sender.planRound();  // e.g. to decide whether to freeze now
+  REQUIRE(looked.ok());
+  CHECK(looked->entries == 3);  // the root, a, b
+  CHECK(looked->contentBytesAtMost == 300003);
+  // A stream read halfway, then abandoned: its file goes again in full.
+  std::vector<std::uint8_t> buf(200);
+  REQUIRE(sender.read(buf).ok());
+  fs::remove(src.path / "b");
+  auto r = runRound(sender, applier);
+  CHECK(r.plan.entries >= 1);
+  CHECK(treeDiff(src.path, dst.path) == "");
 }

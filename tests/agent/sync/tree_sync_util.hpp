@@ -79,9 +79,14 @@ inline std::map<std::string, Desc> describe(const fs::path& root) {
   std::map<std::string, Desc> out;
   std::map<std::pair<dev_t, ino_t>, std::string> firstPath;
   std::vector<std::string> paths{""};
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    paths.push_back(fs::relative(it->path(), root).string());
+  // By hand, with lstat only: the iterators stat symlinks, and a symlink loop throws.
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    fs::path dir = paths[i].empty() ? root : root / paths[i];
+    if (!fs::is_directory(fs::symlink_status(dir))) continue;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      paths.push_back(paths[i].empty() ? e.path().filename().string()
+                                       : paths[i] + "/" + e.path().filename().string());
+    }
   }
   std::sort(paths.begin(), paths.end());
   for (const auto& rel : paths) {
