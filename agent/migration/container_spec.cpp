@@ -208,6 +208,15 @@ json destinationCreateBody(const ContainerSpec& spec, const std::string& image,
       mounts.push_back(
           {{"Type", "volume"}, {"Source", v.name}, {"Target", v.destination}, {"ReadOnly", false}});
   }
+  // The volumes arrive with the migration: the engine must not fill them
+  // with what the image holds at their mount points (its copy at create),
+  // or files the container had deleted there would come back.
+  for (auto& m : mounts)
+    if (m.is_object() && stringAt(m, "Type") == "volume") {
+      if (!m.contains("VolumeOptions") || !m["VolumeOptions"].is_object())
+        m["VolumeOptions"] = json::object();
+      m["VolumeOptions"]["NoCopy"] = true;
+    }
   if (mounts.empty()) hostConfig.erase("Mounts");
   return body;
 }
