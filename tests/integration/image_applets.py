@@ -32,9 +32,10 @@ HTTP_PORT = 18097
 
 # Every program the project's tests, testbed and benchmark run inside these
 # images, with an invocation that must succeed and a piece of its output:
-# tests/integration/*.py, tests/integration/agent/*.cpp,
-# testbed/lib/roam_experiment.py, bench/migration_bench.py, and the
-# checkpoint tests of issue 16 (nc, tail, wc, date). Add a program here when a
+# tests/integration/*.py (lossless_migration.py included),
+# tests/integration/agent/*.cpp, testbed/lib/roam_experiment.py,
+# bench/migration_bench.py, and the checkpoint tests of issue 16 (nc, tail,
+# wc, date). Add a program here when a
 # test starts using it. (program, args, exit code, output must contain)
 APPLETS = [
     ("sh", ["-c", "echo shell ok"], 0, "shell ok"),
@@ -54,6 +55,8 @@ APPLETS = [
     ("mkdir", ["-p", "/tmp/applets/dir"], 0, ""),
     ("ln", ["-sfn", "/etc/group", "/tmp/applets/link"], 0, ""),
     ("ls", ["-l", "/tmp/applets/link"], 0, "/etc/group"),
+    ("mv", ["/tmp/applets/dir", "/tmp/applets/moved"], 0, ""),
+    ("cut", ["-d:", "-f1", "/etc/group"], 0, "nogroup"),
     ("rm", ["-rf", "/tmp/applets"], 0, ""),
     ("kill", ["-l"], 0, "TERM"),
     ("env", ["true"], 0, ""),
