@@ -81,6 +81,39 @@ class Engine(object):
             raise RuntimeError("%s: start %s: %s %s" % (self.host, name, status,
                                                         doc))
 
+    def exec(self, name, cmd, timeout=60.0):
+        """Runs cmd (argv, looked up in the container's $PATH like a Cmd, no
+        shell) in the running container `name`: (exit code, stdout and
+        stderr as text). A command the engine cannot start gives the engine's
+        message and its code (126/127, or -1 when the exec is refused)."""
+        status, doc = self.api("POST", "/containers/%s/exec" % name, {
+            "Cmd": cmd, "AttachStdout": True, "AttachStderr": True},
+            timeout=timeout)
+        if status != 201:
+            return -1, "exec refused: %s %s" % (status, doc)
+        exec_id = doc["Id"]
+        conn = _UnixConnection(self.sock, timeout)
+        try:
+            conn.request("POST", "/" + API_VERSION + "/exec/%s/start" % exec_id,
+                         body=json.dumps({"Detach": False, "Tty": False}),
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            raw = r.read()
+        finally:
+            conn.close()
+        # Multiplexed stream: 8-byte headers (stream, 0, 0, 0, big-endian size).
+        out, at = b"", 0
+        while at + 8 <= len(raw) and raw[at] in (0, 1, 2) and \
+                raw[at + 1:at + 4] == b"\0\0\0":
+            size = int.from_bytes(raw[at + 4:at + 8], "big")
+            out += raw[at + 8:at + 8 + size]
+            at += 8 + size
+        out += raw[at:]
+        status, doc = self.api("GET", "/exec/%s/json" % exec_id)
+        code = doc.get("ExitCode") if status == 200 else None
+        return (code if code is not None else -1), out.decode("utf-8",
+                                                              "replace")
+
     def logs(self, name, tail=20):
         status, doc = self.api("GET", "/containers/%s/logs?stdout=1&stderr=1"
                                "&tail=%d" % (name, tail))
