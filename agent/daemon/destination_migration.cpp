@@ -64,12 +64,16 @@ class DestinationMigration {
     return std::nullopt;
   }
 
-  // The image: here already, or sent by the source without the layers here.
+  // The image: here already (or one with the same layers), or sent by the
+  // source without the layers here.
   awaitable<roam::Status> ensureImage() {
     const auto socket = socket_;
     const auto image = prepare_.image;
-    auto hasWork = [socket, image] { return hasImage(socket, image); };
-    if (co_await runBlocking(agent_.pool(), hasWork)) co_return roam::Status{};
+    auto findWork = [socket, image, layers = prepare_.layers] {
+      return imageWithLayers(socket, image, layers);
+    };
+    image_ = co_await runBlocking(agent_.pool(), findWork);
+    if (!image_.empty()) co_return roam::Status{};
     auto layersWork = [socket, layers = prepare_.layers] { return layersHere(socket, layers); };
     auto have = co_await runBlocking(agent_.pool(), layersWork);
     stream_->send(ImageNeeded{id_, have});
@@ -95,26 +99,25 @@ class DestinationMigration {
     if (!flushed) co_return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
     if (received->bytes != announced->size || received->sha256 != announced->sha256)
       co_return roam::Error{roam::ErrorCode::Checksum,
-                            "the image archive does not match its size and SHA-256 (" +
-                                std::to_string(received->bytes) + " of " +
-                                std::to_string(announced->size) + " bytes)"};
+                            "checksum mismatch for the image archive: " +
+                                std::to_string(received->bytes) + " bytes received with SHA-256 " +
+                                received->sha256 + ", " + std::to_string(announced->size) +
+                                " bytes with " + announced->sha256 + " announced"};
     entry_.images = {image};
     agent_.record(entry_);
-    auto loadWork = [socket, file, image]() -> roam::Status {
-      if (auto loaded = loadImageFile(socket, file); !loaded.ok()) return loaded;
-      if (!hasImage(socket, image))
-        return roam::Error{roam::ErrorCode::Engine, "the archive did not hold image " + image};
-      return {};
+    auto loadWork = [socket, file, image, name = spec_.image] {
+      return loadImageFile(socket, file, image, name);
     };
     auto loaded = co_await runBlocking(agent_.pool(), loadWork);
     std::filesystem::remove_all(spool, ec);
+    if (loaded.ok()) image_ = image;
     co_return loaded;
   }
 
   // The volumes and the container, not started; READY.
   awaitable<roam::Status> create() {
     auto createWork = [this] {
-      return createDestination(socket_, spec_, prepare_.image, id_, entry_,
+      return createDestination(socket_, spec_, image_, id_, entry_,
                                [this](const JournalEntry& e) { agent_.record(e); });
     };
     auto created = co_await runBlocking(agent_.pool(), createWork);
@@ -149,9 +152,11 @@ class DestinationMigration {
     if (roundEnd->round != expected || roundEnd->bytes != received->bytes ||
         roundEnd->sha256 != received->sha256)
       co_return roam::Error{roam::ErrorCode::Checksum,
-                            "round " + std::to_string(expected) + " arrived as " +
-                                std::to_string(received->bytes) + " bytes that do not match its " +
-                                std::to_string(roundEnd->bytes) + " bytes and SHA-256"};
+                            "checksum mismatch in round " + std::to_string(expected) + ": " +
+                                std::to_string(received->bytes) + " bytes received with SHA-256 " +
+                                received->sha256 + ", round " + std::to_string(roundEnd->round) +
+                                " of " + std::to_string(roundEnd->bytes) + " bytes with " +
+                                roundEnd->sha256 + " announced"};
     auto finishWork = [applier = applier_.get()]() -> roam::Status {
       return applier->finishRound();
     };
@@ -235,6 +240,7 @@ class DestinationMigration {
   const std::string id_;
   JournalEntry entry_;
   ContainerSpec spec_;
+  std::string image_;  // the image here the container is created from
   DestinationContainer container_;
   std::unique_ptr<sync::TreeApplier> applier_;
 };

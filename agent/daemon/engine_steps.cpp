@@ -85,12 +85,6 @@ roam::Result<SourceContainer> inspectSource(const std::string& socket,
   for (const auto& layer : image.body.value("RootFS", nlohmann::json::object())
                                .value("Layers", nlohmann::json::array()))
     if (layer.is_string()) source.layers.push_back(layer.get<std::string>());
-  // Saved by its tag when the tag still names this image, so the destination
-  // gets the tag too; by id otherwise.
-  auto byName = docker.inspectImage(source.spec.image);
-  source.imageRef = byName.ok() && byName.body.value("Id", "") == source.imageId
-                        ? source.spec.image
-                        : source.imageId;
   return source;
 }
 
@@ -160,20 +154,46 @@ std::vector<std::string> layersHere(const std::string& socket,
   return best;
 }
 
-bool hasImage(const std::string& socket, const std::string& imageId) {
-  return DockerClient(socket).inspectImage(imageId).ok();
+std::string imageWithLayers(const std::string& socket, const std::string& imageId,
+                            const std::vector<std::string>& layers) {
+  DockerClient docker(socket);
+  if (docker.inspectImage(imageId).ok()) return imageId;
+  auto images = docker.listImages();
+  if (!images.ok() || !images.body.is_array()) return "";
+  for (const auto& image : images.body) {
+    auto inspect = docker.inspectImage(image.value("Id", ""));
+    if (!inspect.ok()) continue;
+    auto here = inspect.body.value("RootFS", nlohmann::json::object())
+                    .value("Layers", nlohmann::json::array());
+    if (here == nlohmann::json(layers)) return inspect.body.value("Id", "");
+  }
+  return "";
 }
 
-roam::Status loadImageFile(const std::string& socket, const std::filesystem::path& file) {
+roam::Status loadImageFile(const std::string& socket, const std::filesystem::path& file,
+                           const std::string& imageId, const std::string& name) {
   FilePtr in = openFile(file, "rb");
   if (!in) return roam::Error{roam::ErrorCode::Io, "cannot read " + file.string()};
-  auto loaded = DockerClient(socket).loadImage(
-      [stream = in.get()](std::span<std::uint8_t> buffer) -> std::optional<std::size_t> {
+  DockerClient docker(socket);
+  auto loaded =
+      docker.loadImage([stream = in.get()](std::span<std::uint8_t> buffer) -> std::optional<std::size_t> {
         const auto n = std::fread(buffer.data(), 1, buffer.size(), stream);
         if (n < buffer.size() && std::ferror(stream)) return std::nullopt;
         return n;
       });
   if (!loaded.ok()) return engineError("cannot load the image", loaded);
+  if (!docker.inspectImage(imageId).ok())
+    return roam::Error{roam::ErrorCode::Engine, "the archive did not hold image " + imageId};
+  // The name, when it is a tag nobody here uses (an id or a digest is not one).
+  const auto colon = name.rfind(':');
+  const auto slash = name.rfind('/');
+  if (name.empty() || name.starts_with("sha256:") || name.find('@') != std::string::npos ||
+      docker.inspectImage(name).status != 404)
+    return {};
+  const bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+  auto tag = docker.tagImage(imageId, tagged ? name.substr(0, colon) : name,
+                             tagged ? name.substr(colon + 1) : "latest");
+  if (!tag.ok()) return engineError("cannot tag the image as " + name, tag);
   return {};
 }
 

@@ -23,7 +23,6 @@ struct SourceContainer {
   ContainerSpec spec;
   std::string containerId;
   std::string imageId;                             // "sha256:..."
-  std::string imageRef;                            // what to `docker save`: the tag if it is this image
   std::vector<std::string> layers;                 // the image's diff ids, bottom first
   std::filesystem::path upperDir;                  // overlay2's writable layer
   std::vector<std::filesystem::path> volumeDirs;   // each of spec.volumes' Mountpoint, same order
@@ -51,9 +50,18 @@ std::string retireSource(const std::string& dockerSocket, const std::string& con
 // The longest prefix of WANTED (layer diff ids) that some image here has.
 std::vector<std::string> layersHere(const std::string& dockerSocket,
                                     const std::vector<std::string>& wanted);
-bool hasImage(const std::string& dockerSocket, const std::string& imageId);
-// `docker load` of an archive file.
-roam::Status loadImageFile(const std::string& dockerSocket, const std::filesystem::path& file);
+// An image here whose file system is exactly LAYERS: IMAGE_ID itself when it
+// is here, else any image with the same layer diff ids (two engines that
+// import the same tarball get the same layers under different image ids; the
+// container's configuration travels in PREPARE, so the file system is what
+// matters). "" when there is none.
+std::string imageWithLayers(const std::string& dockerSocket, const std::string& imageId,
+                            const std::vector<std::string>& layers);
+// `docker load` of an archive file (saved by id: it loads untagged), then
+// IMAGE_ID gets the tag NAME unless NAME already names an image here (a tag
+// is never moved away from another image).
+roam::Status loadImageFile(const std::string& dockerSocket, const std::filesystem::path& file,
+                           const std::string& imageId, const std::string& name);
 
 struct DestinationContainer {
   std::string containerId;
@@ -65,6 +73,7 @@ struct DestinationContainer {
 // refused) and the container, not started, from IMAGE_ID (by SPEC's image
 // name when that is the same image here). Records each thing in ENTRY through
 // RECORD before creating it, so a crash leaves a trail for roll-back.
+// IMAGE_ID is the image here (imageWithLayers or loaded).
 roam::Result<DestinationContainer> createDestination(
     const std::string& dockerSocket, const ContainerSpec& spec, const std::string& imageId,
     const std::string& migrationId, JournalEntry& entry,

@@ -195,7 +195,8 @@ class SourceMigration {
     phase("image");
     const auto spool = agent_.spoolDir(request_.migrationId);
     const auto archive = spool / "image.tar";
-    auto saveWork = [socket = socket_, ref = source_.imageRef, spool,
+    // Saved by id, so it loads untagged there and moves no tag (loadImageFile).
+    auto saveWork = [socket = socket_, ref = source_.imageId, spool,
                      archive]() -> roam::Result<ImageArchiveIndex> {
       std::error_code ec;
       std::filesystem::create_directories(spool, ec);

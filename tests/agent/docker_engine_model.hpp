@@ -279,6 +279,15 @@ class DockerEngineModel {
       if (m == "GET" && n == 3 && p[2] == "json") return ok(200, inspectImage(*i));
       if (m == "GET" && n == 3 && p[2] == "get") return save(*i, p[1]);
       if (m == "DELETE" && n == 2) return removeImage(*i, p[1], q("force") == "1");
+      if (m == "POST" && n == 3 && p[2] == "tag") {
+        const std::string repo = FakeDockerEngine::percentDecode(q("repo"));
+        if (repo.empty()) return error(400, "repository name must have at least one component");
+        const std::string tag = FakeDockerEngine::percentDecode(q("tag"));
+        const std::string ref = repo + ":" + (tag.empty() ? "latest" : tag);
+        for (auto& [otherId, other] : state_.images) std::erase(other.repoTags, ref);
+        i->repoTags.push_back(ref);
+        return {201, ""};
+      }
       return notFound();
     }
     if (n >= 1 && p[0] == "volumes") {
