@@ -82,21 +82,22 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
 
   const bool showBar = !args.json && isatty(STDERR_FILENO);
   bool drew = false;
-  // Phase changes as seen here: the transfer is from the first "sending" to
-  // the first later phase (benchmarks compare it with raw TCP).
+  // Phase changes as seen here: the transfer is from the first phase that
+  // moves bytes ("image" or "precopy") until the destination serves
+  // (benchmarks compare it with raw TCP).
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> sendingSince, sendingUntil;
-  auto outcome =
-      agent::requestMigration({args.client.certs, args.client.identity}, args.source, request,
-                              [&](const agent::Progress& progress) {
-                                if (progress.phase == "sending" && !sendingSince)
-                                  sendingSince = Clock::now();
-                                if (progress.phase != "sending" && sendingSince && !sendingUntil)
-                                  sendingUntil = Clock::now();
-                                if (!showBar) return;
-                                drawProgress(progress);
-                                drew = true;
-                              });
+  auto outcome = agent::requestMigration(
+      {args.client.certs, args.client.identity}, args.source, request,
+      [&](const agent::Progress& progress) {
+        const bool moving = progress.phase == "image" || progress.phase == "precopy";
+        if (moving && !sendingSince) sendingSince = Clock::now();
+        if (progress.phase == "serving" && sendingSince && !sendingUntil)
+          sendingUntil = Clock::now();
+        if (!showBar) return;
+        drawProgress(progress);
+        drew = true;
+      });
   if (drew) std::fputs("\n", stderr);
 
   nlohmann::json result = {{"migration_id", request.migrationId},
@@ -114,6 +115,15 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
     result["bytes_sent"] = done.bytesSent;
     result["bytes_total"] = done.bytesTotal;
     result["seconds"] = done.seconds;
+    if (done.freezeMs > 0) result["freeze_ms"] = done.freezeMs;
+    if (done.totalSeconds > 0) result["total_s"] = done.totalSeconds;
+    if (!done.rounds.empty()) {
+      nlohmann::json rounds = nlohmann::json::array();
+      for (const auto& r : done.rounds)
+        rounds.push_back(
+            {{"round", r.round}, {"frozen", r.frozen}, {"bytes", r.bytes}, {"seconds", r.seconds}});
+      result["rounds"] = rounds;
+    }
     if (sendingSince && sendingUntil)
       result["transfer_seconds"] =
           std::chrono::duration<double>(*sendingUntil - *sendingSince).count();
@@ -131,6 +141,12 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
                 result["seconds"].get<double>(), result["mode"].get<std::string>().c_str(),
                 humanBytes(result["bytes_sent"].get<double>()).c_str(),
                 humanBytes(result["bytes_total"].get<double>()).c_str());
+    if (result.contains("freeze_ms"))
+      std::printf(
+          "frozen for %.0f ms after %zu pre-copy round(s); the source copy was gone after "
+          "%.2f s\n",
+          result["freeze_ms"].get<double>(), result["rounds"].size() - 1,
+          result.value("total_s", 0.0));
     if (result.contains("note"))
       std::printf("note: %s\n", result["note"].get<std::string>().c_str());
   } else {

@@ -4,8 +4,8 @@
 #include <random>
 
 #include "agent/daemon/destination_migration.hpp"
-#include "agent/daemon/peer_exchanges.hpp"
 #include "agent/daemon/engine_steps.hpp"
+#include "agent/daemon/peer_exchanges.hpp"
 #include "agent/daemon/source_migration.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/tls/tls_context.hpp"
@@ -150,8 +150,8 @@ void Agent::recover() {
         auto problems = rollBackDestination(dockerSocket_, entry);
         entry.state = "rolled-back";
         entry.result = "interrupted: this agent restarted before the final round arrived";
-        log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId +
-             ")" + (problems.empty() ? "" : "; left: " + problems));
+        log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId + ")" +
+             (problems.empty() ? "" : "; left: " + problems));
         break;
       }
       case RecoveryAction::finishStarting: {
@@ -193,8 +193,8 @@ void Agent::recover() {
       }
       case RecoveryAction::askDestination:
         // Only the destination knows whether it started the container.
-        log_("recovery: " + entry.container + " (" + entry.migrationId +
-             ") was handed over to " + entry.peer + "; asking it");
+        log_("recovery: " + entry.container + " (" + entry.migrationId + ") was handed over to " +
+             entry.peer + "; asking it");
         resolveHandedOverLater(entry);
         continue;  // the entry changes when the destination answers
       case RecoveryAction::discardCapture:
@@ -228,8 +228,7 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
   const std::string container = entry.containerId.empty() ? entry.container : entry.containerId;
   asio::steady_timer pause(io_);
   while (!stopping_) {
-    auto connected =
-        co_await connectToAgent(*clientTls_, entry.peer, std::chrono::seconds(5));
+    auto connected = co_await connectToAgent(*clientTls_, entry.peer, std::chrono::seconds(5));
     if (auto* stream = std::get_if<FramedStreamPtr>(&connected)) {
       const auto peer = *stream;
       track(peer);

@@ -39,7 +39,7 @@ struct MtdEpochState {
 
 // A destination-side migration in flight, for ABORT and STATUS.
 struct DestinationMigrationState {
-  std::string source;              // the source agent's certificate name
+  std::string source;  // the source agent's certificate name
   std::string container;
   FramedStreamPtr stream;          // the source's connection (closed to give it up)
   bool committed = false;          // the final round arrived: it starts, whatever comes

@@ -98,11 +98,11 @@ class DestinationMigration {
     if (!received.ok()) co_return received.error();
     if (!flushed) co_return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
     if (received->bytes != announced->size || received->sha256 != announced->sha256)
-      co_return roam::Error{roam::ErrorCode::Checksum,
-                            "checksum mismatch for the image archive: " +
-                                std::to_string(received->bytes) + " bytes received with SHA-256 " +
-                                received->sha256 + ", " + std::to_string(announced->size) +
-                                " bytes with " + announced->sha256 + " announced"};
+      co_return roam::Error{
+          roam::ErrorCode::Checksum,
+          "checksum mismatch for the image archive: " + std::to_string(received->bytes) +
+              " bytes received with SHA-256 " + received->sha256 + ", " +
+              std::to_string(announced->size) + " bytes with " + announced->sha256 + " announced"};
     entry_.images = {image};
     agent_.record(entry_);
     auto loadWork = [socket, file, image, name = spec_.image] {
@@ -135,12 +135,12 @@ class DestinationMigration {
     const auto* round = next.message ? std::get_if<Round>(&*next.message) : nullptr;
     if (!round) co_return unexpected(next, "ROUND");
     if (round->round != expected)
-      co_return roam::Error{roam::ErrorCode::Protocol,
-                            "round " + std::to_string(round->round) + " where round " +
-                                std::to_string(expected) + " was due"};
+      co_return roam::Error{roam::ErrorCode::Protocol, "round " + std::to_string(round->round) +
+                                                           " where round " +
+                                                           std::to_string(expected) + " was due"};
     const bool final = round->final;
-    const StreamWriter write = [applier = applier_.get()](
-                                   std::span<const std::uint8_t> bytes) -> roam::Status {
+    const StreamWriter write =
+        [applier = applier_.get()](std::span<const std::uint8_t> bytes) -> roam::Status {
       return applier->consume(bytes);
     };
     auto received = co_await receiveStream(agent_, *stream_, id_, write,
@@ -219,12 +219,12 @@ class DestinationMigration {
     if (next.closed)
       return roam::Error{roam::ErrorCode::Io, "the source closed the connection before " + wanted};
     if (!next.message)
-      return roam::Error{roam::ErrorCode::Protocol, "malformed frame from the source: " + next.error};
+      return roam::Error{roam::ErrorCode::Protocol,
+                         "malformed frame from the source: " + next.error};
     if (auto* abort = std::get_if<Abort>(&*next.message))
       return roam::Error{roam::ErrorCode::Refused, "the source gave up: " + abort->error};
-    return roam::Error{roam::ErrorCode::Protocol,
-                       "expected " + wanted + ", got " +
-                           std::string(toString(typeOf(*next.message)))};
+    return roam::Error{roam::ErrorCode::Protocol, "expected " + wanted + ", got " +
+                                                      std::string(toString(typeOf(*next.message)))};
   }
 
   void setState(const std::string& state) {

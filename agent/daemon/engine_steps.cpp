@@ -57,8 +57,8 @@ roam::Result<SourceContainer> inspectSource(const std::string& socket,
   if (!inspect.ok()) return inspect.error();
   auto spec = containerSpecFromInspect(inspect.body);
   if (!spec.ok())
-    return roam::Error{roam::ErrorCode::BadAnswer,
-                       "cannot read the configuration of " + container + ": " + spec.error().message};
+    return roam::Error{roam::ErrorCode::BadAnswer, "cannot read the configuration of " + container +
+                                                       ": " + spec.error().message};
   SourceContainer source;
   source.spec = *spec;
   source.containerId = inspect.body.value("Id", "");
@@ -175,8 +175,8 @@ roam::Status loadImageFile(const std::string& socket, const std::filesystem::pat
   FilePtr in = openFile(file, "rb");
   if (!in) return roam::Error{roam::ErrorCode::Io, "cannot read " + file.string()};
   DockerClient docker(socket);
-  auto loaded =
-      docker.loadImage([stream = in.get()](std::span<std::uint8_t> buffer) -> std::optional<std::size_t> {
+  auto loaded = docker.loadImage(
+      [stream = in.get()](std::span<std::uint8_t> buffer) -> std::optional<std::size_t> {
         const auto n = std::fread(buffer.data(), 1, buffer.size(), stream);
         if (n < buffer.size() && std::ferror(stream)) return std::nullopt;
         return n;

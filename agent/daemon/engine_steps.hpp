@@ -22,10 +22,10 @@ namespace roam::agent {
 struct SourceContainer {
   ContainerSpec spec;
   std::string containerId;
-  std::string imageId;                             // "sha256:..."
-  std::vector<std::string> layers;                 // the image's diff ids, bottom first
-  std::filesystem::path upperDir;                  // overlay2's writable layer
-  std::vector<std::filesystem::path> volumeDirs;   // each of spec.volumes' Mountpoint, same order
+  std::string imageId;                            // "sha256:..."
+  std::vector<std::string> layers;                // the image's diff ids, bottom first
+  std::filesystem::path upperDir;                 // overlay2's writable layer
+  std::vector<std::filesystem::path> volumeDirs;  // each of spec.volumes' Mountpoint, same order
   // The tree-sync roots, in the order both ends use: the layer, then the volumes.
   std::vector<std::filesystem::path> roots() const;
 };

@@ -106,8 +106,8 @@ class SourceMigration {
 
   awaitable<roam::Status> connect() {
     phase("connecting");
-    auto connected = co_await connectToAgent(agent_.clientTls(), request_.destination,
-                                             std::chrono::seconds(10));
+    auto connected =
+        co_await connectToAgent(agent_.clientTls(), request_.destination, std::chrono::seconds(10));
     if (auto* error = std::get_if<std::string>(&connected))
       co_return roam::Error{roam::ErrorCode::Connect, *error};
     peer_ = std::get<FramedStreamPtr>(connected);
@@ -129,8 +129,8 @@ class SourceMigration {
         co_return roam::Error{roam::ErrorCode::Connect,
                               "destination " + request_.destination + " did not answer STATUS" +
                                   (status.error.empty() ? "" : ": " + status.error)};
-      choice_ = chooseMode(request_.mode, here_, destinationSupport(*status.message),
-                           agent_.name(), peerName_);
+      choice_ = chooseMode(request_.mode, here_, destinationSupport(*status.message), agent_.name(),
+                           peerName_);
       if (!choice_.ok()) co_return choice_.error();
       done_.note = choice_.note;
     }
@@ -296,8 +296,7 @@ class SourceMigration {
                                 " did not say whether it started the container; it stays frozen "
                                 "here until it does (the agent asks again when it restarts)"};
     }
-    done_.freezeMs =
-        std::chrono::duration<double, std::milli>(Clock::now() - freezeStart_).count();
+    done_.freezeMs = std::chrono::duration<double, std::milli>(Clock::now() - freezeStart_).count();
     done_.seconds = secondsSince(start_);
     phase("serving");  // the manager redirects traffic now
     co_return roam::Status{};
@@ -311,8 +310,7 @@ class SourceMigration {
       peer_->close();
       agent_.untrack(peer_);
     }
-    auto retireWork = [socket = socket_, id = source_.containerId,
-                       volumes = source_.spec.volumes] {
+    auto retireWork = [socket = socket_, id = source_.containerId, volumes = source_.spec.volumes] {
       return retireSource(socket, id, volumes);
     };
     auto note = co_await runBlocking(agent_.pool(), retireWork);

@@ -73,8 +73,8 @@ roam::Status StreamAssembler::add(const Data& data, std::span<const std::uint8_t
     return outOfOrder("DATA at offset " + std::to_string(data.offset) + " where the stream is at " +
                       std::to_string(offset_));
   if (auto plain = decompressor_.decompressInto(payload, plain_); !plain.ok())
-    return roam::Error{roam::ErrorCode::BadInput, "chunk at offset " + std::to_string(offset_) +
-                                                      ": " + plain.error().message};
+    return roam::Error{roam::ErrorCode::BadInput,
+                       "chunk at offset " + std::to_string(offset_) + ": " + plain.error().message};
   if (plain_.size() > maxBytes_ - offset_)
     return roam::Error{roam::ErrorCode::BadInput,
                        "the stream grows past its " + std::to_string(maxBytes_) + " bytes"};

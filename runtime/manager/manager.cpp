@@ -328,6 +328,10 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   }
   m.mode = mode;
 
+  // Traffic is redirected the moment the destination serves (PROGRESS
+  // "serving", during the source's freeze), not after the source copy is
+  // retired; an MTD migration's destination is known only from its DONE.
+  bool redirected = false;
   auto finish = [&](bool ok) {
     m.updatedT = clock_.now();
     m.finishedT = m.updatedT;
@@ -342,7 +346,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
          (m.error.empty() ? "" : ": " + m.error));
     if (ok) {
       pollAgents();  // the container's new place, before the next evaluation
-      redirectTraffic(m);
+      if (!redirected) redirectTraffic(m);
     }
     migrationThreadDone();
   };
@@ -356,6 +360,10 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
 
   double lastWrite = 0;
   auto onProgress = [&](const agent::Progress& p) {
+    if (p.phase == "serving" && !mtd && !redirected) {
+      redirected = true;
+      redirectTraffic(m);
+    }
     m.state = "transferring";
     m.bytesSent = p.bytesSent;
     m.bytesTotal = p.bytesTotal;

@@ -220,8 +220,8 @@ TEST_CASE("a corrupt chunk fails the migration and leaves both hosts as they wer
     // The destination refuses the image (its digest) before loading it; the
     // source hears FAILURE, or finds the connection cut if it was still sending.
     CHECK_THAT(h.logs(), Catch::Contains("checksum mismatch for the image archive"));
-    CHECK_THAT(m.result(), Catch::Contains("checksum mismatch") ||
-                               Catch::Contains("lost while sending"));
+    CHECK_THAT(m.result(),
+               Catch::Contains("checksum mismatch") || Catch::Contains("lost while sending"));
   });
 }
 

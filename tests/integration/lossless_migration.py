@@ -30,8 +30,9 @@ removed, and checks:
       first line after the restart is the source's last number + 1;
   (b) the destination's file system and volume come from the same instant: at
       its start the counter C equals the volume's last number V (or V - 1);
-  (c) the two hosts never both answered: any answer of the source later than
-      the destination's first answer is double serving (its length reported),
+  (c) the two hosts never both answered: any answer of the source to a
+      request sent after the destination's first answer arrived is double
+      serving (its length reported),
       and the client-visible gap from the source's last answer to the
       destination's first;
   (d) afterwards the container runs on the destination only and the source
@@ -283,7 +284,11 @@ def check_serving(label, polls, src, dst, since, until):
         fail(f"{label}: the destination never answered HTTP")
         return row
     first_dst = dst_answers[0]["t"]
-    late = [p for p in src_answers if p["t"] > first_dst]
+    # Double serving: the source answered a request sent after the
+    # destination had answered. A request sent before that may be answered
+    # (and its answer read) a little later: it was served before the freeze,
+    # as its counter shows.
+    late = [p for p in src_answers if p["sent"] > first_dst]
     row["late_source_answers"] = len(late)
     if late:
         row["double_ms"] = (late[-1]["t"] - first_dst) * 1000

@@ -117,6 +117,15 @@ class AnalysisTest(unittest.TestCase):
         self.assertAlmostEqual(row["double_ms"], 2800.0, delta=1.0)
         self.assertTrue(any("both hosts answered for 2800 ms" in f for f in lm.failures))
 
+    def test_an_answer_read_late_to_a_request_sent_before_is_not_double_serving(self):
+        # A's last request went out at 11.995, before B answered at 12.0; its
+        # answer was read at 12.004 (a busy client): served before the freeze.
+        p = polls("a", 10.0, 11.9) + polls("b", 12.0, 14.0)
+        p.append({"host": "a", "sent": 11.995, "t": 12.004, "status": "200", "body": "41"})
+        row = lm.check_serving("m", p, "a", "b", 9.0, 15.0)
+        self.assertEqual(lm.failures, [])
+        self.assertEqual(row["double_ms"], 0.0)
+
     def test_errors_are_not_answers(self):
         p = polls("a", 10.0, 11.0) + polls("b", 11.1, 12.0)
         p.append({"host": "a", "sent": 11.5, "t": 11.8, "status": "ConnectionResetError", "body": ""})

@@ -131,7 +131,9 @@ TEST_CASE("a stream assembler refuses frames out of order, too large or corrupt"
   const auto bytes = roamtest::seededBytes(1000, 5);
   const auto frame = compressor.compress(bytes);
   auto sink = [](std::span<const std::uint8_t>) -> roam::Status { return {}; };
-  auto code = [](const roam::Status& s) { return s.ok() ? roam::ErrorCode::Internal : s.error().code; };
+  auto code = [](const roam::Status& s) {
+    return s.ok() ? roam::ErrorCode::Internal : s.error().code;
+  };
 
   StreamAssembler wrongOffset(sink, "m", 1 << 20, 5000);
   auto outcome = wrongOffset.add(Data{"m", 0, 5, false}, frame);

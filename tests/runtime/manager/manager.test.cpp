@@ -245,8 +245,14 @@ TEST_CASE("manager: a moved container's home address is redirected, and cleared 
   auto manager = f.make();
   FakeRedirector redirector;
   manager->setRedirector(&redirector);
+  // Redirected as soon as the destination serves, before the source's DONE.
+  std::size_t redirectsWhenServing = 0;
+  f.agents.afterProgress = [&](const std::string& phase) {
+    if (phase == "serving") redirectsWhenServing = redirector.redirects.size();
+  };
   REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
   REQUIRE(manager->waitIdle(5));
+  CHECK(redirectsWhenServing == 1);
   REQUIRE(redirector.redirects.size() == 1);
   const auto& r = redirector.redirects[0];
   CHECK(r.container == "iperf-server");

@@ -37,6 +37,8 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   // Labels a container's STATUS reports (default: app=iperf).
   std::map<std::string, std::map<std::string, std::string>> containerLabels;
   std::set<std::string> refuseSetup;  // addresses whose MTD_SETUP fails
+  // Called after each PROGRESS the manager was given (outside the lock).
+  std::function<void(const std::string& phase)> afterProgress;
 
   void release() {
     std::lock_guard lock(mutex_);
@@ -69,8 +71,14 @@ class FakeAgents final : public roam::runtime::AgentGateway {
       out.error = "cancelled";
       return out;
     }
+    // As a real source: the transfer, then "serving" (the destination runs
+    // it, the source copy is frozen) before DONE.
     lock.unlock();
-    onProgress({request.migrationId, "transfer", 50, 100, 1e6});
+    for (const char* phase : {"precopy", "serving"}) {
+      if (!failWith.empty() && std::string(phase) == "serving") break;
+      onProgress({request.migrationId, phase, 50, 100, 1e6});
+      if (afterProgress) afterProgress(phase);
+    }
     lock.lock();
     roam::agent::Done done;
     done.migrationId = request.migrationId;
