@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Migration benchmark (issue 4): transfer time against raw TCP on the same
-path in the same run, and bytes on the wire against a plain `docker export`.
+"""Migration benchmark (issues 4 and 15): transfer time against raw TCP on the
+same path in the same run, bytes on the wire against a plain `docker export`,
+and the pre-copy migration's freeze and rounds while the container writes.
 Run as root, after building:
 
     bench/migration_bench.py --roam build/roam [--sizes 10,100,500] [--shaped-mbit 200]
-        [--paths unshaped,shaped] [--kinds random,text]
+        [--paths unshaped,shaped] [--kinds random,text] [--write-mbps 0,1,10]
 
 Testbed: the integration test's two hosts (tests/integration/agent_migration.py):
 namespaces rmig-a and rmig-b, one Docker engine each, joined by a veth pair,
@@ -14,8 +15,10 @@ a tbf qdisc at --shaped-mbit on a's side ("shaped").
 For each path and state size S (MiB of random bytes written into the
 container's file system, on top of the testbed image that both hosts have):
   - roam migrate a -> b (TLS 1.3, zstd level 1, SHA-256), with --json: total
-    seconds, transfer seconds (first "sending" to the next phase, as the
-    client sees PROGRESS), bytes on the wire;
+    seconds, transfer seconds (first byte-moving phase until "serving", as the
+    client sees PROGRESS), bytes on the wire, freeze_ms and rounds; with
+    --write-mbps W > 0 the container appends W MB/s of random bytes to a log
+    in its layer during the migration;
   - iperf3 a -> b moving the same number of bytes over raw TCP (-n);
   - the size of a plain `docker export` of the container (GET /export).
 Reported: throughput ratio (roam bytes / transfer s) / (iperf3 bytes / s), and
@@ -72,11 +75,24 @@ def start_state(engine, mb, kind):
     return tokens
 
 
-def measure(roam, certs, a, b, mb, kind, path):
+def start_writer(engine, mbps):
+    """Appends mbps MB/s of random bytes to /www/log inside the container (an
+    exec, so it is frozen with the container)."""
+    chunk = mbps * 1000 * 1000 // 10
+    script = f"while true; do head -c {chunk} /dev/urandom >> /www/log; sleep 0.1; done"
+    code, data = engine.api("POST", "/containers/stateful/exec",
+                            {"Cmd": ["sh", "-c", script], "AttachStdout": False, "AttachStderr": False})
+    engine.api("POST", f"/exec/{data['Id']}/start", {"Detach": True})
+    time.sleep(1.0)
+
+
+def measure(roam, certs, a, b, mb, kind, path, write_mbps=0):
     tb.remove_stateful(a)
     tb.remove_stateful(b)
     start_state(a, mb, kind)
     exported = export_bytes(a)
+    if write_mbps:
+        start_writer(a, write_mbps)
     rc, out = tb.migrate(roam, certs, "a", "b")
     if rc != 0:
         raise RuntimeError(f"migration failed: {out}")
@@ -86,8 +102,11 @@ def measure(roam, certs, a, b, mb, kind, path):
     row = {"path": path, "state_mib": mb, "state": kind, "roam_seconds": out["seconds"],
            "transfer_seconds": out.get("transfer_seconds"), "bytes_sent": out["bytes_sent"],
            "iperf3_seconds": iperf_s, "throughput_ratio": roam_rate / tcp_rate,
-           "export_bytes": exported, "wire_to_export": out["bytes_sent"] / exported}
-    tb.log(f"{path} {mb} MiB {kind}: {json.dumps(row)}")
+           "export_bytes": exported, "wire_to_export": out["bytes_sent"] / exported,
+           "write_mbps": write_mbps, "freeze_ms": out.get("freeze_ms"),
+           "rounds": len(out.get("rounds", [])), "total_s": out.get("total_s"),
+           "round_bytes": [r["bytes"] for r in out.get("rounds", [])]}
+    tb.log(f"{path} {mb} MiB {kind} writing {write_mbps} MB/s: {json.dumps(row)}")
     tb.remove_stateful(b)
     return row
 
@@ -99,12 +118,14 @@ def main():
     ap.add_argument("--shaped-mbit", type=int, default=200)
     ap.add_argument("--paths", default="unshaped,shaped", help="which paths to run (unshaped, shaped)")
     ap.add_argument("--kinds", default="random,text", help="which kinds of state (random, text)")
+    ap.add_argument("--write-mbps", default="0", help="write rates during the migration, MB/s")
     ap.add_argument("--out", default="migration_bench.json")
     args = ap.parse_args()
     roam = os.path.abspath(args.roam)
     sizes = [int(s) for s in args.sizes.split(",")]
     paths = [p for p in ("unshaped", "shaped") if p in args.paths.split(",")]
     kinds = [k for k in ("random", "text") if k in args.kinds.split(",")]
+    rates = [int(w) for w in args.write_mbps.split(",")]
     if not paths or not kinds:
         ap.error("--paths and --kinds must name at least one known value each")
     work = tempfile.mkdtemp(prefix="roam-bench-")
@@ -123,18 +144,21 @@ def main():
                                       f"{args.shaped_mbit}mbit", "burst", "256kb", "latency", "100ms"]))
             for mb in sizes:
                 for kind in kinds:
-                    rows.append(measure(roam, certs, a, b, mb, kind,
-                                        path if path == "unshaped" else f"tbf {args.shaped_mbit} Mbit/s"))
+                    for rate in rates:
+                        rows.append(measure(roam, certs, a, b, mb, kind,
+                                            path if path == "unshaped" else f"tbf {args.shaped_mbit} Mbit/s",
+                                            rate))
     finally:
         tb.teardown(agents, engines, work)
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=2)
-    print("| path | state | roam total s | transfer s | iperf3 s | throughput vs TCP | wire MiB | "
-          "export MiB | wire / export |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| path | state | writes MB/s | roam s | transfer s | iperf3 s | throughput vs TCP | "
+          "freeze ms | rounds | wire MiB | export MiB | wire / export |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['path']} | {r['state_mib']} MiB {r['state']} | {r['roam_seconds']:.2f} | "
+        print(f"| {r['path']} | {r['state_mib']} MiB {r['state']} | {r['write_mbps']} | {r['roam_seconds']:.2f} | "
               f"{(r['transfer_seconds'] or 0):.2f} | {r['iperf3_seconds']:.2f} | {r['throughput_ratio']:.0%} | "
+              f"{(r['freeze_ms'] or 0):.0f} | {r['rounds']} | "
               f"{r['bytes_sent'] / 2**20:.1f} | {r['export_bytes'] / 2**20:.1f} | {r['wire_to_export']:.0%} |")
     return 0
 
