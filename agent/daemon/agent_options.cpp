@@ -74,7 +74,8 @@ std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::
     } else if (key == "idle_timeout_s" || key == "restore_timeout_s" || key == "shutdown_grace_s" ||
                key == "chunk_bytes" || key == "compression_level" || key == "worker_threads" ||
                key == "test_corrupt_chunk" || key == "precopy_max_rounds" ||
-               key == "precopy_stop_bytes" || key == "freeze_timeout_ms") {
+               key == "precopy_stop_bytes" || key == "freeze_timeout_ms" ||
+               key == "test_hold_frozen_ms") {
       if (!(number = wantPositive()))
         return fileError(file, "'" + key + "' must be a positive integer");
       if (key == "idle_timeout_s") options.idleTimeout = std::chrono::seconds(*number);
@@ -94,6 +95,7 @@ std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::
       }
       if (key == "precopy_stop_bytes") options.precopyStopBytes = static_cast<std::size_t>(*number);
       if (key == "freeze_timeout_ms") options.freezeTimeout = std::chrono::milliseconds(*number);
+      if (key == "test_hold_frozen_ms") options.testHoldFrozen = std::chrono::milliseconds(*number);
     } else {
       return fileError(file, "unknown key '" + key + "'");
     }

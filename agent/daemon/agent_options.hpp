@@ -36,6 +36,10 @@ struct AgentOptions {
   // Fault injection for the integration tests only: flip one byte of the
   // N-th DATA chunk (1-based) this agent sends as a source; 0 = never.
   int testCorruptChunk = 0;
+  // Fault injection for the integration tests only: a source waits this long
+  // between freezing the container and its final round, so a test can kill
+  // an agent or cut the link while the container is frozen; 0 = never.
+  std::chrono::milliseconds testHoldFrozen{0};
 };
 
 // Reads a configuration file (JSON object; keys as in docs/agent.md) on top of

@@ -273,6 +273,11 @@ class SourceMigration {
     if (auto frozen = co_await runBlocking(agent_.pool(), freezeWork); !frozen.ok())
       co_return frozen;
     frozen_ = true;
+    if (agent_.options().testHoldFrozen.count() > 0) {
+      asio::steady_timer hold(co_await asio::this_coro::executor, agent_.options().testHoldFrozen);
+      boost::system::error_code ec;
+      co_await hold.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
     auto last = co_await sendRound(static_cast<std::uint32_t>(done_.rounds.size() + 1), true);
     if (!last.ok()) co_return last;
     // Committed (ROUND_END of the final round is out): wait for the outcome.

@@ -29,6 +29,13 @@ Scenarios, in order:
           already exists there: the engine answers 409),
        c. connection cut mid-transfer (veth down; idle timeouts),
        d. destination agent killed (SIGKILL) mid-transfer, then restarted;
+     e. source agent killed (SIGKILL) while the container is frozen, then
+        restarted (its recovery resumes the container);
+     f. destination agent killed while the container is frozen (the source
+        resumes it), then restarted;
+     g. the link cut while the container is frozen, before the final round
+        (the final round's hand-over never arrives: the source keeps asking,
+        then resumes once the destination, reachable again, says FAILURE);
   3. success: `roam migrate` moves it; it runs on B under the same name and
      serves the same tokens; it is gone from A; a repeated MIGRATE with the
      same id does not migrate twice; it migrates back B -> A; and once more
@@ -209,6 +216,27 @@ def expect_untouched(what, a, b, tokens, agents):
         spool = os.path.join(agent.data, "spool")
         check(not os.listdir(spool) if os.path.isdir(spool) else True,
               f"{what}: agent {agent.host}'s spool is empty")
+
+
+def wait_paused(engine, timeout=30):
+    """Until the stateful container on ENGINE is paused (frozen by a migration)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        c = engine.container("stateful")
+        if c is not None and c["State"].get("Paused"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_running_unpaused(engine, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        c = engine.container("stateful")
+        if c is not None and c["State"]["Running"] and not c["State"].get("Paused"):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def journal_clean(agent, what):
@@ -449,6 +477,46 @@ def main():
         expect_untouched("destination killed", a, b, tokens, agents)
         journal_clean(agent_b, "destination killed, after restart")
         run(in_ns("a", ["tc", "qdisc", "del", "dev", "rmig-a0", "root"]), check_rc=False)
+
+        # 2e-2g. Faults while the container is frozen: agent a holds each
+        # freeze for a few seconds before its final round (test_hold_frozen_ms).
+        agent_a.stop()
+        agent_a = Agent(roam, "a", a, certs, work, {"test_hold_frozen_ms": 3000,
+                                                     "restore_timeout_s": 15})
+        agents[0] = agent_a
+        agent_a.start()
+        for fault in ("source killed while frozen", "destination killed while frozen",
+                      "link cut while frozen"):
+            proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source",
+                                                f"10.77.0.1:{AGENT_PORT}", "--destination",
+                                                f"10.77.0.2:{AGENT_PORT}", "--json", "--certs", certs]),
+                                    stdout=subprocess.PIPE, text=True)
+            check(wait_paused(a), f"{fault}: the container was frozen")
+            if fault == "source killed while frozen":
+                agent_a.stop("KILL")
+                proc.communicate(timeout=60)
+                agent_a.start()  # recovery: frozen, not handed over: resume it
+            elif fault == "destination killed while frozen":
+                agent_b.stop("KILL")
+                out = json.loads(proc.communicate(timeout=60)[0].strip().splitlines()[-1])
+                check(proc.returncode != 0, f"{fault}: the migration fails: {out['result']}")
+                agent_b.start()  # recovery removes its part
+            else:
+                run(in_ns("a", ["ip", "link", "set", "rmig-a0", "down"]))
+                out = json.loads(proc.communicate(timeout=90)[0].strip().splitlines()[-1])
+                check(proc.returncode != 0, f"{fault}: the migration fails: {out['result']}")
+                run(in_ns("a", ["ip", "link", "set", "rmig-a0", "up"]))
+                run(in_ns("b", ["ip", "link", "set", "rmig-b0", "up"]))
+            # One running copy, on A, unfrozen, with its tokens; nothing on B.
+            check(wait_running_unpaused(a, 60), f"{fault}: the container runs again on A, not frozen")
+            time.sleep(1)
+            expect_untouched(fault, a, b, tokens, agents)
+            journal_clean(agent_a, f"{fault}, source")
+            journal_clean(agent_b, f"{fault}, destination")
+        agent_a.stop()
+        agent_a = Agent(roam, "a", a, certs, work)
+        agents[0] = agent_a
+        agent_a.start()
 
         # 3. Success.
         rc, out = migrate(roam, certs, "a", "b", ("--id", "it-success-1"))

@@ -54,3 +54,21 @@ TEST_CASE("recovery decides per entry", "[agent]") {
   for (const char* early : {"checkpointing", "capturing", "sending"})
     CHECK(recoveryActionFor(entry(src, early, "roam-m1")) == restartSource);
 }
+
+TEST_CASE("recovery of a pre-copy migration follows its step", "[agent]") {
+  using enum RecoveryAction;
+  const auto src = JournalRole::source;
+  const auto dst = JournalRole::destination;
+  // Source: nothing ran elsewhere before the freeze; frozen and not handed
+  // over, it is resumed; handed over, only the destination knows.
+  for (const char* early : {"inspecting", "preparing", "precopy"})
+    CHECK(recoveryActionFor(entry(src, early, "")) == discardCapture);
+  CHECK(recoveryActionFor(entry(src, "frozen", "")) == resumeSource);
+  CHECK(recoveryActionFor(entry(src, "handed-over", "")) == askDestination);
+  CHECK(recoveryActionFor(entry(src, "retiring", "")) == finishRetiring);
+  // Destination: before the final round it is rolled back; after it, the
+  // frozen source counts on it: it is started.
+  for (const char* early : {"preparing", "receiving"})
+    CHECK(recoveryActionFor(entry(dst, early, "")) == rollBackDestination);
+  CHECK(recoveryActionFor(entry(dst, "starting", "")) == finishStarting);
+}
