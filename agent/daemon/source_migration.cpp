@@ -302,6 +302,8 @@ class SourceMigration {
                                 "here until it does (the agent asks again when it restarts)"};
     }
     done_.freezeMs = std::chrono::duration<double, std::milli>(Clock::now() - freezeStart_).count();
+    // The final round lasts until the destination runs the container.
+    done_.rounds.back().seconds = secondsSince(finalRoundStart_);
     done_.seconds = secondsSince(start_);
     phase("serving");  // the manager redirects traffic now
     co_return roam::Status{};
@@ -339,6 +341,7 @@ class SourceMigration {
   // for ROUND_DONE. The final round's ROUND_END is the hand-over: recorded first.
   awaitable<roam::Status> sendRound(std::uint32_t round, bool final) {
     const auto roundStart = Clock::now();
+    if (final) finalRoundStart_ = roundStart;
     phase(final ? "final-round" : "precopy");
     auto planWork = [sender = sender_.get()] { return sender->planRound(); };
     auto plan = co_await runBlocking(agent_.pool(), planWork);
@@ -511,7 +514,7 @@ class SourceMigration {
   SourceContainer source_;
   std::unique_ptr<sync::TreeSender> sender_;
   std::string destinationContainer_;
-  Clock::time_point freezeStart_;
+  Clock::time_point freezeStart_, finalRoundStart_;
   bool frozen_ = false;
   bool handedOver_ = false;
   bool destinationSaidFailure_ = false;
