@@ -39,8 +39,11 @@ LoadedState loadState(const EvalArgs& a, const CommandLine& line) {
     return {};
   }
   auto snap = runtime::latestVibSnapshot(a.vibFile, *window);
-  if (!snap.state) vibError(a.vibFile, snap.error);
-  return {std::move(snap.state)};
+  if (!snap) {
+    vibError(a.vibFile, snap.error().message);
+    return {};
+  }
+  return {std::move(*snap)};
 }
 
 }  // namespace

@@ -94,8 +94,8 @@ std::string Manager::start() {
   auto vibDir = std::filesystem::path(c.vib).parent_path();
   if (!vibDir.empty()) std::filesystem::create_directories(vibDir, ec);
   auto opened = Vib::open(c.vib);
-  if (!opened.vib) return c.vib + ":1:1: error: " + opened.error + "\n";
-  vib_ = std::move(opened.vib);
+  if (!opened) return c.vib + ":1:1: error: " + opened.error().message + "\n";
+  vib_ = std::move(*opened);
 
   if (!c.stateFile.empty()) {
     auto state = lang::loadStateFile(c.stateFile);
@@ -279,7 +279,8 @@ const AgentAddress* Manager::agentByName(const std::string& name) const {
 void Manager::record(const MigrationRecord& m) {
   if (!vib_) return;
   if (auto s = vib_->upsertMigration(m); !s)
-    logOnce("vib-migration", "manager: cannot record migration " + m.migrationId + ": " + s.error);
+    logOnce("vib-migration",
+            "manager: cannot record migration " + m.migrationId + ": " + s.error().message);
 }
 
 void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
@@ -443,10 +444,10 @@ void Manager::reconcile() {
   if (!vib_) return;
   auto unfinished = vib_->unfinishedMigrations();
   if (!unfinished.ok()) {
-    log_("manager: cannot read unfinished migrations: " + unfinished.error);
+    log_("manager: cannot read unfinished migrations: " + unfinished.error().message);
     return;
   }
-  for (auto& m : unfinished.value) {
+  for (auto& m : *unfinished) {
     // Sending the same MIGRATE again joins the migration if the source agent
     // still runs it, or replays its outcome from the agent's journal. An MTD
     // migration (no destination) cannot be ordered again (its epoch died with
@@ -487,8 +488,8 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   // Clients address the container at its home: the source of its first
   // successful migration, which the VIB keeps across restarts.
   std::string home = m.source;
-  if (auto first = vib_->firstSuccessfulMigration(m.container); first.ok() && first.value)
-    home = first.value->source;
+  if (auto first = vib_->firstSuccessfulMigration(m.container); first.ok() && *first)
+    home = (*first)->source;
   std::string error;
   auto state = snapshot(&error);
   if (!state) {

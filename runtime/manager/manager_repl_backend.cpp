@@ -6,7 +6,8 @@ nlohmann::json ManagerReplBackend::recentDecisions(std::size_t limit) {
   nlohmann::json out = nlohmann::json::array();
   if (!manager_.vib()) return out;
   auto rows = manager_.vib()->recentDecisions(limit);
-  for (const auto& d : rows.value) out.push_back(decisionToJson(d));
+  if (!rows) return out;
+  for (const auto& d : *rows) out.push_back(decisionToJson(d));
   return out;
 }
 
@@ -14,7 +15,8 @@ nlohmann::json ManagerReplBackend::recentMigrations(std::size_t limit) {
   nlohmann::json out = nlohmann::json::array();
   if (!manager_.vib()) return out;
   auto rows = manager_.vib()->recentMigrations(limit);
-  for (auto& m : rows.value) out.push_back(migrationToJson(m));
+  if (!rows) return out;
+  for (auto& m : *rows) out.push_back(migrationToJson(m));
   return out;
 }
 

@@ -12,11 +12,11 @@ std::shared_ptr<const lang::NetworkState> NetworkView::snapshot(double now, std:
     return fixed_;
   }
   auto snap = vib_->snapshot(now, window_);
-  if (!snap.state) {
-    if (error) *error = snap.error;
+  if (!snap) {
+    if (error) *error = snap.error().message;
     return nullptr;
   }
-  return std::shared_ptr<const lang::NetworkState>(std::move(snap.state));
+  return std::shared_ptr<const lang::NetworkState>(std::move(*snap));
 }
 
 void NetworkView::setContainers(std::vector<lang::ContainerInfo> containers) {

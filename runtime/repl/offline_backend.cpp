@@ -98,11 +98,11 @@ class VibBackend final : public OfflineBackend {
 
   std::shared_ptr<const lang::NetworkState> state(std::string* error) override {
     auto snap = latestVibSnapshot(path_, window_);
-    if (!snap.state) {
-      if (error) *error = snap.error;
+    if (!snap) {
+      if (error) *error = snap.error().message;
       return nullptr;
     }
-    return std::shared_ptr<const lang::NetworkState>(std::move(snap.state));
+    return std::shared_ptr<const lang::NetworkState>(std::move(*snap));
   }
 
   nlohmann::json recentDecisions(std::size_t limit) override {
@@ -117,12 +117,14 @@ class VibBackend final : public OfflineBackend {
   // The newest `limit` rows that `read` gets from the VIB, each as `toJson`
   // makes it; none when the VIB cannot be opened.
   template <class Record>
-  nlohmann::json recentRows(VibResult<std::vector<Record>> (Vib::*read)(std::size_t),
+  nlohmann::json recentRows(roam::Result<std::vector<Record>> (Vib::*read)(std::size_t),
                             nlohmann::json (*toJson)(const Record&), std::size_t limit) const {
     nlohmann::json out = nlohmann::json::array();
     auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
-    if (!vib.vib) return out;
-    for (const auto& row : ((*vib.vib).*read)(limit).value) out.push_back(toJson(row));
+    if (!vib) return out;
+    auto rows = ((**vib).*read)(limit);
+    if (!rows) return out;
+    for (const auto& row : *rows) out.push_back(toJson(row));
     return out;
   }
 
@@ -151,8 +153,8 @@ OfflineBackendResult makeVibBackend(const std::string& vibPath, double windowSec
   OfflineBackendResult out;
   // Fail early on a missing or foreign file rather than at the first command.
   auto snap = latestVibSnapshot(vibPath, windowSeconds);
-  if (!snap.state) {
-    out.error = locatedVibError(vibPath, snap.error) + "\n";
+  if (!snap) {
+    out.error = locatedVibError(vibPath, snap.error().message) + "\n";
     return out;
   }
   auto backend = std::make_unique<VibBackend>(vibPath, windowSeconds, policy);

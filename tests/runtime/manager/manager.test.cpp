@@ -25,8 +25,8 @@ struct Fixture : roamtest::ManagerFixture {
 // The one migration the manager has recorded.
 roam::runtime::MigrationRecord onlyMigration(Manager& manager) {
   auto migrations = manager.vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  return migrations.value[0];
+  REQUIRE(migrations.value().size() == 1);
+  return migrations.value()[0];
 }
 
 // Replaces the policy file's text with the shortest-path policy (reload not included).
@@ -59,8 +59,8 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   CHECK(log[0]["action"] == "dispatch");
 
   auto decisions = manager->vib()->recentDecisions(10);
-  REQUIRE(decisions.value.size() == 1);
-  CHECK(decisions.value[0].id == step.decisionId);
+  REQUIRE(decisions.value().size() == 1);
+  CHECK(decisions.value()[0].id == step.decisionId);
 
   const auto m = onlyMigration(*manager);
   CHECK(m.migrationId == request.migrationId);
@@ -173,8 +173,8 @@ TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[man
     manager->stop();  // abandons the wait; the (fake) agent keeps the migration
     REQUIRE(manager->waitIdle(5));
     auto rows = manager->vib()->unfinishedMigrations();
-    REQUIRE(rows.value.size() == 1);
-    CHECK(rows.value[0].note.find("reconciled at the next start") != std::string::npos);
+    REQUIRE(rows.value().size() == 1);
+    CHECK(rows.value()[0].note.find("reconciled at the next start") != std::string::npos);
   }
   f.agents.hold = false;
   auto manager = f.make();  // start() re-sends the same MIGRATE
@@ -184,7 +184,7 @@ TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[man
   CHECK(f.logged("reconciling migration " + id));
   const auto m = onlyMigration(*manager);
   CHECK(m.state == "done");
-  CHECK(manager->vib()->unfinishedMigrations().value.empty());
+  CHECK(manager->vib()->unfinishedMigrations().value().empty());
 }
 
 TEST_CASE("manager: manual migration through the manager", "[manager]") {

@@ -206,8 +206,8 @@ TEST_CASE("the REPL reads a VIB: its newest snapshot and the manager's history",
   const auto data = roam::lang::makeSyntheticNetwork(6, 3);
   {
     auto opened = roam::runtime::Vib::open(path);
-    REQUIRE(opened.vib);
-    auto& vib = *opened.vib;
+    REQUIRE(opened.ok());
+    auto& vib = **opened;
     vib.writeTopology({data.switches, data.hosts, data.links}, 1732470002);
     REQUIRE(vib.setContainers(data.containers).ok());
     vib.writePortSamples(data.portSamples);
