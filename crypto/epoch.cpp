@@ -9,7 +9,7 @@
 #include "crypto/mtd_index.hpp"
 #include "crypto/table_crypto.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -148,4 +148,4 @@ std::variant<TableEntry, std::string> destinationAt(const std::vector<TableEntry
   return next;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

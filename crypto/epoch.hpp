@@ -20,7 +20,7 @@
 #include "crypto/secure_bytes.hpp"
 #include "crypto/shamir.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 inline constexpr std::size_t kMasterSecretSize = 32;
 inline constexpr std::size_t kRandomSize = 32;  // R
@@ -85,4 +85,4 @@ std::variant<std::vector<TableEntry>, std::string> openLookupTable(const SecretB
 std::variant<TableEntry, std::string> destinationAt(const std::vector<TableEntry>& table,
                                                     std::uint32_t index, const std::string& self);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

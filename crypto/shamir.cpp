@@ -6,7 +6,7 @@
 
 #include "crypto/gf256.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 std::vector<Share> shamirSplit(std::span<const std::uint8_t> secret, int n, int k) {
   if (n < 1 || n > 255) {
@@ -90,4 +90,4 @@ CombineResult shamirCombine(const std::vector<Share>& shares) {
   return result;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

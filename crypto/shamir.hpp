@@ -19,7 +19,7 @@
 
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 struct Share {
   std::uint8_t x = 0;  // the evaluation point, 1..255, distinct among the shares
@@ -44,4 +44,4 @@ struct CombineResult {
 // an x of 0, a repeated x and shares of unequal length.
 CombineResult shamirCombine(const std::vector<Share>& shares);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -12,7 +12,7 @@
 
 #include "crypto/openssl_handles.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -136,4 +136,4 @@ OpenResult openTable(const SecretBytes& key, std::string_view epoch,
   return result;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -19,7 +19,7 @@
 
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 inline constexpr std::size_t kTableKeySize = 32;
 inline constexpr std::size_t kTableNonceSize = 12;
@@ -46,4 +46,4 @@ struct OpenResult {
 OpenResult openTable(const SecretBytes& key, std::string_view epoch,
                      std::span<const std::uint8_t> sealed);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -4,7 +4,7 @@
 
 #include <openssl/pem.h>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -97,4 +97,4 @@ std::optional<Bytes> fromHex(const std::string& hex) {
   return out;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

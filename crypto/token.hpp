@@ -17,7 +17,7 @@
 #include "crypto/openssl_handles.hpp"
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 using Pkey = crypto::Owned<EVP_PKEY>;
 
@@ -39,4 +39,4 @@ bool verifyToken(EVP_PKEY* publicKey, const std::string& message, const std::str
 std::string toHex(std::span<const std::uint8_t> bytes);
 std::optional<Bytes> fromHex(const std::string& hex);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -10,7 +10,7 @@ namespace roam::runtime {
 
 std::string contentHash(std::string_view bytes) {
   auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  return "sha256:" + agent::sha256Hex(std::span<const std::uint8_t>(data, bytes.size()));
+  return "sha256:" + crypto::sha256Hex(std::span<const std::uint8_t>(data, bytes.size()));
 }
 
 namespace {

@@ -23,7 +23,7 @@ struct IncomingFile {
   FileEntry entry;
   std::filesystem::path path;
   // Verify stage only:
-  Sha256 digest;
+  crypto::Sha256 digest;
   std::uint64_t verified = 0;  // bytes decompressed and hashed so far
   bool verifiedAll = false;    // the last chunk came and size and digest match
   // Write stage only (the stages touch disjoint fields, so they may overlap):

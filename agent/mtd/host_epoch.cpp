@@ -10,6 +10,8 @@
 
 namespace roam::agent::mtd {
 
+using namespace roam::crypto;  // NOLINT: the MTD cryptography this file puts on the wire
+
 namespace {
 
 // Decodes hex holding a secret into a wiped buffer, wiping the text too.

@@ -43,8 +43,7 @@ Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log l
   // change only at a restart). Without it MTD decisions are refused.
   const auto keyFile = std::filesystem::path(config_.certs) / (config_.identity + ".key");
   mtd_ = std::make_unique<MtdCoordinator>(
-      agents_, [this](const std::string& line) { log_(line); },
-      agent::mtd::loadPrivateKey(keyFile));
+      agents_, [this](const std::string& line) { log_(line); }, crypto::loadPrivateKey(keyFile));
   brain_.setOptions(brainOptions());
 }
 

@@ -20,7 +20,7 @@ void wipe(std::string& s) {
   s.clear();
 }
 
-void wipe(agent::mtd::Bytes& b) {
+void wipe(crypto::Bytes& b) {
   if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
   b.clear();
 }
@@ -33,7 +33,7 @@ void wipe(agent::MtdSetup& setup) {
 }
 
 // The epoch's material in plain buffers (S itself is in SecretBytes).
-void wipe(agent::mtd::Epoch& epoch) {
+void wipe(crypto::Epoch& epoch) {
   for (auto& h : epoch.hosts) {
     if (h.share) wipe(h.share->y);
     for (auto& d : h.droplets) wipe(d.value);
@@ -44,14 +44,14 @@ void wipe(agent::mtd::Epoch& epoch) {
 }  // namespace
 
 MtdCoordinator::MtdCoordinator(AgentGateway& agents, Log log,
-                               std::variant<agent::mtd::Pkey, std::string> key)
+                               std::variant<crypto::Pkey, std::string> key)
     : agents_(agents), log_(std::move(log)) {
   if (auto* error = std::get_if<std::string>(&key)) {
     unavailable_ = "MTD needs the manager's private key: " + *error;
     return;
   }
-  key_ = std::move(std::get<agent::mtd::Pkey>(key));
-  publicKeyPem_ = agent::mtd::publicKeyPem(key_.get());
+  key_ = std::move(std::get<crypto::Pkey>(key));
+  publicKeyPem_ = crypto::publicKeyPem(key_.get());
   if (publicKeyPem_.empty()) unavailable_ = "MTD: the manager's public key could not be encoded";
 }
 
@@ -80,7 +80,7 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   if (!epochId_.empty() && inputs == inputs_) return {};
   epochId_.clear();
 
-  std::vector<agent::mtd::TableEntry> table;
+  std::vector<crypto::TableEntry> table;
   for (const auto& name : inputs.candidates) {
     auto it = std::find_if(agents.begin(), agents.end(),
                            [&](const AgentAddress& a) { return a.name == name; });
@@ -92,15 +92,15 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   for (const auto& a : agents) hosts.push_back(a.name);
 
   const auto started = std::chrono::steady_clock::now();
-  const std::string id = agent::mtd::newEpochId();
-  std::variant<agent::mtd::Epoch, std::string> built;
+  const std::string id = crypto::newEpochId();
+  std::variant<crypto::Epoch, std::string> built;
   try {
-    built = agent::mtd::buildEpoch(id, scheme, k, table, hosts);
+    built = crypto::buildEpoch(id, scheme, k, table, hosts);
   } catch (const std::exception& e) {  // the RNG failed, or a parameter slipped through
     return std::string("MTD setup: ") + e.what();
   }
   if (auto* error = std::get_if<std::string>(&built)) return "MTD setup: " + *error;
-  auto& epoch = std::get<agent::mtd::Epoch>(built);
+  auto& epoch = std::get<crypto::Epoch>(built);
 
   // One MTD_SETUP per agent, all at once: the setup's time is the slowest agent's.
   std::vector<std::future<std::string>> answers;
@@ -162,10 +162,9 @@ agent::MtdMigrate MtdCoordinator::order(const std::string& migrationId,
     std::lock_guard lock(mutex_);
     o.epoch = epochId_;
   }
-  agent::mtd::SecretBytes r(agent::mtd::randomBytes(agent::mtd::kRandomSize));
-  o.r = agent::mtd::toHex(r.view());
-  o.token = agent::mtd::signToken(key_.get(),
-                                  agent::mtd::tokenMessage(o.epoch, migrationId, source, o.r));
+  crypto::SecretBytes r(crypto::randomBytes(crypto::kRandomSize));
+  o.r = crypto::toHex(r.view());
+  o.token = crypto::signToken(key_.get(), crypto::tokenMessage(o.epoch, migrationId, source, o.r));
   return o;
 }
 

@@ -30,7 +30,7 @@ class MtdCoordinator {
   // `key`: the manager's private key (tokens are signed with it, its public
   // half goes to the agents), or why it could not be loaded; then every MTD
   // request fails with that reason.
-  MtdCoordinator(AgentGateway& agents, Log log, std::variant<agent::mtd::Pkey, std::string> key);
+  MtdCoordinator(AgentGateway& agents, Log log, std::variant<crypto::Pkey, std::string> key);
 
   // "" when MTD can be used; otherwise why not (no manager key).
   const std::string& unavailable() const { return unavailable_; }
@@ -74,7 +74,7 @@ class MtdCoordinator {
 
   AgentGateway& agents_;
   Log log_;
-  agent::mtd::Pkey key_;
+  crypto::Pkey key_;
   std::string publicKeyPem_;
   std::string unavailable_;
 

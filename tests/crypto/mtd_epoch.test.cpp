@@ -6,7 +6,7 @@
 #include "crypto/epoch.hpp"
 #include "crypto/mtd_index.hpp"
 
-using namespace roam::agent::mtd;
+using namespace roam::crypto;
 
 namespace {
 

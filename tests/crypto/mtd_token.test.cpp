@@ -8,7 +8,7 @@
 #include "crypto/token.hpp"
 #include "temp_dir.hpp"
 
-using namespace roam::agent::mtd;
+using namespace roam::crypto;
 
 namespace {
 

@@ -19,6 +19,7 @@
 
 namespace fs = std::filesystem;
 using namespace roam::agent;
+using roam::crypto::sha256Hex;
 
 namespace {
 

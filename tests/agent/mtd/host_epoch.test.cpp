@@ -11,6 +11,7 @@
 
 using namespace roam::agent;
 using namespace roam::agent::mtd;
+using namespace roam::crypto;
 
 namespace {
 
