@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "crypto/secure_bytes.hpp"
 
 namespace roam::crypto {
@@ -31,12 +32,8 @@ struct Share {
 // (K = 1 makes every share a copy of the secret).
 std::vector<Share> shamirSplit(std::span<const std::uint8_t> secret, int n, int k);
 
-// Error as a value: exactly one of secret / error is set.
-struct CombineResult {
-  std::optional<SecretBytes> secret;
-  std::string error;
-  bool ok() const { return secret.has_value(); }
-};
+// The secret, or why the shares cannot be combined (ErrorCode::BadInput).
+using CombineResult = roam::Result<SecretBytes>;
 
 // Interpolates SHARES at 0. All shares given are used, so pass exactly k of them
 // (more is fine, as long as they all lie on the same polynomials; fewer gives a

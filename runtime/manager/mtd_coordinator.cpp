@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <optional>
 
 #include <openssl/crypto.h>
 
@@ -43,14 +44,13 @@ void wipe(crypto::Epoch& epoch) {
 
 }  // namespace
 
-MtdCoordinator::MtdCoordinator(AgentGateway& agents, Log log,
-                               std::variant<crypto::Pkey, std::string> key)
+MtdCoordinator::MtdCoordinator(AgentGateway& agents, Log log, roam::Result<crypto::Pkey> key)
     : agents_(agents), log_(std::move(log)) {
-  if (auto* error = std::get_if<std::string>(&key)) {
-    unavailable_ = "MTD needs the manager's private key: " + *error;
+  if (!key) {
+    unavailable_ = "MTD needs the manager's private key: " + key.error().message;
     return;
   }
-  key_ = std::move(std::get<crypto::Pkey>(key));
+  key_ = std::move(*key);
   publicKeyPem_ = crypto::publicKeyPem(key_.get());
   if (publicKeyPem_.empty()) unavailable_ = "MTD: the manager's public key could not be encoded";
 }
@@ -93,14 +93,14 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
 
   const auto started = std::chrono::steady_clock::now();
   const std::string id = crypto::newEpochId();
-  std::variant<crypto::Epoch, std::string> built;
+  std::optional<roam::Result<crypto::Epoch>> built;
   try {
-    built = crypto::buildEpoch(id, scheme, k, table, hosts);
+    built.emplace(crypto::buildEpoch(id, scheme, k, table, hosts));
   } catch (const std::exception& e) {  // the RNG failed, or a parameter slipped through
     return std::string("MTD setup: ") + e.what();
   }
-  if (auto* error = std::get_if<std::string>(&built)) return "MTD setup: " + *error;
-  auto& epoch = std::get<crypto::Epoch>(built);
+  if (!*built) return "MTD setup: " + built->error().message;
+  auto& epoch = built->value();
 
   // One MTD_SETUP per agent, all at once: the setup's time is the slowest agent's.
   std::vector<std::future<std::string>> answers;

@@ -13,7 +13,6 @@
 #include <functional>
 #include <mutex>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "agent/protocol/messages.hpp"
@@ -30,7 +29,7 @@ class MtdCoordinator {
   // `key`: the manager's private key (tokens are signed with it, its public
   // half goes to the agents), or why it could not be loaded; then every MTD
   // request fails with that reason.
-  MtdCoordinator(AgentGateway& agents, Log log, std::variant<crypto::Pkey, std::string> key);
+  MtdCoordinator(AgentGateway& agents, Log log, roam::Result<crypto::Pkey> key);
 
   // "" when MTD can be used; otherwise why not (no manager key).
   const std::string& unavailable() const { return unavailable_; }

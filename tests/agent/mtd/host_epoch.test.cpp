@@ -31,14 +31,14 @@ struct Deployment {
     REQUIRE(initAuthority(certs.path) == "");
     REQUIRE(issueCertificate(certs.path, "manager", {}) == "");
     auto loaded = loadPrivateKey(certs.path / "manager.key");
-    REQUIRE(std::holds_alternative<Pkey>(loaded));
-    managerKey = std::move(std::get<Pkey>(loaded));
+    REQUIRE(loaded.ok());
+    managerKey = std::move(*loaded);
     managerPem = publicKeyPem(managerKey.get());
     std::vector<TableEntry> table;
     for (const auto& h : kHosts) table.push_back({h, "10.0.0." + h.substr(1) + ":7070"});
     auto built = buildEpoch(newEpochId(), scheme, k, table, kHosts);
-    if (auto* error = std::get_if<std::string>(&built)) FAIL(*error);
-    epoch = std::move(std::get<Epoch>(built));
+    if (!built) FAIL(built.error().message);
+    epoch = std::move(*built);
     for (const auto& material : epoch.hosts) {
       std::vector<AgentPeer> peers;
       for (const auto& t : table)
@@ -89,7 +89,7 @@ struct Deployment {
     auto index = indexFor(epoch.scheme, *fromHex(m.r), self, epoch.entries);
     std::vector<TableEntry> table;
     for (const auto& h : kHosts) table.push_back({h, ""});
-    return std::get<TableEntry>(destinationAt(table, index, source)).name;
+    return destinationAt(table, index, source).value().name;
   }
 };
 
@@ -123,7 +123,7 @@ TEST_CASE("mtd hosts: holders refuse without a valid token, another epoch or req
   roamtest::TempDir other;
   REQUIRE(initAuthority(other.path) == "");
   REQUIRE(issueCertificate(other.path, "manager", {}) == "");
-  auto intruder = std::get<Pkey>(loadPrivateKey(other.path / "manager.key"));
+  auto intruder = std::move(loadPrivateKey(other.path / "manager.key").value());
 
   auto m = d.order("h2");
   KeyRequest good{m.migrationId, m.epoch, "h2", m.r, m.token};

@@ -40,12 +40,12 @@ struct ManagerSide {
 
   ManagerSide(Agents& a, const std::string& scheme, int k) {
     auto loaded = crypto::loadPrivateKey(a.dir.path / "certs" / "manager.key");
-    REQUIRE(std::holds_alternative<crypto::Pkey>(loaded));
-    key = std::move(std::get<crypto::Pkey>(loaded));
+    REQUIRE(loaded.ok());
+    key = std::move(*loaded);
     for (const auto& h : kHosts) table.push_back({h, a.address[h]});
     auto built = crypto::buildEpoch(crypto::newEpochId(), scheme, k, table, kHosts);
-    REQUIRE(std::holds_alternative<crypto::Epoch>(built));
-    epoch = std::move(std::get<crypto::Epoch>(built));
+    REQUIRE(built.ok());
+    epoch = std::move(*built);
   }
 
   MtdSetup setupFor(Agents& a, const std::string& host) {
@@ -76,7 +76,7 @@ struct ManagerSide {
         *std::find_if(epoch.hosts.begin(), epoch.hosts.end(),
                       [&](const crypto::HostMaterial& h) { return h.name == source; });
     auto index = crypto::indexFor(epoch.scheme, *crypto::fromHex(m.r), self, epoch.entries);
-    return std::get<crypto::TableEntry>(crypto::destinationAt(table, index, source)).address;
+    return crypto::destinationAt(table, index, source).value().address;
   }
 };
 
