@@ -13,8 +13,8 @@ using namespace roam::crypto;
 namespace {
 
 Pkey managerKey(const roamtest::TempDir& dir) {
-  REQUIRE(roam::agent::initAuthority(dir.path) == "");
-  REQUIRE(roam::agent::issueCertificate(dir.path, "manager", {}) == "");
+  REQUIRE(roam::agent::initAuthority(dir.path).ok());
+  REQUIRE(roam::agent::issueCertificate(dir.path, "manager", {}).ok());
   auto loaded = loadPrivateKey(dir.path / "manager.key");
   if (!loaded) FAIL(loaded.error().message);
   return std::move(*loaded);

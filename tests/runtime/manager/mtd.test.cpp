@@ -25,8 +25,8 @@ struct MtdFixture : roamtest::ManagerFixture {
       : ManagerFixture("roam-manager-mtd", "policies/mtd/" + policy,
                        "examples/states/paper-homogeneous.json") {
     const auto certs = dir.path / "certs";
-    REQUIRE(roam::agent::initAuthority(certs).empty());
-    REQUIRE(roam::agent::issueCertificate(certs, "manager", {}).empty());
+    REQUIRE(roam::agent::initAuthority(certs).ok());
+    REQUIRE(roam::agent::issueCertificate(certs, "manager", {}).ok());
     config.certs = certs.string();
     config.identity = "manager";
     // The agents' STATUS replaces the state's containers: report the roles
