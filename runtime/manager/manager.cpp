@@ -77,23 +77,28 @@ BrainOptions Manager::brainOptions() const {
   return o;
 }
 
-std::string Manager::start() {
+roam::Status Manager::start() {
+  auto fail = [](roam::ErrorCode code, std::string located) {
+    return roam::makeError(code, std::move(located));
+  };
   ManagerConfig c;
   {
     std::lock_guard lock(configMutex_);
     c = config_;
   }
   if (c.policy.file.empty())
-    return "<config>:1:1: error: no policy: set \"policy\" in the configuration or give --policy "
-           "FILE\n";
+    return fail(roam::ErrorCode::BadInput,
+                "<config>:1:1: error: no policy: set \"policy\" in the configuration or give "
+                "--policy FILE\n");
   auto loaded = reloader_.load(c.policy, "start");
-  if (!loaded.ok) return loaded.errors;
+  if (!loaded.ok) return fail(roam::ErrorCode::BadInput, loaded.errors);
 
   std::error_code ec;
   auto vibDir = std::filesystem::path(c.vib).parent_path();
   if (!vibDir.empty()) std::filesystem::create_directories(vibDir, ec);
   auto opened = Vib::open(c.vib);
-  if (!opened) return c.vib + ":1:1: error: " + opened.error().message + "\n";
+  if (!opened)
+    return fail(opened.error().code, c.vib + ":1:1: error: " + opened.error().message + "\n");
   vib_ = std::move(*opened);
 
   if (!c.stateFile.empty()) {
@@ -101,7 +106,7 @@ std::string Manager::start() {
     if (!state.state) {
       std::string errors;
       for (const auto& d : state.diagnostics) errors += lang::formatHeadline(d) + "\n";
-      return errors;
+      return fail(roam::ErrorCode::BadInput, errors);
     }
     view_ = std::make_unique<NetworkView>(std::move(state.state));
   } else {
@@ -112,7 +117,7 @@ std::string Manager::start() {
       if (!topo.file) {
         std::string errors;
         for (const auto& d : topo.diagnostics) errors += lang::formatHeadline(d) + "\n";
-        return errors;
+        return fail(roam::ErrorCode::BadInput, errors);
       }
       naming = TopologyNaming(std::move(*topo.file));
     }
@@ -166,12 +171,9 @@ double Manager::currentInterval() const {
   return lastInterval_.load();
 }
 
-std::shared_ptr<const lang::NetworkState> Manager::snapshot(std::string* error) {
-  if (!view_) {
-    if (error) *error = "the manager has not started";
-    return nullptr;
-  }
-  return view_->snapshot(clock_.now(), error);
+roam::Result<std::shared_ptr<const lang::NetworkState>> Manager::snapshot() {
+  if (!view_) return roam::makeError(roam::ErrorCode::Internal, "the manager has not started");
+  return view_->snapshot(clock_.now());
 }
 
 void Manager::logOnce(const std::string& key, const std::string& line) {
@@ -201,12 +203,13 @@ void Manager::appendDecisionLog(const nlohmann::json& line) {
 
 BrainStep Manager::evaluateOnce() {
   auto policy = reloader_.current();
-  std::string error;
-  auto state = snapshot(&error);
-  if (!policy || !state) {
+  auto read = snapshot();
+  if (!policy || !read) {
+    const std::string error = roam::errorText(read);
     logOnce("snapshot:" + error, "manager: no state to evaluate: " + error);
     return {};
   }
+  const auto& state = *read;
   const double now = clock_.now();
   BrainStep step = brain_.evaluate(*policy, *state, now);
   if (step.decision && step.decision->intervalSeconds)
@@ -489,12 +492,12 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   std::string home = m.source;
   if (auto first = vib_->firstSuccessfulMigration(m.container); first.ok() && *first)
     home = (*first)->source;
-  std::string error;
-  auto state = snapshot(&error);
-  if (!state) {
-    log_("redirect " + m.container + ": no state: " + error);
+  auto read = snapshot();
+  if (!read) {
+    log_("redirect " + m.container + ": no state: " + read.error().message);
     return;
   }
+  const auto& state = *read;
   int homeIdx = state->hostIndex(home), targetIdx = state->hostIndex(m.destination);
   if (homeIdx < 0 || targetIdx < 0) {
     log_("redirect " + m.container + ": host '" + (homeIdx < 0 ? home : m.destination) +
@@ -511,7 +514,7 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   if (int ci = state->containerIndex(m.container); ci >= 0)
     addServicePorts(state->containers()[ci].labels, r);
   // A target at home only removes the rules (Redirector::redirect).
-  error = redirector_->redirect(r);
+  const std::string error = redirector_->redirect(r);
   if (!error.empty())
     log_("redirect " + m.container + " failed: " + error);
   else if (home == m.destination)
@@ -615,22 +618,28 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
   return outcome;
 }
 
-Manager::ManualResult Manager::migrateManually(const std::string& container,
-                                               const std::string& host) {
-  std::string error;
-  auto state = snapshot(&error);
-  if (!state) return {"", "no state: " + error};
+roam::Result<std::string> Manager::migrateManually(const std::string& container,
+                                                   const std::string& host) {
+  using roam::ErrorCode;
+  using roam::makeError;
+  auto read = snapshot();
+  if (!read) return makeError(read.error().code, "no state: " + read.error().message);
+  const auto& state = *read;
   int ci = state->containerIndex(container);
-  if (ci < 0) return {"", "no container '" + container + "' in the current state"};
+  if (ci < 0)
+    return makeError(ErrorCode::NotFound, "no container '" + container + "' in the current state");
   const std::string source = state->containers()[ci].host;
-  if (source == host) return {"", "'" + container + "' already runs on " + host};
-  if (state->hostIndex(host) < 0) return {"", "no host '" + host + "' in the current state"};
+  if (source == host)
+    return makeError(ErrorCode::Conflict, "'" + container + "' already runs on " + host);
+  if (state->hostIndex(host) < 0)
+    return makeError(ErrorCode::NotFound, "no host '" + host + "' in the current state");
   {
     std::lock_guard lock(configMutex_);
-    if (!agentByName(host)) return {"", "no agent configured for host '" + host + "'"};
+    if (!agentByName(host))
+      return makeError(ErrorCode::NotFound, "no agent configured for host '" + host + "'");
   }
   if (!brain_.migrationStarted(container, clock_.now()))
-    return {"", "container '" + container + "' is already migrating"};
+    return makeError(ErrorCode::Conflict, "container '" + container + "' is already migrating");
   MigrationRecord m;
   m.migrationId = agent::newMigrationId();
   m.container = container;
@@ -640,7 +649,7 @@ Manager::ManualResult Manager::migrateManually(const std::string& container,
   const std::string id = m.migrationId;
   log_("manual migration " + id + ": " + container + " " + source + " -> " + host);
   dispatch(std::move(m));
-  return {id, ""};
+  return id;
 }
 
 void Manager::stop() {

@@ -106,8 +106,8 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   } else if (config.redirect && config.stateFile.empty()) {
     log("manager: traffic redirection needs the ryu back-end; it is off");
   }
-  if (auto errors = manager.start(); !errors.empty()) {
-    std::cerr << errors;
+  if (auto started = manager.start(); !started) {
+    std::cerr << started.error().message;
     return 1;
   }
 

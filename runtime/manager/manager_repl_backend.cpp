@@ -23,15 +23,15 @@ nlohmann::json ManagerReplBackend::recentMigrations(std::size_t limit) {
 ReplReply ManagerReplBackend::migrate(const std::string& container, const std::string& host) {
   auto result = manager_.migrateManually(container, host);
   ReplReply reply;
-  reply.ok = result.error.empty();
+  reply.ok = result.ok();
   if (!reply.ok) {
-    reply.text = result.error;
-    reply.json = {{"ok", false}, {"error", result.error}};
+    reply.text = result.error().message;
+    reply.json = {{"ok", false}, {"error", result.error().message}};
     return reply;
   }
-  reply.text = "migration " + result.migrationId + " of " + container + " to " + host +
+  reply.text = "migration " + *result + " of " + container + " to " + host +
                " started (follow it with `migrations`)";
-  reply.json = {{"ok", true}, {"migration_id", result.migrationId}};
+  reply.json = {{"ok", true}, {"migration_id", *result}};
   return reply;
 }
 

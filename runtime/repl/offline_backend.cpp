@@ -80,7 +80,7 @@ class StateBackend final : public OfflineBackend {
       : OfflineBackend(std::move(source)), path_(std::move(path)), state_(std::move(state)) {}
 
   std::string describe() const override { return "state " + path_ + policySuffix(); }
-  std::shared_ptr<const lang::NetworkState> state(std::string*) override { return state_; }
+  StateResult state() override { return state_; }
   nlohmann::json recentDecisions(std::size_t) override { return nlohmann::json::array(); }
   nlohmann::json recentMigrations(std::size_t) override { return nlohmann::json::array(); }
 
@@ -96,12 +96,9 @@ class VibBackend final : public OfflineBackend {
 
   std::string describe() const override { return "VIB " + path_ + policySuffix(); }
 
-  std::shared_ptr<const lang::NetworkState> state(std::string* error) override {
+  StateResult state() override {
     auto snap = latestVibSnapshot(path_, window_);
-    if (!snap) {
-      if (error) *error = snap.error().message;
-      return nullptr;
-    }
+    if (!snap) return snap.error();
     return std::shared_ptr<const lang::NetworkState>(std::move(*snap));
   }
 

@@ -191,15 +191,15 @@ TEST_CASE("manager: manual migration through the manager", "[manager]") {
   Fixture f;
   auto manager = f.make();
   auto bad = manager->migrateManually("nope", "h3");
-  CHECK(bad.error == "no container 'nope' in the current state");
-  CHECK(manager->migrateManually("iperf-server", "h2").error ==
+  CHECK(roam::errorText(bad) == "no container 'nope' in the current state");
+  CHECK(roam::errorText(manager->migrateManually("iperf-server", "h2")) ==
         "'iperf-server' already runs on h2");
   auto ok = manager->migrateManually("iperf-server", "h5");
-  REQUIRE(ok.error.empty());
+  REQUIRE(ok.ok());
   REQUIRE(manager->waitIdle(5));
   CHECK(f.agents.containerHost["iperf-server"] == "h5");
   const auto m = onlyMigration(*manager);
-  CHECK(m.migrationId == ok.migrationId);
+  CHECK(m.migrationId == *ok);
   CHECK(m.policy == "manual");
 }
 
@@ -256,12 +256,12 @@ TEST_CASE("manager: a moved container's home address is redirected, and cleared 
   CHECK(f.logged("redirect iperf-server: traffic for h2 (10.0.0.2) now reaches h4 (10.0.0.4)"));
 
   // Moving on keeps the home; moving back home removes the rules.
-  REQUIRE(manager->migrateManually("iperf-server", "h5").error.empty());
+  REQUIRE(manager->migrateManually("iperf-server", "h5").ok());
   REQUIRE(manager->waitIdle(5));
   REQUIRE(redirector.redirects.size() == 2);
   CHECK(redirector.redirects[1].home.ip == "10.0.0.2");
   CHECK(redirector.redirects[1].target.ip == "10.0.0.5");
-  REQUIRE(manager->migrateManually("iperf-server", "h2").error.empty());
+  REQUIRE(manager->migrateManually("iperf-server", "h2").ok());
   REQUIRE(manager->waitIdle(5));
   CHECK(redirector.cleared == std::vector<std::string>{"iperf-server"});
 }
