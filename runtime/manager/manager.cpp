@@ -514,9 +514,8 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   if (int ci = state->containerIndex(m.container); ci >= 0)
     addServicePorts(state->containers()[ci].labels, r);
   // A target at home only removes the rules (Redirector::redirect).
-  const std::string error = redirector_->redirect(r);
-  if (!error.empty())
-    log_("redirect " + m.container + " failed: " + error);
+  if (auto redirected = redirector_->redirect(r); !redirected)
+    log_("redirect " + m.container + " failed: " + redirected.error().message);
   else if (home == m.destination)
     log_("redirect " + m.container + ": back at its home " + home + ", rules removed");
   else

@@ -210,14 +210,14 @@ class FakeRedirector final : public roam::runtime::Redirector {
   std::vector<roam::runtime::Redirect> redirects;
   std::vector<std::string> cleared;
   // As the interface promises: a target at home only removes the rules.
-  std::string redirect(const roam::runtime::Redirect& r) override {
+  roam::Status redirect(const roam::runtime::Redirect& r) override {
     if (r.target.ip == r.home.ip) return clear(r.container, r.dpids);
     redirects.push_back(r);
-    return "";
+    return {};
   }
-  std::string clear(const std::string& container, const std::vector<std::string>&) override {
+  roam::Status clear(const std::string& container, const std::vector<std::string>&) override {
     cleared.push_back(container);
-    return "";
+    return {};
   }
 };
 
