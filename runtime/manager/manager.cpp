@@ -425,7 +425,7 @@ agent::MigrateOutcome Manager::runMtd(
   }
   std::lock_guard serial(mtdMigrationMutex_);
   agent::MigrateOutcome outcome;
-  outcome.error = mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates);
+  outcome.error = roam::errorText(mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates));
   if (outcome.error.empty()) {
     auto order = mtd_->order(m.migrationId, m.container, m.mode, m.source);
     outcome = agents_.mtdMigrate(sourceAddress, order, onProgress, &stopping_);

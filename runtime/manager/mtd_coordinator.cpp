@@ -65,10 +65,12 @@ void MtdCoordinator::rotate() {
   epochId_.clear();
 }
 
-std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
-                                        const std::vector<AgentAddress>& agents,
-                                        const std::vector<std::string>& candidates) {
-  if (!unavailable_.empty()) return unavailable_;
+roam::Status MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
+                                         const std::vector<AgentAddress>& agents,
+                                         const std::vector<std::string>& candidates) {
+  using roam::ErrorCode;
+  using roam::makeError;
+  if (!unavailable_.empty()) return makeError(ErrorCode::Unsupported, unavailable_);
   // `mtd prf()` has no k (the decision says 0), but MTD_SETUP's k is 1..255.
   const int k = scheme == "prf" ? 1 : kArg;
   Inputs inputs{scheme, k, {}, candidates};
@@ -85,7 +87,9 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
     auto it = std::find_if(agents.begin(), agents.end(),
                            [&](const AgentAddress& a) { return a.name == name; });
     if (it == agents.end())
-      return "MTD: candidate host '" + name + "' has no configured agent (configuration: agents)";
+      return makeError(
+          ErrorCode::NotFound,
+          "MTD: candidate host '" + name + "' has no configured agent (configuration: agents)");
     table.push_back({name, it->transferAddress()});
   }
   std::vector<std::string> hosts;
@@ -97,13 +101,13 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   try {
     built.emplace(crypto::buildEpoch(id, scheme, k, table, hosts));
   } catch (const std::exception& e) {  // the RNG failed, or a parameter slipped through
-    return std::string("MTD setup: ") + e.what();
+    return makeError(ErrorCode::Internal, std::string("MTD setup: ") + e.what());
   }
-  if (!*built) return "MTD setup: " + built->error().message;
+  if (!*built) return makeError(built->error().code, "MTD setup: " + built->error().message);
   auto& epoch = built->value();
 
   // One MTD_SETUP per agent, all at once: the setup's time is the slowest agent's.
-  std::vector<std::future<std::string>> answers;
+  std::vector<std::future<roam::Status>> answers;
   for (std::size_t i = 0; i < agents.size(); ++i) {
     std::vector<agent::AgentPeer> peers;
     for (std::size_t j = 0; j < agents.size(); ++j)
@@ -111,9 +115,9 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
     auto setup = agent::mtd::setupMessage(epoch, epoch.hosts[i], std::move(peers), publicKeyPem_);
     answers.push_back(
         std::async(std::launch::async, [this, address = agents[i].address, setup]() mutable {
-          auto error = agents_.mtdSetup(address, setup);
+          auto ready = agents_.mtdSetup(address, setup);
           wipe(setup);
-          return error;
+          return ready;
         }));
     wipe(setup);
   }
@@ -121,7 +125,7 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   for (std::size_t i = 0; i < answers.size(); ++i) {
     std::string error;
     try {
-      error = answers[i].get();
+      error = roam::errorText(answers[i].get());
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -132,7 +136,8 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   wipe(epoch);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!failed.empty()) return "MTD setup of epoch " + id + " failed at " + failed;
+  if (!failed.empty())
+    return makeError(ErrorCode::Refused, "MTD setup of epoch " + id + " failed at " + failed);
 
   epochId_ = id;
   inputs_ = std::move(inputs);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/protocol/messages.hpp"
+#include "common/result.hpp"
 #include "crypto/token.hpp"
 #include "runtime/manager/agent_gateway.hpp"
 #include "runtime/manager/manager_config.hpp"
@@ -38,10 +39,11 @@ class MtdCoordinator {
   // new one when there is none, when scheme, k, the agents or the candidates
   // changed, or after rotate(). The table holds `candidates` (host names, put
   // in name order) with their agents' data addresses; every agent of `agents`
-  // receives material. "" once every agent answered MTD_READY; otherwise one
-  // line naming the agents that failed (the epoch is then dropped).
-  std::string ensureEpoch(const std::string& scheme, int k, const std::vector<AgentAddress>& agents,
-                          const std::vector<std::string>& candidates);
+  // receives material. Success once every agent answered MTD_READY; otherwise
+  // one line naming the agents that failed (the epoch is then dropped).
+  roam::Status ensureEpoch(const std::string& scheme, int k,
+                           const std::vector<AgentAddress>& agents,
+                           const std::vector<std::string>& candidates);
 
   // MTD_MIGRATE for the current epoch (after a successful ensureEpoch): a
   // fresh R (32 random bytes) and the token over epoch, id, source and R.
