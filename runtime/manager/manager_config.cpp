@@ -264,10 +264,10 @@ void readController(Reader& r, const Json& v, ManagerConfig& c) {
 
 ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c) {
   ConfigLoad out;
-  std::string readError;
-  auto text = readFile(file.string(), &readError);
+  auto text = readFile(file.string());
   if (!text) {
-    out.errors = file.string() + ":1:1: error: cannot read the configuration: " + readError + "\n";
+    out.errors = file.string() +
+                 ":1:1: error: cannot read the configuration: " + text.error().message + "\n";
     return out;
   }
   Reader r(file, *text);

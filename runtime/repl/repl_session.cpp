@@ -435,11 +435,10 @@ class Run {
     const lang::Policy* policy = active->policy;
     const lang::PolicyFile* file = active->file;
     if (argc() == 1 && arg(0).text != policy->name) {
-      std::string why;
-      auto found = active->set->find(arg(0).text, &why);
-      if (!found.policy) return errorAt(line_, arg(0).column(), why);
-      policy = found.policy;
-      file = found.file;
+      auto found = active->set->find(arg(0).text);
+      if (!found) return errorAt(line_, arg(0).column(), found.error().message);
+      policy = found->policy;
+      file = found->file;
     }
     auto s = state();
     if (!s) return *error_;
