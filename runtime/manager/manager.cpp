@@ -697,9 +697,9 @@ void Manager::watchLoop() {
     return files;
   };
   auto files = watched();
-  std::string error;
-  FileWatcher watcher(files, &error);
-  if (!error.empty()) log_("manager: hot reload: " + error);
+  FileWatcher watcher(files);
+  if (const auto& started = watcher.startStatus(); !started)
+    log_("manager: hot reload: " + started.error().message);
   while (!stopping_.load()) {
     auto changed = watcher.waitForChanges(std::chrono::milliseconds(250));
     if (changed.empty()) continue;
@@ -716,9 +716,8 @@ void Manager::watchLoop() {
     auto now = watched();
     if (now != files) {
       files = now;
-      error.clear();
-      watcher.watch(files, &error);
-      if (!error.empty()) log_("manager: hot reload: " + error);
+      if (auto watching = watcher.watch(files); !watching)
+        log_("manager: hot reload: " + watching.error().message);
     }
   }
 }
