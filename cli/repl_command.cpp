@@ -89,12 +89,13 @@ class RemoteRunner final : public LineRunner {
 
  private:
   std::optional<nlohmann::json> ask(const nlohmann::json& request) {
-    std::string error;
-    auto reply = client_->request(request, &error);
-    if (!reply)
-      std::cerr << "error: lost the connection to the manager at " << socket_ << ": " << error
-                << "\n";
-    return reply;
+    auto reply = client_->request(request);
+    if (!reply) {
+      std::cerr << "error: lost the connection to the manager at " << socket_ << ": "
+                << reply.error().message << "\n";
+      return std::nullopt;
+    }
+    return std::move(*reply);
   }
 
   std::unique_ptr<runtime::AdminClient> client_;
@@ -136,14 +137,14 @@ std::unique_ptr<LineRunner> connect(const ReplArgs& a, const CommandLine& line) 
                      "(use 'reload' after changing its configuration)");
     return nullptr;
   }
-  std::string error;
-  auto client = std::make_unique<runtime::AdminClient>(socket, &error);
-  if (!client->connected()) {
+  auto client = runtime::AdminClient::connect(socket);
+  if (!client) {
     int at = a.socket.empty() ? line.find("repl") : line.find(a.socket);
-    commandLineError(line, at, "cannot connect to manager at " + socket + ": " + error);
+    commandLineError(line, at,
+                     "cannot connect to manager at " + socket + ": " + client.error().message);
     return nullptr;
   }
-  return std::make_unique<RemoteRunner>(std::move(client), socket);
+  return std::make_unique<RemoteRunner>(std::move(*client), socket);
 }
 
 std::unique_ptr<LineRunner> makeRunner(const ReplArgs& a, const CommandLine& line) {

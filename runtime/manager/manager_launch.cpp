@@ -115,13 +115,11 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   std::error_code ec;
   auto socketDir = std::filesystem::path(config.adminSocket).parent_path();
   if (!socketDir.empty()) std::filesystem::create_directories(socketDir, ec);
-  std::string adminError;
-  AdminServer admin(
-      config.adminSocket,
-      [&backend](const nlohmann::json& request) { return answerReplRequest(backend, request); },
-      &adminError);
-  if (!adminError.empty())
-    log("manager: admin socket off (roam repl --connect will not work): " + adminError);
+  auto admin = AdminServer::listen(config.adminSocket, [&backend](const nlohmann::json& request) {
+    return answerReplRequest(backend, request);
+  });
+  if (!admin)
+    log("manager: admin socket off (roam repl --connect will not work): " + admin.error().message);
   else
     log("manager: admin socket " + config.adminSocket);
 
