@@ -166,23 +166,22 @@ std::unique_ptr<LineRunner> makeRunner(const ReplArgs& a, const CommandLine& lin
   auto params = valueOrReport(runtime::parseParamFlags(a.params, line));
   if (!params) return nullptr;
   policy.params = std::move(*params);
-  runtime::OfflineBackendResult made;
-  if (!a.stateFile.empty()) {
-    made = runtime::makeStateBackend(a.stateFile, policy);
-  } else {
-    auto window = runtime::parseDuration(a.window);
+  std::optional<double> window;
+  if (a.stateFile.empty()) {
+    window = runtime::parseDuration(a.window);
     if (!window) {
       commandLineError(line, line.find(a.window),
                        "--window expects a duration such as 10s or 500ms, got '" + a.window + "'");
       return nullptr;
     }
-    made = runtime::makeVibBackend(a.vibFile, *window, policy);
   }
-  if (!made.backend) {
-    std::cerr << made.error;
+  auto made = window ? runtime::makeVibBackend(a.vibFile, *window, policy)
+                     : runtime::makeStateBackend(a.stateFile, policy);
+  if (!made) {
+    std::cerr << made.error().message;
     return nullptr;
   }
-  return std::make_unique<LocalRunner>(std::move(made.backend));
+  return std::make_unique<LocalRunner>(std::move(*made));
 }
 
 int runScript(LineRunner& runner, const std::vector<std::string>& lines, bool json) {

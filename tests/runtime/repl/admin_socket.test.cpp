@@ -24,8 +24,8 @@ using roam::runtime::AdminServer;
 std::unique_ptr<roam::runtime::ReplBackend> paperBackend() {
   auto made = roam::runtime::makeStateBackend(
       std::string(ROAM_SOURCE_DIR) + "/examples/states/paper-heterogeneous.json", {});
-  REQUIRE(made.backend);
-  return std::move(made.backend);
+  REQUIRE(made.ok());
+  return std::move(*made);
 }
 
 // A raw connection, for sending what AdminClient never would.
