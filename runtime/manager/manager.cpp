@@ -565,15 +565,15 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
   if (!configToo || file.empty()) return reloader_.reload(reason);
 
   auto loaded = loadManagerConfig(file);
-  if (!loaded.config) {
+  if (!loaded) {
     ReloadOutcome bad;
-    bad.errors = loaded.errors;
+    bad.errors = loaded.error().message;
     bad.message = "reload (" + reason + "): configuration " + file.string() +
                   " rejected, keeping the running one";
-    log_(bad.message + "\n" + loaded.errors);
+    log_(bad.message + "\n" + bad.errors);
     return bad;
   }
-  ManagerConfig next = std::move(*loaded.config);
+  ManagerConfig next = std::move(*loaded);
   if (flagOverrides_) flagOverrides_(next);
   // Policy first: if the new policy is invalid, nothing of the new configuration applies.
   auto outcome = reloader_.replaceSource(next.policy, reason);

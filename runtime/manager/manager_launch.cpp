@@ -75,8 +75,8 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
 
   if (!flags.config.empty()) {
     auto loaded = loadManagerConfig(flags.config);
-    if (!loaded.config) return CommandError{1, loaded.errors};
-    launch.config = std::move(*loaded.config);
+    if (!loaded) return CommandError{1, loaded.error().message};
+    launch.config = std::move(*loaded);
   }
   overrides(launch.config);
   if (launch.config.policy.file.empty())
