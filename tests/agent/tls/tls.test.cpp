@@ -246,9 +246,9 @@ TEST_CASE("certificates: layout, modes and contents", "[agent]") {
   CHECK(modeOf(dir / "server.key") == 0600);
   CHECK(modeOf(dir / "client.key") == 0600);
   CHECK(modeOf(dir / "ca.crt") == 0644);
-  CHECK(roam::agent::certificateName(dir / "server.crt") == "server");
-  CHECK(roam::agent::certificateName(dir / "ca.crt").rfind("roam CA ", 0) == 0);
-  CHECK(roam::agent::certificateName(dir / "missing.crt") == "");
+  CHECK(roam::agent::certificateName(dir / "server.crt").value() == "server");
+  CHECK(roam::agent::certificateName(dir / "ca.crt").value().rfind("roam CA ", 0) == 0);
+  CHECK_FALSE(roam::agent::certificateName(dir / "missing.crt").ok());
 
   auto ca = readCert(dir / "ca.crt");
   CHECK(X509_check_ca(ca.get()) >= 1);
