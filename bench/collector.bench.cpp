@@ -204,7 +204,7 @@ struct TempVib {
     opened = Vib::open(path.string());
   }
   ~TempVib() {
-    opened.vib.reset();
+    if (opened) opened->reset();
     remove();
   }
   TempVib(const TempVib&) = delete;
@@ -213,7 +213,7 @@ struct TempVib {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
   }
   std::filesystem::path path;
-  Vib::OpenResult opened;
+  Vib::OpenResult opened{roam::Error{roam::ErrorCode::Internal, "not opened yet"}};
 };
 
 // One iteration = one simulated second of collection, after a first poll that
@@ -223,11 +223,11 @@ struct TempVib {
 void collect(benchmark::State& st, ControllerBackend& controller, FakeClock& clock,
              const char* vibName) {
   TempVib vib(vibName);
-  if (!vib.opened.vib) {
-    st.SkipWithError(vib.opened.error.c_str());
+  if (!vib.opened) {
+    st.SkipWithError(vib.opened.error().message.c_str());
     return;
   }
-  MeasurementService service(controller, *vib.opened.vib, clock);
+  MeasurementService service(controller, **vib.opened, clock);
   service.runUntil(kStart + 1, nullptr);
   double t = kStart + 1;
   double cpu = 0;

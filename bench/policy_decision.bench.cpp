@@ -49,9 +49,8 @@ roam::lang::DecideOptions options() {
 }
 
 void decideOnce(benchmark::State& st, const InMemoryState& state, const char* name) {
-  std::string why;
-  auto found = policies().find(name, &why);
-  auto result = roam::lang::decide(*found.policy, found.file->path, state, options());
+  auto found = policies().find(name);
+  auto result = roam::lang::decide(*found->policy, found->file->path, state, options());
   if (!result.decision || !result.decision->destination) st.SkipWithError("no decision");
   benchmark::DoNotOptimize(result);
 }

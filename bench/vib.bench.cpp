@@ -57,12 +57,12 @@ std::string tempPath(const std::string& name) {
 
 std::unique_ptr<Vib> openFresh(const std::string& path) {
   auto opened = Vib::open(path);
-  if (!opened.vib) throw std::runtime_error(opened.error);
-  return std::move(opened.vib);
+  if (!opened) throw std::runtime_error(opened.error().message);
+  return std::move(*opened);
 }
 
 void check(const roam::runtime::sqlite::Status& s) {
-  if (!s) throw std::runtime_error(s.error);
+  if (!s) throw std::runtime_error(s.error().message);
 }
 
 // Every switch port that carries a host or a link in `data`.
@@ -130,11 +130,11 @@ void timeSnapshots(benchmark::State& st, Vib& vib, double now, std::size_t ports
   std::size_t samples = 0;
   for (auto _ : st) {
     auto snap = vib.snapshot(now, static_cast<double>(st.range(0)));
-    if (!snap.state) {
-      st.SkipWithError(snap.error.c_str());
+    if (!snap) {
+      st.SkipWithError(snap.error().message.c_str());
       break;
     }
-    samples = snap.state->data().portSamples.size();
+    samples = (*snap)->data().portSamples.size();
     benchmark::DoNotOptimize(snap);
   }
   st.counters["ports"] = static_cast<double>(ports);
@@ -170,8 +170,8 @@ void snapshotCompactedDay(benchmark::State& st) {
     vib.reset();
     auto opened = roam::runtime::sqlite::Database::open(
         path, roam::runtime::sqlite::Database::Mode::readWrite);
-    if (!opened.db) throw std::runtime_error(opened.error);
-    auto& db = *opened.db;
+    if (!opened) throw std::runtime_error(opened.error().message);
+    auto& db = **opened;
     const std::string start = std::to_string(kStart);
     // Generated in SQL: one row per (port, minute) and per (port, raw second).
     check(db.exec(

@@ -22,8 +22,8 @@ struct CertsArgs {
 };
 
 int runInit(const CommandLine& line, const CertsArgs& a) {
-  if (auto error = agent::initAuthority(a.initDir); !error.empty()) {
-    commandLineError(line, line.find(a.initDir), error);
+  if (auto made = agent::initAuthority(a.initDir); !made) {
+    commandLineError(line, line.find(a.initDir), made.error().message);
     return 1;
   }
   const std::filesystem::path dir = a.initDir;
@@ -34,17 +34,17 @@ int runInit(const CommandLine& line, const CertsArgs& a) {
 
 int runIssue(const CommandLine& line, const CertsArgs& a) {
   // The argument checks first, so the error points at the offending argument.
-  if (auto error = agent::checkCertificateName(a.name); !error.empty()) {
-    commandLineError(line, line.find(a.name), error);
+  if (auto checked = agent::checkCertificateName(a.name); !checked) {
+    commandLineError(line, line.find(a.name), checked.error().message);
     return 1;
   }
   for (const auto& ip : a.ips)
-    if (auto error = agent::checkIpAddress(ip); !error.empty()) {
-      commandLineError(line, line.find(ip), error);
+    if (auto checked = agent::checkIpAddress(ip); !checked) {
+      commandLineError(line, line.find(ip), checked.error().message);
       return 1;
     }
-  if (auto error = agent::issueCertificate(a.issueDir, a.name, a.ips); !error.empty()) {
-    commandLineError(line, line.find(a.issueDir), error);
+  if (auto issued = agent::issueCertificate(a.issueDir, a.name, a.ips); !issued) {
+    commandLineError(line, line.find(a.issueDir), issued.error().message);
     return 1;
   }
   const std::filesystem::path dir = a.issueDir;

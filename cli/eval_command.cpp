@@ -39,8 +39,11 @@ LoadedState loadState(const EvalArgs& a, const CommandLine& line) {
     return {};
   }
   auto snap = runtime::latestVibSnapshot(a.vibFile, *window);
-  if (!snap.state) vibError(a.vibFile, snap.error);
-  return {std::move(snap.state)};
+  if (!snap) {
+    vibError(a.vibFile, snap.error().message);
+    return {};
+  }
+  return {std::move(*snap)};
 }
 
 }  // namespace
@@ -76,22 +79,21 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
               std::cerr << runtime::renderDiagnostics(loaded.diagnostics, loaded.failedFiles);
               return 1;
             }
-            std::string why;
-            auto found = loaded.set->find(a->policyName, &why);
-            if (!found.policy) {
+            auto found = loaded.set->find(a->policyName);
+            if (!found) {
               int at = a->policyName.empty() ? line.find(a->policyFile) : line.find(a->policyName);
-              commandLineError(line, at, why);
+              commandLineError(line, at, found.error().message);
               return 1;
             }
 
             auto state = loadState(*a, line);
             if (!state.state) return 1;
 
-            auto result = lang::decide(*found.policy, found.file->path, *state.state, options);
+            auto result = lang::decide(*found->policy, found->file->path, *state.state, options);
             if (!result.decision) {
               for (const auto& d : result.diagnostics) {
-                std::string_view source = d.file == found.file->path
-                                              ? std::string_view(found.file->source)
+                std::string_view source = d.file == found->file->path
+                                              ? std::string_view(found->file->source)
                                               : std::string_view();
                 for (const auto& p : options.params)
                   if (d.file == p.origin) source = p.value;

@@ -31,10 +31,10 @@ std::string parseEndpoint(const std::string& text, bool macRequired, runtime::En
   const auto comma = text.find(',');
   e.ip = text.substr(0, comma);
   e.mac = comma == std::string::npos ? "" : text.substr(comma + 1);
-  if (auto error = runtime::checkIpv4(e.ip); !error.empty()) return error;
+  if (auto checked = runtime::checkIpv4(e.ip); !checked) return checked.error().message;
   if (e.mac.empty()) return macRequired ? "expects IP,MAC, got '" + text + "'" : "";
   for (auto& c : e.mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return runtime::checkMac(e.mac);
+  return roam::errorText(runtime::checkMac(e.mac));
 }
 
 // "1", "0x1" or 16 hex digits, normalised to 16 hex digits; "" when malformed.
@@ -121,10 +121,10 @@ Command addRedirectCommand(CLI::App& app, const CommandLine& line) {
           }
         }
 
-        const std::string error =
+        const auto done =
             a->clear ? redirector.clear(r.container, r.dpids) : redirector.redirect(r);
-        if (!error.empty()) {
-          std::cerr << "roam redirect: " << error << "\n";
+        if (!done) {
+          std::cerr << "roam redirect: " << done.error().message << "\n";
           return 1;
         }
         char cookie[19];

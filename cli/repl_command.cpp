@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "runtime/repl/admin_socket.hpp"
@@ -89,12 +90,13 @@ class RemoteRunner final : public LineRunner {
 
  private:
   std::optional<nlohmann::json> ask(const nlohmann::json& request) {
-    std::string error;
-    auto reply = client_->request(request, &error);
-    if (!reply)
-      std::cerr << "error: lost the connection to the manager at " << socket_ << ": " << error
-                << "\n";
-    return reply;
+    auto reply = client_->request(request);
+    if (!reply) {
+      std::cerr << "error: lost the connection to the manager at " << socket_ << ": "
+                << reply.error().message << "\n";
+      return std::nullopt;
+    }
+    return std::move(*reply);
   }
 
   std::unique_ptr<runtime::AdminClient> client_;
@@ -136,14 +138,14 @@ std::unique_ptr<LineRunner> connect(const ReplArgs& a, const CommandLine& line) 
                      "(use 'reload' after changing its configuration)");
     return nullptr;
   }
-  std::string error;
-  auto client = std::make_unique<runtime::AdminClient>(socket, &error);
-  if (!client->connected()) {
+  auto client = runtime::AdminClient::connect(socket);
+  if (!client) {
     int at = a.socket.empty() ? line.find("repl") : line.find(a.socket);
-    commandLineError(line, at, "cannot connect to manager at " + socket + ": " + error);
+    commandLineError(line, at,
+                     "cannot connect to manager at " + socket + ": " + client.error().message);
     return nullptr;
   }
-  return std::make_unique<RemoteRunner>(std::move(client), socket);
+  return std::make_unique<RemoteRunner>(std::move(*client), socket);
 }
 
 std::unique_ptr<LineRunner> makeRunner(const ReplArgs& a, const CommandLine& line) {
@@ -165,23 +167,22 @@ std::unique_ptr<LineRunner> makeRunner(const ReplArgs& a, const CommandLine& lin
   auto params = valueOrReport(runtime::parseParamFlags(a.params, line));
   if (!params) return nullptr;
   policy.params = std::move(*params);
-  runtime::OfflineBackendResult made;
-  if (!a.stateFile.empty()) {
-    made = runtime::makeStateBackend(a.stateFile, policy);
-  } else {
-    auto window = runtime::parseDuration(a.window);
+  std::optional<double> window;
+  if (a.stateFile.empty()) {
+    window = runtime::parseDuration(a.window);
     if (!window) {
       commandLineError(line, line.find(a.window),
                        "--window expects a duration such as 10s or 500ms, got '" + a.window + "'");
       return nullptr;
     }
-    made = runtime::makeVibBackend(a.vibFile, *window, policy);
   }
-  if (!made.backend) {
-    std::cerr << made.error;
+  auto made = window ? runtime::makeVibBackend(a.vibFile, *window, policy)
+                     : runtime::makeStateBackend(a.stateFile, policy);
+  if (!made) {
+    std::cerr << made.error().message;
     return nullptr;
   }
-  return std::make_unique<LocalRunner>(std::move(made.backend));
+  return std::make_unique<LocalRunner>(std::move(*made));
 }
 
 int runScript(LineRunner& runner, const std::vector<std::string>& lines, bool json) {

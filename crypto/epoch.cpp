@@ -9,7 +9,7 @@
 #include "crypto/mtd_index.hpp"
 #include "crypto/table_crypto.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -63,27 +63,28 @@ Bytes encodeTable(const std::vector<TableEntry>& table) {
   return Bytes(text.begin(), text.end());
 }
 
-std::variant<std::vector<TableEntry>, std::string> decodeTable(const Bytes& plaintext) {
+roam::Result<std::vector<TableEntry>> decodeTable(const Bytes& plaintext) {
+  const auto malformed =
+      roam::makeError(roam::ErrorCode::BadAnswer, "MTD: the lookup table is malformed");
   auto j = nlohmann::json::parse(plaintext.begin(), plaintext.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_array() || j.empty() || j.size() > kMaxEntries)
-    return std::string("MTD: the lookup table is malformed");
+  if (j.is_discarded() || !j.is_array() || j.empty() || j.size() > kMaxEntries) return malformed;
   std::vector<TableEntry> table;
   for (const auto& e : j) {
     if (!e.is_object() || !e.contains("name") || !e.contains("address") || !e["name"].is_string() ||
         !e["address"].is_string())
-      return std::string("MTD: the lookup table is malformed");
+      return malformed;
     table.push_back({e["name"].get<std::string>(), e["address"].get<std::string>()});
   }
   return table;
 }
 
-std::variant<Epoch, std::string> buildEpoch(const std::string& id, const std::string& scheme, int k,
-                                            const std::vector<TableEntry>& table,
-                                            const std::vector<std::string>& hosts) {
+roam::Result<Epoch> buildEpoch(const std::string& id, const std::string& scheme, int k,
+                               const std::vector<TableEntry>& table,
+                               const std::vector<std::string>& hosts) {
   if (auto error = checkParameters(scheme, k, table.size(), hosts.size()); !error.empty())
-    return error;
+    return roam::makeError(roam::ErrorCode::BadInput, error);
   if (std::set<std::string>(hosts.begin(), hosts.end()).size() != hosts.size())
-    return std::string("MTD: a host is listed twice");
+    return roam::makeError(roam::ErrorCode::BadInput, "MTD: a host is listed twice");
 
   Epoch epoch;
   epoch.id = id;
@@ -126,26 +127,29 @@ std::uint32_t indexFor(const std::string& scheme, std::span<const std::uint8_t> 
   return tableIndex(r, self.x, self.y, entries);
 }
 
-std::variant<std::vector<TableEntry>, std::string> openLookupTable(const SecretBytes& masterSecret,
-                                                                   const std::string& epochId,
-                                                                   const Bytes& sealed) {
+roam::Result<std::vector<TableEntry>> openLookupTable(const SecretBytes& masterSecret,
+                                                      const std::string& epochId,
+                                                      const Bytes& sealed) {
   auto key = deriveTableKey(masterSecret.view(), epochId);
   auto opened = openTable(key, epochId, sealed);
-  if (!opened.ok()) return std::string("MTD: the lookup table did not authenticate");
-  auto table = decodeTable(*opened.plaintext);
-  SecretBytes wipe(std::move(*opened.plaintext));  // the plaintext names every host
+  if (!opened.ok())
+    return roam::makeError(roam::ErrorCode::Checksum, "MTD: the lookup table did not authenticate");
+  auto table = decodeTable(*opened);
+  SecretBytes wipe(std::move(*opened));  // the plaintext names every host
   return table;
 }
 
-std::variant<TableEntry, std::string> destinationAt(const std::vector<TableEntry>& table,
-                                                    std::uint32_t index, const std::string& self) {
-  if (table.empty()) return std::string("MTD: the lookup table is empty");
+roam::Result<TableEntry> destinationAt(const std::vector<TableEntry>& table, std::uint32_t index,
+                                       const std::string& self) {
+  if (table.empty())
+    return roam::makeError(roam::ErrorCode::NotFound, "MTD: the lookup table is empty");
   const auto n = table.size();
   const auto& chosen = table[index % n];
   if (chosen.name != self) return chosen;
   const auto& next = table[(index + 1) % n];
-  if (next.name == self) return std::string("MTD: no other host in the table");
+  if (next.name == self)
+    return roam::makeError(roam::ErrorCode::NotFound, "MTD: no other host in the table");
   return next;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -13,14 +13,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
+
 #include <vector>
 
+#include "common/result.hpp"
 #include "crypto/fountain.hpp"
 #include "crypto/secure_bytes.hpp"
 #include "crypto/shamir.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 inline constexpr std::size_t kMasterSecretSize = 32;
 inline constexpr std::size_t kRandomSize = 32;  // R
@@ -55,17 +56,18 @@ struct Epoch {
 std::string newEpochId();
 
 // Makes S, seals TABLE under it and gives every host of HOSTS its point and key
-// material. Errors (as text, nothing thrown): unknown scheme, an empty table,
+// material. Errors (ErrorCode::BadInput, nothing thrown): unknown scheme, an empty table,
 // more than 255 entries or hosts, shamir with k outside 1..hosts-1 (the source
 // asks k OTHER hosts), fountain with too few droplets outside any one host
 // ((hosts-1)*(k-1) < k) or k outside 2..255.
-std::variant<Epoch, std::string> buildEpoch(const std::string& id, const std::string& scheme, int k,
-                                            const std::vector<TableEntry>& table,
-                                            const std::vector<std::string>& hosts);
+roam::Result<Epoch> buildEpoch(const std::string& id, const std::string& scheme, int k,
+                               const std::vector<TableEntry>& table,
+                               const std::vector<std::string>& hosts);
 
 // The table's plaintext form: a JSON array of {"name", "address"}.
 Bytes encodeTable(const std::vector<TableEntry>& table);
-std::variant<std::vector<TableEntry>, std::string> decodeTable(const Bytes& plaintext);
+// ErrorCode::BadAnswer for anything but a JSON array of 1..255 entries.
+roam::Result<std::vector<TableEntry>> decodeTable(const Bytes& plaintext);
 
 // The index R selects for a host: H(R, X*Y) mod entries for shamir and
 // fountain, HMAC-SHA256(S, R) mod entries for prf (S is then the host's
@@ -75,14 +77,15 @@ std::uint32_t indexFor(const std::string& scheme, std::span<const std::uint8_t> 
 
 // Seals/opens with the key derived from S for this epoch. A wrong S (a wrong
 // share or droplet) or a tampered table gives "MTD: the lookup table did not
-// authenticate".
-std::variant<std::vector<TableEntry>, std::string> openLookupTable(const SecretBytes& masterSecret,
-                                                                   const std::string& epochId,
-                                                                   const Bytes& sealed);
+// authenticate" (ErrorCode::Checksum).
+roam::Result<std::vector<TableEntry>> openLookupTable(const SecretBytes& masterSecret,
+                                                      const std::string& epochId,
+                                                      const Bytes& sealed);
 
 // The entry at INDEX, or the next one when that names SELF (docs/mtd.md: the
 // rule is deterministic so the destination does not depend on who computes it).
-std::variant<TableEntry, std::string> destinationAt(const std::vector<TableEntry>& table,
-                                                    std::uint32_t index, const std::string& self);
+// ErrorCode::NotFound when the table is empty or names only SELF.
+roam::Result<TableEntry> destinationAt(const std::vector<TableEntry>& table, std::uint32_t index,
+                                       const std::string& self);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

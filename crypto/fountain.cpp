@@ -6,7 +6,7 @@
 
 #include "crypto/gf256.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -122,4 +122,4 @@ std::optional<SecretBytes> FountainDecoder::decode() const {
   return SecretBytes(padded.view().first(secretLength_));
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -25,7 +25,7 @@
 
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 struct Droplet {
   Bytes coefficients;  // K bytes over GF(2^8), never all zero
@@ -74,4 +74,4 @@ class FountainDecoder {
   std::vector<Row> rows_;
 };
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

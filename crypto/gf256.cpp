@@ -1,6 +1,6 @@
 #include "crypto/gf256.hpp"
 
-namespace roam::agent::mtd::gf256 {
+namespace roam::crypto::gf256 {
 
 std::uint8_t mul(std::uint8_t a, std::uint8_t b) {
   unsigned x = a;
@@ -33,4 +33,4 @@ std::uint8_t inv(std::uint8_t a) {
   return mul(a127, a127);             // a^254
 }
 
-}  // namespace roam::agent::mtd::gf256
+}  // namespace roam::crypto::gf256

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-namespace roam::agent::mtd::gf256 {
+namespace roam::crypto::gf256 {
 
 // The low byte of the reducing polynomial (the x^8 term is implicit).
 inline constexpr std::uint8_t kPolynomialLow = 0x1d;
@@ -32,4 +32,4 @@ inline std::uint8_t div(std::uint8_t a, std::uint8_t b) {
   return mul(a, inv(b));
 }
 
-}  // namespace roam::agent::mtd::gf256
+}  // namespace roam::crypto::gf256

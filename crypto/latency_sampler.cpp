@@ -3,7 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -52,4 +52,4 @@ std::string LatencySampler::next() {
   return hosts_[distribution_(rng_)];
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 class LatencySampler {
  public:
@@ -35,4 +35,4 @@ class LatencySampler {
   std::discrete_distribution<std::size_t> distribution_;
 };
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

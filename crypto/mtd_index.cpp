@@ -10,7 +10,7 @@
 
 #include "crypto/openssl_handles.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -75,4 +75,4 @@ std::uint32_t prfIndex(std::span<const std::uint8_t> key, std::span<const std::u
   return static_cast<std::uint32_t>(bigEndian64(mac) % entries);
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <span>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 // Throws std::invalid_argument when entries is 0.
 std::uint32_t tableIndex(std::span<const std::uint8_t> r, std::uint64_t x, std::uint64_t y,
@@ -31,4 +31,4 @@ std::uint32_t tableIndex(std::span<const std::uint8_t> r, std::uint64_t x, std::
 std::uint32_t prfIndex(std::span<const std::uint8_t> key, std::span<const std::uint8_t> r,
                        std::uint32_t entries);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

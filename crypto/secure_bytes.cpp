@@ -7,7 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 SecretBytes::SecretBytes(std::size_t n) : bytes_(n, 0) {}
 
@@ -56,4 +56,4 @@ Bytes randomBytes(std::size_t n) {
   return out;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -54,4 +54,4 @@ Bytes randomBytes(std::size_t n);
 // The same into an existing buffer.
 void fillRandom(std::span<std::uint8_t> out);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -5,7 +5,7 @@
 
 #include <openssl/evp.h>
 
-namespace roam::agent {
+namespace roam::crypto {
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   reset();
@@ -51,4 +51,4 @@ std::string sha256Hex(std::span<const std::uint8_t> bytes) {
   return h.hexDigest();
 }
 
-}  // namespace roam::agent
+}  // namespace roam::crypto

@@ -8,7 +8,7 @@
 
 #include "crypto/openssl_handles.hpp"
 
-namespace roam::agent {
+namespace roam::crypto {
 
 class Sha256 {
  public:
@@ -28,4 +28,4 @@ class Sha256 {
 // The digest of BYTES in one call.
 std::string sha256Hex(std::span<const std::uint8_t> bytes);
 
-}  // namespace roam::agent
+}  // namespace roam::crypto

@@ -6,7 +6,7 @@
 
 #include "crypto/gf256.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 std::vector<Share> shamirSplit(std::span<const std::uint8_t> secret, int n, int k) {
   if (n < 1 || n > 255) {
@@ -40,28 +40,19 @@ std::vector<Share> shamirSplit(std::span<const std::uint8_t> secret, int n, int 
 }
 
 CombineResult shamirCombine(const std::vector<Share>& shares) {
-  CombineResult result;
-  if (shares.empty()) {
-    result.error = "no shares to combine";
-    return result;
-  }
+  auto refuse = [](std::string message) {
+    return roam::makeError(roam::ErrorCode::BadInput, std::move(message));
+  };
+  if (shares.empty()) return refuse("no shares to combine");
   std::array<bool, 256> seen{};
   const std::size_t len = shares.front().y.size();
   for (const Share& s : shares) {
-    if (s.x == 0) {
-      result.error = "share has x-coordinate 0 (it would be the secret itself)";
-      return result;
-    }
-    if (seen[s.x]) {
-      result.error = "duplicate share x-coordinate " + std::to_string(s.x);
-      return result;
-    }
+    if (s.x == 0) return refuse("share has x-coordinate 0 (it would be the secret itself)");
+    if (seen[s.x]) return refuse("duplicate share x-coordinate " + std::to_string(s.x));
     seen[s.x] = true;
-    if (s.y.size() != len) {
-      result.error = "shares have unequal lengths (" + std::to_string(len) + " and " +
-                     std::to_string(s.y.size()) + " bytes)";
-      return result;
-    }
+    if (s.y.size() != len)
+      return refuse("shares have unequal lengths (" + std::to_string(len) + " and " +
+                    std::to_string(s.y.size()) + " bytes)");
   }
 
   // The Lagrange basis at 0 depends only on the (public) x-coordinates:
@@ -86,8 +77,7 @@ CombineResult shamirCombine(const std::vector<Share>& shares) {
     }
     secret.data()[i] = acc;
   }
-  result.secret = std::move(secret);
-  return result;
+  return secret;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -17,9 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 struct Share {
   std::uint8_t x = 0;  // the evaluation point, 1..255, distinct among the shares
@@ -31,12 +32,8 @@ struct Share {
 // (K = 1 makes every share a copy of the secret).
 std::vector<Share> shamirSplit(std::span<const std::uint8_t> secret, int n, int k);
 
-// Error as a value: exactly one of secret / error is set.
-struct CombineResult {
-  std::optional<SecretBytes> secret;
-  std::string error;
-  bool ok() const { return secret.has_value(); }
-};
+// The secret, or why the shares cannot be combined (ErrorCode::BadInput).
+using CombineResult = roam::Result<SecretBytes>;
 
 // Interpolates SHARES at 0. All shares given are used, so pass exactly k of them
 // (more is fine, as long as they all lie on the same polynomials; fewer gives a
@@ -44,4 +41,4 @@ struct CombineResult {
 // an x of 0, a repeated x and shares of unequal length.
 CombineResult shamirCombine(const std::vector<Share>& shares);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -12,7 +12,7 @@
 
 #include "crypto/openssl_handles.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -96,20 +96,16 @@ Bytes sealTable(const SecretBytes& key, std::string_view epoch,
 
 OpenResult openTable(const SecretBytes& key, std::string_view epoch,
                      std::span<const std::uint8_t> sealed) {
-  OpenResult result;
-  if (key.size() != kTableKeySize) {
-    result.error = "the table key must be 32 bytes";
-    return result;
-  }
-  if (sealed.size() < kTableNonceSize + kTableTagSize) {
-    result.error = "sealed table too short (" + std::to_string(sealed.size()) + " bytes)";
-    return result;
-  }
+  using roam::ErrorCode;
+  using roam::makeError;
+  if (key.size() != kTableKeySize)
+    return makeError(ErrorCode::BadInput, "the table key must be 32 bytes");
+  if (sealed.size() < kTableNonceSize + kTableTagSize)
+    return makeError(ErrorCode::BadInput,
+                     "sealed table too short (" + std::to_string(sealed.size()) + " bytes)");
   if (sealed.size() > static_cast<std::size_t>(INT_MAX) ||
-      epoch.size() > static_cast<std::size_t>(INT_MAX)) {
-    result.error = "sealed table too large";
-    return result;
-  }
+      epoch.size() > static_cast<std::size_t>(INT_MAX))
+    return makeError(ErrorCode::BadInput, "sealed table too large");
   const std::size_t cipherLen = sealed.size() - kTableNonceSize - kTableTagSize;
   const std::uint8_t* cipher = sealed.data() + kTableNonceSize;
   // The tag is set through a non-const pointer; copy it out of the caller's span.
@@ -123,17 +119,12 @@ OpenResult openTable(const SecretBytes& key, std::string_view epoch,
           1 ||
       (cipherLen > 0 && EVP_DecryptUpdate(ctx.get(), plain.data(), &len, cipher,
                                           static_cast<int>(cipherLen)) != 1) ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTableTagSize, tag.data()) != 1) {
-    result.error = "authentication failed";
-    return result;
-  }
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTableTagSize, tag.data()) != 1)
+    return makeError(ErrorCode::Checksum, "authentication failed");
   int finalLen = 0;
-  if (EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &finalLen) != 1) {
-    result.error = "authentication failed";
-    return result;
-  }
-  result.plaintext = Bytes(plain.view().begin(), plain.view().end());
-  return result;
+  if (EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &finalLen) != 1)
+    return makeError(ErrorCode::Checksum, "authentication failed");
+  return Bytes(plain.view().begin(), plain.view().end());
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

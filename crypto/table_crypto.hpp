@@ -17,9 +17,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.hpp"
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 inline constexpr std::size_t kTableKeySize = 32;
 inline constexpr std::size_t kTableNonceSize = 12;
@@ -34,16 +35,13 @@ SecretBytes deriveTableKey(std::span<const std::uint8_t> masterSecret, std::stri
 Bytes sealTable(const SecretBytes& key, std::string_view epoch,
                 std::span<const std::uint8_t> plaintext);
 
-// Error as a value: exactly one of plaintext / error is set.
-struct OpenResult {
-  std::optional<Bytes> plaintext;
-  std::string error;
-  bool ok() const { return plaintext.has_value(); }
-};
+// The plaintext, or the error.
+using OpenResult = roam::Result<Bytes>;
 
-// "authentication failed" when the tag does not verify; other errors for a blob
-// too short to be a sealed table or a key of the wrong size.
+// "authentication failed" (ErrorCode::Checksum) when the tag does not verify;
+// ErrorCode::BadInput for a blob too short to be a sealed table or a key of the
+// wrong size.
 OpenResult openTable(const SecretBytes& key, std::string_view epoch,
                      std::span<const std::uint8_t> sealed);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

@@ -4,7 +4,7 @@
 
 #include <openssl/pem.h>
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 namespace {
 
@@ -27,11 +27,12 @@ std::string tokenMessage(const std::string& epoch, const std::string& migrationI
   return "roam-mtd-v1\n" + epoch + "\n" + migrationId + "\n" + source + "\n" + rHex;
 }
 
-std::variant<Pkey, std::string> loadPrivateKey(const std::filesystem::path& pemFile) {
+roam::Result<Pkey> loadPrivateKey(const std::filesystem::path& pemFile) {
   std::unique_ptr<std::FILE, FileClose> f(std::fopen(pemFile.c_str(), "r"));
-  if (!f) return "cannot read " + pemFile.string();
+  if (!f) return roam::makeError(roam::ErrorCode::Io, "cannot read " + pemFile.string());
   Pkey key(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr));
-  if (!key) return pemFile.string() + ": not a PEM private key";
+  if (!key)
+    return roam::makeError(roam::ErrorCode::BadInput, pemFile.string() + ": not a PEM private key");
   return key;
 }
 
@@ -43,10 +44,12 @@ std::string publicKeyPem(EVP_PKEY* key) {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-std::variant<Pkey, std::string> parsePublicKey(const std::string& pem) {
+roam::Result<Pkey> parsePublicKey(const std::string& pem) {
   Owned<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Pkey key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!key) return std::string("the manager's public key is not a PEM public key");
+  if (!key)
+    return roam::makeError(roam::ErrorCode::BadInput,
+                           "the manager's public key is not a PEM public key");
   return key;
 }
 
@@ -97,4 +100,4 @@ std::optional<Bytes> fromHex(const std::string& hex) {
   return out;
 }
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

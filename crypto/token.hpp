@@ -10,14 +10,14 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <variant>
 
 #include <openssl/evp.h>
 
+#include "common/result.hpp"
 #include "crypto/openssl_handles.hpp"
 #include "crypto/secure_bytes.hpp"
 
-namespace roam::agent::mtd {
+namespace roam::crypto {
 
 using Pkey = crypto::Owned<EVP_PKEY>;
 
@@ -26,10 +26,12 @@ std::string tokenMessage(const std::string& epoch, const std::string& migrationI
                          const std::string& source, const std::string& rHex);
 
 // The manager's key pair, from its PEM private key file (roam certs issue DIR manager).
-std::variant<Pkey, std::string> loadPrivateKey(const std::filesystem::path& pemFile);
+// ErrorCode::Io when the file cannot be read, BadInput when it is not a key.
+roam::Result<Pkey> loadPrivateKey(const std::filesystem::path& pemFile);
 // Its public half as PEM ("-----BEGIN PUBLIC KEY-----..."), for MTD_SETUP.
 std::string publicKeyPem(EVP_PKEY* key);
-std::variant<Pkey, std::string> parsePublicKey(const std::string& pem);
+// ErrorCode::BadInput when PEM is not a public key.
+roam::Result<Pkey> parsePublicKey(const std::string& pem);
 
 // The token as lowercase hex; "" if signing failed.
 std::string signToken(EVP_PKEY* privateKey, const std::string& message);
@@ -39,4 +41,4 @@ bool verifyToken(EVP_PKEY* publicKey, const std::string& message, const std::str
 std::string toHex(std::span<const std::uint8_t> bytes);
 std::optional<Bytes> fromHex(const std::string& hex);
 
-}  // namespace roam::agent::mtd
+}  // namespace roam::crypto

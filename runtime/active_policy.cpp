@@ -10,7 +10,7 @@ namespace roam::runtime {
 
 std::string contentHash(std::string_view bytes) {
   auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  return "sha256:" + agent::sha256Hex(std::span<const std::uint8_t>(data, bytes.size()));
+  return "sha256:" + crypto::sha256Hex(std::span<const std::uint8_t>(data, bytes.size()));
 }
 
 namespace {
@@ -32,10 +32,10 @@ std::string renderParamDiagnostics(const lang::Diagnostics& ds,
 
 PolicyLoad loadActivePolicy(const PolicySource& source, double now) {
   PolicyLoad out;
-  std::string readError;
-  auto text = readFile(source.file, &readError);
+  auto text = readFile(source.file);
   if (!text) {
-    out.errors = source.file + ":1:1: error: cannot read policy file: " + readError + "\n";
+    out.errors =
+        source.file + ":1:1: error: cannot read policy file: " + text.error().message + "\n";
     return out;
   }
   out.contentHash = contentHash(*text);
@@ -46,16 +46,15 @@ PolicyLoad loadActivePolicy(const PolicySource& source, double now) {
     return out;
   }
   std::shared_ptr<const PolicySet> set = std::move(loaded.set);
-  std::string why;
-  auto found = set->find(source.name, &why);
-  if (!found.policy) {
-    out.errors = source.file + ":1:1: error: " + why + "\n";
+  auto found = set->find(source.name);
+  if (!found) {
+    out.errors = source.file + ":1:1: error: " + found.error().message + "\n";
     return out;
   }
   // Overrides are checked against the policy now, so a bad `--param` or
   // configuration value is reported at load time rather than at every decision.
   lang::InMemoryState empty(lang::NetworkData{});
-  auto params = lang::resolveParams(*found.policy, source.params, empty);
+  auto params = lang::resolveParams(*found->policy, source.params, empty);
   if (!params.diagnostics.empty()) {
     out.errors = renderParamDiagnostics(params.diagnostics, source.params);
     return out;
@@ -64,8 +63,8 @@ PolicyLoad loadActivePolicy(const PolicySource& source, double now) {
   auto active = std::make_shared<ActivePolicy>();
   active->source = source;
   active->set = set;
-  active->policy = found.policy;
-  active->file = found.file;
+  active->policy = found->policy;
+  active->file = found->file;
   active->contentHash = out.contentHash;
   active->loadedAt = now;
   out.policy = std::move(active);

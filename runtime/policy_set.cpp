@@ -11,18 +11,12 @@
 
 namespace roam::runtime {
 
-std::optional<std::string> readFile(const std::string& path, std::string* error) {
+roam::Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (error) *error = std::strerror(errno);
-    return std::nullopt;
-  }
+  if (!in) return roam::makeError(roam::ErrorCode::Io, std::strerror(errno));
   std::ostringstream buf;
   buf << in.rdbuf();
-  if (in.bad()) {
-    if (error) *error = "read error";
-    return std::nullopt;
-  }
+  if (in.bad()) return roam::makeError(roam::ErrorCode::Io, "read error");
   return buf.str();
 }
 
@@ -31,9 +25,8 @@ PolicySet::LoadResult PolicySet::load(const std::vector<std::string>& paths) {
 }
 
 PolicySet::LoadResult PolicySet::fromSource(std::string path, std::string source) {
-  return loadWith({std::move(path)}, [&](const std::string&, std::string*) {
-    return std::optional(std::move(source));
-  });
+  return loadWith({std::move(path)},
+                  [&](const std::string&) { return roam::Result<std::string>(std::move(source)); });
 }
 
 PolicySet::LoadResult PolicySet::loadWith(const std::vector<std::string>& paths,
@@ -41,10 +34,9 @@ PolicySet::LoadResult PolicySet::loadWith(const std::vector<std::string>& paths,
   LoadResult result;
   auto set = std::make_unique<PolicySet>();
   for (const auto& path : paths) {
-    std::string error;
-    auto text = read(path, &error);
+    auto text = read(path);
     if (!text) {
-      const std::string message = "cannot read policy file: " + error;
+      const std::string message = "cannot read policy file: " + text.error().message;
       result.diagnostics.push_back(
           {lang::codes::kIoError, message, path, {}, lang::Severity::Error});
       continue;
@@ -80,7 +72,7 @@ std::size_t PolicySet::policyCount() const {
   return n;
 }
 
-PolicySet::Found PolicySet::find(const std::string& name, std::string* error) const {
+roam::Result<PolicySet::Found> PolicySet::find(const std::string& name) const {
   std::vector<Found> all;
   for (const auto& f : files_)
     for (const auto& p : f.policies) all.push_back({&p, &f});
@@ -91,16 +83,15 @@ PolicySet::Found PolicySet::find(const std::string& name, std::string* error) co
   };
   if (name.empty()) {
     if (all.size() == 1) return all.front();
-    if (error)
-      *error = all.empty() ? "no policy defined"
-                           : "there are " + std::to_string(all.size()) +
-                                 " policies; choose one with --policy (" + names() + ")";
-    return {};
+    if (all.empty()) return roam::makeError(roam::ErrorCode::NotFound, "no policy defined");
+    return roam::makeError(roam::ErrorCode::BadInput, "there are " + std::to_string(all.size()) +
+                                                          " policies; choose one with --policy (" +
+                                                          names() + ")");
   }
   for (const auto& a : all)
     if (a.policy->name == name) return a;
-  if (error) *error = "no policy named '" + name + "' (defined: " + names() + ")";
-  return {};
+  return roam::makeError(roam::ErrorCode::NotFound,
+                         "no policy named '" + name + "' (defined: " + names() + ")");
 }
 
 std::string_view PolicySet::sourceOf(const std::string& path) const {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.hpp"
 #include "lang/ast.hpp"
 
 namespace roam::runtime {
@@ -34,16 +35,16 @@ class PolicySet {
     const lang::PolicyFile* file = nullptr;
   };
   // The policy called `name`; with an empty name, the only policy there is.
-  // On failure `error` says why (unknown name with the known ones, or several).
-  Found find(const std::string& name, std::string* error) const;
+  // Otherwise why not: NotFound (unknown name, with the known ones; no policy
+  // at all) or BadInput (no name and several policies).
+  roam::Result<Found> find(const std::string& name) const;
 
   // Source text of a file by path (for quoting lines in diagnostics).
   std::string_view sourceOf(const std::string& path) const;
 
  private:
-  // The text of a policy file, or nullopt with `error` set (readFile's contract).
-  using ReadSource =
-      std::function<std::optional<std::string>(const std::string& path, std::string* error)>;
+  // The text of a policy file, or why it cannot be read (readFile's contract).
+  using ReadSource = std::function<roam::Result<std::string>(const std::string& path)>;
   // Reads (through `read`), parses and checks `paths`: the one path of load and fromSource.
   static LoadResult loadWith(const std::vector<std::string>& paths, const ReadSource& read);
 
@@ -55,7 +56,8 @@ class PolicySet {
 std::string renderDiagnostics(const lang::Diagnostics& ds,
                               const std::vector<lang::PolicyFile>& sources);
 
-// Reads a whole file; nullopt (and `error` set) when it cannot be read.
-std::optional<std::string> readFile(const std::string& path, std::string* error);
+// Reads a whole file, or ErrorCode::Io with strerror's text ("No such file or
+// directory") or "read error".
+roam::Result<std::string> readFile(const std::string& path);
 
 }  // namespace roam::runtime

@@ -413,7 +413,7 @@ roam::Result<Digest> digestFiltered(const std::filesystem::path& tarFile,
                                     const std::set<std::string>& omit) {
   FilteredTarReader reader(tarFile, omit);
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);
-  Sha256 hash;
+  crypto::Sha256 hash;
   Digest digest;
   while (std::size_t n = reader.read(buffer)) {
     hash.update(std::span(buffer).first(n));
@@ -428,7 +428,7 @@ roam::Result<Digest> digestFile(const std::filesystem::path& file) {
   InputFile in;
   if (auto e = in.open(file); !e.empty()) return roam::Error{roam::ErrorCode::Io, e};
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);
-  Sha256 hash;
+  crypto::Sha256 hash;
   Digest digest;
   while (digest.size < in.size()) {
     const auto n =

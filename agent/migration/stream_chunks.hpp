@@ -58,7 +58,7 @@ class StreamChunker {
   std::string migrationId_;
   ChunkCompressor compressor_;
   std::vector<std::uint8_t> plain_;
-  Sha256 digest_;
+  crypto::Sha256 digest_;
   std::string digestHex_;
   int corruptChunk_;
   int chunks_ = 0;
@@ -86,7 +86,7 @@ class StreamAssembler {
   std::string migrationId_;
   ChunkDecompressor decompressor_;
   std::vector<std::uint8_t> plain_;
-  Sha256 digest_;
+  crypto::Sha256 digest_;
   std::string digestHex_;
   std::uint64_t maxBytes_;
   std::uint64_t offset_ = 0;

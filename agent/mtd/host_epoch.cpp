@@ -10,6 +10,8 @@
 
 namespace roam::agent::mtd {
 
+using namespace roam::crypto;  // NOLINT: the MTD cryptography this file puts on the wire
+
 namespace {
 
 // Decodes hex holding a secret into a wiped buffer, wiping the text too.
@@ -77,10 +79,10 @@ std::optional<SecretBytes> gatherShares(const HostEpoch& epoch, const MtdMigrate
   auto combined = shamirCombine(shares);
   for (auto& s : shares) OPENSSL_cleanse(s.y.data(), s.y.size());
   if (!combined.ok()) {
-    out.error = "MTD: " + combined.error;
+    out.error = "MTD: " + combined.error().message;
     return std::nullopt;
   }
-  return std::move(*combined.secret);
+  return std::move(*combined);
 }
 
 // Fountain: hosts sampled with replacement by 1/latency until the droplets
@@ -177,8 +179,8 @@ std::variant<HostEpoch, std::string> hostEpochFromSetup(const MtdSetup& setupArg
   if (!table) return std::string("MTD_SETUP: the table is not hex");
   e.sealedTable = std::move(*table);
   auto key = parsePublicKey(setup.managerKey);
-  if (auto* error = std::get_if<std::string>(&key)) return *error;
-  e.managerKey = std::move(std::get<Pkey>(key));
+  if (!key) return key.error().message;
+  e.managerKey = std::move(*key);
   for (const auto& p : e.peers)
     if (p.name == self) return std::string("MTD_SETUP: this host is listed among its peers");
 
@@ -273,16 +275,16 @@ Resolution resolveDestination(const HostEpoch& epoch, const MtdMigrate& order, c
   }
   out.index = indexFor(epoch.scheme, *r, epoch.self, epoch.entries);
   auto table = openLookupTable(*secret, epoch.id, epoch.sealedTable);
-  if (auto* error = std::get_if<std::string>(&table)) {
-    out.error = *error;
+  if (!table) {
+    out.error = table.error().message;
     return out;
   }
-  auto entry = destinationAt(std::get<std::vector<TableEntry>>(table), out.index, epoch.self.name);
-  if (auto* error = std::get_if<std::string>(&entry)) {
-    out.error = *error;
+  auto entry = destinationAt(*table, out.index, epoch.self.name);
+  if (!entry) {
+    out.error = entry.error().message;
     return out;
   }
-  out.destination = std::get<TableEntry>(entry);
+  out.destination = std::move(*entry);
   return out;
 }
 

@@ -23,18 +23,18 @@
 
 namespace roam::agent::mtd {
 
-MtdSetup setupMessage(const Epoch& epoch, const HostMaterial& host, std::vector<AgentPeer> peers,
-                      const std::string& managerKeyPem);
+MtdSetup setupMessage(const crypto::Epoch& epoch, const crypto::HostMaterial& host,
+                      std::vector<AgentPeer> peers, const std::string& managerKeyPem);
 
 struct HostEpoch {
   std::string id, scheme;
   int k = 0;
   std::uint32_t entries = 0;
   std::size_t secretLength = 0;
-  Bytes sealedTable;
-  HostMaterial self;
+  crypto::Bytes sealedTable;
+  crypto::HostMaterial self;
   std::vector<AgentPeer> peers;
-  Pkey managerKey;
+  crypto::Pkey managerKey;
 };
 
 // Checks the material against the scheme (hex, share, droplets' lengths, key).
@@ -61,7 +61,7 @@ using AskPeers = std::function<std::vector<KeyAnswer>(const std::vector<AgentPee
                                                       const KeyRequest& request)>;
 
 struct Resolution {
-  std::optional<TableEntry> destination;
+  std::optional<crypto::TableEntry> destination;
   std::uint32_t index = 0;
   int requests = 0;                   // KEY_REQUESTs sent
   double keySeconds = 0;              // time spent gathering

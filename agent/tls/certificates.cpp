@@ -27,6 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 using crypto::Owned;
+using roam::ErrorCode;
+using roam::Status;
 
 // A file descriptor, closed on scope exit.
 class Fd {
@@ -70,6 +72,15 @@ std::string opensslError(const std::string& fallback) {
   return fallback + " (" + buf + ")";
 }
 
+// OpenSSL's latest error after FALLBACK, as ErrorCode::Tls.
+roam::Error tlsError(const std::string& fallback) {
+  return roam::makeError(ErrorCode::Tls, opensslError(fallback));
+}
+
+roam::Error ioError(std::string message) {
+  return roam::makeError(ErrorCode::Io, std::move(message));
+}
+
 std::string randomHex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) return {};
@@ -84,13 +95,13 @@ std::string randomHex(std::size_t bytes) {
 
 // Creates PATH (it must not exist) with exactly MODE, whatever the umask, and
 // writes BYTES to it. On failure nothing is left behind.
-std::string writeNewFile(const fs::path& path, const std::string& bytes, mode_t mode) {
+Status writeNewFile(const fs::path& path, const std::string& bytes, mode_t mode) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (fd.get() < 0) return path.string() + ": cannot create: " + errnoText(errno);
+  if (fd.get() < 0) return ioError(path.string() + ": cannot create: " + errnoText(errno));
   auto fail = [&](const std::string& what) {
     int error = errno;
     ::unlink(path.c_str());
-    return path.string() + ": " + what + ": " + errnoText(error);
+    return ioError(path.string() + ": " + what + ": " + errnoText(error));
   };
   // The umask can only have narrowed MODE; fchmod on the descriptor sets it exactly.
   if (::fchmod(fd.get(), mode) != 0) return fail("cannot set mode");
@@ -107,14 +118,14 @@ std::string writeNewFile(const fs::path& path, const std::string& bytes, mode_t 
 }
 
 // Replaces PATH atomically: a new file beside it (created with MODE), renamed over it.
-std::string replaceFile(const fs::path& path, const std::string& bytes, mode_t mode) {
+Status replaceFile(const fs::path& path, const std::string& bytes, mode_t mode) {
   fs::path temp = path;
   temp += ".tmp-" + randomHex(6);
-  if (auto error = writeNewFile(temp, bytes, mode); !error.empty()) return error;
+  if (auto written = writeNewFile(temp, bytes, mode); !written) return written;
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int error = errno;
     ::unlink(temp.c_str());
-    return path.string() + ": cannot replace: " + errnoText(error);
+    return ioError(path.string() + ": cannot replace: " + errnoText(error));
   }
   return {};
 }
@@ -216,83 +227,92 @@ bool addSubjectAltNames(X509* cert, const std::string& name, const std::vector<s
   return X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) == 1;
 }
 
-Owned<X509> readCertificate(const fs::path& path, std::string& error) {
+roam::Result<Owned<X509>> readCertificate(const fs::path& path) {
   Owned<BIO> bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) {
-    error = path.string() + ": cannot read: " + errnoText(errno);
+    auto error = ioError(path.string() + ": cannot read: " + errnoText(errno));
     ERR_clear_error();
-    return nullptr;
+    return error;
   }
   Owned<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) error = opensslError(path.string() + ": not a PEM certificate");
+  if (!cert) return tlsError(path.string() + ": not a PEM certificate");
   return cert;
 }
 
-Owned<EVP_PKEY> readKey(const fs::path& path, std::string& error) {
+roam::Result<Owned<EVP_PKEY>> readKey(const fs::path& path) {
   Owned<BIO> bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) {
-    error = path.string() + ": cannot read: " + errnoText(errno);
+    auto error = ioError(path.string() + ": cannot read: " + errnoText(errno));
     ERR_clear_error();
-    return nullptr;
+    return error;
   }
   Owned<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) error = opensslError(path.string() + ": not a PEM private key");
+  if (!key) return tlsError(path.string() + ": not a PEM private key");
   return key;
 }
 
 // Makes DIR (mode 0700) unless it exists; its parents are created as needed.
-std::string makeDirectory(const fs::path& dir) {
+Status makeDirectory(const fs::path& dir) {
   std::error_code ec;
   auto status = fs::status(dir, ec);
-  if (fs::exists(status))
-    return fs::is_directory(status) ? "" : dir.string() + ": exists and is not a directory";
+  if (fs::exists(status)) {
+    if (fs::is_directory(status)) return {};
+    return roam::makeError(ErrorCode::Conflict, dir.string() + ": exists and is not a directory");
+  }
   fs::path parent = dir.parent_path();
   if (!parent.empty()) {
     fs::create_directories(parent, ec);
-    if (ec) return parent.string() + ": cannot create: " + ec.message();
+    if (ec) return ioError(parent.string() + ": cannot create: " + ec.message());
   }
-  if (::mkdir(dir.c_str(), 0700) != 0) return dir.string() + ": cannot create: " + errnoText(errno);
+  if (::mkdir(dir.c_str(), 0700) != 0)
+    return ioError(dir.string() + ": cannot create: " + errnoText(errno));
   // A new directory we own: narrow by the umask at most, so set it exactly.
   if (::chmod(dir.c_str(), 0700) != 0)
-    return dir.string() + ": cannot set mode: " + errnoText(errno);
+    return ioError(dir.string() + ": cannot set mode: " + errnoText(errno));
   return {};
 }
 
 }  // namespace
 
-std::string checkCertificateName(const std::string& name) {
+Status checkCertificateName(const std::string& name) {
   auto alnum = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   };
   bool ok = !name.empty() && name.size() <= 63 && alnum(name[0]);
   for (char c : name) ok = ok && (alnum(c) || c == '.' || c == '_' || c == '-');
   if (!ok)
-    return "invalid certificate name '" + name +
-           "': expected 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit";
-  if (name == "ca") return "invalid certificate name 'ca': reserved for the certificate authority";
+    return roam::makeError(ErrorCode::BadInput, "invalid certificate name '" + name +
+                                                    "': expected 1 to 63 letters, digits, '.', '_' "
+                                                    "or '-', starting with a letter or digit");
+  if (name == "ca")
+    return roam::makeError(ErrorCode::BadInput,
+                           "invalid certificate name 'ca': reserved for the certificate authority");
   return {};
 }
 
-std::string checkIpAddress(const std::string& ip) {
+Status checkIpAddress(const std::string& ip) {
   unsigned char buf[16];
   if (::inet_pton(AF_INET, ip.c_str(), buf) == 1 || ::inet_pton(AF_INET6, ip.c_str(), buf) == 1)
     return {};
-  return "invalid IP address '" + ip + "': expected an IPv4 or IPv6 address";
+  return roam::makeError(ErrorCode::BadInput,
+                         "invalid IP address '" + ip + "': expected an IPv4 or IPv6 address");
 }
 
-std::string initAuthority(const fs::path& dir) {
+Status initAuthority(const fs::path& dir) {
   const fs::path certPath = dir / "ca.crt";
   const fs::path keyPath = dir / "ca.key";
   std::error_code ec;
   for (const auto& path : {certPath, keyPath})
     if (fs::exists(fs::symlink_status(path, ec)))
-      return path.string() + ": already exists; refusing to overwrite the certificate authority";
-  if (auto error = makeDirectory(dir); !error.empty()) return error;
+      return roam::makeError(
+          ErrorCode::Conflict,
+          path.string() + ": already exists; refusing to overwrite the certificate authority");
+  if (auto made = makeDirectory(dir); !made) return made;
 
   auto key = generateKey();
-  if (!key) return opensslError(keyPath.string() + ": cannot generate an EC P-256 key");
+  if (!key) return tlsError(keyPath.string() + ": cannot generate an EC P-256 key");
   std::string suffix = randomHex(8);
-  if (suffix.empty()) return opensslError("no randomness for the CA name");
+  if (suffix.empty()) return tlsError("no randomness for the CA name");
   auto cert = newCertificate(key.get(), "roam CA " + suffix, kCaDays);
   if (!cert || X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get())) != 1 ||
       !addExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE") ||
@@ -300,39 +320,39 @@ std::string initAuthority(const fs::path& dir) {
       !addExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash") ||
       !addExtension(cert.get(), cert.get(), NID_authority_key_identifier, "keyid:always") ||
       X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
-    return opensslError(certPath.string() + ": cannot build the CA certificate");
+    return tlsError(certPath.string() + ": cannot build the CA certificate");
 
   std::string keyText = keyPem(key.get());
   std::string certText = certificatePem(cert.get());
-  if (keyText.empty() || certText.empty()) return opensslError(dir.string() + ": cannot encode");
+  if (keyText.empty() || certText.empty()) return tlsError(dir.string() + ": cannot encode");
   // O_EXCL on both: a CA created concurrently is never overwritten either.
-  if (auto error = writeNewFile(keyPath, keyText, kKeyMode); !error.empty()) return error;
-  if (auto error = writeNewFile(certPath, certText, kCertMode); !error.empty()) {
+  if (auto written = writeNewFile(keyPath, keyText, kKeyMode); !written) return written;
+  if (auto written = writeNewFile(certPath, certText, kCertMode); !written) {
     ::unlink(keyPath.c_str());
-    return error;
+    return written;
   }
   return {};
 }
 
-std::string issueCertificate(const fs::path& dir, const std::string& name,
-                             const std::vector<std::string>& ips) {
-  if (auto error = checkCertificateName(name); !error.empty()) return error;
+Status issueCertificate(const fs::path& dir, const std::string& name,
+                        const std::vector<std::string>& ips) {
+  if (auto checked = checkCertificateName(name); !checked) return checked;
   for (const auto& ip : ips)
-    if (auto error = checkIpAddress(ip); !error.empty()) return error;
+    if (auto checked = checkIpAddress(ip); !checked) return checked;
 
-  std::string error;
-  auto caCert = readCertificate(dir / "ca.crt", error);
-  if (!caCert) return error;
-  auto caKey = readKey(dir / "ca.key", error);
-  if (!caKey) return error;
+  auto caCertRead = readCertificate(dir / "ca.crt");
+  if (!caCertRead) return caCertRead.error();
+  auto caKeyRead = readKey(dir / "ca.key");
+  if (!caKeyRead) return caKeyRead.error();
+  const auto& caCert = *caCertRead;
+  const auto& caKey = *caKeyRead;
   if (X509_check_private_key(caCert.get(), caKey.get()) != 1)
-    return opensslError((dir / "ca.key").string() + ": does not match " +
-                        (dir / "ca.crt").string());
+    return tlsError((dir / "ca.key").string() + ": does not match " + (dir / "ca.crt").string());
 
   const fs::path certPath = dir / (name + ".crt");
   const fs::path keyPath = dir / (name + ".key");
   auto key = generateKey();
-  if (!key) return opensslError(keyPath.string() + ": cannot generate an EC P-256 key");
+  if (!key) return tlsError(keyPath.string() + ": cannot generate an EC P-256 key");
   auto cert = newCertificate(key.get(), name, kLeafDays);
   if (!cert || X509_set_issuer_name(cert.get(), X509_get_subject_name(caCert.get())) != 1 ||
       !addExtension(cert.get(), caCert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
@@ -342,16 +362,15 @@ std::string issueCertificate(const fs::path& dir, const std::string& name,
       !addExtension(cert.get(), caCert.get(), NID_authority_key_identifier, "keyid:always") ||
       !addSubjectAltNames(cert.get(), name, ips) ||
       X509_sign(cert.get(), caKey.get(), EVP_sha256()) == 0)
-    return opensslError(certPath.string() + ": cannot build the certificate");
+    return tlsError(certPath.string() + ": cannot build the certificate");
 
   std::string keyText = keyPem(key.get());
   std::string certText = certificatePem(cert.get());
-  if (keyText.empty() || certText.empty())
-    return opensslError(certPath.string() + ": cannot encode");
+  if (keyText.empty() || certText.empty()) return tlsError(certPath.string() + ": cannot encode");
   // Key first: a crash in between leaves a new key beside the old certificate,
   // which makeTlsContext rejects as a mismatch rather than using silently.
-  if (auto e = replaceFile(keyPath, keyText, kKeyMode); !e.empty()) return e;
-  if (auto e = replaceFile(certPath, certText, kCertMode); !e.empty()) return e;
+  if (auto replaced = replaceFile(keyPath, keyText, kKeyMode); !replaced) return replaced;
+  if (auto replaced = replaceFile(certPath, certText, kCertMode); !replaced) return replaced;
   return {};
 }
 

@@ -7,25 +7,28 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 // Creates DIR (0700) with ca.crt and ca.key (0600): a self-signed CA named
 // "roam CA <random hex>", CA:TRUE (critical), keyCertSign+cRLSign, valid 10
-// years, random 128-bit serial. Refuses to overwrite an existing CA.
-// Returns "" on success, otherwise one error line that names the file.
-std::string initAuthority(const std::filesystem::path& dir);
+// years, random 128-bit serial. Refuses to overwrite an existing CA
+// (ErrorCode::Conflict). Errors are one line that names the file: Io for the
+// file system, Tls for OpenSSL.
+roam::Status initAuthority(const std::filesystem::path& dir);
 
 // Issues DIR/NAME.crt and DIR/NAME.key (0600) signed by DIR/ca.key: CN=NAME,
 // SAN DNS:NAME plus one IP SAN per entry of `ips`, serverAuth+clientAuth,
 // CA:FALSE, valid 2 years. Re-issuing replaces an existing NAME certificate.
 // NAME matches [A-Za-z0-9][A-Za-z0-9._-]{0,62} and is not "ca".
-// Returns "" on success, otherwise one error line.
-std::string issueCertificate(const std::filesystem::path& dir, const std::string& name,
-                             const std::vector<std::string>& ips);
+// Errors as for initAuthority; a bad NAME or IP is ErrorCode::BadInput.
+roam::Status issueCertificate(const std::filesystem::path& dir, const std::string& name,
+                              const std::vector<std::string>& ips);
 
 // The checks issueCertificate applies, for callers that want to point at the
-// offending argument: "" when valid, otherwise the error line.
-std::string checkCertificateName(const std::string& name);
-std::string checkIpAddress(const std::string& ip);
+// offending argument (ErrorCode::BadInput with the error line).
+roam::Status checkCertificateName(const std::string& name);
+roam::Status checkIpAddress(const std::string& ip);
 
 }  // namespace roam::agent

@@ -149,10 +149,11 @@ std::string peerName(SSL* ssl) {
   return commonName(cert);
 }
 
-std::string certificateName(const fs::path& certificate) {
+roam::Result<std::string> certificateName(const fs::path& certificate) {
   std::string error;
   auto cert = readCertificate(certificate, error);
-  return cert ? commonName(cert.get()) : std::string();
+  if (!cert) return roam::makeError(roam::ErrorCode::Tls, error);
+  return commonName(cert.get());
 }
 
 }  // namespace roam::agent

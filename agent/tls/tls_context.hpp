@@ -35,7 +35,8 @@ roam::Result<std::unique_ptr<boost::asio::ssl::context>> makeTlsContext(const Tl
 // connection; "" when there is none or it did not verify.
 std::string peerName(SSL* ssl);
 
-// The common name in a PEM certificate file (an agent's own name); "" on error.
-std::string certificateName(const std::filesystem::path& certificate);
+// The common name in a PEM certificate file (an agent's own name), or why the
+// file cannot be read (ErrorCode::Tls, naming the file).
+roam::Result<std::string> certificateName(const std::filesystem::path& certificate);
 
 }  // namespace roam::agent

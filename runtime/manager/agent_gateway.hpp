@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/client/agent_request.hpp"
+#include "common/result.hpp"
 
 namespace roam::runtime {
 
@@ -26,9 +27,9 @@ class AgentGateway {
   // threads at once (one per agent).
   virtual agent::LatencyOutcome probeLatencies(const std::string& address,
                                                const std::vector<agent::AgentPeer>& peers) = 0;
-  // MTD (docs/mtd.md): an epoch's setup ("" once the agent is ready), and a
-  // migration whose destination the source finds itself.
-  virtual std::string mtdSetup(const std::string& address, const agent::MtdSetup& setup) = 0;
+  // MTD (docs/mtd.md): an epoch's setup (success once the agent is ready), and
+  // a migration whose destination the source finds itself.
+  virtual roam::Status mtdSetup(const std::string& address, const agent::MtdSetup& setup) = 0;
   virtual agent::MigrateOutcome mtdMigrate(
       const std::string& sourceAddress, const agent::MtdMigrate& request,
       const std::function<void(const agent::Progress&)>& onProgress,
@@ -56,8 +57,11 @@ class TlsAgentGateway final : public AgentGateway {
     // Longer than the agent's own wait for each peer (kLatencyProbeTimeout).
     return agent::probeLatencies(identity_, address, peers, std::chrono::seconds(5));
   }
-  std::string mtdSetup(const std::string& address, const agent::MtdSetup& setup) override {
-    return agent::setUpMtdEpoch(identity_, address, setup, std::chrono::seconds(10));
+  roam::Status mtdSetup(const std::string& address, const agent::MtdSetup& setup) override {
+    // The client (agent/client) still answers "" or the reason, unclassified.
+    return roam::statusOf(
+        roam::ErrorCode::Internal,
+        agent::setUpMtdEpoch(identity_, address, setup, std::chrono::seconds(10)));
   }
   agent::MigrateOutcome mtdMigrate(const std::string& sourceAddress,
                                    const agent::MtdMigrate& request,

@@ -48,13 +48,14 @@ void addOnce(std::vector<std::filesystem::path>& out, const std::filesystem::pat
 
 }  // namespace
 
-FileWatcher::FileWatcher(const std::vector<std::filesystem::path>& files, std::string* error) {
+FileWatcher::FileWatcher(const std::vector<std::filesystem::path>& files) {
   fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd_ < 0) {
-    if (error) *error = std::string("cannot start inotify: ") + std::strerror(errno);
+    started_ = roam::makeError(roam::ErrorCode::Io,
+                               std::string("cannot start inotify: ") + std::strerror(errno));
     return;
   }
-  watch(files, error);
+  started_ = watch(files);
 }
 
 FileWatcher::~FileWatcher() {
@@ -62,11 +63,8 @@ FileWatcher::~FileWatcher() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void FileWatcher::watch(const std::vector<std::filesystem::path>& files, std::string* error) {
-  if (fd_ < 0) {
-    if (error && error->empty()) *error = "inotify is not available";
-    return;
-  }
+roam::Status FileWatcher::watch(const std::vector<std::filesystem::path>& files) {
+  if (fd_ < 0) return roam::makeError(roam::ErrorCode::Io, "inotify is not available");
   for (const auto& w : watches_) ::inotify_rm_watch(fd_, w.wd);
   watches_.clear();
 
@@ -93,7 +91,7 @@ void FileWatcher::watch(const std::vector<std::filesystem::path>& files, std::st
     // Two spellings of one directory share a descriptor; both entries match it.
     watches_.push_back(Watch{wd, directory, {name}});
   }
-  if (error && !errors.empty()) *error = errors;
+  return roam::statusOf(roam::ErrorCode::Io, errors);
 }
 
 std::vector<std::filesystem::path> FileWatcher::waitForChanges(std::chrono::milliseconds timeout,

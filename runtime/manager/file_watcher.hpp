@@ -9,20 +9,26 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+
 namespace roam::runtime {
 
 class FileWatcher {
  public:
-  // Starts watching; `error` (when not null) is set if inotify cannot start
-  // or a directory cannot be watched (then that file is simply not watched).
-  explicit FileWatcher(const std::vector<std::filesystem::path>& files,
-                       std::string* error = nullptr);
+  // Starts watching. If inotify cannot start or a directory cannot be watched
+  // (then that file is simply not watched), startStatus() says so.
+  explicit FileWatcher(const std::vector<std::filesystem::path>& files);
   ~FileWatcher();
   FileWatcher(const FileWatcher&) = delete;
   FileWatcher& operator=(const FileWatcher&) = delete;
 
+  // How starting went: ErrorCode::Io with "cannot start inotify: ..." or the
+  // directories that cannot be watched ("cannot watch DIR (for FILE): ...; ...").
+  const roam::Status& startStatus() const { return started_; }
+
   // Replaces the watched set (after a configuration reload names new files).
-  void watch(const std::vector<std::filesystem::path>& files, std::string* error = nullptr);
+  // Errors as for startStatus(); "inotify is not available" when it never started.
+  roam::Status watch(const std::vector<std::filesystem::path>& files);
 
   // Waits up to `timeout` for changes; returns the watched files that changed
   // (each once), after letting a burst settle for `settle`. Empty on timeout.
@@ -35,6 +41,7 @@ class FileWatcher {
 
  private:
   int fd_ = -1;
+  roam::Status started_;
   struct Watch {
     int wd = -1;
     std::filesystem::path directory;

@@ -43,8 +43,7 @@ Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log l
   // change only at a restart). Without it MTD decisions are refused.
   const auto keyFile = std::filesystem::path(config_.certs) / (config_.identity + ".key");
   mtd_ = std::make_unique<MtdCoordinator>(
-      agents_, [this](const std::string& line) { log_(line); },
-      agent::mtd::loadPrivateKey(keyFile));
+      agents_, [this](const std::string& line) { log_(line); }, crypto::loadPrivateKey(keyFile));
   brain_.setOptions(brainOptions());
 }
 
@@ -78,31 +77,36 @@ BrainOptions Manager::brainOptions() const {
   return o;
 }
 
-std::string Manager::start() {
+roam::Status Manager::start() {
+  auto fail = [](roam::ErrorCode code, std::string located) {
+    return roam::makeError(code, std::move(located));
+  };
   ManagerConfig c;
   {
     std::lock_guard lock(configMutex_);
     c = config_;
   }
   if (c.policy.file.empty())
-    return "<config>:1:1: error: no policy: set \"policy\" in the configuration or give --policy "
-           "FILE\n";
+    return fail(roam::ErrorCode::BadInput,
+                "<config>:1:1: error: no policy: set \"policy\" in the configuration or give "
+                "--policy FILE\n");
   auto loaded = reloader_.load(c.policy, "start");
-  if (!loaded.ok) return loaded.errors;
+  if (!loaded.ok) return fail(roam::ErrorCode::BadInput, loaded.errors);
 
   std::error_code ec;
   auto vibDir = std::filesystem::path(c.vib).parent_path();
   if (!vibDir.empty()) std::filesystem::create_directories(vibDir, ec);
   auto opened = Vib::open(c.vib);
-  if (!opened.vib) return c.vib + ":1:1: error: " + opened.error + "\n";
-  vib_ = std::move(opened.vib);
+  if (!opened)
+    return fail(opened.error().code, c.vib + ":1:1: error: " + opened.error().message + "\n");
+  vib_ = std::move(*opened);
 
   if (!c.stateFile.empty()) {
     auto state = lang::loadStateFile(c.stateFile);
     if (!state.state) {
       std::string errors;
       for (const auto& d : state.diagnostics) errors += lang::formatHeadline(d) + "\n";
-      return errors;
+      return fail(roam::ErrorCode::BadInput, errors);
     }
     view_ = std::make_unique<NetworkView>(std::move(state.state));
   } else {
@@ -113,7 +117,7 @@ std::string Manager::start() {
       if (!topo.file) {
         std::string errors;
         for (const auto& d : topo.diagnostics) errors += lang::formatHeadline(d) + "\n";
-        return errors;
+        return fail(roam::ErrorCode::BadInput, errors);
       }
       naming = TopologyNaming(std::move(*topo.file));
     }
@@ -167,12 +171,9 @@ double Manager::currentInterval() const {
   return lastInterval_.load();
 }
 
-std::shared_ptr<const lang::NetworkState> Manager::snapshot(std::string* error) {
-  if (!view_) {
-    if (error) *error = "the manager has not started";
-    return nullptr;
-  }
-  return view_->snapshot(clock_.now(), error);
+roam::Result<std::shared_ptr<const lang::NetworkState>> Manager::snapshot() {
+  if (!view_) return roam::makeError(roam::ErrorCode::Internal, "the manager has not started");
+  return view_->snapshot(clock_.now());
 }
 
 void Manager::logOnce(const std::string& key, const std::string& line) {
@@ -202,12 +203,13 @@ void Manager::appendDecisionLog(const nlohmann::json& line) {
 
 BrainStep Manager::evaluateOnce() {
   auto policy = reloader_.current();
-  std::string error;
-  auto state = snapshot(&error);
-  if (!policy || !state) {
+  auto read = snapshot();
+  if (!policy || !read) {
+    const std::string error = roam::errorText(read);
     logOnce("snapshot:" + error, "manager: no state to evaluate: " + error);
     return {};
   }
+  const auto& state = *read;
   const double now = clock_.now();
   BrainStep step = brain_.evaluate(*policy, *state, now);
   if (step.decision && step.decision->intervalSeconds)
@@ -279,7 +281,8 @@ const AgentAddress* Manager::agentByName(const std::string& name) const {
 void Manager::record(const MigrationRecord& m) {
   if (!vib_) return;
   if (auto s = vib_->upsertMigration(m); !s)
-    logOnce("vib-migration", "manager: cannot record migration " + m.migrationId + ": " + s.error);
+    logOnce("vib-migration",
+            "manager: cannot record migration " + m.migrationId + ": " + s.error().message);
 }
 
 void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
@@ -430,7 +433,7 @@ agent::MigrateOutcome Manager::runMtd(
   }
   std::lock_guard serial(mtdMigrationMutex_);
   agent::MigrateOutcome outcome;
-  outcome.error = mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates);
+  outcome.error = roam::errorText(mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates));
   if (outcome.error.empty()) {
     auto order = mtd_->order(m.migrationId, m.container, m.mode, m.source);
     outcome = agents_.mtdMigrate(sourceAddress, order, onProgress, &stopping_);
@@ -451,10 +454,10 @@ void Manager::reconcile() {
   if (!vib_) return;
   auto unfinished = vib_->unfinishedMigrations();
   if (!unfinished.ok()) {
-    log_("manager: cannot read unfinished migrations: " + unfinished.error);
+    log_("manager: cannot read unfinished migrations: " + unfinished.error().message);
     return;
   }
-  for (auto& m : unfinished.value) {
+  for (auto& m : *unfinished) {
     // Sending the same MIGRATE again joins the migration if the source agent
     // still runs it, or replays its outcome from the agent's journal. An MTD
     // migration (no destination) cannot be ordered again (its epoch died with
@@ -495,14 +498,14 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   // Clients address the container at its home: the source of its first
   // successful migration, which the VIB keeps across restarts.
   std::string home = m.source;
-  if (auto first = vib_->firstSuccessfulMigration(m.container); first.ok() && first.value)
-    home = first.value->source;
-  std::string error;
-  auto state = snapshot(&error);
-  if (!state) {
-    log_("redirect " + m.container + ": no state: " + error);
+  if (auto first = vib_->firstSuccessfulMigration(m.container); first.ok() && *first)
+    home = (*first)->source;
+  auto read = snapshot();
+  if (!read) {
+    log_("redirect " + m.container + ": no state: " + read.error().message);
     return;
   }
+  const auto& state = *read;
   int homeIdx = state->hostIndex(home), targetIdx = state->hostIndex(m.destination);
   if (homeIdx < 0 || targetIdx < 0) {
     log_("redirect " + m.container + ": host '" + (homeIdx < 0 ? home : m.destination) +
@@ -519,9 +522,8 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   if (int ci = state->containerIndex(m.container); ci >= 0)
     addServicePorts(state->containers()[ci].labels, r);
   // A target at home only removes the rules (Redirector::redirect).
-  error = redirector_->redirect(r);
-  if (!error.empty())
-    log_("redirect " + m.container + " failed: " + error);
+  if (auto redirected = redirector_->redirect(r); !redirected)
+    log_("redirect " + m.container + " failed: " + redirected.error().message);
   else if (home == m.destination)
     log_("redirect " + m.container + ": back at its home " + home + ", rules removed");
   else
@@ -571,15 +573,15 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
   if (!configToo || file.empty()) return reloader_.reload(reason);
 
   auto loaded = loadManagerConfig(file);
-  if (!loaded.config) {
+  if (!loaded) {
     ReloadOutcome bad;
-    bad.errors = loaded.errors;
+    bad.errors = loaded.error().message;
     bad.message = "reload (" + reason + "): configuration " + file.string() +
                   " rejected, keeping the running one";
-    log_(bad.message + "\n" + loaded.errors);
+    log_(bad.message + "\n" + bad.errors);
     return bad;
   }
-  ManagerConfig next = std::move(*loaded.config);
+  ManagerConfig next = std::move(*loaded);
   if (flagOverrides_) flagOverrides_(next);
   // Policy first: if the new policy is invalid, nothing of the new configuration applies.
   auto outcome = reloader_.replaceSource(next.policy, reason);
@@ -623,22 +625,28 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
   return outcome;
 }
 
-Manager::ManualResult Manager::migrateManually(const std::string& container,
-                                               const std::string& host) {
-  std::string error;
-  auto state = snapshot(&error);
-  if (!state) return {"", "no state: " + error};
+roam::Result<std::string> Manager::migrateManually(const std::string& container,
+                                                   const std::string& host) {
+  using roam::ErrorCode;
+  using roam::makeError;
+  auto read = snapshot();
+  if (!read) return makeError(read.error().code, "no state: " + read.error().message);
+  const auto& state = *read;
   int ci = state->containerIndex(container);
-  if (ci < 0) return {"", "no container '" + container + "' in the current state"};
+  if (ci < 0)
+    return makeError(ErrorCode::NotFound, "no container '" + container + "' in the current state");
   const std::string source = state->containers()[ci].host;
-  if (source == host) return {"", "'" + container + "' already runs on " + host};
-  if (state->hostIndex(host) < 0) return {"", "no host '" + host + "' in the current state"};
+  if (source == host)
+    return makeError(ErrorCode::Conflict, "'" + container + "' already runs on " + host);
+  if (state->hostIndex(host) < 0)
+    return makeError(ErrorCode::NotFound, "no host '" + host + "' in the current state");
   {
     std::lock_guard lock(configMutex_);
-    if (!agentByName(host)) return {"", "no agent configured for host '" + host + "'"};
+    if (!agentByName(host))
+      return makeError(ErrorCode::NotFound, "no agent configured for host '" + host + "'");
   }
   if (!brain_.migrationStarted(container, clock_.now()))
-    return {"", "container '" + container + "' is already migrating"};
+    return makeError(ErrorCode::Conflict, "container '" + container + "' is already migrating");
   MigrationRecord m;
   m.migrationId = agent::newMigrationId();
   m.container = container;
@@ -648,7 +656,7 @@ Manager::ManualResult Manager::migrateManually(const std::string& container,
   const std::string id = m.migrationId;
   log_("manual migration " + id + ": " + container + " " + source + " -> " + host);
   dispatch(std::move(m));
-  return {id, ""};
+  return id;
 }
 
 void Manager::stop() {
@@ -697,9 +705,9 @@ void Manager::watchLoop() {
     return files;
   };
   auto files = watched();
-  std::string error;
-  FileWatcher watcher(files, &error);
-  if (!error.empty()) log_("manager: hot reload: " + error);
+  FileWatcher watcher(files);
+  if (const auto& started = watcher.startStatus(); !started)
+    log_("manager: hot reload: " + started.error().message);
   while (!stopping_.load()) {
     auto changed = watcher.waitForChanges(std::chrono::milliseconds(250));
     if (changed.empty()) continue;
@@ -716,9 +724,8 @@ void Manager::watchLoop() {
     auto now = watched();
     if (now != files) {
       files = now;
-      error.clear();
-      watcher.watch(files, &error);
-      if (!error.empty()) log_("manager: hot reload: " + error);
+      if (auto watching = watcher.watch(files); !watching)
+        log_("manager: hot reload: " + watching.error().message);
     }
   }
 }

@@ -50,9 +50,9 @@ class Manager {
   Manager& operator=(const Manager&) = delete;
 
   // Opens the VIB, loads the state or starts the collectors, loads the policy,
-  // reconciles unfinished migrations. Errors (located) are returned; then the
-  // manager must not be run.
-  std::string start();
+  // reconciles unfinished migrations. On failure the error's message is the
+  // located diagnostics, one per line; then the manager must not be run.
+  roam::Status start();
 
   // Runs the brain loop, the poller, the watcher and the admin socket until
   // stop(); then waits for them (in-flight migrations are abandoned, not
@@ -69,15 +69,13 @@ class Manager {
 
   // Hot reload: the policy file (and, with `configToo`, the configuration).
   ReloadOutcome reload(const std::string& reason, bool configToo = true);
-  // A manual migration (REPL `migrate C to H`): the migration id, or an error.
-  struct ManualResult {
-    std::string migrationId;
-    std::string error;
-  };
-  ManualResult migrateManually(const std::string& container, const std::string& host);
+  // A manual migration (REPL `migrate C to H`): the migration id, or why not
+  // (NotFound: no such container, host or agent; Conflict: already there or
+  // already migrating; or the snapshot's error).
+  roam::Result<std::string> migrateManually(const std::string& container, const std::string& host);
 
-  // For the REPL.
-  std::shared_ptr<const lang::NetworkState> snapshot(std::string* error);
+  // For the REPL: never null on success.
+  roam::Result<std::shared_ptr<const lang::NetworkState>> snapshot();
   std::shared_ptr<const ActivePolicy> activePolicy() const { return reloader_.current(); }
   Vib* vib() { return vib_.get(); }
   std::string describe() const;

@@ -263,26 +263,25 @@ void readController(Reader& r, const Json& v, ManagerConfig& c) {
 }  // namespace
 
 ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c) {
-  ConfigLoad out;
-  std::string readError;
-  auto text = readFile(file.string(), &readError);
-  if (!text) {
-    out.errors = file.string() + ":1:1: error: cannot read the configuration: " + readError + "\n";
-    return out;
-  }
+  auto text = readFile(file.string());
+  if (!text)
+    return roam::makeError(roam::ErrorCode::Io, file.string() +
+                                                    ":1:1: error: cannot read the configuration: " +
+                                                    text.error().message + "\n");
+  auto rejected = [](std::string errors) {
+    return roam::makeError(roam::ErrorCode::BadInput, std::move(errors));
+  };
   Reader r(file, *text);
   Json j;
   try {
     j = Json::parse(*text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const Json::parse_error& e) {
     r.errorAt(e.byte == 0 ? 0 : e.byte - 1, std::string("not valid JSON: ") + e.what());
-    out.errors = r.errors();
-    return out;
+    return rejected(r.errors());
   }
   if (!j.is_object()) {
     r.errorAt(0, "the configuration must be a JSON object");
-    out.errors = r.errors();
-    return out;
+    return rejected(r.errors());
   }
   c.file = std::filesystem::absolute(file);
   r.onlyKeys(j, {},
@@ -301,12 +300,8 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
   if (j.contains("decision_log")) r.path(j["decision_log"], {"decision_log"}, c.decisionLog);
   if (j.contains("admin_socket")) r.path(j["admin_socket"], {"admin_socket"}, c.adminSocket);
   if (j.contains("redirect")) r.boolean(j["redirect"], {"redirect"}, c.redirect);
-  if (!r.errors().empty()) {
-    out.errors = r.errors();
-    return out;
-  }
-  out.config = std::move(c);
-  return out;
+  if (!r.errors().empty()) return rejected(r.errors());
+  return c;
 }
 
 }  // namespace roam::runtime

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "runtime/active_policy.hpp"
 
 namespace roam::runtime {
@@ -67,12 +68,10 @@ struct ManagerConfig {
   bool redirect = true;
 };
 
-// Reads FILE on top of `defaults`. Errors are "FILE:LINE:COL: error: MESSAGE"
-// lines, located at the offending key when it can be found.
-struct ConfigLoad {
-  std::optional<ManagerConfig> config;
-  std::string errors;
-};
+// Reads FILE on top of `defaults`. On failure the error's message is
+// "FILE:LINE:COL: error: MESSAGE" lines, located at the offending key when it
+// can be found (ErrorCode::Io when FILE cannot be read, else BadInput).
+using ConfigLoad = roam::Result<ManagerConfig>;
 ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig defaults = {});
 
 }  // namespace roam::runtime

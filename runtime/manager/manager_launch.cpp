@@ -75,8 +75,8 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
 
   if (!flags.config.empty()) {
     auto loaded = loadManagerConfig(flags.config);
-    if (!loaded.config) return CommandError{1, loaded.errors};
-    launch.config = std::move(*loaded.config);
+    if (!loaded) return CommandError{1, loaded.error().message};
+    launch.config = std::move(*loaded);
   }
   overrides(launch.config);
   if (launch.config.policy.file.empty())
@@ -106,8 +106,8 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   } else if (config.redirect && config.stateFile.empty()) {
     log("manager: traffic redirection needs the ryu back-end; it is off");
   }
-  if (auto errors = manager.start(); !errors.empty()) {
-    std::cerr << errors;
+  if (auto started = manager.start(); !started) {
+    std::cerr << started.error().message;
     return 1;
   }
 
@@ -115,13 +115,11 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   std::error_code ec;
   auto socketDir = std::filesystem::path(config.adminSocket).parent_path();
   if (!socketDir.empty()) std::filesystem::create_directories(socketDir, ec);
-  std::string adminError;
-  AdminServer admin(
-      config.adminSocket,
-      [&backend](const nlohmann::json& request) { return answerReplRequest(backend, request); },
-      &adminError);
-  if (!adminError.empty())
-    log("manager: admin socket off (roam repl --connect will not work): " + adminError);
+  auto admin = AdminServer::listen(config.adminSocket, [&backend](const nlohmann::json& request) {
+    return answerReplRequest(backend, request);
+  });
+  if (!admin)
+    log("manager: admin socket off (roam repl --connect will not work): " + admin.error().message);
   else
     log("manager: admin socket " + config.adminSocket);
 

@@ -6,7 +6,8 @@ nlohmann::json ManagerReplBackend::recentDecisions(std::size_t limit) {
   nlohmann::json out = nlohmann::json::array();
   if (!manager_.vib()) return out;
   auto rows = manager_.vib()->recentDecisions(limit);
-  for (const auto& d : rows.value) out.push_back(decisionToJson(d));
+  if (!rows) return out;
+  for (const auto& d : *rows) out.push_back(decisionToJson(d));
   return out;
 }
 
@@ -14,22 +15,23 @@ nlohmann::json ManagerReplBackend::recentMigrations(std::size_t limit) {
   nlohmann::json out = nlohmann::json::array();
   if (!manager_.vib()) return out;
   auto rows = manager_.vib()->recentMigrations(limit);
-  for (auto& m : rows.value) out.push_back(migrationToJson(m));
+  if (!rows) return out;
+  for (auto& m : *rows) out.push_back(migrationToJson(m));
   return out;
 }
 
 ReplReply ManagerReplBackend::migrate(const std::string& container, const std::string& host) {
   auto result = manager_.migrateManually(container, host);
   ReplReply reply;
-  reply.ok = result.error.empty();
+  reply.ok = result.ok();
   if (!reply.ok) {
-    reply.text = result.error;
-    reply.json = {{"ok", false}, {"error", result.error}};
+    reply.text = result.error().message;
+    reply.json = {{"ok", false}, {"error", result.error().message}};
     return reply;
   }
-  reply.text = "migration " + result.migrationId + " of " + container + " to " + host +
+  reply.text = "migration " + *result + " of " + container + " to " + host +
                " started (follow it with `migrations`)";
-  reply.json = {{"ok", true}, {"migration_id", result.migrationId}};
+  reply.json = {{"ok", true}, {"migration_id", *result}};
   return reply;
 }
 

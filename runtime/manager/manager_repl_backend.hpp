@@ -13,9 +13,7 @@ class ManagerReplBackend final : public ReplBackend {
   explicit ManagerReplBackend(Manager& manager) : manager_(manager) {}
 
   std::string describe() const override { return manager_.describe(); }
-  std::shared_ptr<const lang::NetworkState> state(std::string* error) override {
-    return manager_.snapshot(error);
-  }
+  StateResult state() override { return manager_.snapshot(); }
   std::shared_ptr<const ActivePolicy> activePolicy() override { return manager_.activePolicy(); }
   nlohmann::json recentDecisions(std::size_t limit) override;
   nlohmann::json recentMigrations(std::size_t limit) override;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <optional>
 
 #include <openssl/crypto.h>
 
@@ -20,7 +21,7 @@ void wipe(std::string& s) {
   s.clear();
 }
 
-void wipe(agent::mtd::Bytes& b) {
+void wipe(crypto::Bytes& b) {
   if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
   b.clear();
 }
@@ -33,7 +34,7 @@ void wipe(agent::MtdSetup& setup) {
 }
 
 // The epoch's material in plain buffers (S itself is in SecretBytes).
-void wipe(agent::mtd::Epoch& epoch) {
+void wipe(crypto::Epoch& epoch) {
   for (auto& h : epoch.hosts) {
     if (h.share) wipe(h.share->y);
     for (auto& d : h.droplets) wipe(d.value);
@@ -43,15 +44,14 @@ void wipe(agent::mtd::Epoch& epoch) {
 
 }  // namespace
 
-MtdCoordinator::MtdCoordinator(AgentGateway& agents, Log log,
-                               std::variant<agent::mtd::Pkey, std::string> key)
+MtdCoordinator::MtdCoordinator(AgentGateway& agents, Log log, roam::Result<crypto::Pkey> key)
     : agents_(agents), log_(std::move(log)) {
-  if (auto* error = std::get_if<std::string>(&key)) {
-    unavailable_ = "MTD needs the manager's private key: " + *error;
+  if (!key) {
+    unavailable_ = "MTD needs the manager's private key: " + key.error().message;
     return;
   }
-  key_ = std::move(std::get<agent::mtd::Pkey>(key));
-  publicKeyPem_ = agent::mtd::publicKeyPem(key_.get());
+  key_ = std::move(*key);
+  publicKeyPem_ = crypto::publicKeyPem(key_.get());
   if (publicKeyPem_.empty()) unavailable_ = "MTD: the manager's public key could not be encoded";
 }
 
@@ -65,10 +65,12 @@ void MtdCoordinator::rotate() {
   epochId_.clear();
 }
 
-std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
-                                        const std::vector<AgentAddress>& agents,
-                                        const std::vector<std::string>& candidates) {
-  if (!unavailable_.empty()) return unavailable_;
+roam::Status MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
+                                         const std::vector<AgentAddress>& agents,
+                                         const std::vector<std::string>& candidates) {
+  using roam::ErrorCode;
+  using roam::makeError;
+  if (!unavailable_.empty()) return makeError(ErrorCode::Unsupported, unavailable_);
   // `mtd prf()` has no k (the decision says 0), but MTD_SETUP's k is 1..255.
   const int k = scheme == "prf" ? 1 : kArg;
   Inputs inputs{scheme, k, {}, candidates};
@@ -80,30 +82,32 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   if (!epochId_.empty() && inputs == inputs_) return {};
   epochId_.clear();
 
-  std::vector<agent::mtd::TableEntry> table;
+  std::vector<crypto::TableEntry> table;
   for (const auto& name : inputs.candidates) {
     auto it = std::find_if(agents.begin(), agents.end(),
                            [&](const AgentAddress& a) { return a.name == name; });
     if (it == agents.end())
-      return "MTD: candidate host '" + name + "' has no configured agent (configuration: agents)";
+      return makeError(
+          ErrorCode::NotFound,
+          "MTD: candidate host '" + name + "' has no configured agent (configuration: agents)");
     table.push_back({name, it->transferAddress()});
   }
   std::vector<std::string> hosts;
   for (const auto& a : agents) hosts.push_back(a.name);
 
   const auto started = std::chrono::steady_clock::now();
-  const std::string id = agent::mtd::newEpochId();
-  std::variant<agent::mtd::Epoch, std::string> built;
+  const std::string id = crypto::newEpochId();
+  std::optional<roam::Result<crypto::Epoch>> built;
   try {
-    built = agent::mtd::buildEpoch(id, scheme, k, table, hosts);
+    built.emplace(crypto::buildEpoch(id, scheme, k, table, hosts));
   } catch (const std::exception& e) {  // the RNG failed, or a parameter slipped through
-    return std::string("MTD setup: ") + e.what();
+    return makeError(ErrorCode::Internal, std::string("MTD setup: ") + e.what());
   }
-  if (auto* error = std::get_if<std::string>(&built)) return "MTD setup: " + *error;
-  auto& epoch = std::get<agent::mtd::Epoch>(built);
+  if (!*built) return makeError(built->error().code, "MTD setup: " + built->error().message);
+  auto& epoch = built->value();
 
   // One MTD_SETUP per agent, all at once: the setup's time is the slowest agent's.
-  std::vector<std::future<std::string>> answers;
+  std::vector<std::future<roam::Status>> answers;
   for (std::size_t i = 0; i < agents.size(); ++i) {
     std::vector<agent::AgentPeer> peers;
     for (std::size_t j = 0; j < agents.size(); ++j)
@@ -111,9 +115,9 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
     auto setup = agent::mtd::setupMessage(epoch, epoch.hosts[i], std::move(peers), publicKeyPem_);
     answers.push_back(
         std::async(std::launch::async, [this, address = agents[i].address, setup]() mutable {
-          auto error = agents_.mtdSetup(address, setup);
+          auto ready = agents_.mtdSetup(address, setup);
           wipe(setup);
-          return error;
+          return ready;
         }));
     wipe(setup);
   }
@@ -121,7 +125,7 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   for (std::size_t i = 0; i < answers.size(); ++i) {
     std::string error;
     try {
-      error = answers[i].get();
+      error = roam::errorText(answers[i].get());
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -132,7 +136,8 @@ std::string MtdCoordinator::ensureEpoch(const std::string& scheme, int kArg,
   wipe(epoch);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!failed.empty()) return "MTD setup of epoch " + id + " failed at " + failed;
+  if (!failed.empty())
+    return makeError(ErrorCode::Refused, "MTD setup of epoch " + id + " failed at " + failed);
 
   epochId_ = id;
   inputs_ = std::move(inputs);
@@ -162,10 +167,9 @@ agent::MtdMigrate MtdCoordinator::order(const std::string& migrationId,
     std::lock_guard lock(mutex_);
     o.epoch = epochId_;
   }
-  agent::mtd::SecretBytes r(agent::mtd::randomBytes(agent::mtd::kRandomSize));
-  o.r = agent::mtd::toHex(r.view());
-  o.token = agent::mtd::signToken(key_.get(),
-                                  agent::mtd::tokenMessage(o.epoch, migrationId, source, o.r));
+  crypto::SecretBytes r(crypto::randomBytes(crypto::kRandomSize));
+  o.r = crypto::toHex(r.view());
+  o.token = crypto::signToken(key_.get(), crypto::tokenMessage(o.epoch, migrationId, source, o.r));
   return o;
 }
 

@@ -13,10 +13,10 @@
 #include <functional>
 #include <mutex>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "agent/protocol/messages.hpp"
+#include "common/result.hpp"
 #include "crypto/token.hpp"
 #include "runtime/manager/agent_gateway.hpp"
 #include "runtime/manager/manager_config.hpp"
@@ -30,7 +30,7 @@ class MtdCoordinator {
   // `key`: the manager's private key (tokens are signed with it, its public
   // half goes to the agents), or why it could not be loaded; then every MTD
   // request fails with that reason.
-  MtdCoordinator(AgentGateway& agents, Log log, std::variant<agent::mtd::Pkey, std::string> key);
+  MtdCoordinator(AgentGateway& agents, Log log, roam::Result<crypto::Pkey> key);
 
   // "" when MTD can be used; otherwise why not (no manager key).
   const std::string& unavailable() const { return unavailable_; }
@@ -39,10 +39,11 @@ class MtdCoordinator {
   // new one when there is none, when scheme, k, the agents or the candidates
   // changed, or after rotate(). The table holds `candidates` (host names, put
   // in name order) with their agents' data addresses; every agent of `agents`
-  // receives material. "" once every agent answered MTD_READY; otherwise one
-  // line naming the agents that failed (the epoch is then dropped).
-  std::string ensureEpoch(const std::string& scheme, int k, const std::vector<AgentAddress>& agents,
-                          const std::vector<std::string>& candidates);
+  // receives material. Success once every agent answered MTD_READY; otherwise
+  // one line naming the agents that failed (the epoch is then dropped).
+  roam::Status ensureEpoch(const std::string& scheme, int k,
+                           const std::vector<AgentAddress>& agents,
+                           const std::vector<std::string>& candidates);
 
   // MTD_MIGRATE for the current epoch (after a successful ensureEpoch): a
   // fresh R (32 random bytes) and the token over epoch, id, source and R.
@@ -74,7 +75,7 @@ class MtdCoordinator {
 
   AgentGateway& agents_;
   Log log_;
-  agent::mtd::Pkey key_;
+  crypto::Pkey key_;
   std::string publicKeyPem_;
   std::string unavailable_;
 

@@ -6,17 +6,14 @@ NetworkView::NetworkView(Vib& vib, double windowSeconds) : vib_(&vib), window_(w
 
 NetworkView::NetworkView(std::unique_ptr<lang::InMemoryState> state) : fixed_(std::move(state)) {}
 
-std::shared_ptr<const lang::NetworkState> NetworkView::snapshot(double now, std::string* error) {
+roam::Result<std::shared_ptr<const lang::NetworkState>> NetworkView::snapshot(double now) {
   if (!vib_) {
     std::lock_guard lock(mutex_);
-    return fixed_;
+    return std::shared_ptr<const lang::NetworkState>(fixed_);
   }
   auto snap = vib_->snapshot(now, window_);
-  if (!snap.state) {
-    if (error) *error = snap.error;
-    return nullptr;
-  }
-  return std::shared_ptr<const lang::NetworkState>(std::move(snap.state));
+  if (!snap) return snap.error();
+  return std::shared_ptr<const lang::NetworkState>(std::move(*snap));
 }
 
 void NetworkView::setContainers(std::vector<lang::ContainerInfo> containers) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
 #include "lang/memory_state.hpp"
 #include "runtime/vib/vib.hpp"
 
@@ -22,8 +23,8 @@ class NetworkView {
   // Fixed: always `state` (with containers replaced once agents report them).
   explicit NetworkView(std::unique_ptr<lang::InMemoryState> state);
 
-  // A consistent state as of `now` (live) or the fixed one; null with `error`.
-  std::shared_ptr<const lang::NetworkState> snapshot(double now, std::string* error);
+  // A consistent state as of `now` (live) or the fixed one, or the VIB's error.
+  roam::Result<std::shared_ptr<const lang::NetworkState>> snapshot(double now);
 
   // The containers the agents report. Live, they are written to the VIB;
   // fixed, they replace the state file's containers.

@@ -62,6 +62,10 @@ void addPair(std::vector<Json>& out, const Redirect& r, const std::string& dpid,
                      Json::array({setField("ipv4_src", r.home.ip), outputNormal()})));
 }
 
+roam::Error badInput(std::string message) {
+  return roam::makeError(roam::ErrorCode::BadInput, std::move(message));
+}
+
 bool isHex(char c) {
   return std::isxdigit(static_cast<unsigned char>(c)) != 0;
 }
@@ -98,24 +102,26 @@ Json clearFlow(const std::string& container, const std::string& dpid) {
           {"table_id", kAllTables}};
 }
 
-std::string checkIpv4(const std::string& text) {
+roam::Status checkIpv4(const std::string& text) {
   in_addr addr{};
   if (::inet_pton(AF_INET, text.c_str(), &addr) != 1)
-    return "'" + text + "' is not an IPv4 address";
-  return "";
+    return badInput("'" + text + "' is not an IPv4 address");
+  return {};
 }
 
-std::string checkMac(const std::string& text) {
+roam::Status checkMac(const std::string& text) {
   bool ok = text.size() == 17;
   for (std::size_t i = 0; ok && i < text.size(); ++i)
     ok = i % 3 == 2 ? text[i] == ':' : isHex(text[i]);
-  return ok ? "" : "'" + text + "' is not a MAC address (aa:bb:cc:dd:ee:ff)";
+  if (ok) return {};
+  return badInput("'" + text + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
 }
 
-std::string checkDpid(const std::string& text) {
+roam::Status checkDpid(const std::string& text) {
   bool ok = text.size() == 16;
   for (char c : text) ok = ok && isHex(c);
-  return ok ? "" : "'" + text + "' is not a datapath id (16 hex digits)";
+  if (ok) return {};
+  return badInput("'" + text + "' is not a datapath id (16 hex digits)");
 }
 
 bool addServicePort(const std::string& text, Redirect& r) {
@@ -136,19 +142,19 @@ bool addServicePort(const std::string& text, Redirect& r) {
   return true;
 }
 
-std::string checkRedirect(const Redirect& r) {
-  if (r.container.empty()) return "no container name";
-  if (auto e = checkIpv4(r.home.ip); !e.empty()) return "home: " + e;
-  if (auto e = checkIpv4(r.target.ip); !e.empty()) return "target: " + e;
-  if (auto e = checkMac(r.target.mac); !e.empty()) return "target: " + e;
+roam::Status checkRedirect(const Redirect& r) {
+  if (r.container.empty()) return badInput("no container name");
+  if (auto s = checkIpv4(r.home.ip); !s) return badInput("home: " + s.error().message);
+  if (auto s = checkIpv4(r.target.ip); !s) return badInput("target: " + s.error().message);
+  if (auto s = checkMac(r.target.mac); !s) return badInput("target: " + s.error().message);
   if (!r.home.mac.empty())
-    if (auto e = checkMac(r.home.mac); !e.empty()) return "home: " + e;
+    if (auto s = checkMac(r.home.mac); !s) return badInput("home: " + s.error().message);
   for (const auto* ports : {&r.tcpPorts, &r.udpPorts})
     for (int p : *ports)
-      if (p < 1 || p > 65535) return "port " + std::to_string(p) + " is not in 1..65535";
+      if (p < 1 || p > 65535) return badInput("port " + std::to_string(p) + " is not in 1..65535");
   for (const auto& d : r.dpids)
-    if (auto e = checkDpid(d); !e.empty()) return e;
-  return "";
+    if (auto s = checkDpid(d); !s) return s;
+  return {};
 }
 
 RyuFlowRedirector::RyuFlowRedirector(std::string baseUrl, HttpOptions http)
@@ -156,45 +162,47 @@ RyuFlowRedirector::RyuFlowRedirector(std::string baseUrl, HttpOptions http)
   while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
 }
 
-std::string RyuFlowRedirector::post(const std::string& dpid, const std::string& command,
-                                    const Json& body) {
+roam::Status RyuFlowRedirector::post(const std::string& dpid, const std::string& command,
+                                     const Json& body) {
   auto answer = http_.post(baseUrl_ + "/stats/flowentry/" + command, body.dump());
-  if (!answer) return "switch " + dpid + ": " + answer.error().message();
-  return "";
+  if (!answer)
+    return roam::makeError(answer.error().code(),
+                           "switch " + dpid + ": " + answer.error().message());
+  return {};
 }
 
-std::string RyuFlowRedirector::clearLocked(const std::string& container,
-                                           const std::vector<std::string>& dpids) {
+roam::Status RyuFlowRedirector::clearLocked(const std::string& container,
+                                            const std::vector<std::string>& dpids) {
   // Every switch is tried, so one that is down does not keep stale rules on
   // the others; the first error is reported.
-  std::string first;
+  roam::Status first;
   for (const auto& dpid : dpids) {
-    auto error = post(dpid, "delete", clearFlow(container, dpid));
-    if (first.empty()) first = error;
+    auto posted = post(dpid, "delete", clearFlow(container, dpid));
+    if (first.ok()) first = std::move(posted);
   }
   return first;
 }
 
-std::string RyuFlowRedirector::clear(const std::string& container,
-                                     const std::vector<std::string>& dpids) {
+roam::Status RyuFlowRedirector::clear(const std::string& container,
+                                      const std::vector<std::string>& dpids) {
   for (const auto& d : dpids)
-    if (auto e = checkDpid(d); !e.empty()) return e;
+    if (auto s = checkDpid(d); !s) return s;
   std::lock_guard lock(mutex_);
   return clearLocked(container, dpids);
 }
 
-std::string RyuFlowRedirector::redirect(const Redirect& r) {
-  if (auto e = checkRedirect(r); !e.empty()) return e;
+roam::Status RyuFlowRedirector::redirect(const Redirect& r) {
+  if (auto s = checkRedirect(r); !s) return s;
   std::lock_guard lock(mutex_);
-  if (auto e = clearLocked(r.container, r.dpids); !e.empty()) return e;
-  if (r.target.ip == r.home.ip) return "";  // back home: nothing to rewrite
+  if (auto s = clearLocked(r.container, r.dpids); !s) return s;
+  if (r.target.ip == r.home.ip) return {};  // back home: nothing to rewrite
   for (const auto& body : redirectFlows(r)) {
     char dpid[17];
     std::snprintf(dpid, sizeof dpid, "%016llx",
                   static_cast<unsigned long long>(body["dpid"].get<std::uint64_t>()));
-    if (auto e = post(dpid, "add", body); !e.empty()) return e;
+    if (auto s = post(dpid, "add", body); !s) return s;
   }
-  return "";
+  return {};
 }
 
 Result<std::vector<std::string>> RyuFlowRedirector::switches() {

@@ -33,12 +33,13 @@ struct Redirect {
 class Redirector {
  public:
   virtual ~Redirector() = default;
-  // Replaces the container's rules so traffic for home reaches target; "" or
-  // an error. A target equal to home only removes the rules.
-  virtual std::string redirect(const Redirect& r) = 0;
-  // Removes the container's rules (it is back home, or gone); "" or an error.
-  virtual std::string clear(const std::string& container,
-                            const std::vector<std::string>& dpids) = 0;
+  // Replaces the container's rules so traffic for home reaches target. A
+  // target equal to home only removes the rules. Errors: BadInput for a
+  // malformed Redirect, else the controller's (one line naming the switch).
+  virtual roam::Status redirect(const Redirect& r) = 0;
+  // Removes the container's rules (it is back home, or gone).
+  virtual roam::Status clear(const std::string& container,
+                             const std::vector<std::string>& dpids) = 0;
 };
 
 // Ryu / os-ken ofctl_rest: POST /stats/flowentry/add|delete. Requests are
@@ -47,15 +48,16 @@ class RyuFlowRedirector final : public Redirector {
  public:
   explicit RyuFlowRedirector(std::string baseUrl, HttpOptions http = {});
 
-  std::string redirect(const Redirect& r) override;
-  std::string clear(const std::string& container, const std::vector<std::string>& dpids) override;
+  roam::Status redirect(const Redirect& r) override;
+  roam::Status clear(const std::string& container, const std::vector<std::string>& dpids) override;
 
   // Every switch the controller knows (GET /stats/switches), as 16 hex digits.
   Result<std::vector<std::string>> switches();
 
  private:
-  std::string post(const std::string& dpid, const std::string& command, const nlohmann::json& body);
-  std::string clearLocked(const std::string& container, const std::vector<std::string>& dpids);
+  roam::Status post(const std::string& dpid, const std::string& command,
+                    const nlohmann::json& body);
+  roam::Status clearLocked(const std::string& container, const std::vector<std::string>& dpids);
 
   std::string baseUrl_;  // without a trailing '/'
   std::mutex mutex_;
@@ -80,12 +82,12 @@ std::vector<nlohmann::json> redirectFlows(const Redirect& r);
 // from switch `dpid`.
 nlohmann::json clearFlow(const std::string& container, const std::string& dpid);
 
-// Checks of the values a Redirect carries; "" or what is wrong.
-std::string checkIpv4(const std::string& text);
-std::string checkMac(const std::string& text);
-std::string checkDpid(const std::string& text);
-// "" when `r` is complete and well-formed (addresses, ports 1..65535, dpids).
-std::string checkRedirect(const Redirect& r);
+// Checks of the values a Redirect carries: ErrorCode::BadInput with what is wrong.
+roam::Status checkIpv4(const std::string& text);
+roam::Status checkMac(const std::string& text);
+roam::Status checkDpid(const std::string& text);
+// Success when `r` is complete and well-formed (addresses, ports 1..65535, dpids).
+roam::Status checkRedirect(const Redirect& r);
 
 // Adds one service port to `r`: "80" (TCP), "tcp/80" or "udp/53". False when
 // `text` is not one of those with a port in 1..65535.

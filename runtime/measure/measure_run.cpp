@@ -94,11 +94,11 @@ int runMeasurement(const MeasureSettings& settings, const std::atomic<bool>& sto
   }
 
   auto opened = Vib::open(settings.vib);
-  if (!opened.vib) {
-    err << "roam measure: " << opened.error << "\n";
+  if (!opened) {
+    err << "roam measure: " << opened.error().message << "\n";
     return 1;
   }
-  Vib& vib = *opened.vib;
+  Vib& vib = **opened;
   vib.setRetention(settings.retention);
 
   HttpOptions http;
@@ -139,7 +139,7 @@ int runMeasurement(const MeasureSettings& settings, const std::atomic<bool>& sto
     const double now = clock.now();
     if (now >= nextCompaction) {
       if (auto status = vib.compact(now); !status.ok())
-        log("VIB retention failed: " + status.error);
+        log("VIB retention failed: " + status.error().message);
       nextCompaction = now + 60;
     }
     if (now >= nextStatus) {

@@ -62,16 +62,15 @@ bool writeAll(int fd, std::string_view data) {
   return true;
 }
 
-bool fillAddress(const std::string& path, sockaddr_un& addr, std::string* error) {
+roam::Status fillAddress(const std::string& path, sockaddr_un& addr) {
   std::memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    *error = path + ": socket path is empty or longer than " +
-             std::to_string(sizeof addr.sun_path - 1) + " bytes";
-    return false;
-  }
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    return roam::makeError(roam::ErrorCode::BadInput,
+                           path + ": socket path is empty or longer than " +
+                               std::to_string(sizeof addr.sun_path - 1) + " bytes");
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return true;
+  return {};
 }
 
 nlohmann::json errorReply(const std::string& text) {
@@ -166,58 +165,57 @@ struct AdminServer::Impl {
   }
 };
 
-AdminServer::AdminServer(std::string path, Handler handler, std::string* error)
-    : path_(std::move(path)) {
-  std::string ignored;
-  if (!error) error = &ignored;
+AdminServer::AdminServer(std::string path) : path_(std::move(path)) {}
+
+roam::Result<std::unique_ptr<AdminServer>> AdminServer::listen(std::string path, Handler handler) {
+  std::unique_ptr<AdminServer> server(new AdminServer(std::move(path)));
+  if (auto started = server->start(std::move(handler)); !started) return started.error();
+  return server;
+}
+
+roam::Status AdminServer::start(Handler handler) {
+  using roam::ErrorCode;
+  auto io = [](std::string message) { return roam::makeError(ErrorCode::Io, std::move(message)); };
   sockaddr_un addr{};
-  if (!fillAddress(path_, addr, error)) return;
+  if (auto filled = fillAddress(path_, addr); !filled) return filled;
 
   // A socket file left by a server that died is removed; a live server's is not.
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      *error = path_ + ": exists and is not a socket";
-      return;
-    }
+    if (!S_ISSOCK(st.st_mode))
+      return roam::makeError(ErrorCode::Conflict, path_ + ": exists and is not a socket");
     Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (probe.get() >= 0 &&
-        ::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      *error = path_ + ": another server is listening on this socket";
-      return;
-    }
+        ::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+      return roam::makeError(ErrorCode::Conflict,
+                             path_ + ": another server is listening on this socket");
     ::unlink(path_.c_str());
   }
 
   auto impl = std::make_unique<Impl>();
   impl->handler = std::move(handler);
   impl->listenFd.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (impl->listenFd.get() < 0) {
-    *error = path_ + ": socket: " + errnoText();
-    return;
-  }
-  if (::bind(impl->listenFd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    *error = path_ + ": bind: " + errnoText();
-    return;
-  }
+  if (impl->listenFd.get() < 0) return io(path_ + ": socket: " + errnoText());
+  if (::bind(impl->listenFd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return io(path_ + ": bind: " + errnoText());
   // Nobody can connect before listen(), so the mode is right before anyone can.
   if (::chmod(path_.c_str(), 0600) != 0 || ::listen(impl->listenFd.get(), 16) != 0) {
-    *error = path_ + ": " + errnoText();
+    auto error = io(path_ + ": " + errnoText());
     ::unlink(path_.c_str());
-    return;
+    return error;
   }
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
-    *error = path_ + ": pipe: " + errnoText();
+    auto error = io(path_ + ": pipe: " + errnoText());
     ::unlink(path_.c_str());
-    return;
+    return error;
   }
   impl->wakeRead.reset(pipeFds[0]);
   impl->wakeWrite.reset(pipeFds[1]);
   Impl* raw = impl.get();
   impl->acceptThread = std::thread([raw] { raw->acceptLoop(); });
   impl_ = std::move(impl);
-  error->clear();
+  return {};
 }
 
 AdminServer::~AdminServer() {
@@ -239,44 +237,32 @@ bool AdminServer::listening() const {
   return impl_ != nullptr;
 }
 
-AdminClient::AdminClient(const std::string& path, std::string* error) {
-  std::string ignored;
-  if (!error) error = &ignored;
+roam::Result<std::unique_ptr<AdminClient>> AdminClient::connect(const std::string& path) {
   sockaddr_un addr{};
-  if (!fillAddress(path, addr, error)) return;
+  if (auto filled = fillAddress(path, addr); !filled) return filled.error();
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) {
-    *error = errnoText();
-    return;
-  }
+  if (fd.get() < 0) return roam::makeError(roam::ErrorCode::Io, errnoText());
   int rc;
   do {
     rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    *error = errnoText();
-    return;
-  }
-  fd_ = fd.release();
+  if (rc != 0) return roam::makeError(roam::ErrorCode::Connect, errnoText());
+  std::unique_ptr<AdminClient> client(new AdminClient());
+  client->fd_ = fd.release();
+  return client;
 }
 
 AdminClient::~AdminClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<nlohmann::json> AdminClient::request(const nlohmann::json& request,
-                                                   std::string* error) {
-  std::string ignored;
-  if (!error) error = &ignored;
-  if (fd_ < 0) {
-    *error = "not connected";
-    return std::nullopt;
-  }
-  auto broken = [&](std::string why) -> std::optional<nlohmann::json> {
-    *error = std::move(why);
+roam::Result<nlohmann::json> AdminClient::request(const nlohmann::json& request) {
+  if (fd_ < 0) return roam::makeError(roam::ErrorCode::Io, "not connected");
+  auto broken = [&](std::string why,
+                    roam::ErrorCode code = roam::ErrorCode::Io) -> roam::Result<nlohmann::json> {
     ::close(fd_);
     fd_ = -1;
-    return std::nullopt;
+    return roam::makeError(code, std::move(why));
   };
   if (!writeAll(fd_, request.dump() + "\n")) return broken("cannot send: " + errnoText());
   std::size_t newline;
@@ -286,7 +272,9 @@ std::optional<nlohmann::json> AdminClient::request(const nlohmann::json& request
     pollfd p{fd_, POLLIN, 0};
     int n = ::poll(&p, 1, kReplyTimeoutMs);
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0) return broken("no reply within " + std::to_string(kReplyTimeoutMs / 1000) + " s");
+    if (n == 0)
+      return broken("no reply within " + std::to_string(kReplyTimeoutMs / 1000) + " s",
+                    roam::ErrorCode::Timeout);
     if (n < 0) return broken(errnoText());
     ssize_t got = ::read(fd_, chunk, sizeof chunk);
     if (got < 0 && errno == EINTR) continue;
@@ -297,7 +285,7 @@ std::optional<nlohmann::json> AdminClient::request(const nlohmann::json& request
   std::string line = buffer_.substr(0, newline);
   buffer_.erase(0, newline + 1);
   auto reply = nlohmann::json::parse(line, nullptr, false);
-  if (reply.is_discarded()) return broken("the reply is not JSON");
+  if (reply.is_discarded()) return broken("the reply is not JSON", roam::ErrorCode::BadAnswer);
   return reply;
 }
 

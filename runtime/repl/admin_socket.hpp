@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result.hpp"
+
 namespace roam::runtime {
 
 class AdminServer {
@@ -28,9 +30,10 @@ class AdminServer {
   // be thread-safe.
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
 
-  // Binds `path` (removing a stale socket file first), chmod 0600, listens.
-  // On failure `error` is set and the server does nothing.
-  AdminServer(std::string path, Handler handler, std::string* error);
+  // Binds `path` (removing a stale socket file first), chmod 0600, listens;
+  // or the error, one line naming the path (Conflict: not a socket, or another
+  // server listens on it; BadInput: path too long; Io otherwise).
+  static roam::Result<std::unique_ptr<AdminServer>> listen(std::string path, Handler handler);
   // Stops accepting, closes connections, removes the socket file.
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
@@ -40,6 +43,9 @@ class AdminServer {
   const std::string& path() const { return path_; }
 
  private:
+  explicit AdminServer(std::string path);
+  roam::Status start(Handler handler);
+
   struct Impl;
   std::string path_;
   std::unique_ptr<Impl> impl_;
@@ -47,18 +53,21 @@ class AdminServer {
 
 class AdminClient {
  public:
-  // Connects; on failure `error` says why (no such socket, permission denied).
-  AdminClient(const std::string& path, std::string* error);
+  // Connects, or says why not (ErrorCode::Connect: no such socket, permission
+  // denied, with strerror's text).
+  static roam::Result<std::unique_ptr<AdminClient>> connect(const std::string& path);
   ~AdminClient();
   AdminClient(const AdminClient&) = delete;
   AdminClient& operator=(const AdminClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
-  // Sends one request, waits for its reply; nullopt (and `error`) when the
-  // connection broke.
-  std::optional<nlohmann::json> request(const nlohmann::json& request, std::string* error);
+  // Sends one request, waits for its reply; or why the connection broke
+  // (ErrorCode::Io, or Timeout when no reply came in time).
+  roam::Result<nlohmann::json> request(const nlohmann::json& request);
 
  private:
+  AdminClient() = default;
+
   int fd_ = -1;
   std::string buffer_;
 };

@@ -20,17 +20,14 @@ class OfflineBackend : public ReplBackend {
  public:
   explicit OfflineBackend(PolicySource source) : source_(std::move(source)) {}
 
-  // Loads the policy; false (and `error`) when it has errors.
-  bool loadPolicy(std::string* error) {
-    if (source_.file.empty()) return true;
+  // Loads the policy, or BadInput with the rendered diagnostics.
+  roam::Status loadPolicy() {
+    if (source_.file.empty()) return {};
     auto load = loadActivePolicy(source_, wallClock());
-    if (!load.policy) {
-      *error = load.errors;
-      return false;
-    }
+    if (!load.policy) return roam::makeError(roam::ErrorCode::BadInput, load.errors);
     std::lock_guard lock(mutex_);
     policy_ = std::move(load.policy);
-    return true;
+    return {};
   }
 
   std::shared_ptr<const ActivePolicy> activePolicy() override {
@@ -49,8 +46,8 @@ class OfflineBackend : public ReplBackend {
           "(roam repl --connect SOCKET)";
       return {false, text, {{"ok", false}, {"error", text}}};
     }
-    std::string error;
-    if (!loadPolicy(&error)) {
+    if (auto loaded = loadPolicy(); !loaded) {
+      std::string error = loaded.error().message;
       while (!error.empty() && error.back() == '\n') error.pop_back();
       return {
           false, error + "\nthe previous policy stays active", {{"ok", false}, {"error", error}}};
@@ -80,7 +77,7 @@ class StateBackend final : public OfflineBackend {
       : OfflineBackend(std::move(source)), path_(std::move(path)), state_(std::move(state)) {}
 
   std::string describe() const override { return "state " + path_ + policySuffix(); }
-  std::shared_ptr<const lang::NetworkState> state(std::string*) override { return state_; }
+  StateResult state() override { return state_; }
   nlohmann::json recentDecisions(std::size_t) override { return nlohmann::json::array(); }
   nlohmann::json recentMigrations(std::size_t) override { return nlohmann::json::array(); }
 
@@ -96,13 +93,10 @@ class VibBackend final : public OfflineBackend {
 
   std::string describe() const override { return "VIB " + path_ + policySuffix(); }
 
-  std::shared_ptr<const lang::NetworkState> state(std::string* error) override {
+  StateResult state() override {
     auto snap = latestVibSnapshot(path_, window_);
-    if (!snap.state) {
-      if (error) *error = snap.error;
-      return nullptr;
-    }
-    return std::shared_ptr<const lang::NetworkState>(std::move(snap.state));
+    if (!snap) return snap.error();
+    return std::shared_ptr<const lang::NetworkState>(std::move(*snap));
   }
 
   nlohmann::json recentDecisions(std::size_t limit) override {
@@ -117,12 +111,14 @@ class VibBackend final : public OfflineBackend {
   // The newest `limit` rows that `read` gets from the VIB, each as `toJson`
   // makes it; none when the VIB cannot be opened.
   template <class Record>
-  nlohmann::json recentRows(VibResult<std::vector<Record>> (Vib::*read)(std::size_t),
+  nlohmann::json recentRows(roam::Result<std::vector<Record>> (Vib::*read)(std::size_t),
                             nlohmann::json (*toJson)(const Record&), std::size_t limit) const {
     nlohmann::json out = nlohmann::json::array();
     auto vib = Vib::open(path_, Vib::OpenMode::readOnly);
-    if (!vib.vib) return out;
-    for (const auto& row : ((*vib.vib).*read)(limit).value) out.push_back(toJson(row));
+    if (!vib) return out;
+    auto rows = ((**vib).*read)(limit);
+    if (!rows) return out;
+    for (const auto& row : *rows) out.push_back(toJson(row));
     return out;
   }
 
@@ -133,32 +129,28 @@ class VibBackend final : public OfflineBackend {
 }  // namespace
 
 OfflineBackendResult makeStateBackend(const std::string& statePath, const PolicySource& policy) {
-  OfflineBackendResult out;
   auto loaded = lang::loadStateFile(statePath);
   if (!loaded.state) {
-    for (const auto& d : loaded.diagnostics) out.error += lang::formatHeadline(d) + "\n";
-    return out;
+    std::string errors;
+    for (const auto& d : loaded.diagnostics) errors += lang::formatHeadline(d) + "\n";
+    return roam::makeError(roam::ErrorCode::BadInput, errors);
   }
   auto backend = std::make_unique<StateBackend>(
       statePath, std::shared_ptr<const lang::NetworkState>(std::move(loaded.state)), policy);
-  if (!backend->loadPolicy(&out.error)) return out;
-  out.backend = std::move(backend);
-  return out;
+  if (auto policyLoaded = backend->loadPolicy(); !policyLoaded) return policyLoaded.error();
+  return std::unique_ptr<ReplBackend>(std::move(backend));
 }
 
 OfflineBackendResult makeVibBackend(const std::string& vibPath, double windowSeconds,
                                     const PolicySource& policy) {
-  OfflineBackendResult out;
   // Fail early on a missing or foreign file rather than at the first command.
   auto snap = latestVibSnapshot(vibPath, windowSeconds);
-  if (!snap.state) {
-    out.error = locatedVibError(vibPath, snap.error) + "\n";
-    return out;
-  }
+  if (!snap)
+    return roam::makeError(snap.error().code,
+                           locatedVibError(vibPath, snap.error().message) + "\n");
   auto backend = std::make_unique<VibBackend>(vibPath, windowSeconds, policy);
-  if (!backend->loadPolicy(&out.error)) return out;
-  out.backend = std::move(backend);
-  return out;
+  if (auto policyLoaded = backend->loadPolicy(); !policyLoaded) return policyLoaded.error();
+  return std::unique_ptr<ReplBackend>(std::move(backend));
 }
 
 }  // namespace roam::runtime

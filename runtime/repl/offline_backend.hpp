@@ -14,10 +14,9 @@
 
 namespace roam::runtime {
 
-struct OfflineBackendResult {
-  std::unique_ptr<ReplBackend> backend;  // null when loading failed
-  std::string error;                     // rendered diagnostics, one per line
-};
+// The backend, or the error (ErrorCode::BadInput, or the VIB's code) whose
+// message is the rendered diagnostics, one per line.
+using OfflineBackendResult = roam::Result<std::unique_ptr<ReplBackend>>;
 
 // `policy` may have an empty file: no active policy.
 OfflineBackendResult makeStateBackend(const std::string& statePath, const PolicySource& policy);

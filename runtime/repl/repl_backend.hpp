@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result.hpp"
 #include "lang/network_state.hpp"
 #include "runtime/active_policy.hpp"
 
@@ -32,8 +33,9 @@ class ReplBackend {
   virtual std::string describe() const = 0;
 
   // A consistent state to evaluate on (a fresh snapshot per command when live),
-  // or null with `error` set.
-  virtual std::shared_ptr<const lang::NetworkState> state(std::string* error) = 0;
+  // never null, or why there is none.
+  using StateResult = roam::Result<std::shared_ptr<const lang::NetworkState>>;
+  virtual StateResult state() = 0;
 
   // The policy `explain` uses by default and `policy show` prints; null when none.
   virtual std::shared_ptr<const ActivePolicy> activePolicy() = 0;

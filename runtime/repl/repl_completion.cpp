@@ -32,8 +32,8 @@ std::vector<std::string> ReplSession::complete(std::string_view line, std::size_
   const std::string_view prefix = line.substr(wordStart);
   const auto before = repl::splitWords(line.substr(0, wordStart));
   auto active = backend_.activePolicy();
-  std::string why;
-  auto state = backend_.state(&why);
+  auto read = backend_.state();
+  auto state = read.ok() ? *read : nullptr;
 
   Names n;
   auto addHosts = [&] {

@@ -122,10 +122,12 @@ class Run {
 
   // The state, or null with error_ set.
   std::shared_ptr<const lang::NetworkState> state() {
-    std::string why;
-    auto s = backend_.state(&why);
-    if (!s) error_ = errorAt(line_, 1, "no network state: " + why);
-    return s;
+    auto s = backend_.state();
+    if (!s) {
+      error_ = errorAt(line_, 1, "no network state: " + s.error().message);
+      return nullptr;
+    }
+    return *s;
   }
 
   // Value of one expression for a table cell: its text and JSON, or n/a.
@@ -433,11 +435,10 @@ class Run {
     const lang::Policy* policy = active->policy;
     const lang::PolicyFile* file = active->file;
     if (argc() == 1 && arg(0).text != policy->name) {
-      std::string why;
-      auto found = active->set->find(arg(0).text, &why);
-      if (!found.policy) return errorAt(line_, arg(0).column(), why);
-      policy = found.policy;
-      file = found.file;
+      auto found = active->set->find(arg(0).text);
+      if (!found) return errorAt(line_, arg(0).column(), found.error().message);
+      policy = found->policy;
+      file = found->file;
     }
     auto s = state();
     if (!s) return *error_;
@@ -528,8 +529,8 @@ class Run {
 
   ReplReply migrate() {
     if (argc() != 3 || arg(1).text != "to") return usage();
-    std::string why;
-    if (auto s = backend_.state(&why)) {
+    if (auto r = backend_.state(); r.ok()) {
+      const auto& s = *r;
       if (s->containerIndex(arg(0).text) < 0)
         return errorAt(line_, arg(0).column(), "no container called '" + arg(0).text + "'");
       if (s->hostIndex(arg(2).text) < 0)
@@ -555,8 +556,8 @@ class Run {
     while (!source.empty() && std::isspace(static_cast<unsigned char>(source.back())))
       source.pop_back();
 
-    std::string why;
-    auto s = backend_.state(&why);
+    auto read = backend_.state();
+    auto s = read.ok() ? *read : nullptr;
     std::vector<std::vector<std::string>> rows{
         {"policy:", p.name + (p.description.empty() ? "" : " \"" + p.description + "\"")},
         {"file:", active->source.file},
@@ -617,9 +618,9 @@ ReplReply ReplSession::execute(std::string_view line) {
     command = repl::plainWord(words[i].text);
   if (command) return repl::Run(line, std::move(words), backend_).dispatch();
 
-  std::string why;
-  auto state = backend_.state(&why);
-  if (!state) return repl::errorAt(line, 1, "no network state: " + why);
+  auto read = backend_.state();
+  if (!read) return repl::errorAt(line, 1, "no network state: " + read.error().message);
+  const auto& state = *read;
   auto active = backend_.activePolicy();
   auto e = repl::evaluate(line, *state, active.get());
   if (!e.value) return repl::errorReply(line, e.diagnostics);

@@ -18,7 +18,7 @@ Status forEachRow(Statement& st, const Row& row) {
       return r;
     }
   }
-  Status status = s == Statement::Step::error ? Status::failure(st.error()) : Status::success();
+  Status status = s == Statement::Step::error ? Status(failure(st.error())) : Status();
   st.reset();
   return status;
 }
@@ -27,9 +27,9 @@ Status forEachRow(Statement& st, const Row& row) {
 template <typename Row, typename... Args>
 Status query(Database& db, std::string_view sql, const Row& row, const Args&... args) {
   auto p = db.prepare(sql);
-  if (!p.statement.valid()) return Status::failure(p.error);
-  p.statement.bindAll(args...);
-  return forEachRow(p.statement, row);
+  if (!p) return p.error();
+  p->bindAll(args...);
+  return forEachRow(*p, row);
 }
 
 }  // namespace roam::runtime::sqlite

@@ -8,6 +8,8 @@ namespace roam::runtime {
 namespace {
 
 using sqlite::Database;
+using sqlite::failure;
+using sqlite::Result;
 using sqlite::Status;
 using sqlite::Transaction;
 
@@ -196,14 +198,14 @@ struct Identity {
 
 // Reading the header is also the first real read: a file that is not a
 // database fails here with SQLite's "file is not a database".
-std::optional<Identity> readIdentity(Database& db, std::string* error) {
+Result<Identity> readIdentity(Database& db) {
   Identity id;
-  auto version = db.queryInt("PRAGMA user_version", error);
-  if (!version) return std::nullopt;
-  auto app = db.queryInt("PRAGMA application_id", error);
-  if (!app) return std::nullopt;
-  auto tables = db.queryInt("SELECT count(*) FROM sqlite_schema", error);
-  if (!tables) return std::nullopt;
+  auto version = db.queryInt("PRAGMA user_version");
+  if (!version) return version.error();
+  auto app = db.queryInt("PRAGMA application_id");
+  if (!app) return app.error();
+  auto tables = db.queryInt("SELECT count(*) FROM sqlite_schema");
+  if (!tables) return tables.error();
   id.version = *version;
   id.applicationId = *app;
   id.tables = *tables;
@@ -212,18 +214,21 @@ std::optional<Identity> readIdentity(Database& db, std::string* error) {
 
 Status checkIdentity(const Database& db, const Identity& id, int newest) {
   if (id.version == 0 && id.applicationId == 0) {
-    if (id.tables == 0) return Status::success();  // empty: ours to initialise
-    return Status::failure(db.path() +
-                           ": not a VIB: an SQLite database with other tables and no VIB schema");
+    if (id.tables == 0) return {};  // empty: ours to initialise
+    return roam::makeError(
+        roam::ErrorCode::BadInput,
+        db.path() + ": not a VIB: an SQLite database with other tables and no VIB schema");
   }
   if (id.applicationId != kVibApplicationId)
-    return Status::failure(db.path() + ": not a VIB: SQLite application_id is " +
-                           std::to_string(id.applicationId) + ", not roam's");
+    return roam::makeError(roam::ErrorCode::BadInput,
+                           db.path() + ": not a VIB: SQLite application_id is " +
+                               std::to_string(id.applicationId) + ", not roam's");
   if (id.version > newest)
-    return Status::failure(db.path() + ": VIB schema version " + std::to_string(id.version) +
-                           " is newer than this roam supports (" + std::to_string(newest) +
-                           "); upgrade roam");
-  return Status::success();
+    return roam::makeError(roam::ErrorCode::Unsupported,
+                           db.path() + ": VIB schema version " + std::to_string(id.version) +
+                               " is newer than this roam supports (" + std::to_string(newest) +
+                               "); upgrade roam");
+  return {};
 }
 
 }  // namespace
@@ -241,41 +246,41 @@ Status migrateVib(Database& db, std::span<const Migration> migrations) {
     assert(migrations[i].version == static_cast<int>(i) + 1 && "migrations must be 1..N");
   const int newest = migrations.empty() ? 0 : migrations.back().version;
 
-  std::string error;
-  auto before = readIdentity(db, &error);
-  if (!before) return Status::failure(error);
+  auto before = readIdentity(db);
+  if (!before) return before.error();
   if (auto s = checkIdentity(db, *before, newest); !s) return s;
-  if (before->version == newest) return Status::success();
+  if (before->version == newest) return {};
 
   for (const auto& m : migrations) {
     auto begun = Transaction::begin(db, Transaction::Kind::immediate);
-    if (!begun.transaction) return Status::failure(begun.error);
+    if (!begun) return begun.error();
     // Another process may have migrated while we waited for the lock.
-    auto now = readIdentity(db, &error);
-    if (!now) return Status::failure(error);
+    auto now = readIdentity(db);
+    if (!now) return now.error();
     if (auto s = checkIdentity(db, *now, newest); !s) return s;
     if (now->version >= m.version) continue;
     if (auto s = db.exec(std::string(m.sql)); !s)
-      return Status::failure(s.error + " (in migration to schema version " +
-                             std::to_string(m.version) + ")");
+      return failure(s.error().message + " (in migration to schema version " +
+                     std::to_string(m.version) + ")");
     if (auto s = db.exec("PRAGMA user_version = " + std::to_string(m.version)); !s) return s;
-    if (auto s = begun.transaction->commit(); !s) return s;
+    if (auto s = begun->commit(); !s) return s;
   }
-  return Status::success();
+  return {};
 }
 
 Status checkVibVersion(Database& db, int expectedVersion) {
-  std::string error;
-  auto id = readIdentity(db, &error);
-  if (!id) return Status::failure(error);
+  auto id = readIdentity(db);
+  if (!id) return id.error();
   if (id->version == 0 && id->applicationId == 0 && id->tables == 0)
-    return Status::failure(db.path() + ": not a VIB: the database is empty");
+    return roam::makeError(roam::ErrorCode::BadInput,
+                           db.path() + ": not a VIB: the database is empty");
   if (auto s = checkIdentity(db, *id, expectedVersion); !s) return s;
   if (id->version < expectedVersion)
-    return Status::failure(db.path() + ": VIB schema version " + std::to_string(id->version) +
-                           " is older than this roam's (" + std::to_string(expectedVersion) +
-                           "); open it writable once to migrate it");
-  return Status::success();
+    return roam::makeError(roam::ErrorCode::Unsupported,
+                           db.path() + ": VIB schema version " + std::to_string(id->version) +
+                               " is older than this roam's (" + std::to_string(expectedVersion) +
+                               "); open it writable once to migrate it");
+  return {};
 }
 
 }  // namespace roam::runtime

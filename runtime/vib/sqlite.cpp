@@ -54,7 +54,7 @@ Status Statement::run() {
   Step s;
   while ((s = step()) == Step::row) {
   }
-  Status status = s == Step::error ? Status::failure(error_) : Status::success();
+  Status status = s == Step::error ? Status(failure(error_)) : Status();
   reset();
   return status;
 }
@@ -97,7 +97,8 @@ void Database::Closer::operator()(sqlite3* db) const {
   sqlite3_close_v2(db);
 }
 
-Database::OpenResult Database::open(const std::string& path, Mode mode, int busyTimeoutMs) {
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, Mode mode,
+                                                 int busyTimeoutMs) {
   int flags = SQLITE_OPEN_NOMUTEX;  // callers serialise access (see Vib)
   switch (mode) {
     case Mode::readOnly:
@@ -116,51 +117,46 @@ Database::OpenResult Database::open(const std::string& path, Mode mode, int busy
   std::unique_ptr<Database> db(new Database(raw, path));
   if (rc != SQLITE_OK) {
     std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    return {nullptr, path + ": cannot open: " + message};
+    return failure(path + ": cannot open: " + message);
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busyTimeoutMs);
-  return {std::move(db), {}};
+  return db;
 }
 
 Status Database::exec(const std::string& sql) {
   char* message = nullptr;
   const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message);
-  if (rc == SQLITE_OK) return Status::success();
+  if (rc == SQLITE_OK) return {};
   std::string text = message ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
-  return Status::failure(path_ + ": " + text);
+  return failure(path_ + ": " + text);
 }
 
-PrepareResult Database::prepare(std::string_view sql) {
+Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
-    return {Statement(), errorMessage()};
+    return failure(errorMessage());
   }
-  return {Statement(stmt, this), {}};
+  return Statement(stmt, this);
 }
 
-std::optional<std::int64_t> Database::queryInt(std::string_view sql, std::string* error) {
+Result<std::int64_t> Database::queryInt(std::string_view sql) {
   auto prepared = prepare(sql);
-  if (!prepared.statement.valid()) {
-    if (error) *error = prepared.error;
-    return std::nullopt;
-  }
-  auto& st = prepared.statement;
+  if (!prepared) return prepared.error();
+  auto& st = *prepared;
   switch (st.step()) {
     case Statement::Step::row:
       return st.getInt(0);
     case Statement::Step::done:
-      if (error) *error = path_ + ": no result from: " + std::string(sql);
-      return std::nullopt;
+      return failure(path_ + ": no result from: " + std::string(sql));
     case Statement::Step::error:
       break;
   }
-  if (error) *error = st.error();
-  return std::nullopt;
+  return failure(st.error());
 }
 
 std::string Database::errorMessage(std::string_view what) const {
@@ -173,10 +169,10 @@ bool Database::readOnly() const {
   return sqlite3_db_readonly(db_.get(), "main") == 1;
 }
 
-BeginResult Transaction::begin(Database& db, Kind kind) {
+Result<Transaction> Transaction::begin(Database& db, Kind kind) {
   auto status = db.exec(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
-  if (!status) return {std::nullopt, status.error};
-  return {Transaction(&db), {}};
+  if (!status) return status.error();
+  return Transaction(&db);
 }
 
 Transaction::~Transaction() {
@@ -184,7 +180,7 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::commit() {
-  if (!db_) return Status::failure("transaction already finished");
+  if (!db_) return failure("transaction already finished");
   auto status = db_->exec("COMMIT");
   // A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; the
   // destructor's rollback then ends it.

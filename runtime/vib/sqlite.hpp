@@ -11,20 +11,22 @@
 #include <string_view>
 #include <utility>
 
+#include "common/result.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace roam::runtime::sqlite {
 
-// The outcome of an operation that returns nothing: empty `error` on success.
-struct [[nodiscard]] Status {
-  std::string error;
+// Failures are roam::Error values (common/result.hpp); their message names the
+// database file ("PATH: message").
+using roam::Result;
+using roam::Status;
 
-  bool ok() const { return error.empty(); }
-  explicit operator bool() const { return ok(); }
-  static Status success() { return {}; }
-  static Status failure(std::string message) { return {std::move(message)}; }
-};
+// A failure reading or writing the database: ErrorCode::Io with MESSAGE.
+inline roam::Error failure(std::string message) {
+  return {roam::ErrorCode::Io, std::move(message)};
+}
 
 class Database;
 
@@ -94,11 +96,6 @@ class Statement {
   std::string error_;
 };
 
-struct PrepareResult {
-  Statement statement;  // !valid() when there was an error
-  std::string error;
-};
-
 class Database {
  public:
   enum class Mode {
@@ -107,23 +104,19 @@ class Database {
     readWriteCreate,  // created when missing
   };
 
-  struct OpenResult {
-    std::unique_ptr<Database> db;  // null when there was an error
-    std::string error;
-  };
-
   // Opens `path` with extended result codes and a busy timeout, so a
   // concurrent writer makes us wait instead of failing at once.
-  static OpenResult open(const std::string& path, Mode mode, int busyTimeoutMs = 5000);
+  static Result<std::unique_ptr<Database>> open(const std::string& path, Mode mode,
+                                                int busyTimeoutMs = 5000);
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   // Runs one or more statements without results.
   Status exec(const std::string& sql);
-  PrepareResult prepare(std::string_view sql);
+  Result<Statement> prepare(std::string_view sql);
   // The single value of a one-row, one-column query (e.g. PRAGMA user_version).
-  std::optional<std::int64_t> queryInt(std::string_view sql, std::string* error = nullptr);
+  Result<std::int64_t> queryInt(std::string_view sql);
 
   // "PATH: MESSAGE" with SQLite's latest message on this connection.
   std::string errorMessage(std::string_view what = {}) const;
@@ -141,8 +134,6 @@ class Database {
   std::string path_;
 };
 
-struct BeginResult;
-
 // A transaction that rolls back on scope exit unless commit() succeeded.
 class Transaction {
  public:
@@ -151,7 +142,7 @@ class Transaction {
     immediate,  // for writes: takes the write lock now, so we never fail halfway
   };
 
-  static BeginResult begin(Database& db, Kind kind);
+  static Result<Transaction> begin(Database& db, Kind kind);
 
   Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
   Transaction& operator=(Transaction&&) = delete;
@@ -165,11 +156,6 @@ class Transaction {
  private:
   explicit Transaction(Database* db) : db_(db) {}
   Database* db_;  // null once committed or rolled back
-};
-
-struct BeginResult {
-  std::optional<Transaction> transaction;  // empty when BEGIN failed
-  std::string error;
 };
 
 }  // namespace roam::runtime::sqlite

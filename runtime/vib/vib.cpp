@@ -16,6 +16,7 @@ namespace roam::runtime {
 namespace {
 
 using sqlite::Database;
+using sqlite::failure;
 using sqlite::Statement;
 using sqlite::Status;
 using sqlite::Transaction;
@@ -74,9 +75,9 @@ class LabelCache {
 
 Status prepareInto(Database& db, Statement& st, std::string_view sql) {
   auto p = db.prepare(sql);
-  if (!p.statement.valid()) return Status::failure(p.error);
-  st = std::move(p.statement);
-  return Status::success();
+  if (!p.ok()) return p.error();
+  st = std::move(*p);
+  return Status();
 }
 
 }  // namespace
@@ -88,44 +89,45 @@ Vib::~Vib() = default;
 Vib::OpenResult Vib::open(const std::string& path, OpenMode mode) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (mode != OpenMode::create && !fs::exists(path, ec)) return {nullptr, path + ": no such file"};
-  if (fs::is_directory(path, ec)) return {nullptr, path + ": is a directory, not a VIB file"};
+  if (mode != OpenMode::create && !fs::exists(path, ec))
+    return roam::makeError(roam::ErrorCode::NotFound, path + ": no such file");
+  if (fs::is_directory(path, ec))
+    return roam::makeError(roam::ErrorCode::BadInput, path + ": is a directory, not a VIB file");
 
   const auto dbMode = mode == OpenMode::readOnly   ? Database::Mode::readOnly
                       : mode == OpenMode::existing ? Database::Mode::readWrite
                                                    : Database::Mode::readWriteCreate;
   auto opened = Database::open(path, dbMode);
-  if (!opened.db) return {nullptr, opened.error};
-  auto& db = *opened.db;
+  if (!opened) return opened.error();
+  auto& db = **opened;
 
   if (mode == OpenMode::readOnly) {
-    if (auto s = checkVibVersion(db, latestVibSchemaVersion()); !s) return {nullptr, s.error};
+    if (auto s = checkVibVersion(db, latestVibSchemaVersion()); !s) return s.error();
   } else {
     // SQLite silently falls back to read-only for a write-protected file;
     // a writer would only notice at its first write, so refuse now.
     if (db.readOnly())
-      return {nullptr, path + ": cannot open for writing (read-only file or directory)"};
+      return failure(path + ": cannot open for writing (read-only file or directory)");
     // WAL must be set outside a transaction; it persists in the file. NORMAL
     // sync in WAL mode survives application crashes; a power cut may lose the
     // last transactions, which for measurements is the right trade for speed.
-    std::string error;
     auto journal = db.prepare("PRAGMA journal_mode = WAL");
-    if (!journal.statement.valid()) return {nullptr, journal.error};
-    if (journal.statement.step() == Step::error) return {nullptr, journal.statement.error()};
-    journal.statement.reset();
-    if (auto s = db.exec("PRAGMA synchronous = NORMAL"); !s) return {nullptr, s.error};
-    if (auto s = migrateVib(db, vibMigrations()); !s) return {nullptr, s.error};
+    if (!journal) return journal.error();
+    if (journal->step() == Step::error) return failure(journal->error());
+    journal->reset();
+    if (auto s = db.exec("PRAGMA synchronous = NORMAL"); !s) return s.error();
+    if (auto s = migrateVib(db, vibMigrations()); !s) return s.error();
   }
 
   // A snapshot rereads the newest pages every time: keep them in our cache
   // (64 MiB) and map the file instead of copying pages through read().
   if (auto s = db.exec("PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456"); !s)
-    return {nullptr, s.error};
+    return s.error();
 
-  std::unique_ptr<Vib> vib(new Vib(std::move(opened.db)));
+  std::unique_ptr<Vib> vib(new Vib(std::move(*opened)));
   if (mode != OpenMode::readOnly)
-    if (auto s = vib->prepareStatements(); !s) return {nullptr, s.error};
-  return {std::move(vib), {}};
+    if (auto s = vib->prepareStatements(); !s) return s.error();
+  return vib;
 }
 
 Status Vib::prepareStatements() {
@@ -156,7 +158,7 @@ Status Vib::prepareStatements() {
 
 void Vib::noteWrite(const Status& status) {
   if (status) return;
-  lastError_ = status.error;
+  lastError_ = status.error().message;
   ++failedWrites_;
 }
 
@@ -189,32 +191,32 @@ void Vib::writeTopology(const TopologyView& topology, double t) {
     // The sink carries no port details yet, so only the ports in use are known.
     auto port = db.prepare("INSERT OR IGNORE INTO ports (switch, port_no) VALUES (?1, ?2)");
     for (auto* p : {&sw, &host, &link, &port})
-      if (!p->statement.valid()) return Status::failure(p->error);
+      if (!p->ok()) return p->error();
 
     for (std::size_t i = 0; i < topology.switches.size(); ++i) {
       const auto& s = topology.switches[i];
-      if (auto r = sw.statement.run(static_cast<std::int64_t>(i), s.name, s.dpid); !r) return r;
+      if (auto r = sw->run(static_cast<std::int64_t>(i), s.name, s.dpid); !r) return r;
     }
     for (std::size_t i = 0; i < topology.hosts.size(); ++i) {
       const auto& h = topology.hosts[i];
-      if (auto r = host.statement.run(static_cast<std::int64_t>(i), h.name, h.ip, h.mac,
-                                      h.switchName, h.port, h.capacityBps, labelsToJson(h.labels));
+      if (auto r = host->run(static_cast<std::int64_t>(i), h.name, h.ip, h.mac, h.switchName,
+                             h.port, h.capacityBps, labelsToJson(h.labels));
           !r)
         return r;
-      if (auto r = port.statement.run(h.switchName, h.port); !r) return r;
+      if (auto r = port->run(h.switchName, h.port); !r) return r;
     }
     for (std::size_t i = 0; i < topology.links.size(); ++i) {
       const auto& l = topology.links[i];
-      if (auto r = link.statement.run(static_cast<std::int64_t>(i), l.src, l.srcPort, l.dst,
-                                      l.dstPort, l.capacityBps);
+      if (auto r = link->run(static_cast<std::int64_t>(i), l.src, l.srcPort, l.dst, l.dstPort,
+                             l.capacityBps);
           !r)
         return r;
-      if (auto r = port.statement.run(l.src, l.srcPort); !r) return r;
-      if (auto r = port.statement.run(l.dst, l.dstPort); !r) return r;
+      if (auto r = port->run(l.src, l.srcPort); !r) return r;
+      if (auto r = port->run(l.dst, l.dstPort); !r) return r;
     }
     return query(
         db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('topology_t', ?1)",
-        [](Statement&) { return Status::success(); }, t);
+        [](Statement&) { return Status(); }, t);
   }));
 }
 
@@ -238,7 +240,7 @@ void Vib::writePortSamples(std::span<const lang::PortSampleRecord> samples) {
                                          r.sample.txBps);
           !s)
         return s;
-    return Status::success();
+    return Status();
   }));
 }
 
@@ -250,7 +252,7 @@ void Vib::writeSwitchSamples(std::span<const lang::SwitchSampleRecord> samples) 
                                            r.sample.bytesPerS, r.sample.flows);
           !s)
         return s;
-    return Status::success();
+    return Status();
   }));
 }
 
@@ -259,7 +261,7 @@ void Vib::writeLatencies(std::span<const lang::LatencyRecord> latencies, double 
   noteWrite(writeTransaction([&]() -> Status {
     for (const auto& r : latencies)
       if (auto s = insertLatency_.run(t, r.src, r.dst, r.seconds); !s) return s;
-    return Status::success();
+    return Status();
   }));
 }
 
@@ -277,15 +279,15 @@ Status Vib::setContainers(std::span<const lang::ContainerInfo> containers) {
     auto ins = db_->prepare(
         "INSERT OR IGNORE INTO containers (position, name, host, image, labels) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
-    if (!ins.statement.valid()) return Status::failure(ins.error);
+    if (!ins.ok()) return ins.error();
     for (std::size_t i = 0; i < containers.size(); ++i) {
       const auto& c = containers[i];
-      if (auto s = ins.statement.run(static_cast<std::int64_t>(i), c.name, c.host, c.image,
-                                     labelsToJson(c.labels));
+      if (auto s = ins->run(static_cast<std::int64_t>(i), c.name, c.host, c.image,
+                            labelsToJson(c.labels));
           !s)
         return s;
     }
-    return Status::success();
+    return Status();
   });
   noteWrite(status);
   return status;
@@ -342,7 +344,7 @@ Status Vib::compact(double now) {
       };
       for (const char* sql : steps)
         if (auto s = query(
-                db, sql, [](Statement&) { return Status::success(); }, cutoff);
+                db, sql, [](Statement&) { return Status(); }, cutoff);
             !s)
           return s;
     }
@@ -351,17 +353,17 @@ Status Vib::compact(double now) {
                               "DELETE FROM switch_samples_1m WHERE t < ?1",
                               "DELETE FROM latency_samples_1m WHERE t < ?1"})
         if (auto s = query(
-                db, sql, [](Statement&) { return Status::success(); }, dropBefore);
+                db, sql, [](Statement&) { return Status(); }, dropBefore);
             !s)
           return s;
     }
-    return Status::success();
+    return Status();
   });
   noteWrite(status);
   return status;
 }
 
-VibResult<std::optional<double>> Vib::newestSampleAtOrBefore(double now) {
+roam::Result<std::optional<double>> Vib::newestSampleAtOrBefore(double now) {
   // Each subquery is one seek from the end of a table's (t, ...) key.
   std::optional<double> newest;
   auto s = query(
@@ -375,18 +377,19 @@ VibResult<std::optional<double>> Vib::newestSampleAtOrBefore(double now) {
       [&](Statement& st) {
         for (int c = 0; c < 6; ++c)
           if (auto t = st.getOptionalDouble(c)) newest = std::max(newest.value_or(*t), *t);
-        return Status::success();
+        return Status();
       },
       bound(now));
-  return {newest, s.error};
+  if (!s) return s.error();
+  return newest;
 }
 
-VibResult<std::optional<double>> Vib::latestSampleTime() {
+roam::Result<std::optional<double>> Vib::latestSampleTime() {
   std::lock_guard lock(mutex_);
   return newestSampleAtOrBefore(kForever);
 }
 
-VibResult<std::optional<double>> Vib::lastSuccess(const std::string& collector) {
+roam::Result<std::optional<double>> Vib::lastSuccess(const std::string& collector) {
   std::lock_guard lock(mutex_);
   std::optional<double> t;
   auto s = query(
@@ -394,13 +397,14 @@ VibResult<std::optional<double>> Vib::lastSuccess(const std::string& collector) 
       "SELECT t FROM collector_status WHERE collector = ?1 AND ok = 1 ORDER BY t DESC LIMIT 1",
       [&](Statement& st) {
         t = st.getDouble(0);
-        return Status::success();
+        return Status();
       },
       collector);
-  return {t, s.error};
+  if (!s) return s.error();
+  return t;
 }
 
-VibResult<std::vector<CollectorStatus>> Vib::collectorStatuses() {
+roam::Result<std::vector<CollectorStatus>> Vib::collectorStatuses() {
   std::lock_guard lock(mutex_);
   std::vector<CollectorStatus> rows;
   // SQLite returns the bare columns of the row holding max(t).
@@ -410,9 +414,10 @@ VibResult<std::vector<CollectorStatus>> Vib::collectorStatuses() {
             "GROUP BY collector ORDER BY collector",
             [&](Statement& st) {
               rows.push_back({st.getText(0), st.getDouble(1), st.getInt(2) != 0, st.getText(3)});
-              return Status::success();
+              return Status();
             });
-  return {std::move(rows), s.error};
+  if (!s) return s.error();
+  return rows;
 }
 
 Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
@@ -421,7 +426,7 @@ Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
   // DEFERRED: in WAL mode every read below sees the database as of the first
   // one, whatever the collectors commit meanwhile.
   auto begun = Transaction::begin(db, Transaction::Kind::deferred);
-  if (!begun.transaction) return {nullptr, begun.error};
+  if (!begun) return begun.error();
 
   lang::NetworkData data;
   const double from = bound(now - windowSeconds);
@@ -430,7 +435,7 @@ Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
 
   Status s = query(db, "SELECT name, dpid FROM switches ORDER BY position", [&](Statement& st) {
     data.switches.push_back({st.getText(0), st.getText(1)});
-    return Status::success();
+    return Status();
   });
   if (s)
     s = query(db,
@@ -445,27 +450,27 @@ Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
                 h.port = static_cast<int>(st.getInt(4));
                 h.capacityBps = st.getDouble(5);
                 if (!labels.get(st.getText(6), h.labels))
-                  return Status::failure(db.path() + ": hosts." + h.name +
-                                         ": labels are not a JSON object of strings");
+                  return Status(failure(db.path() + ": hosts." + h.name +
+                                        ": labels are not a JSON object of strings"));
                 data.hosts.push_back(std::move(h));
-                return Status::success();
+                return Status();
               });
   if (s)
     s = query(db, "SELECT src, src_port, dst, dst_port, capacity_bps FROM links ORDER BY position",
               [&](Statement& st) {
                 data.links.push_back({st.getText(0), static_cast<int>(st.getInt(1)), st.getText(2),
                                       static_cast<int>(st.getInt(3)), st.getDouble(4)});
-                return Status::success();
+                return Status();
               });
   if (s)
     s = query(db, "SELECT name, host, image, labels FROM containers ORDER BY position",
               [&](Statement& st) {
                 lang::ContainerInfo c{st.getText(0), st.getText(1), st.getText(2), {}};
                 if (!labels.get(st.getText(3), c.labels))
-                  return Status::failure(db.path() + ": containers." + c.name +
-                                         ": labels are not a JSON object of strings");
+                  return Status(failure(db.path() + ": containers." + c.name +
+                                        ": labels are not a JSON object of strings"));
                 data.containers.push_back(std::move(c));
-                return Status::success();
+                return Status();
               });
   // Raw samples in the window plus the averaged minutes overlapping it; the
   // two never cover the same minute, since compaction moves whole minutes.
@@ -480,7 +485,7 @@ Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
           data.portSamples.push_back(
               {st.getText(0), static_cast<int>(st.getInt(1)),
                lang::PortSample{st.getDouble(2), st.getDouble(3), st.getDouble(4)}});
-          return Status::success();
+          return Status();
         },
         from, to);
   if (s)
@@ -495,7 +500,7 @@ Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
           data.switchSamples.push_back(
               {st.getText(0), lang::SwitchSample{st.getDouble(1), st.getDouble(2), st.getDouble(3),
                                                  st.getDouble(4)}});
-          return Status::success();
+          return Status();
         },
         from, to);
   // The newest measurement of each pair, raw or averaged, at or before now.
@@ -509,17 +514,17 @@ Vib::SnapshotResult Vib::snapshot(double now, double windowSeconds) {
         "GROUP BY src, dst",
         [&](Statement& st) {
           data.latencies.push_back({st.getText(0), st.getText(1), st.getDouble(2)});
-          return Status::success();
+          return Status();
         },
         to);
-  if (!s) return {nullptr, s.error};
+  if (!s) return s.error();
   auto newest = newestSampleAtOrBefore(now);
-  if (!newest.ok()) return {nullptr, newest.error};
-  if (auto c = begun.transaction->commit(); !c) return {nullptr, c.error};
+  if (!newest.ok()) return newest.error();
+  if (auto c = begun->commit(); !c) return c.error();
 
   const double age =
-      newest.value ? std::max(0.0, now - *newest.value) : std::numeric_limits<double>::infinity();
-  return {std::make_unique<lang::InMemoryState>(std::move(data), age), {}};
+      *newest ? std::max(0.0, now - **newest) : std::numeric_limits<double>::infinity();
+  return std::make_unique<lang::InMemoryState>(std::move(data), age);
 }
 
 }  // namespace roam::runtime

@@ -20,14 +20,10 @@
 
 namespace roam::runtime {
 
-// A read's value, or why there is none (`error` names the file).
-template <typename T>
-struct VibResult {
-  T value{};
-  std::string error;
-  bool ok() const { return error.empty(); }
-};
-
+// Every failure is a roam::Error whose message names the file ("PATH: message"):
+// ErrorCode::NotFound for a missing file, BadInput for a file that is not a
+// VIB, Unsupported for a schema version this roam cannot read or a write to a
+// read-only open, Io for the rest (what SQLite reports, unreadable rows).
 class Vib final : public MeasurementSink {
  public:
   enum class OpenMode {
@@ -36,15 +32,9 @@ class Vib final : public MeasurementSink {
     readOnly,  // the file must exist and be a VIB at the current version; no writes
   };
 
-  struct OpenResult {
-    std::unique_ptr<Vib> vib;  // null when there was an error
-    std::string error;         // "PATH: message"
-  };
-
-  struct SnapshotResult {
-    std::unique_ptr<lang::InMemoryState> state;  // null when there was an error
-    std::string error;
-  };
+  // The VIB, or the error ("PATH: message").
+  using OpenResult = roam::Result<std::unique_ptr<Vib>>;
+  using SnapshotResult = roam::Result<std::unique_ptr<lang::InMemoryState>>;
 
   // Opens (and, unless read-only, creates or migrates) the VIB at `path`.
   // Writable opens switch the file to WAL mode, so readers never block the
@@ -88,24 +78,25 @@ class Vib final : public MeasurementSink {
   SnapshotResult snapshot(double now, double windowSeconds);
 
   // The newest sample time of any kind (raw or downsampled), if any.
-  VibResult<std::optional<double>> latestSampleTime();
+  roam::Result<std::optional<double>> latestSampleTime();
   // When `collector` last reported success, if ever.
-  VibResult<std::optional<double>> lastSuccess(const std::string& collector);
+  roam::Result<std::optional<double>> lastSuccess(const std::string& collector);
   // The latest status row of every collector, by collector name.
-  VibResult<std::vector<CollectorStatus>> collectorStatuses();
+  roam::Result<std::vector<CollectorStatus>> collectorStatuses();
 
   // The manager's history (runtime/vib/vib_history.cpp).
   sqlite::Status recordDecision(const DecisionRecord& decision);
   // Inserts or updates the row of `migration.migrationId`.
   sqlite::Status upsertMigration(const MigrationRecord& migration);
   // Newest first.
-  VibResult<std::vector<DecisionRecord>> recentDecisions(std::size_t limit);
-  VibResult<std::vector<MigrationRecord>> recentMigrations(std::size_t limit);
+  roam::Result<std::vector<DecisionRecord>> recentDecisions(std::size_t limit);
+  roam::Result<std::vector<MigrationRecord>> recentMigrations(std::size_t limit);
   // Migrations not yet done or failed (for reconciling after a restart).
-  VibResult<std::vector<MigrationRecord>> unfinishedMigrations();
+  roam::Result<std::vector<MigrationRecord>> unfinishedMigrations();
   // The container's first successful migration (its source is the container's
   // home, where clients address it), if any.
-  VibResult<std::optional<MigrationRecord>> firstSuccessfulMigration(const std::string& container);
+  roam::Result<std::optional<MigrationRecord>> firstSuccessfulMigration(
+      const std::string& container);
 
   const std::string& path() const { return db_->path(); }
 
@@ -116,7 +107,7 @@ class Vib final : public MeasurementSink {
   template <typename Body>
   sqlite::Status writeTransaction(const Body& body);
   void noteWrite(const sqlite::Status& status);
-  VibResult<std::optional<double>> newestSampleAtOrBefore(double now);
+  roam::Result<std::optional<double>> newestSampleAtOrBefore(double now);
 
   mutable std::mutex mutex_;  // one connection, shared by collector threads
   std::unique_ptr<sqlite::Database> db_;
@@ -136,11 +127,12 @@ class Vib final : public MeasurementSink {
 template <typename Body>
 sqlite::Status Vib::writeTransaction(const Body& body) {
   if (!insertPortSample_.valid())
-    return sqlite::Status::failure(db_->path() + ": opened read-only; writes are not allowed");
+    return roam::makeError(roam::ErrorCode::Unsupported,
+                           db_->path() + ": opened read-only; writes are not allowed");
   auto begun = sqlite::Transaction::begin(*db_, sqlite::Transaction::Kind::immediate);
-  if (!begun.transaction) return sqlite::Status::failure(begun.error);
+  if (!begun) return begun.error();
   if (auto s = body(); !s) return s;  // the transaction rolls back
-  return begun.transaction->commit();
+  return begun->commit();
 }
 
 }  // namespace roam::runtime

@@ -45,18 +45,18 @@ std::string writeWhole(const std::string& path, const std::string& text) {
 
 Vib::SnapshotResult latestVibSnapshot(const std::string& vibPath, double windowSeconds) {
   auto opened = Vib::open(vibPath, Vib::OpenMode::readOnly);
-  if (!opened.vib) return {nullptr, opened.error};
-  auto latest = opened.vib->latestSampleTime();
-  if (!latest.ok()) return {nullptr, latest.error};
-  return opened.vib->snapshot(latest.value.value_or(0), windowSeconds);
+  if (!opened) return opened.error();
+  auto latest = (*opened)->latestSampleTime();
+  if (!latest.ok()) return latest.error();
+  return (*opened)->snapshot(latest->value_or(0), windowSeconds);
 }
 
 ExportResult exportVibState(const std::string& vibPath, const std::string& statePath,
                             double windowSeconds) {
   auto snap = latestVibSnapshot(vibPath, windowSeconds);
-  if (!snap.state)
-    return ExportError{{roam::ErrorCode::Io, withoutPath(vibPath, snap.error)}, vibPath};
-  auto error = writeWhole(statePath, lang::stateToJson(*snap.state).dump(2) + "\n");
+  if (!snap)
+    return ExportError{{snap.error().code, withoutPath(vibPath, snap.error().message)}, vibPath};
+  auto error = writeWhole(statePath, lang::stateToJson(**snap).dump(2) + "\n");
   if (!error.empty()) return ExportError{{roam::ErrorCode::Io, error}, statePath};
   return {};
 }

@@ -7,6 +7,7 @@
 
 namespace roam::runtime {
 
+using sqlite::failure;
 using sqlite::query;
 using sqlite::Statement;
 using sqlite::Status;
@@ -48,8 +49,8 @@ Status Vib::recordDecision(const DecisionRecord& decision) {
   auto status = writeTransaction([&]() -> Status {
     auto ins = db_->prepare(
         "INSERT INTO decisions (t, policy, json, decision_id) VALUES (?1, ?2, ?3, ?4)");
-    if (!ins.statement.valid()) return Status::failure(ins.error);
-    return ins.statement.run(decision.t, decision.policy, decision.json.dump(), decision.id);
+    if (!ins.ok()) return ins.error();
+    return ins->run(decision.t, decision.policy, decision.json.dump(), decision.id);
   });
   noteWrite(status);
   return status;
@@ -69,18 +70,17 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
         "migration_s = excluded.migration_s, bytes_sent = excluded.bytes_sent, "
         "bytes_total = excluded.bytes_total, error = excluded.error, note = excluded.note, "
         "key_s = excluded.key_s");
-    if (!up.statement.valid()) return Status::failure(up.error);
-    return up.statement.run(m.migrationId, m.decisionId, m.container, m.source, m.destination,
-                            m.policy, m.mode, m.state, m.startedT, m.updatedT, m.finishedT,
-                            m.decisionSeconds, m.migrationSeconds,
-                            static_cast<std::int64_t>(m.bytesSent),
-                            static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds);
+    if (!up.ok()) return up.error();
+    return up->run(m.migrationId, m.decisionId, m.container, m.source, m.destination, m.policy,
+                   m.mode, m.state, m.startedT, m.updatedT, m.finishedT, m.decisionSeconds,
+                   m.migrationSeconds, static_cast<std::int64_t>(m.bytesSent),
+                   static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds);
   });
   noteWrite(status);
   return status;
 }
 
-VibResult<std::vector<DecisionRecord>> Vib::recentDecisions(std::size_t limit) {
+roam::Result<std::vector<DecisionRecord>> Vib::recentDecisions(std::size_t limit) {
   std::lock_guard lock(mutex_);
   std::vector<DecisionRecord> rows;
   auto s = query(
@@ -91,10 +91,11 @@ VibResult<std::vector<DecisionRecord>> Vib::recentDecisions(std::size_t limit) {
         d.json = nlohmann::json::parse(st.getText(3), nullptr, /*allow_exceptions=*/false);
         if (d.json.is_discarded()) d.json = st.getText(3);
         rows.push_back(std::move(d));
-        return Status::success();
+        return Status();
       },
       static_cast<std::int64_t>(limit));
-  return {std::move(rows), s.error};
+  if (!s) return s.error();
+  return rows;
 }
 
 namespace {
@@ -133,36 +134,37 @@ namespace {
 
 // The migrations rows `where` selects (kMigrationColumns + where), in order.
 template <typename... Args>
-VibResult<std::vector<MigrationRecord>> queryMigrations(sqlite::Database& db,
-                                                        const std::string& where,
-                                                        const Args&... args) {
+roam::Result<std::vector<MigrationRecord>> queryMigrations(sqlite::Database& db,
+                                                           const std::string& where,
+                                                           const Args&... args) {
   std::vector<MigrationRecord> rows;
   auto s = query(
       db, std::string(kMigrationColumns) + where,
       [&](Statement& st) {
         rows.push_back(migrationFromRow(st));
-        return Status::success();
+        return Status();
       },
       args...);
-  return {std::move(rows), s.error};
+  if (!s) return s.error();
+  return rows;
 }
 
 }  // namespace
 
-VibResult<std::vector<MigrationRecord>> Vib::recentMigrations(std::size_t limit) {
+roam::Result<std::vector<MigrationRecord>> Vib::recentMigrations(std::size_t limit) {
   std::lock_guard lock(mutex_);
   return queryMigrations(*db_, "ORDER BY started_t DESC, id DESC LIMIT ?1",
                          static_cast<std::int64_t>(limit));
 }
 
-VibResult<std::vector<MigrationRecord>> Vib::unfinishedMigrations() {
+roam::Result<std::vector<MigrationRecord>> Vib::unfinishedMigrations() {
   std::lock_guard lock(mutex_);
   return queryMigrations(*db_,
                          "WHERE finished_t IS NULL AND state NOT IN ('done', 'failed') "
                          "ORDER BY started_t");
 }
 
-VibResult<std::optional<MigrationRecord>> Vib::firstSuccessfulMigration(
+roam::Result<std::optional<MigrationRecord>> Vib::firstSuccessfulMigration(
     const std::string& container) {
   std::lock_guard lock(mutex_);
   auto rows = queryMigrations(*db_,
@@ -170,8 +172,9 @@ VibResult<std::optional<MigrationRecord>> Vib::firstSuccessfulMigration(
                               "ORDER BY started_t, id LIMIT 1",
                               container);
   std::optional<MigrationRecord> first;
-  if (!rows.value.empty()) first = std::move(rows.value.front());
-  return {std::move(first), rows.error};
+  if (!rows) return rows.error();
+  if (!rows->empty()) first = std::move(rows->front());
+  return first;
 }
 
 }  // namespace roam::runtime

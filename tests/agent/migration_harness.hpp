@@ -71,10 +71,10 @@ class MigrationHarness {
 
   MigrationHarness() : dir_("roam-migration") {
     const auto certs = dir_.path / "certs";
-    REQUIRE(roam::agent::initAuthority(certs) == "");
+    REQUIRE(roam::agent::initAuthority(certs).ok());
     for (const char* name : {"source", "destination", "other"})
-      REQUIRE(roam::agent::issueCertificate(certs, name, {"127.0.0.1"}) == "");
-    REQUIRE(roam::agent::issueCertificate(certs, "cli", {}) == "");
+      REQUIRE(roam::agent::issueCertificate(certs, name, {"127.0.0.1"}).ok());
+    REQUIRE(roam::agent::issueCertificate(certs, "cli", {}).ok());
     setUp(source, "source");
     setUp(destination, "destination");
     setUp(other, "other");

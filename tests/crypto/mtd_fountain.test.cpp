@@ -10,23 +10,23 @@
 #include "crypto/fountain.hpp"
 #include "crypto/gf256.hpp"
 
-namespace mtd = roam::agent::mtd;
-namespace gf = roam::agent::mtd::gf256;
-using mtd::Bytes;
-using mtd::Droplet;
+namespace crypto = roam::crypto;
+namespace gf = roam::crypto::gf256;
+using crypto::Bytes;
+using crypto::Droplet;
 
 namespace {
 
 constexpr int kK = 4;
 
-Bytes asBytes(const mtd::SecretBytes& s) {
+Bytes asBytes(const crypto::SecretBytes& s) {
   return Bytes(s.view().begin(), s.view().end());
 }
 
 // A droplet with chosen COEFFICIENTS, its value computed here from the padded
 // blocks of SECRET (independently of fountainEncode).
 Droplet dropletWith(const Bytes& secret, int k, const Bytes& coefficients) {
-  const std::size_t block = mtd::fountainBlockSize(secret.size(), k);
+  const std::size_t block = crypto::fountainBlockSize(secret.size(), k);
   Bytes padded = secret;
   padded.resize(block * static_cast<std::size_t>(k), 0);
   Droplet d{coefficients, Bytes(block, 0)};
@@ -76,10 +76,10 @@ int referenceRank(std::vector<Bytes> rows, int k) {
 
 TEST_CASE("fountain: random droplets decode the secret", "[mtd]") {
   for (int round = 0; round < 20; ++round) {
-    const Bytes secret = mtd::randomBytes(32);
-    const std::vector<Droplet> droplets = mtd::fountainEncode(secret, kK, 12);
+    const Bytes secret = crypto::randomBytes(32);
+    const std::vector<Droplet> droplets = crypto::fountainEncode(secret, kK, 12);
     REQUIRE(droplets.size() == 12);
-    mtd::FountainDecoder decoder(kK, secret.size());
+    crypto::FountainDecoder decoder(kK, secret.size());
     for (const Droplet& d : droplets) {
       REQUIRE(d.coefficients.size() == kK);
       REQUIRE(d.value.size() == 8);
@@ -100,9 +100,9 @@ TEST_CASE("fountain: random droplets decode the secret", "[mtd]") {
 TEST_CASE("fountain: padding when the secret does not divide into K blocks", "[mtd]") {
   for (std::size_t len : {1u, 3u, 5u, 31u, 33u}) {
     CAPTURE(len);
-    const Bytes secret = mtd::randomBytes(len);
-    mtd::FountainDecoder decoder(kK, len);
-    for (const Droplet& d : mtd::fountainEncode(secret, kK, 40)) {
+    const Bytes secret = crypto::randomBytes(len);
+    crypto::FountainDecoder decoder(kK, len);
+    for (const Droplet& d : crypto::fountainEncode(secret, kK, 40)) {
       decoder.add(d);
       if (decoder.complete()) break;
     }
@@ -112,8 +112,8 @@ TEST_CASE("fountain: padding when the secret does not divide into K blocks", "[m
 }
 
 TEST_CASE("fountain: dependent droplets add nothing and rank follows the span", "[mtd]") {
-  const Bytes secret = mtd::randomBytes(32);
-  mtd::FountainDecoder decoder(kK, secret.size());
+  const Bytes secret = crypto::randomBytes(32);
+  crypto::FountainDecoder decoder(kK, secret.size());
 
   const Droplet a = dropletWith(secret, kK, {1, 2, 3, 4});
   const Droplet b = dropletWith(secret, kK, {0, 7, 0, 9});
@@ -157,7 +157,7 @@ TEST_CASE("fountain: completes exactly when the droplets span the space", "[mtd]
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> byte(0, 255);
   for (int round = 0; round < 200; ++round) {
-    const Bytes secret = mtd::randomBytes(32);
+    const Bytes secret = crypto::randomBytes(32);
     const int dim = 1 + round % kK;
     std::vector<Bytes> basis;
     for (int i = 0; i < dim; ++i) {
@@ -165,7 +165,7 @@ TEST_CASE("fountain: completes exactly when the droplets span the space", "[mtd]
       for (auto& c : v) c = static_cast<std::uint8_t>(byte(rng));
       basis.push_back(v);
     }
-    mtd::FountainDecoder decoder(kK, secret.size());
+    crypto::FountainDecoder decoder(kK, secret.size());
     std::vector<Bytes> rows;
     const int count = 1 + round % 7;
     for (int n = 0; n < count; ++n) {
@@ -191,21 +191,21 @@ TEST_CASE("fountain: completes exactly when the droplets span the space", "[mtd]
 }
 
 TEST_CASE("fountain: no host may hold K droplets; bad parameters are rejected", "[mtd]") {
-  CHECK(mtd::maxDropletsPerHost(4) == 3);
-  CHECK(mtd::maxDropletsPerHost(1) == 0);
+  CHECK(crypto::maxDropletsPerHost(4) == 3);
+  CHECK(crypto::maxDropletsPerHost(1) == 0);
   // k-1 droplets can never complete a decoder, whatever they are.
-  const Bytes secret = mtd::randomBytes(32);
-  mtd::FountainDecoder decoder(kK, secret.size());
-  for (const Droplet& d : mtd::fountainEncode(secret, kK, mtd::maxDropletsPerHost(kK))) {
+  const Bytes secret = crypto::randomBytes(32);
+  crypto::FountainDecoder decoder(kK, secret.size());
+  for (const Droplet& d : crypto::fountainEncode(secret, kK, crypto::maxDropletsPerHost(kK))) {
     decoder.add(d);
   }
   CHECK_FALSE(decoder.complete());
   CHECK_FALSE(decoder.decode().has_value());
 
-  CHECK_THROWS_AS(mtd::fountainEncode(secret, 0, 3), std::invalid_argument);
-  CHECK_THROWS_AS(mtd::fountainEncode(secret, 256, 3), std::invalid_argument);
-  CHECK_THROWS_AS(mtd::fountainEncode(secret, 4, -1), std::invalid_argument);
-  CHECK_THROWS_AS(mtd::fountainEncode(Bytes{}, 4, 3), std::invalid_argument);
-  CHECK_THROWS_AS(mtd::FountainDecoder(0, 32), std::invalid_argument);
-  CHECK_THROWS_AS(mtd::FountainDecoder(4, 0), std::invalid_argument);
+  CHECK_THROWS_AS(crypto::fountainEncode(secret, 0, 3), std::invalid_argument);
+  CHECK_THROWS_AS(crypto::fountainEncode(secret, 256, 3), std::invalid_argument);
+  CHECK_THROWS_AS(crypto::fountainEncode(secret, 4, -1), std::invalid_argument);
+  CHECK_THROWS_AS(crypto::fountainEncode(Bytes{}, 4, 3), std::invalid_argument);
+  CHECK_THROWS_AS(crypto::FountainDecoder(0, 32), std::invalid_argument);
+  CHECK_THROWS_AS(crypto::FountainDecoder(4, 0), std::invalid_argument);
 }

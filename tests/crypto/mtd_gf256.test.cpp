@@ -6,7 +6,7 @@
 
 #include "crypto/gf256.hpp"
 
-namespace gf = roam::agent::mtd::gf256;
+namespace gf = roam::crypto::gf256;
 
 namespace {
 

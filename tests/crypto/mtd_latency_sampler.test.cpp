@@ -10,7 +10,7 @@
 
 #include "crypto/latency_sampler.hpp"
 
-using roam::agent::mtd::LatencySampler;
+using roam::crypto::LatencySampler;
 
 TEST_CASE("LatencySampler probabilities follow 1/latency and sum to 1", "[mtd]") {
   const std::map<std::string, double> lat = {

@@ -6,9 +6,9 @@
 
 #include "crypto/secure_bytes.hpp"
 
-namespace mtd = roam::agent::mtd;
-using mtd::Bytes;
-using mtd::SecretBytes;
+namespace crypto = roam::crypto;
+using crypto::Bytes;
+using crypto::SecretBytes;
 
 static_assert(!std::is_copy_constructible_v<SecretBytes>);
 static_assert(!std::is_copy_assignable_v<SecretBytes>);
@@ -41,8 +41,8 @@ TEST_CASE("SecretBytes moves, clones and clears", "[mtd]") {
 }
 
 TEST_CASE("randomBytes returns fresh bytes of the requested length", "[mtd]") {
-  CHECK(mtd::randomBytes(0).empty());
-  const Bytes x = mtd::randomBytes(32), y = mtd::randomBytes(32);
+  CHECK(crypto::randomBytes(0).empty());
+  const Bytes x = crypto::randomBytes(32), y = crypto::randomBytes(32);
   CHECK(x.size() == 32);
   CHECK(x != y);
 }

@@ -19,14 +19,14 @@
 #include "crypto/shamir.hpp"
 #include "temp_dir.hpp"
 
-namespace mtd = roam::agent::mtd;
-namespace gf = roam::agent::mtd::gf256;
-using mtd::Bytes;
-using mtd::Share;
+namespace crypto = roam::crypto;
+namespace gf = roam::crypto::gf256;
+using crypto::Bytes;
+using crypto::Share;
 
 namespace {
 
-Bytes asBytes(const mtd::SecretBytes& s) {
+Bytes asBytes(const crypto::SecretBytes& s) {
   return Bytes(s.view().begin(), s.view().end());
 }
 
@@ -81,8 +81,8 @@ TEST_CASE("shamir: any k of n shares reconstruct the secret, k-1 do not", "[mtd]
   for (const auto& [n, k] : params) {
     CAPTURE(n, k);
     for (int round = 0; round < 4; ++round) {
-      const Bytes secret = mtd::randomBytes(32);
-      const std::vector<Share> shares = mtd::shamirSplit(secret, n, k);
+      const Bytes secret = crypto::randomBytes(32);
+      const std::vector<Share> shares = crypto::shamirSplit(secret, n, k);
       REQUIRE(shares.size() == static_cast<std::size_t>(n));
       for (int i = 0; i < n; ++i) {
         CHECK(shares[static_cast<std::size_t>(i)].x == i + 1);
@@ -102,8 +102,8 @@ TEST_CASE("shamir: any k of n shares reconstruct the secret, k-1 do not", "[mtd]
       }
       int wrong = 0;
       for (const auto& idx : chosen) {
-        const mtd::CombineResult r = mtd::shamirCombine(pick(shares, idx));
-        if (!r.ok() || asBytes(*r.secret) != secret) ++wrong;
+        const crypto::CombineResult r = crypto::shamirCombine(pick(shares, idx));
+        if (!r.ok() || asBytes(*r) != secret) ++wrong;
       }
       CHECK(wrong == 0);
 
@@ -112,9 +112,9 @@ TEST_CASE("shamir: any k of n shares reconstruct the secret, k-1 do not", "[mtd]
         // but of another value (equal with probability 2^-256).
         std::vector<int> fewer(static_cast<std::size_t>(k - 1));
         for (int i = 0; i < k - 1; ++i) fewer[static_cast<std::size_t>(i)] = i;
-        const mtd::CombineResult r = mtd::shamirCombine(pick(shares, fewer));
+        const crypto::CombineResult r = crypto::shamirCombine(pick(shares, fewer));
         REQUIRE(r.ok());
-        CHECK(asBytes(*r.secret) != secret);
+        CHECK(asBytes(*r) != secret);
       }
     }
   }
@@ -129,8 +129,8 @@ TEST_CASE("shamir: two shares of a 3-threshold leave every one-byte secret equal
   // a2 = (y1 - s - a1 x1) / x1^2, so walking (s, a1) walks every polynomial
   // through (x1,y1) once, and we count those that also pass through (x2,y2).
   for (int round = 0; round < 8; ++round) {
-    const Bytes secret = mtd::randomBytes(1);
-    const std::vector<Share> shares = mtd::shamirSplit(secret, 5, 3);
+    const Bytes secret = crypto::randomBytes(1);
+    const std::vector<Share> shares = crypto::shamirSplit(secret, 5, 3);
     const Share& s1 = shares[static_cast<std::size_t>(round % 5)];
     const Share& s2 = shares[static_cast<std::size_t>((round + 1 + round / 5) % 5)];
     REQUIRE(s1.x != s2.x);
@@ -164,8 +164,8 @@ TEST_CASE("shamir: two shares of a 3-threshold leave every one-byte secret equal
                   gf::mul(y2, basis(x3, x2, 0, x1)));
       three.push_back(Share{x3, {y3}});
       thirdValues[static_cast<std::size_t>(s)] = y3;
-      const mtd::CombineResult back = mtd::shamirCombine(three);
-      if (back.ok() && back.secret->size() == 1 && back.secret->data()[0] == sv) {
+      const crypto::CombineResult back = crypto::shamirCombine(three);
+      if (back.ok() && back->size() == 1 && back->data()[0] == sv) {
         ++lagrangeOk[static_cast<std::size_t>(s)];
       }
     }
@@ -178,36 +178,36 @@ TEST_CASE("shamir: two shares of a 3-threshold leave every one-byte secret equal
 }
 
 TEST_CASE("shamir: malformed share sets are rejected with their reason", "[mtd]") {
-  const Bytes secret = mtd::randomBytes(16);
-  std::vector<Share> shares = mtd::shamirSplit(secret, 4, 3);
+  const Bytes secret = crypto::randomBytes(16);
+  std::vector<Share> shares = crypto::shamirSplit(secret, 4, 3);
 
   SECTION("empty") {
-    const auto r = mtd::shamirCombine({});
+    const auto r = crypto::shamirCombine({});
     CHECK_FALSE(r.ok());
-    CHECK(r.error == "no shares to combine");
+    CHECK(roam::errorText(r) == "no shares to combine");
   }
   SECTION("x = 0") {
     shares[1].x = 0;
-    const auto r = mtd::shamirCombine({shares[0], shares[1], shares[2]});
+    const auto r = crypto::shamirCombine({shares[0], shares[1], shares[2]});
     CHECK_FALSE(r.ok());
-    CHECK(r.error == "share has x-coordinate 0 (it would be the secret itself)");
+    CHECK(roam::errorText(r) == "share has x-coordinate 0 (it would be the secret itself)");
   }
   SECTION("duplicate x") {
-    const auto r = mtd::shamirCombine({shares[0], shares[1], shares[1]});
+    const auto r = crypto::shamirCombine({shares[0], shares[1], shares[1]});
     CHECK_FALSE(r.ok());
-    CHECK(r.error == "duplicate share x-coordinate 2");
+    CHECK(roam::errorText(r) == "duplicate share x-coordinate 2");
   }
   SECTION("unequal lengths") {
     shares[2].y.pop_back();
-    const auto r = mtd::shamirCombine({shares[0], shares[1], shares[2]});
+    const auto r = crypto::shamirCombine({shares[0], shares[1], shares[2]});
     CHECK_FALSE(r.ok());
-    CHECK(r.error == "shares have unequal lengths (16 and 15 bytes)");
+    CHECK(roam::errorText(r) == "shares have unequal lengths (16 and 15 bytes)");
   }
   SECTION("bad parameters to split") {
-    CHECK_THROWS_AS(mtd::shamirSplit(secret, 0, 1), std::invalid_argument);
-    CHECK_THROWS_AS(mtd::shamirSplit(secret, 256, 3), std::invalid_argument);
-    CHECK_THROWS_AS(mtd::shamirSplit(secret, 5, 0), std::invalid_argument);
-    CHECK_THROWS_AS(mtd::shamirSplit(secret, 5, 6), std::invalid_argument);
+    CHECK_THROWS_AS(crypto::shamirSplit(secret, 0, 1), std::invalid_argument);
+    CHECK_THROWS_AS(crypto::shamirSplit(secret, 256, 3), std::invalid_argument);
+    CHECK_THROWS_AS(crypto::shamirSplit(secret, 5, 0), std::invalid_argument);
+    CHECK_THROWS_AS(crypto::shamirSplit(secret, 5, 6), std::invalid_argument);
   }
 }
 
@@ -219,7 +219,7 @@ TEST_CASE("shamir: interoperates with libgfshare's gfsplit and gfcombine", "[mtd
   const auto& d = dir.path;
 
   SECTION("shares made by gfsplit combine here") {
-    const Bytes secret = mtd::randomBytes(48);
+    const Bytes secret = crypto::randomBytes(48);
     writeFile(d / "secret.bin", secret);
     // -n threshold, -m share count; files share.NNN, NNN the (random) x.
     const std::string cmd = "gfsplit -n 3 -m 5 '" + (d / "secret.bin").string() + "' '" +
@@ -239,15 +239,15 @@ TEST_CASE("shamir: interoperates with libgfshare's gfsplit and gfcombine", "[mtd
     std::sort(shares.begin(), shares.end(),
               [](const Share& a, const Share& b) { return a.x < b.x; });
     for (const auto& idx : subsets(5, 3)) {
-      const mtd::CombineResult r = mtd::shamirCombine(pick(shares, idx));
+      const crypto::CombineResult r = crypto::shamirCombine(pick(shares, idx));
       REQUIRE(r.ok());
-      CHECK(asBytes(*r.secret) == secret);
+      CHECK(asBytes(*r) == secret);
     }
   }
 
   SECTION("shares made here combine with gfcombine") {
-    const Bytes secret = mtd::randomBytes(48);
-    const std::vector<Share> shares = mtd::shamirSplit(secret, 6, 4);
+    const Bytes secret = crypto::randomBytes(48);
+    const std::vector<Share> shares = crypto::shamirSplit(secret, 6, 4);
     for (const auto& idx : {std::vector<int>{0, 1, 2, 3}, std::vector<int>{1, 3, 4, 5},
                             std::vector<int>{0, 2, 4, 5}}) {
       std::string files;

@@ -8,22 +8,22 @@
 #include "crypto/token.hpp"
 #include "temp_dir.hpp"
 
-using namespace roam::agent::mtd;
+using namespace roam::crypto;
 
 namespace {
 
 Pkey managerKey(const roamtest::TempDir& dir) {
-  REQUIRE(roam::agent::initAuthority(dir.path) == "");
-  REQUIRE(roam::agent::issueCertificate(dir.path, "manager", {}) == "");
+  REQUIRE(roam::agent::initAuthority(dir.path).ok());
+  REQUIRE(roam::agent::issueCertificate(dir.path, "manager", {}).ok());
   auto loaded = loadPrivateKey(dir.path / "manager.key");
-  if (auto* error = std::get_if<std::string>(&loaded)) FAIL(*error);
-  return std::move(std::get<Pkey>(loaded));
+  if (!loaded) FAIL(loaded.error().message);
+  return std::move(*loaded);
 }
 
 Pkey publicHalf(EVP_PKEY* key) {
   auto parsed = parsePublicKey(publicKeyPem(key));
-  if (auto* error = std::get_if<std::string>(&parsed)) FAIL(*error);
-  return std::move(std::get<Pkey>(parsed));
+  if (!parsed) FAIL(parsed.error().message);
+  return std::move(*parsed);
 }
 
 }  // namespace
@@ -68,10 +68,10 @@ TEST_CASE("mtd token: another key's signature does not verify", "[mtd]") {
 TEST_CASE("mtd token: bad key files and PEM text are errors", "[mtd]") {
   roamtest::TempDir dir;
   auto missing = loadPrivateKey(dir.path / "none.key");
-  REQUIRE(std::holds_alternative<std::string>(missing));
-  CHECK(std::get<std::string>(missing).find("cannot read") != std::string::npos);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("cannot read") != std::string::npos);
   auto garbage = parsePublicKey("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n");
-  CHECK(std::holds_alternative<std::string>(garbage));
+  CHECK_FALSE(garbage.ok());
 }
 
 TEST_CASE("mtd token: hex both ways", "[mtd]") {

@@ -7,7 +7,7 @@
 
 #include "crypto/sha256.hpp"
 
-using roam::agent::Sha256;
+using roam::crypto::Sha256;
 
 namespace {
 std::span<const std::uint8_t> bytesOf(const std::string& s) {
@@ -41,7 +41,7 @@ TEST_CASE("Sha256 gives the same digest however the input is split", "[agent]") 
   }
   pieces.update({});  // an empty update changes nothing
   CHECK(pieces.hexDigest() == expected);
-  CHECK(roam::agent::sha256Hex(bytesOf(million)) == expected);
+  CHECK(roam::crypto::sha256Hex(bytesOf(million)) == expected);
 }
 
 TEST_CASE("Sha256 starts over after hexDigest", "[agent]") {

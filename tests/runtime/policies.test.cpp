@@ -20,14 +20,13 @@ roam::lang::Decision decidePolicy(const std::string& policyFile, const std::stri
   auto loaded = roam::runtime::PolicySet::load({sourcePath("policies/" + policyFile)});
   INFO(headlines(loaded.diagnostics));
   REQUIRE(loaded.set);
-  std::string why;
-  auto found = loaded.set->find("", &why);
-  REQUIRE(found.policy);
+  auto found = loaded.set->find("");
+  REQUIRE(found.ok());
   auto state = exampleState(stateName);
   roam::lang::DecideOptions options;
   options.seed = seed;
   options.params = std::move(params);
-  auto result = roam::lang::decide(*found.policy, found.file->path, *state, options);
+  auto result = roam::lang::decide(*found->policy, found->file->path, *state, options);
   INFO(headlines(result.diagnostics));
   REQUIRE(result.decision);
   return *result.decision;

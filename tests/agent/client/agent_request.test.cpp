@@ -20,10 +20,10 @@
 #include "temp_dir.hpp"
 
 #include "agent/client/agent_request.hpp"
-#include "agent/transport/agent_connector.hpp"
-#include "agent/transport/framed_stream.hpp"
 #include "agent/tls/certificates.hpp"
 #include "agent/tls/tls_context.hpp"
+#include "agent/transport/agent_connector.hpp"
+#include "agent/transport/framed_stream.hpp"
 
 namespace {
 
@@ -46,9 +46,9 @@ Frames reply(std::initializer_list<Message> messages) {
 class ScriptedAgent {
  public:
   explicit ScriptedAgent(Script script) : script_(std::move(script)) {
-    REQUIRE(initAuthority(dir_.path / "certs") == "");
-    REQUIRE(issueCertificate(dir_.path / "certs", "agent", {"127.0.0.1"}) == "");
-    REQUIRE(issueCertificate(dir_.path / "certs", "manager", {}) == "");
+    REQUIRE(initAuthority(dir_.path / "certs").ok());
+    REQUIRE(issueCertificate(dir_.path / "certs", "agent", {"127.0.0.1"}).ok());
+    REQUIRE(issueCertificate(dir_.path / "certs", "manager", {}).ok());
     auto made = makeTlsContext(TlsFiles::forName(dir_.path / "certs", "agent"), TlsRole::server);
     REQUIRE(made.ok());
     tls_ = std::move(*made);

@@ -25,6 +25,7 @@
 namespace fs = std::filesystem;
 using namespace roam::agent;
 using nlohmann::json;
+using roam::crypto::sha256Hex;
 
 namespace {
 

@@ -18,6 +18,7 @@
 
 namespace fs = std::filesystem;
 using namespace roam::agent;
+using roam::crypto::sha256Hex;
 
 namespace {
 

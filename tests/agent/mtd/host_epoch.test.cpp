@@ -11,6 +11,7 @@
 
 using namespace roam::agent;
 using namespace roam::agent::mtd;
+using namespace roam::crypto;
 
 namespace {
 
@@ -27,17 +28,17 @@ struct Deployment {
   std::map<std::string, std::string> tamperedShare;  // host -> replacement y (hex)
 
   explicit Deployment(const std::string& scheme, int k) {
-    REQUIRE(initAuthority(certs.path) == "");
-    REQUIRE(issueCertificate(certs.path, "manager", {}) == "");
+    REQUIRE(initAuthority(certs.path).ok());
+    REQUIRE(issueCertificate(certs.path, "manager", {}).ok());
     auto loaded = loadPrivateKey(certs.path / "manager.key");
-    REQUIRE(std::holds_alternative<Pkey>(loaded));
-    managerKey = std::move(std::get<Pkey>(loaded));
+    REQUIRE(loaded.ok());
+    managerKey = std::move(*loaded);
     managerPem = publicKeyPem(managerKey.get());
     std::vector<TableEntry> table;
     for (const auto& h : kHosts) table.push_back({h, "10.0.0." + h.substr(1) + ":7070"});
     auto built = buildEpoch(newEpochId(), scheme, k, table, kHosts);
-    if (auto* error = std::get_if<std::string>(&built)) FAIL(*error);
-    epoch = std::move(std::get<Epoch>(built));
+    if (!built) FAIL(built.error().message);
+    epoch = std::move(*built);
     for (const auto& material : epoch.hosts) {
       std::vector<AgentPeer> peers;
       for (const auto& t : table)
@@ -88,7 +89,7 @@ struct Deployment {
     auto index = indexFor(epoch.scheme, *fromHex(m.r), self, epoch.entries);
     std::vector<TableEntry> table;
     for (const auto& h : kHosts) table.push_back({h, ""});
-    return std::get<TableEntry>(destinationAt(table, index, source)).name;
+    return destinationAt(table, index, source).value().name;
   }
 };
 
@@ -120,9 +121,9 @@ TEST_CASE("mtd hosts: each scheme resolves the destination its table names", "[m
 TEST_CASE("mtd hosts: holders refuse without a valid token, another epoch or requester", "[mtd]") {
   Deployment d("shamir", 2);
   roamtest::TempDir other;
-  REQUIRE(initAuthority(other.path) == "");
-  REQUIRE(issueCertificate(other.path, "manager", {}) == "");
-  auto intruder = std::get<Pkey>(loadPrivateKey(other.path / "manager.key"));
+  REQUIRE(initAuthority(other.path).ok());
+  REQUIRE(issueCertificate(other.path, "manager", {}).ok());
+  auto intruder = std::move(loadPrivateKey(other.path / "manager.key").value());
 
   auto m = d.order("h2");
   KeyRequest good{m.migrationId, m.epoch, "h2", m.r, m.token};

@@ -40,9 +40,9 @@ using TempDir = roamtest::TempDir;
 // DIR/certs with a CA and the certificates "server" and "client".
 fs::path deployment(const fs::path& root, const std::string& dirName = "certs") {
   fs::path dir = root / dirName;
-  REQUIRE(roam::agent::initAuthority(dir) == "");
-  REQUIRE(roam::agent::issueCertificate(dir, "server", {"127.0.0.1", "::1"}) == "");
-  REQUIRE(roam::agent::issueCertificate(dir, "client", {}) == "");
+  REQUIRE(roam::agent::initAuthority(dir).ok());
+  REQUIRE(roam::agent::issueCertificate(dir, "server", {"127.0.0.1", "::1"}).ok());
+  REQUIRE(roam::agent::issueCertificate(dir, "client", {}).ok());
   return dir;
 }
 
@@ -246,9 +246,9 @@ TEST_CASE("certificates: layout, modes and contents", "[agent]") {
   CHECK(modeOf(dir / "server.key") == 0600);
   CHECK(modeOf(dir / "client.key") == 0600);
   CHECK(modeOf(dir / "ca.crt") == 0644);
-  CHECK(roam::agent::certificateName(dir / "server.crt") == "server");
-  CHECK(roam::agent::certificateName(dir / "ca.crt").rfind("roam CA ", 0) == 0);
-  CHECK(roam::agent::certificateName(dir / "missing.crt") == "");
+  CHECK(roam::agent::certificateName(dir / "server.crt").value() == "server");
+  CHECK(roam::agent::certificateName(dir / "ca.crt").value().rfind("roam CA ", 0) == 0);
+  CHECK_FALSE(roam::agent::certificateName(dir / "missing.crt").ok());
 
   auto ca = readCert(dir / "ca.crt");
   CHECK(X509_check_ca(ca.get()) >= 1);
@@ -278,22 +278,25 @@ TEST_CASE("certificates: refusals", "[agent]") {
   auto dir = deployment(tmp.path);
   auto before = readCert(dir / "ca.crt");
 
-  auto reinit = roam::agent::initAuthority(dir);
+  auto reinit = roam::errorText(roam::agent::initAuthority(dir));
   CHECK(reinit.find((dir / "ca.crt").string()) != std::string::npos);
   CHECK(reinit.find("already exists") != std::string::npos);
   CHECK(X509_cmp(before.get(), readCert(dir / "ca.crt").get()) == 0);  // untouched
 
-  CHECK(roam::agent::issueCertificate(dir, "-bad", {}).find("invalid certificate name '-bad'") ==
-        0);
-  CHECK(roam::agent::issueCertificate(dir, "a/b", {}).find("invalid certificate name") == 0);
-  CHECK(roam::agent::issueCertificate(dir, "", {}).find("invalid certificate name") == 0);
-  CHECK(roam::agent::issueCertificate(dir, std::string(64, 'a'), {}) != "");
-  CHECK(roam::agent::issueCertificate(dir, std::string(63, 'a'), {}) == "");
-  CHECK(roam::agent::issueCertificate(dir, "ca", {}).find("reserved") != std::string::npos);
-  CHECK(roam::agent::issueCertificate(dir, "h1", {"10.0.0.1", "10.0.0.300"}) ==
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, "-bad", {}))
+            .find("invalid certificate name '-bad'") == 0);
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, "a/b", {}))
+            .find("invalid certificate name") == 0);
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, "", {}))
+            .find("invalid certificate name") == 0);
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, std::string(64, 'a'), {})) != "");
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, std::string(63, 'a'), {})) == "");
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, "ca", {})).find("reserved") !=
+        std::string::npos);
+  CHECK(roam::errorText(roam::agent::issueCertificate(dir, "h1", {"10.0.0.1", "10.0.0.300"})) ==
         "invalid IP address '10.0.0.300': expected an IPv4 or IPv6 address");
   CHECK(!fs::exists(dir / "h1.crt"));
-  CHECK(roam::agent::issueCertificate(tmp.path / "nowhere", "h1", {})
+  CHECK(roam::errorText(roam::agent::issueCertificate(tmp.path / "nowhere", "h1", {}))
             .find((tmp.path / "nowhere" / "ca.crt").string()) == 0);
 }
 
@@ -301,7 +304,7 @@ TEST_CASE("re-issuing replaces the certificate and key", "[agent]") {
   TempDir tmp;
   auto dir = deployment(tmp.path);
   auto first = readCert(dir / "server.crt");
-  REQUIRE(roam::agent::issueCertificate(dir, "server", {"10.0.0.7"}) == "");
+  REQUIRE(roam::agent::issueCertificate(dir, "server", {"10.0.0.7"}).ok());
   auto second = readCert(dir / "server.crt");
   CHECK(X509_cmp(first.get(), second.get()) != 0);
   CHECK(X509_check_ip_asc(second.get(), "10.0.0.7", 0) == 1);

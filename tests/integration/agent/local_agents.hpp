@@ -33,11 +33,11 @@ struct LocalAgents {
 
   LocalAgents() {
     auto& engine = roam::test::TestEngine::get();
-    REQUIRE(roam::agent::initAuthority(dir.path / "certs") == "");
+    REQUIRE(roam::agent::initAuthority(dir.path / "certs").ok());
     for (const auto& name : kHosts)
-      REQUIRE(roam::agent::issueCertificate(dir.path / "certs", name, {"127.0.0.1"}) == "");
-    REQUIRE(roam::agent::issueCertificate(dir.path / "certs", "manager", {}) == "");
-    REQUIRE(roam::agent::issueCertificate(dir.path / "certs", "cli", {}) == "");
+      REQUIRE(roam::agent::issueCertificate(dir.path / "certs", name, {"127.0.0.1"}).ok());
+    REQUIRE(roam::agent::issueCertificate(dir.path / "certs", "manager", {}).ok());
+    REQUIRE(roam::agent::issueCertificate(dir.path / "certs", "cli", {}).ok());
     for (const auto& name : kHosts) {
       roam::agent::AgentOptions o;
       o.name = name;

@@ -25,6 +25,7 @@
 #include "local_agents.hpp"
 
 using namespace roam::agent;
+namespace crypto = roam::crypto;
 
 namespace {
 
@@ -33,18 +34,18 @@ using Agents = roamtest::LocalAgents;
 
 // The manager's part: an epoch over the four agents, set up on each.
 struct ManagerSide {
-  mtd::Pkey key;
-  mtd::Epoch epoch;
-  std::vector<mtd::TableEntry> table;
+  crypto::Pkey key;
+  crypto::Epoch epoch;
+  std::vector<crypto::TableEntry> table;
 
   ManagerSide(Agents& a, const std::string& scheme, int k) {
-    auto loaded = mtd::loadPrivateKey(a.dir.path / "certs" / "manager.key");
-    REQUIRE(std::holds_alternative<mtd::Pkey>(loaded));
-    key = std::move(std::get<mtd::Pkey>(loaded));
+    auto loaded = crypto::loadPrivateKey(a.dir.path / "certs" / "manager.key");
+    REQUIRE(loaded.ok());
+    key = std::move(*loaded);
     for (const auto& h : kHosts) table.push_back({h, a.address[h]});
-    auto built = mtd::buildEpoch(mtd::newEpochId(), scheme, k, table, kHosts);
-    REQUIRE(std::holds_alternative<mtd::Epoch>(built));
-    epoch = std::move(std::get<mtd::Epoch>(built));
+    auto built = crypto::buildEpoch(crypto::newEpochId(), scheme, k, table, kHosts);
+    REQUIRE(built.ok());
+    epoch = std::move(*built);
   }
 
   MtdSetup setupFor(Agents& a, const std::string& host) {
@@ -53,8 +54,8 @@ struct ManagerSide {
       if (h != host) peers.push_back({h, a.address[h]});
     const auto& material =
         *std::find_if(epoch.hosts.begin(), epoch.hosts.end(),
-                      [&](const mtd::HostMaterial& m) { return m.name == host; });
-    return mtd::setupMessage(epoch, material, peers, mtd::publicKeyPem(key.get()));
+                      [&](const crypto::HostMaterial& m) { return m.name == host; });
+    return mtd::setupMessage(epoch, material, peers, crypto::publicKeyPem(key.get()));
   }
 
   MtdMigrate order(const std::string& source, const std::string& container) {
@@ -62,18 +63,20 @@ struct ManagerSide {
                  container,
                  "snapshot",
                  epoch.id,
-                 mtd::toHex(mtd::randomBytes(mtd::kRandomSize)),
+                 crypto::toHex(crypto::randomBytes(crypto::kRandomSize)),
                  ""};
-    m.token = mtd::signToken(key.get(), mtd::tokenMessage(m.epoch, m.migrationId, source, m.r));
+    m.token =
+        crypto::signToken(key.get(), crypto::tokenMessage(m.epoch, m.migrationId, source, m.r));
     return m;
   }
 
   // The address the source must go for, from the manager's copy of its point.
   std::string expected(const std::string& source, const MtdMigrate& m) {
-    const auto& self = *std::find_if(epoch.hosts.begin(), epoch.hosts.end(),
-                                     [&](const mtd::HostMaterial& h) { return h.name == source; });
-    auto index = mtd::indexFor(epoch.scheme, *mtd::fromHex(m.r), self, epoch.entries);
-    return std::get<mtd::TableEntry>(mtd::destinationAt(table, index, source)).address;
+    const auto& self =
+        *std::find_if(epoch.hosts.begin(), epoch.hosts.end(),
+                      [&](const crypto::HostMaterial& h) { return h.name == source; });
+    auto index = crypto::indexFor(epoch.scheme, *crypto::fromHex(m.r), self, epoch.entries);
+    return crypto::destinationAt(table, index, source).value().address;
   }
 };
 

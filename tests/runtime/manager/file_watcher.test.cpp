@@ -43,9 +43,8 @@ TEST_CASE("FileWatcher reports each way of saving a watched file", "[reload]") {
   TempDir dir("roam-watch");
   auto file = dir.path / "x.policy";
   writeFile(file, "one\n");
-  std::string error;
-  FileWatcher watcher({file}, &error);
-  REQUIRE(error.empty());
+  FileWatcher watcher({file});
+  REQUIRE(watcher.startStatus().ok());
   REQUIRE(watcher.fd() >= 0);
 
   SECTION("nothing happens: empty after the timeout") {
@@ -100,9 +99,8 @@ TEST_CASE("FileWatcher watches files in several directories", "[reload]") {
   writeFile(fileA, "a\n");
   writeFile(fileA2, "a2\n");
   writeFile(fileB, "b\n");
-  std::string error;
-  FileWatcher watcher({fileA, fileA2, fileB}, &error);
-  REQUIRE(error.empty());
+  FileWatcher watcher({fileA, fileA2, fileB});
+  REQUIRE(watcher.startStatus().ok());
 
   SECTION("a change in the second directory names that file only") {
     writeFile(fileB, "b2\n");
@@ -119,8 +117,7 @@ TEST_CASE("FileWatcher watches files in several directories", "[reload]") {
     CHECK(contains(changed, fileB));
   }
   SECTION("watch() replaces the watched set") {
-    watcher.watch({fileB}, &error);
-    REQUIRE(error.empty());
+    REQUIRE(watcher.watch({fileB}).ok());
     writeFile(fileA, "no longer watched\n");
     CHECK(watcher.waitForChanges(150ms, 10ms).empty());
     writeFile(fileB, "still watched\n");
@@ -161,9 +158,8 @@ TEST_CASE("FileWatcher reports a directory it cannot watch", "[reload]") {
   TempDir dir("roam-watch");
   auto good = dir.path / "x.policy";
   writeFile(good, "x\n");
-  std::string error;
-  FileWatcher watcher({dir.path / "missing" / "y.policy", good}, &error);
-  CHECK(error.find("missing") != std::string::npos);
+  FileWatcher watcher({dir.path / "missing" / "y.policy", good});
+  CHECK(roam::errorText(watcher.startStatus()).find("missing") != std::string::npos);
   // The other file is still watched.
   writeFile(good, "y\n");
   checkOnly(watcher.waitForChanges(2s, 20ms), good);

@@ -25,8 +25,8 @@ struct Fixture : roamtest::ManagerFixture {
 // The one migration the manager has recorded.
 roam::runtime::MigrationRecord onlyMigration(Manager& manager) {
   auto migrations = manager.vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  return migrations.value[0];
+  REQUIRE(migrations.value().size() == 1);
+  return migrations.value()[0];
 }
 
 // Replaces the policy file's text with the shortest-path policy (reload not included).
@@ -59,8 +59,8 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   CHECK(log[0]["action"] == "dispatch");
 
   auto decisions = manager->vib()->recentDecisions(10);
-  REQUIRE(decisions.value.size() == 1);
-  CHECK(decisions.value[0].id == step.decisionId);
+  REQUIRE(decisions.value().size() == 1);
+  CHECK(decisions.value()[0].id == step.decisionId);
 
   const auto m = onlyMigration(*manager);
   CHECK(m.migrationId == request.migrationId);
@@ -173,8 +173,8 @@ TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[man
     manager->stop();  // abandons the wait; the (fake) agent keeps the migration
     REQUIRE(manager->waitIdle(5));
     auto rows = manager->vib()->unfinishedMigrations();
-    REQUIRE(rows.value.size() == 1);
-    CHECK(rows.value[0].note.find("reconciled at the next start") != std::string::npos);
+    REQUIRE(rows.value().size() == 1);
+    CHECK(rows.value()[0].note.find("reconciled at the next start") != std::string::npos);
   }
   f.agents.hold = false;
   auto manager = f.make();  // start() re-sends the same MIGRATE
@@ -184,22 +184,22 @@ TEST_CASE("manager: a restarted manager reconciles unfinished migrations", "[man
   CHECK(f.logged("reconciling migration " + id));
   const auto m = onlyMigration(*manager);
   CHECK(m.state == "done");
-  CHECK(manager->vib()->unfinishedMigrations().value.empty());
+  CHECK(manager->vib()->unfinishedMigrations().value().empty());
 }
 
 TEST_CASE("manager: manual migration through the manager", "[manager]") {
   Fixture f;
   auto manager = f.make();
   auto bad = manager->migrateManually("nope", "h3");
-  CHECK(bad.error == "no container 'nope' in the current state");
-  CHECK(manager->migrateManually("iperf-server", "h2").error ==
+  CHECK(roam::errorText(bad) == "no container 'nope' in the current state");
+  CHECK(roam::errorText(manager->migrateManually("iperf-server", "h2")) ==
         "'iperf-server' already runs on h2");
   auto ok = manager->migrateManually("iperf-server", "h5");
-  REQUIRE(ok.error.empty());
+  REQUIRE(ok.ok());
   REQUIRE(manager->waitIdle(5));
   CHECK(f.agents.containerHost["iperf-server"] == "h5");
   const auto m = onlyMigration(*manager);
-  CHECK(m.migrationId == ok.migrationId);
+  CHECK(m.migrationId == *ok);
   CHECK(m.policy == "manual");
 }
 
@@ -210,14 +210,14 @@ class FakeRedirector final : public roam::runtime::Redirector {
   std::vector<roam::runtime::Redirect> redirects;
   std::vector<std::string> cleared;
   // As the interface promises: a target at home only removes the rules.
-  std::string redirect(const roam::runtime::Redirect& r) override {
+  roam::Status redirect(const roam::runtime::Redirect& r) override {
     if (r.target.ip == r.home.ip) return clear(r.container, r.dpids);
     redirects.push_back(r);
-    return "";
+    return {};
   }
-  std::string clear(const std::string& container, const std::vector<std::string>&) override {
+  roam::Status clear(const std::string& container, const std::vector<std::string>&) override {
     cleared.push_back(container);
-    return "";
+    return {};
   }
 };
 
@@ -262,12 +262,12 @@ TEST_CASE("manager: a moved container's home address is redirected, and cleared 
   CHECK(f.logged("redirect iperf-server: traffic for h2 (10.0.0.2) now reaches h4 (10.0.0.4)"));
 
   // Moving on keeps the home; moving back home removes the rules.
-  REQUIRE(manager->migrateManually("iperf-server", "h5").error.empty());
+  REQUIRE(manager->migrateManually("iperf-server", "h5").ok());
   REQUIRE(manager->waitIdle(5));
   REQUIRE(redirector.redirects.size() == 2);
   CHECK(redirector.redirects[1].home.ip == "10.0.0.2");
   CHECK(redirector.redirects[1].target.ip == "10.0.0.5");
-  REQUIRE(manager->migrateManually("iperf-server", "h2").error.empty());
+  REQUIRE(manager->migrateManually("iperf-server", "h2").ok());
   REQUIRE(manager->waitIdle(5));
   CHECK(redirector.cleared == std::vector<std::string>{"iperf-server"});
 }

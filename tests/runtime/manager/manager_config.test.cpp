@@ -10,9 +10,9 @@ using roam::runtime::loadManagerConfig;
 
 TEST_CASE("config: the shipped example loads", "[manager][config]") {
   auto loaded = loadManagerConfig(roamtest::sourcePath("examples/manager.jsonc"));
-  INFO(loaded.errors);
-  REQUIRE(loaded.config);
-  const auto& c = *loaded.config;
+  INFO(roam::errorText(loaded));
+  REQUIRE(loaded.ok());
+  const auto& c = *loaded;
   CHECK(c.controllerBackend == "ryu");
   CHECK(c.agents.size() == 5);
   CHECK(c.policy.file == roamtest::sourcePath("policies/load-balancing/bandwidth.policy"));
@@ -34,9 +34,9 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
   "decision_log": "/tmp/d.jsonl"
 })");
   auto loaded = loadManagerConfig(file);
-  INFO(loaded.errors);
-  REQUIRE(loaded.config);
-  const auto& c = *loaded.config;
+  INFO(roam::errorText(loaded));
+  REQUIRE(loaded.ok());
+  const auto& c = *loaded;
   CHECK(c.policy.file == (dir.path / "p/shortest.policy").string());
   CHECK(c.bandwidthInterval == Approx(0.5));
   CHECK(c.agentPollInterval == 2);
@@ -61,9 +61,9 @@ TEST_CASE("config: errors are located at the offending key", "[manager][config]"
   auto check = [&](const std::string& text, const std::string& expected) {
     roamtest::writeText(file, text);
     auto loaded = loadManagerConfig(file);
-    CHECK_FALSE(loaded.config);
-    INFO(loaded.errors);
-    CHECK(loaded.errors.find(file.string() + expected) != std::string::npos);
+    CHECK_FALSE(loaded.ok());
+    INFO(roam::errorText(loaded));
+    CHECK(roam::errorText(loaded).find(file.string() + expected) != std::string::npos);
   };
   check("{\n  \"polcy\": \"x.policy\"\n}", ":2:3: error: unknown key 'polcy'");
   check("{\n  \"brain\": {\n    \"cooldown\": \"soon\"\n  }\n}",
@@ -81,5 +81,5 @@ TEST_CASE("config: errors are located at the offending key", "[manager][config]"
   check("{\n  \"collectors\": {\"latency\": \"often\"}\n}",
         ":2:18: error: 'collectors.latency' must be a positive duration");
   check("{\n  \"vib\": 3,\n}", ":3:1: error: not valid JSON");
-  CHECK_FALSE(loadManagerConfig(dir.path / "missing.jsonc").config);
+  CHECK_FALSE(loadManagerConfig(dir.path / "missing.jsonc").ok());
 }

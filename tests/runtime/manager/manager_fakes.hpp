@@ -142,16 +142,18 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   std::vector<roam::agent::MtdSetup> setups;  // every MTD_SETUP received
   std::vector<roam::agent::MtdMigrate> mtdOrders;
 
-  std::string mtdSetup(const std::string& address, const roam::agent::MtdSetup& setup) override {
+  roam::Status mtdSetup(const std::string& address, const roam::agent::MtdSetup& setup) override {
     std::lock_guard lock(mutex_);
     setups.push_back(setup);
-    if (refuseSetup.count(address)) return "refused by the test";
+    if (refuseSetup.count(address))
+      return roam::makeError(roam::ErrorCode::Refused, "refused by the test");
     auto host = roam::agent::mtd::hostEpochFromSetup(setup, hostAt[address]);
-    if (auto* error = std::get_if<std::string>(&host)) return *error;
+    if (auto* error = std::get_if<std::string>(&host))
+      return roam::makeError(roam::ErrorCode::Refused, *error);
     epochs_.insert_or_assign(hostAt[address],
                              std::move(std::get<roam::agent::mtd::HostEpoch>(host)));
     keyServices_[hostAt[address]] = {};
-    return "";
+    return {};
   }
 
   // Like a real agent: an id it has seen joins or replays its outcome (the

@@ -54,9 +54,9 @@ struct ManagerFixture {
                                                         std::lock_guard lock(logMutex);
                                                         logs.push_back(line);
                                                       });
-    auto errors = m->start();
-    INFO(errors);
-    REQUIRE(errors.empty());
+    auto started = m->start();
+    INFO(roam::errorText(started));
+    REQUIRE(started.ok());
     return m;
   }
 

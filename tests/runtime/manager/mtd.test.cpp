@@ -25,8 +25,8 @@ struct MtdFixture : roamtest::ManagerFixture {
       : ManagerFixture("roam-manager-mtd", "policies/mtd/" + policy,
                        "examples/states/paper-homogeneous.json") {
     const auto certs = dir.path / "certs";
-    REQUIRE(roam::agent::initAuthority(certs).empty());
-    REQUIRE(roam::agent::issueCertificate(certs, "manager", {}).empty());
+    REQUIRE(roam::agent::initAuthority(certs).ok());
+    REQUIRE(roam::agent::issueCertificate(certs, "manager", {}).ok());
     config.certs = certs.string();
     config.identity = "manager";
     // The agents' STATUS replaces the state's containers: report the roles
@@ -78,8 +78,8 @@ TEST_CASE("manager: MTD policies move the container without sending a destinatio
   const std::string moved = f.agents.containerHost["iperf-server"];
   CHECK(moved != "h2");
   auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  const auto& m = migrations.value[0];
+  REQUIRE(migrations.value().size() == 1);
+  const auto& m = migrations.value()[0];
   CHECK(m.migrationId == order.migrationId);
   CHECK(m.state == "done");
   CHECK(m.source == "h2");
@@ -95,8 +95,8 @@ TEST_CASE("manager: MTD policies move the container without sending a destinatio
   CHECK(log[0]["destination"].is_null());
   CHECK(log[0]["mtd"]["scheme"] == policy.substr(0, policy.find('.')));
   auto decisions = manager->vib()->recentDecisions(10);
-  REQUIRE(decisions.value.size() == 1);
-  CHECK(decisions.value[0].json["destination"].is_null());
+  REQUIRE(decisions.value().size() == 1);
+  CHECK(decisions.value()[0].json["destination"].is_null());
 
   SECTION("the next MTD migration runs under a new epoch") {
     auto next = manager->evaluateOnce();
@@ -111,10 +111,10 @@ TEST_CASE("manager: MTD policies move the container without sending a destinatio
     CHECK(f.agents.mtdOrders[1].epoch == second);
     CHECK(f.agents.mtdOrders[1].r != order.r);
     auto both = manager->vib()->recentMigrations(10);
-    REQUIRE(both.value.size() == 2);
-    CHECK(both.value[0].source == moved);
-    CHECK(both.value[0].destination == f.agents.containerHost["iperf-server"]);
-    CHECK(both.value[0].destination != moved);
+    REQUIRE(both.value().size() == 2);
+    CHECK(both.value()[0].source == moved);
+    CHECK(both.value()[0].destination == f.agents.containerHost["iperf-server"]);
+    CHECK(both.value()[0].destination != moved);
   }
 }
 
@@ -130,8 +130,8 @@ TEST_CASE("manager: an agent that fails MTD setup fails the migration, naming it
   CHECK(f.agents.mtdOrders.empty());
   CHECK(f.agents.containerHost["iperf-server"] == "h2");
   auto migrations = manager->vib()->recentMigrations(10);
-  REQUIRE(migrations.value.size() == 1);
-  const auto& m = migrations.value[0];
+  REQUIRE(migrations.value().size() == 1);
+  const auto& m = migrations.value()[0];
   CHECK(m.state == "failed");
   CHECK(m.destination.empty());
   CHECK(m.error.find("MTD setup") != std::string::npos);
@@ -169,12 +169,12 @@ TEST_CASE("manager: after a restart an unfinished MTD migration is re-attached, 
     REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
     REQUIRE(manager->waitIdle(10));
     auto rows = manager->vib()->recentMigrations(10);
-    REQUIRE(rows.value.size() == 1);
-    id = rows.value[0].migrationId;
-    moved = rows.value[0].destination;
+    REQUIRE(rows.value().size() == 1);
+    id = rows.value()[0].migrationId;
+    moved = rows.value()[0].destination;
     // As if the manager had died before DONE: the agent finished (and
     // journalled) it, the VIB still says it is under way, destination unknown.
-    auto interrupted = rows.value[0];
+    auto interrupted = rows.value()[0];
     interrupted.state = "transferring";
     interrupted.destination.clear();
     interrupted.finishedT.reset();
@@ -200,11 +200,11 @@ TEST_CASE("manager: after a restart an unfinished MTD migration is re-attached, 
   REQUIRE(f.agents.mtdOrders.size() == ordersBefore + 2);
   for (std::size_t i = ordersBefore; i < f.agents.mtdOrders.size(); ++i)
     CHECK(f.agents.mtdOrders[i].epoch == "rejoin");
-  CHECK(manager->vib()->unfinishedMigrations().value.empty());
+  CHECK(manager->vib()->unfinishedMigrations().value().empty());
 
   auto rows = manager->vib()->recentMigrations(10);
-  REQUIRE(rows.value.size() == 2);
-  for (const auto& m : rows.value) {
+  REQUIRE(rows.value().size() == 2);
+  for (const auto& m : rows.value()) {
     if (m.migrationId == id) {
       // The agent's journal replayed DONE: the destination is known again.
       CHECK(m.state == "done");

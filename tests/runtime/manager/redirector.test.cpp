@@ -136,18 +136,19 @@ TEST_CASE("redirect: flow bodies", "[redirect]") {
 
 TEST_CASE("redirect: input checks", "[redirect]") {
   Redirect r = webRedirect();
-  CHECK(checkRedirect(r).empty());
+  CHECK(checkRedirect(r).ok());
   r.target.mac = "00:00:00:00:00";
-  CHECK(checkRedirect(r) == "target: '00:00:00:00:00' is not a MAC address (aa:bb:cc:dd:ee:ff)");
+  CHECK(roam::errorText(checkRedirect(r)) ==
+        "target: '00:00:00:00:00' is not a MAC address (aa:bb:cc:dd:ee:ff)");
   r = webRedirect();
   r.home.ip = "10.0.0.256";
-  CHECK(checkRedirect(r) == "home: '10.0.0.256' is not an IPv4 address");
+  CHECK(roam::errorText(checkRedirect(r)) == "home: '10.0.0.256' is not an IPv4 address");
   r = webRedirect();
   r.tcpPorts = {0};
-  CHECK(checkRedirect(r) == "port 0 is not in 1..65535");
+  CHECK(roam::errorText(checkRedirect(r)) == "port 0 is not in 1..65535");
   r = webRedirect();
   r.dpids = {"1"};
-  CHECK(checkRedirect(r) == "'1' is not a datapath id (16 hex digits)");
+  CHECK(roam::errorText(checkRedirect(r)) == "'1' is not a datapath id (16 hex digits)");
 }
 
 TEST_CASE("redirect: RyuFlowRedirector over HTTP", "[redirect]") {
@@ -169,7 +170,7 @@ TEST_CASE("redirect: RyuFlowRedirector over HTTP", "[redirect]") {
   }
 
   SECTION("redirect deletes the container's rules everywhere, then adds the new ones") {
-    REQUIRE(redirector.redirect(r) == "");
+    REQUIRE(redirector.redirect(r).ok());
     auto reqs = ctl.requests();
     REQUIRE(reqs.size() == 6);
     for (int i = 0; i < 2; ++i) {
@@ -187,7 +188,7 @@ TEST_CASE("redirect: RyuFlowRedirector over HTTP", "[redirect]") {
   SECTION("moving back home only removes the rules") {
     r.target = r.home;
     r.target.mac = "00:00:00:00:00:02";
-    REQUIRE(redirector.redirect(r) == "");
+    REQUIRE(redirector.redirect(r).ok());
     auto reqs = ctl.requests();
     REQUIRE(reqs.size() == 2);
     CHECK(reqs[0].path == "/stats/flowentry/delete");
@@ -195,7 +196,7 @@ TEST_CASE("redirect: RyuFlowRedirector over HTTP", "[redirect]") {
   }
 
   SECTION("clear deletes by cookie on every switch") {
-    REQUIRE(redirector.clear("svc", r.dpids) == "");
+    REQUIRE(redirector.clear("svc", r.dpids).ok());
     auto reqs = ctl.requests();
     REQUIRE(reqs.size() == 2);
     CHECK(reqs[1].body == clearFlow("svc", "0000000000000002"));
@@ -203,21 +204,22 @@ TEST_CASE("redirect: RyuFlowRedirector over HTTP", "[redirect]") {
 
   SECTION("errors name the switch and the HTTP status") {
     ctl.failDpid(2, 404);
-    const std::string error = redirector.clear("svc", r.dpids);
+    const std::string error = roam::errorText(redirector.clear("svc", r.dpids));
     CHECK(error ==
           "switch 0000000000000002: POST " + ctl.url() + "stats/flowentry/delete: HTTP 404");
     // The other switch was still cleaned.
     CHECK(ctl.requests().size() == 2);
 
-    const std::string addError = redirector.redirect(r);
+    const std::string addError = roam::errorText(redirector.redirect(r));
     CHECK(addError.find("switch 0000000000000002") != std::string::npos);
     CHECK(addError.find("HTTP 404") != std::string::npos);
   }
 
   SECTION("bad input is refused before any request") {
     r.target.ip = "ten.0.0.3";
-    CHECK(redirector.redirect(r) == "target: 'ten.0.0.3' is not an IPv4 address");
-    CHECK(redirector.clear("svc", {"xyz"}) == "'xyz' is not a datapath id (16 hex digits)");
+    CHECK(roam::errorText(redirector.redirect(r)) == "target: 'ten.0.0.3' is not an IPv4 address");
+    CHECK(roam::errorText(redirector.clear("svc", {"xyz"})) ==
+          "'xyz' is not a datapath id (16 hex digits)");
     CHECK(ctl.requests().empty());
   }
 

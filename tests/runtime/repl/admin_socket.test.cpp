@@ -24,8 +24,8 @@ using roam::runtime::AdminServer;
 std::unique_ptr<roam::runtime::ReplBackend> paperBackend() {
   auto made = roam::runtime::makeStateBackend(
       std::string(ROAM_SOURCE_DIR) + "/examples/states/paper-heterogeneous.json", {});
-  REQUIRE(made.backend);
-  return std::move(made.backend);
+  REQUIRE(made.ok());
+  return std::move(*made);
 }
 
 // A raw connection, for sending what AdminClient never would.
@@ -51,36 +51,37 @@ TEST_CASE("the admin socket answers REPL requests", "[repl]") {
   roamtest::TempDir dir("roam-admin");
   std::string path = (dir.path / "manager.sock").string();
   auto backend = paperBackend();
-  std::string error;
-  AdminServer server(
-      path, [&](const nlohmann::json& r) { return roam::runtime::answerReplRequest(*backend, r); },
-      &error);
-  INFO(error);
-  REQUIRE(server.listening());
+  auto server = AdminServer::listen(
+      path, [&](const nlohmann::json& r) { return roam::runtime::answerReplRequest(*backend, r); });
+  INFO(roam::errorText(server));
+  REQUIRE(server.ok());
+  REQUIRE((*server)->listening());
 
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
 
-  AdminClient client(path, &error);
+  auto connected = AdminClient::connect(path);
+  REQUIRE(connected.ok());
+  AdminClient& client = **connected;
   REQUIRE(client.connected());
 
   SECTION("execute") {
-    auto reply = client.request({{"execute", "count(hosts)"}}, &error);
+    auto reply = client.request({{"execute", "count(hosts)"}});
     REQUIRE(reply);
     CHECK((*reply)["ok"] == true);
     CHECK((*reply)["text"] == "5");
     CHECK((*reply)["json"]["value"] == 5);
-    auto bad = client.request({{"execute", "count(hostz)"}}, &error);
+    auto bad = client.request({{"execute", "count(hostz)"}});
     REQUIRE(bad);
     CHECK((*bad)["ok"] == false);
     CHECK((*bad)["text"].get<std::string>().rfind("<repl>:1:7: error:", 0) == 0);
   }
   SECTION("complete and describe") {
-    auto reply = client.request({{"complete", "hops h1 h"}, {"word_start", 8}}, &error);
+    auto reply = client.request({{"complete", "hops h1 h"}, {"word_start", 8}});
     REQUIRE(reply);
     CHECK((*reply)["candidates"] == nlohmann::json({"h1", "h2", "h3", "h4", "h5"}));
-    auto d = client.request({{"describe", true}}, &error);
+    auto d = client.request({{"describe", true}});
     REQUIRE(d);
     CHECK((*d)["text"].get<std::string>().rfind("state ", 0) == 0);
   }
@@ -117,20 +118,16 @@ TEST_CASE("the admin socket answers REPL requests", "[repl]") {
 TEST_CASE("the admin server stops promptly with idle clients connected", "[repl]") {
   roamtest::TempDir dir("roam-admin");
   std::string path = (dir.path / "m.sock").string();
-  std::string error;
   auto start = std::chrono::steady_clock::now();
   {
-    AdminServer server(
-        path,
-        [](const nlohmann::json&) {
-          return nlohmann::json{{"ok", true}};
-        },
-        &error);
-    REQUIRE(server.listening());
-    AdminClient a(path, &error), b(path, &error);
-    REQUIRE(a.connected());
-    REQUIRE(b.connected());
-    REQUIRE(a.request({{"describe", true}}, &error));
+    auto server = AdminServer::listen(path, [](const nlohmann::json&) {
+      return nlohmann::json{{"ok", true}};
+    });
+    REQUIRE(server.ok());
+    auto a = AdminClient::connect(path), b = AdminClient::connect(path);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    REQUIRE((*a)->request({{"describe", true}}).ok());
   }
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
   CHECK_FALSE(std::filesystem::exists(path));
@@ -140,7 +137,6 @@ TEST_CASE("the admin server replaces a stale socket but not a live one or a file
   roamtest::TempDir dir("roam-admin");
   std::string path = (dir.path / "m.sock").string();
   auto handler = [](const nlohmann::json&) { return nlohmann::json::object(); };
-  std::string error;
 
   {
     // A socket file with nobody listening, as a killed manager leaves it.
@@ -151,25 +147,24 @@ TEST_CASE("the admin server replaces a stale socket but not a live one or a file
     REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     ::close(fd);
   }
-  AdminServer first(path, handler, &error);
-  CHECK(first.listening());
+  auto first = AdminServer::listen(path, handler);
+  CHECK(first.ok());
 
-  AdminServer second(path, handler, &error);
-  CHECK_FALSE(second.listening());
-  CHECK(error.find("another server") != std::string::npos);
+  auto second = AdminServer::listen(path, handler);
+  CHECK_FALSE(second.ok());
+  CHECK(roam::errorText(second).find("another server") != std::string::npos);
 
   std::string plain = (dir.path / "plain").string();
   std::ofstream(plain) << "keep me";
-  AdminServer third(plain, handler, &error);
-  CHECK_FALSE(third.listening());
-  CHECK(error.find("not a socket") != std::string::npos);
+  auto third = AdminServer::listen(plain, handler);
+  CHECK_FALSE(third.ok());
+  CHECK(roam::errorText(third).find("not a socket") != std::string::npos);
   CHECK(std::filesystem::exists(plain));
 }
 
 TEST_CASE("the admin client says why it cannot connect", "[repl]") {
   roamtest::TempDir dir("roam-admin");
-  std::string error;
-  AdminClient client((dir.path / "none.sock").string(), &error);
-  CHECK_FALSE(client.connected());
-  CHECK(error == "No such file or directory");
+  auto client = AdminClient::connect((dir.path / "none.sock").string());
+  CHECK_FALSE(client.ok());
+  CHECK(roam::errorText(client) == "No such file or directory");
 }

@@ -23,9 +23,9 @@ std::unique_ptr<roam::runtime::ReplBackend> paperBackend(bool withPolicy = true)
   if (withPolicy) policy.file = source("policies/load-balancing/bandwidth.policy");
   auto made =
       roam::runtime::makeStateBackend(source("examples/states/paper-heterogeneous.json"), policy);
-  INFO(made.error);
-  REQUIRE(made.backend);
-  return std::move(made.backend);
+  INFO(roam::errorText(made));
+  REQUIRE(made.ok());
+  return std::move(*made);
 }
 
 // A session on the paper's state with the bandwidth policy.
@@ -206,8 +206,8 @@ TEST_CASE("the REPL reads a VIB: its newest snapshot and the manager's history",
   const auto data = roam::lang::makeSyntheticNetwork(6, 3);
   {
     auto opened = roam::runtime::Vib::open(path);
-    REQUIRE(opened.vib);
-    auto& vib = *opened.vib;
+    REQUIRE(opened.ok());
+    auto& vib = **opened;
     vib.writeTopology({data.switches, data.hosts, data.links}, 1732470002);
     REQUIRE(vib.setContainers(data.containers).ok());
     vib.writePortSamples(data.portSamples);
@@ -242,9 +242,9 @@ TEST_CASE("the REPL reads a VIB: its newest snapshot and the manager's history",
   }
 
   auto made = roam::runtime::makeVibBackend(path, 10, {});
-  INFO(made.error);
-  REQUIRE(made.backend);
-  roam::runtime::ReplSession session(*made.backend);
+  INFO(roam::errorText(made));
+  REQUIRE(made.ok());
+  roam::runtime::ReplSession session(**made);
   CHECK(session.execute("count(hosts)").text == std::to_string(data.hosts.size()));
   ReplReply decisions = session.execute("decisions");
   INFO(decisions.text);
@@ -254,9 +254,9 @@ TEST_CASE("the REPL reads a VIB: its newest snapshot and the manager's history",
   INFO(migrations.text);
   CHECK(migrations.json["migrations"][0]["migration_id"] == "m-1");
   CHECK(migrations.text.find("2 s") != std::string::npos);
-  CHECK(made.backend->describe() == "VIB " + path);
+  CHECK((*made)->describe() == "VIB " + path);
 
   auto missing = roam::runtime::makeVibBackend((dir.path / "none.sqlite").string(), 10, {});
-  CHECK_FALSE(missing.backend);
-  CHECK(missing.error.find(":1:1: error: ") != std::string::npos);
+  CHECK_FALSE(missing.ok());
+  CHECK(roam::errorText(missing).find(":1:1: error: ") != std::string::npos);
 }
