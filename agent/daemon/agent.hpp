@@ -66,6 +66,7 @@ class Agent {
   std::string start();
   Tcp::endpoint localEndpoint() const;
   const std::string& name() const { return options_.name; }
+  bool stopping() const { return stopping_; }
   // Stops accepting; in-flight migrations get the grace period to finish,
   // then are cancelled (and roll back). Calls `whenStopped` at the end.
   void shutdown(std::function<void()> whenStopped);

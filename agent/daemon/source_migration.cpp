@@ -394,7 +394,8 @@ class SourceMigration {
   awaitable<ReadResult> askOutcome(const std::string& why) {
     const auto giveUp = Clock::now() + agent_.options().restoreTimeout;
     asio::steady_timer pause(co_await asio::this_coro::executor);
-    while (Clock::now() < giveUp) {
+    // A shutting-down agent stops asking: start-up recovery asks again.
+    while (Clock::now() < giveUp && !agent_.stopping()) {
       if (!peer_ || !peer_->isOpen()) {
         auto connected = co_await connectToAgent(agent_.clientTls(), request_.destination,
                                                  std::chrono::seconds(5));
