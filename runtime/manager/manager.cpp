@@ -318,6 +318,8 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.migrationSeconds.reset();
   m.bytesSent = m.bytesTotal = 0;
   m.keySeconds = 0;
+  m.freezeMs = m.totalSeconds = 0;
+  m.rounds = 0;
   m.startedT = clock_.now();
   m.updatedT = m.startedT;
   m.state = "dispatched";
@@ -402,6 +404,9 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.migrationSeconds = clock_.now() - sent;
   m.bytesSent = done.bytesSent;
   m.bytesTotal = done.bytesTotal;
+  m.freezeMs = done.freezeMs;
+  m.rounds = static_cast<std::uint32_t>(done.rounds.size());
+  m.totalSeconds = done.totalSeconds;
   m.note = done.note;
   if (mtd) {
     // The manager learns the destination only now, from the source's DONE:

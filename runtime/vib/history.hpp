@@ -31,6 +31,11 @@ struct MigrationRecord {
   double decisionSeconds = 0;              // evaluating the policy
   std::optional<double> migrationSeconds;  // MIGRATE sent .. DONE received
   double keySeconds = 0;  // MTD: the source's key gathering (DONE's key_s); 0 otherwise
+  // Pre-copy (DONE's freeze_ms, rounds, total_s): the freeze, the number of
+  // rounds (the frozen one included), MIGRATE until the source copy was gone.
+  double freezeMs = 0;
+  std::uint32_t rounds = 0;
+  double totalSeconds = 0;
   std::uint64_t bytesSent = 0, bytesTotal = 0;
   std::string error, note;
 };

@@ -181,6 +181,14 @@ constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE migrations ADD COLUMN key_s REAL NOT NULL DEFAULT 0;
 )sql";
 
+// Version 4: pre-copy migrations report their freeze, their rounds and the
+// time until the source copy was gone (DONE's freeze_ms, rounds, total_s).
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE migrations ADD COLUMN freeze_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN total_s REAL NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1,
      "initial schema: topology, containers, samples, downsampled samples, status, "
@@ -188,6 +196,7 @@ constexpr Migration kMigrations[] = {
      kSchemaV1},
     {2, "manager history: migration and decision ids, timings, bytes", kSchemaV2},
     {3, "MTD key gathering time per migration", kSchemaV3},
+    {4, "pre-copy freeze, rounds and total time per migration", kSchemaV4},
 };
 
 struct Identity {

@@ -27,6 +27,9 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
                       {"decision_seconds", m.decisionSeconds},
                       {"migration_seconds", nullptr},
                       {"key_seconds", m.keySeconds},
+                      {"freeze_ms", m.freezeMs},
+                      {"rounds", m.rounds},
+                      {"total_seconds", m.totalSeconds},
                       {"bytes_sent", m.bytesSent},
                       {"bytes_total", m.bytesTotal},
                       {"error", m.error},
@@ -62,19 +65,22 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
     auto up = db_->prepare(
         "INSERT INTO migrations (migration_id, decision_id, container, source, destination, "
         "policy, mode, state, started_t, updated_t, finished_t, decision_s, migration_s, "
-        "bytes_sent, bytes_total, error, note, key_s) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+        "bytes_sent, bytes_total, error, note, key_s, freeze_ms, rounds, total_s) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+        "?19, ?20, ?21) "
         "ON CONFLICT (migration_id) WHERE migration_id != '' DO UPDATE SET "
         "destination = excluded.destination, state = excluded.state, "
         "updated_t = excluded.updated_t, finished_t = excluded.finished_t, "
         "migration_s = excluded.migration_s, bytes_sent = excluded.bytes_sent, "
         "bytes_total = excluded.bytes_total, error = excluded.error, note = excluded.note, "
-        "key_s = excluded.key_s");
+        "key_s = excluded.key_s, freeze_ms = excluded.freeze_ms, rounds = excluded.rounds, "
+        "total_s = excluded.total_s");
     if (!up.ok()) return up.error();
     return up->run(m.migrationId, m.decisionId, m.container, m.source, m.destination, m.policy,
                    m.mode, m.state, m.startedT, m.updatedT, m.finishedT, m.decisionSeconds,
                    m.migrationSeconds, static_cast<std::int64_t>(m.bytesSent),
-                   static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds);
+                   static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds,
+                   m.freezeMs, static_cast<std::int64_t>(m.rounds), m.totalSeconds);
   });
   noteWrite(status);
   return status;
@@ -103,7 +109,7 @@ namespace {
 constexpr const char* kMigrationColumns =
     "SELECT migration_id, decision_id, container, source, destination, policy, mode, state, "
     "started_t, updated_t, finished_t, decision_s, migration_s, bytes_sent, bytes_total, error, "
-    "note, key_s FROM migrations ";
+    "note, key_s, freeze_ms, rounds, total_s FROM migrations ";
 
 MigrationRecord migrationFromRow(Statement& st) {
   MigrationRecord m;
@@ -125,6 +131,9 @@ MigrationRecord migrationFromRow(Statement& st) {
   m.error = st.getText(15);
   m.note = st.getText(16);
   m.keySeconds = st.getDouble(17);
+  m.freezeMs = st.getDouble(18);
+  m.rounds = static_cast<std::uint32_t>(st.getInt(19));
+  m.totalSeconds = st.getDouble(20);
   return m;
 }
 

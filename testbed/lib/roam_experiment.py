@@ -50,7 +50,7 @@ IMAGE = "roam/iperf3:1"
 RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
                "expected", "decision_ok", "reachable", "decision_s",
                "migration_s", "total_s", "bytes", "started_t", "finished_t",
-               "note", "key_s", "latency_pairs"]
+               "note", "key_s", "latency_pairs", "freeze_ms", "rounds"]
 MTD_POLICIES = ("shamir", "fountain", "prf")
 # An MTD policy moves the protected container every `period`: each run wants
 # one move, soon.
@@ -306,7 +306,9 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         row.update(decision_s="%.6f" % decision_s,
                    migration_s="%.3f" % migration_s,
                    total_s="%.3f" % (decision_s + migration_s),
-                   bytes=migration["bytes_sent"])
+                   bytes=migration["bytes_sent"],
+                   freeze_ms="%.1f" % (migration.get("freeze_ms") or 0.0),
+                   rounds=migration.get("rounds") or 0)
         if policy in MTD_POLICIES:
             row["key_s"] = "%.4f" % (migration.get("key_s") or 0.0)
             named = table_destination(scenario, migration)
@@ -317,10 +319,11 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
             row["decision_ok"] = int(hidden and named == migration["destination"])
             if not hidden:
                 row["note"] = "the manager's MTD decision named a destination"
-        tb.log("migrated %s %s -> %s: decision %.1f ms, migration %.2f s, "
-               "%.2f MB" % (SERVER, migration["source"],
-                            migration["destination"], decision_s * 1000,
-                            migration_s, migration["bytes_sent"] / 1e6))
+        tb.log("migrated %s %s -> %s: decision %.1f ms, migration %.2f s "
+               "(freeze %.0f ms, %d rounds), %.2f MB" % (
+                   SERVER, migration["source"], migration["destination"],
+                   decision_s * 1000, migration_s, migration.get("freeze_ms") or 0.0,
+                   migration.get("rounds") or 0, migration["bytes_sent"] / 1e6))
         time.sleep(args.after)
         row["reachable"] = int(check_reachable(stack, scenario, migration,
                                                row))

@@ -27,6 +27,8 @@ RESULTS/runs.csv, one row per run:
                 empty for a failed run; a run counts as successful when total_s is set
   started_t, finished_t   Unix times (float) of the migration's start and end
   note          why a run failed (free text)
+  freeze_ms, rounds (optional columns) the pre-copy migration's freeze (source
+                frozen until the destination's copy ran) and its rounds
   key_s         (optional column) MTD only: the source's key gathering, part of
                 migration_s; shown as "key gathering (s)" in the details
 
@@ -129,6 +131,10 @@ class Run:
     # MTD only: the source's key gathering, included in migration_s (the
     # manager times the migration from MTD_MIGRATE to DONE). Optional column.
     key_s: float | None = None
+    # Pre-copy: the source copy frozen until the destination's ran, and the
+    # rounds (the frozen one included). Optional columns (older runs lack them).
+    freeze_ms: float | None = None
+    rounds: int | None = None
 
     @property
     def key(self):
@@ -209,6 +215,10 @@ def _parse_int(text, column, where):
         raise ReportError(f"{where}: bad {column} {text!r}") from None
 
 
+def _parse_optional_int(text, column, where):
+    return None if (text or "").strip() == "" else _parse_int(text, column, where)
+
+
 def _parse_flag(text, column, where):
     # A failed run may leave the flags empty: nothing was confirmed, so false.
     if text.strip() in ("", "0"):
@@ -267,6 +277,8 @@ def _run_from_row(row, where):
         finished_t=_parse_optional_float(row["finished_t"], "finished_t", where),
         note=row["note"],
         key_s=_parse_optional_float(row.get("key_s", ""), "key_s", where),
+        freeze_ms=_parse_optional_float(row.get("freeze_ms", ""), "freeze_ms", where),
+        rounds=_parse_optional_int(row.get("rounds", ""), "rounds", where),
     )
 
 
@@ -393,6 +405,7 @@ def detail_row(scenario, policy, group):
         format_mean_ci(present("decision_s"), scale=1000.0),
         format_mean_ci(present("migration_s")),
         format_mean_ci(present("key_s")),
+        format_mean_ci([v for v in present("freeze_ms") if v > 0]),
         f"{statistics.fmean(byte_counts) / 1e6:.2f}" if byte_counts else "—",
         destination_counts(group),
         f"{sum(r.decision_ok for r in group)}/{n}",
@@ -407,7 +420,7 @@ def render_detail_table(runs):
     rows = [detail_row(s, p, groups[(s, p)])
             for s in scenarios for p in policies if (s, p) in groups]
     header = ["scenario", "policy", "runs", "decision (ms)", "migration (s)",
-              "key gathering (s)", "data (MB)", "destinations", "as in the paper",
+              "key gathering (s)", "freeze (ms)", "data (MB)", "destinations", "as in the paper",
               "reachable after"]
     return markdown_table(header, rows)
 

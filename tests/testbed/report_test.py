@@ -123,7 +123,7 @@ class RenderTablesTest(TempDirTest):
                         decision_ok=int(d == "h4"), reachable=int(i != 2), expected="h3|h4|h5")
                 for i, d in enumerate(["h10", "h3", "h4", "h3", "h5", "h4", "h3"], start=1)]
         text = self.render(rows)
-        self.assertIn("| heterogeneous | random | 7 | 2.00 ± 0.00 | 10.00 ± 0.00 | — | 9.44 "
+        self.assertIn("| heterogeneous | random | 7 | 2.00 ± 0.00 | 10.00 ± 0.00 | — | — | 9.44 "
                       "| h3×3 h4×2 h5×1 h10×1 | 2/7 | 6/7 |", text)
         self.assertIn("## Failed runs\n\nNone.", text)
 
@@ -134,6 +134,17 @@ class RenderTablesTest(TempDirTest):
         text = roam_report.render_tables(roam_report.read_runs(os.path.join(self.dir, "runs.csv")))
         self.assertIn("| homogeneous | shamir | 2 | 2.00 ± 0.00 | 10.00 ± 0.00 | 0.60 ± 1.27 |",
                       text)
+
+    def test_freeze_shown_for_pre_copy_runs(self):
+        rows = [run_row("heterogeneous", "bandwidth", i) + ["", f, 3]
+                for i, f in enumerate([200.0, 240.0], start=1)]
+        write_csv(os.path.join(self.dir, "runs.csv"),
+                  list(roam_report.RUN_COLUMNS) + ["key_s", "freeze_ms", "rounds"], rows)
+        runs = roam_report.read_runs(os.path.join(self.dir, "runs.csv"))
+        self.assertEqual([r.rounds for r in runs], [3, 3])
+        text = roam_report.render_tables(runs)
+        self.assertIn("| heterogeneous | bandwidth | 2 | 2.00 ± 0.00 | 9.00 ± 0.00 | — | "
+                      "220.00 ± 254.12 |", text)
 
     def test_papers_values_and_mtd_only_when_such_policies_ran(self):
         text = self.render([run_row("heterogeneous", "bandwidth", 1)])

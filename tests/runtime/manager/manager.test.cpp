@@ -69,6 +69,11 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   CHECK(m.source == "h2");
   CHECK(m.destination == "h4");
   CHECK(m.bytesSent == 100);
+  // The pre-copy numbers of the source's DONE, kept in the VIB.
+  CHECK(m.freezeMs == Approx(123.5));
+  CHECK(m.rounds == 2);
+  CHECK(m.totalSeconds == Approx(0.02));
+  CHECK(roam::runtime::migrationToJson(m)["freeze_ms"] == 123.5);
   CHECK(m.decisionSeconds == Approx(step.decisionSeconds));
   REQUIRE(m.migrationSeconds);
   CHECK(*m.migrationSeconds >= 0);

@@ -88,6 +88,9 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     done.mode = "snapshot";
     done.bytesSent = done.bytesTotal = 100;
     done.seconds = 0.01;
+    done.freezeMs = 123.5;
+    done.rounds = {{1, false, 90, 0.005}, {2, true, 10, 0.004}};
+    done.totalSeconds = 0.02;
     if (failWith.empty()) {
       done.result = "success";
       containerHost[request.container] = done.destination;
