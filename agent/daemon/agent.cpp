@@ -227,43 +227,35 @@ void Agent::resolveHandedOverLater(const JournalEntry& entry) {
 awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
   const std::string container = entry.containerId.empty() ? entry.container : entry.containerId;
   asio::steady_timer pause(io_);
+  const Abort abort{entry.migrationId, "the source asks for the outcome"};
   while (!stopping_) {
-    auto connected = co_await connectToAgent(*clientTls_, entry.peer, std::chrono::seconds(5));
-    if (auto* stream = std::get_if<FramedStreamPtr>(&connected)) {
-      const auto peer = *stream;
-      track(peer);
-      peer->setIdleTimeout(std::chrono::seconds(10));
-      peer->send(Abort{entry.migrationId, "the source asks for the outcome"});
-      auto reply = co_await peer->read();
-      peer->close();
-      untrack(peer);
-      if (reply.message && std::holds_alternative<Success>(*reply.message)) {
-        auto retireWork = [socket = dockerSocket_, container] {
-          return retireSource(socket, container, {});
-        };
-        auto problems = co_await runBlocking(pool_, retireWork);
-        entry.state = "done";
-        entry.result = "success";
-        entry.note = problems;
-        record(entry);
-        log_("recovery: " + entry.peer + " runs " + entry.container + " (" + entry.migrationId +
-             "); the frozen copy here is retired" + (problems.empty() ? "" : ": " + problems));
-        co_return;
-      }
-      if (reply.message && std::holds_alternative<Failure>(*reply.message)) {
-        auto resumeWork = [socket = dockerSocket_, container] {
-          return resumeSource(socket, container);
-        };
-        auto resumed = co_await runBlocking(pool_, resumeWork);
-        entry.state = "failed";
-        entry.result = "the destination did not start it (" +
-                       std::get<Failure>(*reply.message).error + "); " +
-                       (resumed.ok() ? std::string("it was resumed here")
-                                     : "resuming it failed: " + resumed.error().message);
-        record(entry);
-        log_("recovery: " + entry.container + " (" + entry.migrationId + "): " + entry.result);
-        co_return;
-      }
+    auto outcome = co_await askHandedOverOutcome(*this, entry.peer, abort);
+    if (outcome && std::holds_alternative<Success>(*outcome)) {
+      auto retireWork = [socket = dockerSocket_, container] {
+        return retireSource(socket, container, {});
+      };
+      auto problems = co_await runBlocking(pool_, retireWork);
+      entry.state = "done";
+      entry.result = "success";
+      entry.note = problems;
+      record(entry);
+      log_("recovery: " + entry.peer + " runs " + entry.container + " (" + entry.migrationId +
+           "); the frozen copy here is retired" + (problems.empty() ? "" : ": " + problems));
+      co_return;
+    }
+    if (outcome && std::holds_alternative<Failure>(*outcome)) {
+      auto resumeWork = [socket = dockerSocket_, container] {
+        return resumeSource(socket, container);
+      };
+      auto resumed = co_await runBlocking(pool_, resumeWork);
+      entry.state = "failed";
+      entry.result = "the destination did not start it (" + std::get<Failure>(*outcome).error +
+                     "); " +
+                     (resumed.ok() ? std::string("it was resumed here")
+                                   : "resuming it failed: " + resumed.error().message);
+      record(entry);
+      log_("recovery: " + entry.container + " (" + entry.migrationId + "): " + entry.result);
+      co_return;
     }
     pause.expires_after(std::chrono::seconds(3));
     boost::system::error_code ec;

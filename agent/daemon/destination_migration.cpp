@@ -70,13 +70,12 @@ class DestinationMigration {
     const auto socket = socket_;
     const auto image = prepare_.image;
     auto findWork = [socket, image, layers = prepare_.layers] {
-      return imageWithLayers(socket, image, layers);
+      return findLocalImage(socket, image, layers);
     };
-    image_ = co_await runBlocking(agent_.pool(), findWork);
+    auto local = co_await runBlocking(agent_.pool(), findWork);
+    image_ = local.sameLayers;
     if (!image_.empty()) co_return roam::Status{};
-    auto layersWork = [socket, layers = prepare_.layers] { return layersHere(socket, layers); };
-    auto have = co_await runBlocking(agent_.pool(), layersWork);
-    stream_->send(ImageNeeded{id_, have});
+    stream_->send(ImageNeeded{id_, local.prefix});
     auto next = co_await stream_->read();
     const auto* announced = next.message ? std::get_if<ImageArchive>(&*next.message) : nullptr;
     if (!announced) co_return unexpected(next, "IMAGE");

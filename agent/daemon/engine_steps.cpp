@@ -133,41 +133,36 @@ std::string retireSource(const std::string& socket, const std::string& container
   return problems;
 }
 
-std::vector<std::string> layersHere(const std::string& socket,
-                                    const std::vector<std::string>& wanted) {
+LocalImage findLocalImage(const std::string& socket, const std::string& imageId,
+                          const std::vector<std::string>& layers) {
   DockerClient docker(socket);
-  std::vector<std::string> best;
-  auto images = docker.listImages();
-  if (!images.ok() || !images.body.is_array()) return best;
-  for (const auto& image : images.body) {
-    auto inspect = docker.inspectImage(image.value("Id", ""));
-    if (!inspect.ok()) continue;
-    auto layers = inspect.body.value("RootFS", nlohmann::json::object())
-                      .value("Layers", nlohmann::json::array());
-    std::vector<std::string> prefix;
-    for (std::size_t i = 0; i < layers.size() && i < wanted.size(); ++i) {
-      if (!layers[i].is_string() || layers[i].get<std::string>() != wanted[i]) break;
-      prefix.push_back(wanted[i]);
-    }
-    if (prefix.size() > best.size()) best = prefix;
+  LocalImage found;
+  if (docker.inspectImage(imageId).ok()) {
+    found.sameLayers = imageId;
+    found.prefix = layers;
+    return found;
   }
-  return best;
-}
-
-std::string imageWithLayers(const std::string& socket, const std::string& imageId,
-                            const std::vector<std::string>& layers) {
-  DockerClient docker(socket);
-  if (docker.inspectImage(imageId).ok()) return imageId;
+  // One pass over the images here serves both answers.
   auto images = docker.listImages();
-  if (!images.ok() || !images.body.is_array()) return "";
+  if (!images.ok() || !images.body.is_array()) return found;
   for (const auto& image : images.body) {
     auto inspect = docker.inspectImage(image.value("Id", ""));
     if (!inspect.ok()) continue;
     auto here = inspect.body.value("RootFS", nlohmann::json::object())
                     .value("Layers", nlohmann::json::array());
-    if (here == nlohmann::json(layers)) return inspect.body.value("Id", "");
+    if (here == nlohmann::json(layers)) {
+      found.sameLayers = inspect.body.value("Id", "");
+      found.prefix = layers;
+      return found;
+    }
+    std::size_t common = 0;
+    while (common < here.size() && common < layers.size() && here[common].is_string() &&
+           here[common].get<std::string>() == layers[common])
+      ++common;
+    if (common > found.prefix.size())
+      found.prefix.assign(layers.begin(), layers.begin() + static_cast<std::ptrdiff_t>(common));
   }
-  return "";
+  return found;
 }
 
 roam::Status loadImageFile(const std::string& socket, const std::filesystem::path& file,

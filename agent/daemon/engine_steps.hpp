@@ -47,16 +47,19 @@ std::string retireSource(const std::string& dockerSocket, const std::string& con
 
 // ---- destination ----
 
-// The longest prefix of WANTED (layer diff ids) that some image here has.
-std::vector<std::string> layersHere(const std::string& dockerSocket,
-                                    const std::vector<std::string>& wanted);
-// An image here whose file system is exactly LAYERS: IMAGE_ID itself when it
-// is here, else any image with the same layer diff ids (two engines that
-// import the same tarball get the same layers under different image ids; the
-// container's configuration travels in PREPARE, so the file system is what
-// matters). "" when there is none.
-std::string imageWithLayers(const std::string& dockerSocket, const std::string& imageId,
-                            const std::vector<std::string>& layers);
+// What this engine has of an image with LAYERS (its diff ids, bottom first):
+// SAME_LAYERS is IMAGE_ID itself when it is here, else any image with exactly
+// those layers (two engines that import the same tarball get the same layers
+// under different image ids; the container's configuration travels in
+// PREPARE, so the file system is what matters), "" when there is none; PREFIX
+// is the longest prefix of LAYERS some image here has (all of them when
+// SAME_LAYERS is set).
+struct LocalImage {
+  std::string sameLayers;
+  std::vector<std::string> prefix;
+};
+LocalImage findLocalImage(const std::string& dockerSocket, const std::string& imageId,
+                          const std::vector<std::string>& layers);
 // `docker load` of an archive file (saved by id: it loads untagged), then
 // IMAGE_ID gets the tag NAME unless NAME already names an image here (a tag
 // is never moved away from another image).
@@ -73,7 +76,7 @@ struct DestinationContainer {
 // refused) and the container, not started, from IMAGE_ID (by SPEC's image
 // name when that is the same image here). Records each thing in ENTRY through
 // RECORD before creating it, so a crash leaves a trail for roll-back.
-// IMAGE_ID is the image here (imageWithLayers or loaded).
+// IMAGE_ID is the image here (findLocalImage or loaded).
 roam::Result<DestinationContainer> createDestination(
     const std::string& dockerSocket, const ContainerSpec& spec, const std::string& imageId,
     const std::string& migrationId, JournalEntry& entry,

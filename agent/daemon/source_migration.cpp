@@ -392,27 +392,20 @@ class SourceMigration {
   // committed) on the open connection or, when that is gone, on new ones,
   // until the destination answers SUCCESS or FAILURE or restoreTimeout passes.
   awaitable<ReadResult> askOutcome(const std::string& why) {
+    if (peer_) {
+      peer_->close();
+      agent_.untrack(peer_);
+    }
     const auto giveUp = Clock::now() + agent_.options().restoreTimeout;
+    const Abort abort{request_.migrationId, why};
     asio::steady_timer pause(co_await asio::this_coro::executor);
     // A shutting-down agent stops asking: start-up recovery asks again.
     while (Clock::now() < giveUp && !agent_.stopping()) {
-      if (!peer_ || !peer_->isOpen()) {
-        auto connected = co_await connectToAgent(agent_.clientTls(), request_.destination,
-                                                 std::chrono::seconds(5));
-        if (auto* stream = std::get_if<FramedStreamPtr>(&connected)) {
-          if (peer_) agent_.untrack(peer_);
-          peer_ = *stream;
-          agent_.track(peer_);
-        }
-      }
-      if (peer_ && peer_->isOpen()) {
-        peer_->setIdleTimeout(std::chrono::seconds(10));
-        peer_->send(Abort{request_.migrationId, why});
-        auto reply = co_await readSkippingProgress();
-        if (reply.message && (std::holds_alternative<Success>(*reply.message) ||
-                              std::holds_alternative<Failure>(*reply.message)))
-          co_return reply;
-        peer_->close();
+      auto outcome = co_await askHandedOverOutcome(agent_, request_.destination, abort);
+      if (outcome) {
+        ReadResult reply;
+        reply.message = std::move(*outcome);
+        co_return reply;
       }
       pause.expires_after(std::chrono::seconds(2));
       boost::system::error_code ec;
@@ -523,6 +516,27 @@ class SourceMigration {
 };
 
 }  // namespace
+
+awaitable<std::optional<Message>> askHandedOverOutcome(Agent& agent, const std::string& address,
+                                                       const Abort& abort) {
+  auto connected = co_await connectToAgent(agent.clientTls(), address, std::chrono::seconds(5));
+  auto* stream = std::get_if<FramedStreamPtr>(&connected);
+  if (!stream) co_return std::nullopt;
+  const auto peer = *stream;
+  agent.track(peer);
+  peer->setIdleTimeout(std::chrono::seconds(10));
+  peer->send(abort);
+  ReadResult reply;
+  do {
+    reply = co_await peer->read();
+  } while (reply.message && std::holds_alternative<Progress>(*reply.message));
+  peer->close();
+  agent.untrack(peer);
+  if (reply.message && (std::holds_alternative<Success>(*reply.message) ||
+                        std::holds_alternative<Failure>(*reply.message)))
+    co_return std::move(*reply.message);
+  co_return std::nullopt;
+}
 
 awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
                                    const std::function<void(const Progress&)>& report) {

@@ -18,4 +18,11 @@ namespace roam::agent {
 awaitable<Done> runSourceMigration(Agent& agent, const Migrate& request,
                                    const std::function<void(const Progress&)>& report);
 
+// The outcome of a handed-over migration, asked of the destination at ADDRESS
+// with ABORT on a new connection: its SUCCESS or FAILURE, or nothing when it
+// cannot be reached or does not answer within 10 s. The migration's own
+// source asks this way after a silence, and start-up recovery after a crash.
+awaitable<std::optional<Message>> askHandedOverOutcome(Agent& agent, const std::string& address,
+                                                       const Abort& abort);
+
 }  // namespace roam::agent

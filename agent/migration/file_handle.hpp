@@ -12,6 +12,8 @@
 #include <string>
 #include <utility>
 
+#include "common/unique_fd.hpp"
+
 namespace roam::agent {
 
 struct FileCloser {
@@ -24,31 +26,7 @@ inline FilePtr openFile(const std::filesystem::path& path, const char* mode) {
   return FilePtr(std::fopen(path.c_str(), mode));
 }
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      close();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~UniqueFd() { close(); }
-  int get() const { return fd_; }
-  // Closes now, reporting the result: close can report a deferred write error.
-  int close() {
-    if (fd_ < 0) return 0;
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_ = -1;
-};
+using roam::UniqueFd;  // common/unique_fd.hpp
 
 // "WHAT PATH: strerror(errno)", for the call that just failed.
 inline std::string errnoText(const std::string& what, const std::filesystem::path& path) {

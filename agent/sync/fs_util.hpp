@@ -12,37 +12,11 @@
 
 #include "agent/sync/stream_format.hpp"
 #include "common/result.hpp"
+#include "common/unique_fd.hpp"
 
 namespace roam::agent::sync {
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      close();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { close(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Closes now and reports close's result (a deferred write error).
-  int close() {
-    if (fd_ < 0) return 0;
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = roam::UniqueFd;  // common/unique_fd.hpp
 
 // "WHAT PATH: strerror(errno)" for the call that just failed.
 std::string errnoText(std::string_view what, std::string_view path);
@@ -60,11 +34,12 @@ std::string procPath(int dirFd, std::string_view name);
 
 // The extended attributes of the inode at PATH (not following a final
 // symlink) or of the open FD (when FD >= 0), sorted by name.
-roam::Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path, std::string_view shown);
+roam::Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path,
+                                            std::string_view shown);
 
 // Makes the extended attributes of the inode exactly WANT: removes the others.
 roam::Status writeXattrs(int fd, const std::string& path, const std::vector<Xattr>& want,
-                   std::string_view shown);
+                         std::string_view shown);
 
 // "ROOT/REL" for messages.
 std::string shownPath(const std::string& root, const std::string& rel);
