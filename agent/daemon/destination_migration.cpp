@@ -96,12 +96,12 @@ class DestinationMigration {
     out->reset();
     if (!received.ok()) co_return received.error();
     if (!flushed) co_return roam::Error{roam::ErrorCode::Io, "cannot write " + file.string()};
-    if (received->bytes != announced->size || received->sha256 != announced->sha256)
-      co_return roam::Error{
-          roam::ErrorCode::Checksum,
-          "checksum mismatch for the image archive: " + std::to_string(received->bytes) +
-              " bytes received with SHA-256 " + received->sha256 + ", " +
-              std::to_string(announced->size) + " bytes with " + announced->sha256 + " announced"};
+    if (received->bytes != announced->size || received->checksum != announced->checksum)
+      co_return roam::Error{roam::ErrorCode::Checksum,
+                            "checksum mismatch for the image archive: " +
+                                std::to_string(received->bytes) + " bytes received with checksum " +
+                                received->checksum + ", " + std::to_string(announced->size) +
+                                " bytes with " + announced->checksum + " announced"};
     entry_.images = {image};
     agent_.record(entry_);
     auto loadWork = [socket, file, image, name = spec_.image] {
@@ -149,13 +149,13 @@ class DestinationMigration {
     const auto* roundEnd = end.message ? std::get_if<RoundEnd>(&*end.message) : nullptr;
     if (!roundEnd) co_return unexpected(end, "ROUND_END");
     if (roundEnd->round != expected || roundEnd->bytes != received->bytes ||
-        roundEnd->sha256 != received->sha256)
+        roundEnd->checksum != received->checksum)
       co_return roam::Error{roam::ErrorCode::Checksum,
                             "checksum mismatch in round " + std::to_string(expected) + ": " +
-                                std::to_string(received->bytes) + " bytes received with SHA-256 " +
-                                received->sha256 + ", round " + std::to_string(roundEnd->round) +
+                                std::to_string(received->bytes) + " bytes received with checksum " +
+                                received->checksum + ", round " + std::to_string(roundEnd->round) +
                                 " of " + std::to_string(roundEnd->bytes) + " bytes with " +
-                                roundEnd->sha256 + " announced"};
+                                roundEnd->checksum + " announced"};
     auto finishWork = [applier = applier_.get()]() -> roam::Status {
       return applier->finishRound();
     };

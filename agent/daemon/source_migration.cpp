@@ -216,7 +216,7 @@ class SourceMigration {
     auto digestWork = [archive, omit] { return digestFiltered(archive, omit); };
     auto digest = co_await runBlocking(agent_.pool(), digestWork);
     if (!digest.ok()) co_return digest.error();
-    peer_->send(ImageArchive{request_.migrationId, digest->size, digest->sha256});
+    peer_->send(ImageArchive{request_.migrationId, digest->size, digest->checksum});
     auto reader = std::make_shared<FilteredTarReader>(archive, omit);
     const StreamReader read = [reader](std::span<std::uint8_t> out) -> roam::Result<std::size_t> {
       auto n = reader->read(out);
@@ -368,7 +368,7 @@ class SourceMigration {
       setState("handed-over");
       handedOver_ = true;
     }
-    peer_->send(RoundEnd{request_.migrationId, round, sent->plainBytes, sent->sha256});
+    peer_->send(RoundEnd{request_.migrationId, round, sent->plainBytes, sent->checksum});
     done_.rounds.push_back({round, final, sent->plainBytes, 0});
     if (final) {
       if (!co_await peer_->flush())

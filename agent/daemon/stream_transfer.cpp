@@ -48,7 +48,7 @@ awaitable<roam::Result<StreamSent>> sendStream(Agent& agent, FramedStream& peer,
   if (pending.running()) co_await pending.get();
   if (failed) co_return *failed;
   onBytes(sent.plainBytes);
-  sent.sha256 = chunks.sha256();
+  sent.checksum = chunks.checksum();
   co_return sent;
 }
 
@@ -58,9 +58,20 @@ awaitable<roam::Result<StreamReceived>> receiveStream(Agent& agent, FramedStream
                                                       std::uint64_t maxBytes) {
   StreamAssembler assembler(write, migrationId, agent.options().chunkBytes * 4 + (1 << 20),
                             maxBytes);
-  PendingWork<roam::Status> storing;
+  // The payload comes back with the outcome, to be read into again: a fresh
+  // 1 MiB buffer per frame costs the io thread page faults on every chunk.
+  struct Stored {
+    roam::Status outcome;
+    std::vector<std::uint8_t> payload;
+  };
+  PendingWork<Stored> storing;
   const auto home = peer.tls().get_executor();
   std::optional<roam::Error> failed;
+  auto awaitStored = [&]() -> awaitable<void> {
+    auto stored = co_await storing.get();
+    peer.recycle(std::move(stored.payload));
+    if (!stored.outcome.ok() && !failed) failed = stored.outcome.error();
+  };
   bool last = false;
   while (!last && !failed) {
     auto next = co_await peer.read();
@@ -73,19 +84,19 @@ awaitable<roam::Result<StreamReceived>> receiveStream(Agent& agent, FramedStream
       failed = roam::Error{roam::ErrorCode::Protocol,
                            "expected DATA, got " + std::string(toString(typeOf(*next.message)))};
     // The chunk before this one must be stored first: chunks go in order.
-    if (storing.running())
-      if (auto stored = co_await storing.get(); !stored.ok() && !failed) failed = stored.error();
+    if (storing.running()) co_await awaitStored();
     if (failed) break;
     last = data->last;
-    storing.start(agent.pool(), home,
-                  [target = &assembler, chunk = *data, payload = std::move(next.payload)] {
-                    return target->add(chunk, payload);
-                  });
+    storing.start(
+        agent.pool(), home,
+        [target = &assembler, chunk = *data, payload = std::move(next.payload)]() mutable {
+          auto outcome = target->add(chunk, payload);
+          return Stored{std::move(outcome), std::move(payload)};
+        });
   }
-  if (storing.running())
-    if (auto stored = co_await storing.get(); !stored.ok() && !failed) failed = stored.error();
+  if (storing.running()) co_await awaitStored();
   if (failed) co_return *failed;
-  co_return StreamReceived{assembler.bytes(), assembler.sha256()};
+  co_return StreamReceived{assembler.bytes(), assembler.checksum()};
 }
 
 }  // namespace roam::agent

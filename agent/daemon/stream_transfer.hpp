@@ -16,7 +16,7 @@ namespace roam::agent {
 
 struct StreamSent {
   std::uint64_t plainBytes = 0, wireBytes = 0;
-  std::string sha256;
+  std::string checksum;  // stream_checksum.hpp
 };
 // Sends what READ produces (called on the pool, one call at a time) to PEER.
 // ON_BYTES hears the plain bytes sent so far, now and then. Parameters are
@@ -28,7 +28,7 @@ awaitable<roam::Result<StreamSent>> sendStream(Agent& agent, FramedStream& peer,
 
 struct StreamReceived {
   std::uint64_t bytes = 0;
-  std::string sha256;
+  std::string checksum;
 };
 // Reads PEER's DATA frames up to the stream's last one and hands the bytes to
 // WRITE (on the pool, in order). Anything else on the connection, a closed

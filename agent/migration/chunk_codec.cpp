@@ -1,5 +1,7 @@
 #include "agent/migration/chunk_codec.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 
@@ -20,11 +22,52 @@ ChunkCompressor::ChunkCompressor(int level) : ctx_(ZSTD_createCCtx()) {
   // but the receiver depends on it, so it is requested explicitly.
   ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_contentSizeFlag, 1);
-  ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_checksumFlag, 0);  // the stream has its own SHA-256
+  ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_checksumFlag, 0);  // the stream has its own checksum
 }
 
+namespace {
+
+// RFC 8878: a frame header of 4 magic bytes, the descriptor and an 8-byte
+// content size; then blocks of at most 128 KiB, each with a 3-byte header.
+constexpr std::size_t kFrameHeaderBytes = 4 + 1 + 8;
+constexpr std::size_t kBlockHeaderBytes = 3;
+constexpr std::size_t kMaxBlockBytes = 128 * 1024;
+
+std::size_t storedSize(std::size_t size) {
+  const std::size_t blocks = size == 0 ? 1 : (size + kMaxBlockBytes - 1) / kMaxBlockBytes;
+  return kFrameHeaderBytes + blocks * kBlockHeaderBytes + size;
+}
+
+}  // namespace
+
 std::size_t ChunkCompressor::bound(std::size_t size) {
-  return ZSTD_compressBound(size);
+  return std::max(ZSTD_compressBound(size), storedSize(size));
+}
+
+std::size_t ChunkCompressor::storeInto(std::span<const std::uint8_t> bytes,
+                                       std::span<std::uint8_t> out) {
+  if (out.size() < storedSize(bytes.size()))
+    throw std::length_error("zstd: the output cannot hold the stored frame");
+  std::uint8_t* p = out.data();
+  auto littleEndian = [&p](std::uint64_t value, int count) {
+    for (int i = 0; i < count; ++i) *p++ = static_cast<std::uint8_t>(value >> (8 * i));
+  };
+  littleEndian(ZSTD_MAGICNUMBER, 4);
+  // Descriptor: an 8-byte content size (flag 3), single segment (the window
+  // is the content, so no window descriptor), no checksum, no dictionary.
+  *p++ = 0xE0;
+  littleEndian(bytes.size(), 8);
+  std::size_t done = 0;
+  do {
+    const std::size_t n = std::min(kMaxBlockBytes, bytes.size() - done);
+    const bool lastBlock = done + n == bytes.size();
+    // Block header: bit 0 last block, bits 1-2 type (0: raw), bits 3-23 size.
+    littleEndian((std::uint64_t{n} << 3) | (lastBlock ? 1u : 0u), 3);
+    if (n > 0) std::memcpy(p, bytes.data() + done, n);
+    p += n;
+    done += n;
+  } while (done < bytes.size());
+  return static_cast<std::size_t>(p - out.data());
 }
 
 std::size_t ChunkCompressor::compressInto(std::span<const std::uint8_t> bytes,

@@ -29,7 +29,12 @@ class ChunkCompressor {
   // bytes; returns the frame's size. Lets the sender compress straight into the
   // buffer that goes on the wire instead of copying the result once more.
   std::size_t compressInto(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> out);
-  // The largest frame compress() can produce for SIZE input bytes.
+  // A zstd frame of BYTES stored as raw blocks, without trying to compress
+  // them: for data that does not compress (zstd's fastest level still spends
+  // half a second per GiB finding that out). Any zstd decoder reads it; OUT
+  // must hold bound(bytes.size()) bytes; returns the frame's size.
+  static std::size_t storeInto(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> out);
+  // The largest frame compressInto() or storeInto() can produce for SIZE input bytes.
   static std::size_t bound(std::size_t size);
 
  private:

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/migration/file_handle.hpp"
-#include "crypto/sha256.hpp"
+#include "agent/migration/stream_checksum.hpp"
 
 namespace roam::agent {
 
@@ -413,14 +413,14 @@ roam::Result<Digest> digestFiltered(const std::filesystem::path& tarFile,
                                     const std::set<std::string>& omit) {
   FilteredTarReader reader(tarFile, omit);
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);
-  crypto::Sha256 hash;
+  StreamChecksum hash;
   Digest digest;
   while (std::size_t n = reader.read(buffer)) {
     hash.update(std::span(buffer).first(n));
     digest.size += n;
   }
   if (!reader.error().empty()) return roam::Error{roam::ErrorCode::Io, reader.error()};
-  digest.sha256 = hash.hexDigest();
+  digest.checksum = hash.hexDigest();
   return digest;
 }
 
@@ -428,7 +428,7 @@ roam::Result<Digest> digestFile(const std::filesystem::path& file) {
   InputFile in;
   if (auto e = in.open(file); !e.empty()) return roam::Error{roam::ErrorCode::Io, e};
   std::vector<std::uint8_t> buffer(kCopyBufferBytes);
-  crypto::Sha256 hash;
+  StreamChecksum hash;
   Digest digest;
   while (digest.size < in.size()) {
     const auto n =
@@ -438,7 +438,7 @@ roam::Result<Digest> digestFile(const std::filesystem::path& file) {
     hash.update(std::span(buffer).first(n));
     digest.size += n;
   }
-  digest.sha256 = hash.hexDigest();
+  digest.checksum = hash.hexDigest();
   return digest;
 }
 

@@ -63,13 +63,13 @@ class FilteredTarReader {
 
 struct Digest {
   std::uint64_t size = 0;
-  std::string sha256;  // lowercase hex
+  std::string checksum;  // stream_checksum.hpp
 };
 
-// Size and SHA-256 of what FilteredTarReader would produce, in one pass.
+// Size and checksum of what FilteredTarReader would produce, in one pass.
 roam::Result<Digest> digestFiltered(const std::filesystem::path& tarFile,
                                     const std::set<std::string>& omit);
-// Size and SHA-256 of a whole file.
+// Size and checksum of a whole file.
 roam::Result<Digest> digestFile(const std::filesystem::path& file);
 
 }  // namespace roam::agent

@@ -38,7 +38,7 @@ OutgoingChunk StreamChunker::next(std::vector<std::uint8_t> buffer) {
   const Data data{migrationId_, 0, offset_, end};
   std::size_t compressed = 0;
   encodeMessageInto(buffer, data, ChunkCompressor::bound(n), [&](std::span<std::uint8_t> out) {
-    compressed = compressor_.compressInto(bytes, out);
+    compressed = encodePayload(bytes, out);
     return compressed;
   });
   chunk.plainBytes = n;
@@ -51,6 +51,21 @@ OutgoingChunk StreamChunker::next(std::vector<std::uint8_t> buffer) {
     digestHex_ = digest_.hexDigest();
   }
   return chunk;
+}
+
+std::size_t StreamChunker::encodePayload(std::span<const std::uint8_t> bytes,
+                                         std::span<std::uint8_t> out) {
+  if (storeNext_ > 0) {
+    --storeNext_;
+    ++storedChunks_;
+    return ChunkCompressor::storeInto(bytes, out);
+  }
+  const std::size_t compressed = compressor_.compressInto(bytes, out);
+  // Small chunks (a round's tail) say little about the data that follows.
+  constexpr std::size_t kJudgedBytes = 64 * 1024;
+  if (bytes.size() >= kJudgedBytes && compressed > bytes.size() - bytes.size() / 32)
+    storeNext_ = kStoredRun;
+  return compressed;
 }
 
 StreamAssembler::StreamAssembler(StreamWriter write, std::string migrationId,

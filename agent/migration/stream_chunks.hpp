@@ -3,8 +3,13 @@
 // image archive) as DATA frames, off the io thread. The sender's side reads
 // the stream through a callback and compresses each chunk straight into its
 // frame; the receiver's side checks each frame continues the stream,
-// decompresses it and hands the bytes on. Both keep the SHA-256 of the plain
-// bytes, which the two ends compare at the stream's end (docs/protocol.md).
+// decompresses it and hands the bytes on. Both keep the checksum of the plain
+// bytes (stream_checksum.hpp), which the two ends compare at the stream's end
+// (docs/protocol.md).
+//
+// Chunks that do not compress (random or already compressed data) are stored
+// instead: after a chunk that compression shrinks by less than 1/32, the next
+// kStoredRun chunks go as stored zstd frames, then compression is tried again.
 //
 // A stream is DATA frames for file 0 with offsets from 0, each chunk one
 // independent zstd frame, ended by a frame with `last` (possibly empty).
@@ -16,9 +21,9 @@
 #include <vector>
 
 #include "agent/migration/chunk_codec.hpp"
+#include "agent/migration/stream_checksum.hpp"
 #include "agent/protocol/messages.hpp"
 #include "common/result.hpp"
-#include "crypto/sha256.hpp"
 
 namespace roam::agent {
 
@@ -51,17 +56,25 @@ class StreamChunker {
   OutgoingChunk next(std::vector<std::uint8_t> buffer);
   std::uint64_t bytes() const { return offset_; }
   // Of every plain byte, once the last frame is out.
-  const std::string& sha256() const { return digestHex_; }
+  const std::string& checksum() const { return digestHex_; }
+  // Chunks sent stored, without trying to compress them.
+  int storedChunks() const { return storedChunks_; }
+
+  static constexpr int kStoredRun = 16;
 
  private:
+  std::size_t encodePayload(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> out);
+
   StreamReader read_;
   std::string migrationId_;
   ChunkCompressor compressor_;
   std::vector<std::uint8_t> plain_;
-  crypto::Sha256 digest_;
+  StreamChecksum digest_;
   std::string digestHex_;
   int corruptChunk_;
   int chunks_ = 0;
+  int storeNext_ = 0;  // chunks still to store before compression is tried again
+  int storedChunks_ = 0;
   std::uint64_t offset_ = 0;
   bool ended_ = false;
 };
@@ -79,14 +92,14 @@ class StreamAssembler {
   std::uint64_t bytes() const { return offset_; }
   bool ended() const { return ended_; }
   // Once ended.
-  const std::string& sha256() const { return digestHex_; }
+  const std::string& checksum() const { return digestHex_; }
 
  private:
   StreamWriter write_;
   std::string migrationId_;
   ChunkDecompressor decompressor_;
   std::vector<std::uint8_t> plain_;
-  crypto::Sha256 digest_;
+  StreamChecksum digest_;
   std::string digestHex_;
   std::uint64_t maxBytes_;
   std::uint64_t offset_ = 0;

@@ -16,7 +16,8 @@
 
 namespace roam::agent {
 
-inline constexpr int kProtocolVersion = 1;
+// 2: the streams' checksum is XXH3-128 (IMAGE and ROUND_END carry `checksum`).
+inline constexpr int kProtocolVersion = 2;
 inline constexpr std::size_t kFramePrefixBytes = 8;
 // Deeper headers are rejected before parsing: copying, comparing and dumping a
 // nlohmann::json recurse once per level, so an unbounded depth would let a peer

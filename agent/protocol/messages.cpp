@@ -68,6 +68,10 @@ bool isSha256(std::string_view s) {
   return s.size() == 64 && isLowerHexText(s);
 }
 
+bool isStreamChecksum(std::string_view s) {
+  return s.size() == 32 && isLowerHexText(s);
+}
+
 bool isLayerId(std::string_view s) {
   return s.size() == 71 && s.starts_with("sha256:") && isSha256(s.substr(7));
 }
@@ -155,6 +159,7 @@ constexpr TextRule kFileKind{isFileKind, "image, volume or checkpoint"};
 constexpr TextRule kVolumeName{isDockerName, "a volume name"};
 constexpr TextRule kImageTarget{isEmptyText, "\"\" for an image"};
 constexpr TextRule kSha256{isSha256, "64 lowercase hex digits"};
+constexpr TextRule kStreamChecksum{isStreamChecksum, "32 lowercase hex digits"};
 constexpr TextRule kLayerId{isLayerId, "sha256: and 64 lowercase hex digits"};
 constexpr TextRule kScheme{isScheme, "a scheme (shamir, fountain or prf)"};
 constexpr TextRule kPem{isPem, "a PEM public key (-----BEGIN PUBLIC KEY-----)", kMaxPemBytes};
@@ -751,7 +756,7 @@ void describe(auto& f, Of<ImageNeeded> auto& m) {
 void describe(auto& f, Of<ImageArchive> auto& m) {
   f.text("migration_id", m.migrationId, kId);
   f.integer("size", m.size);
-  f.text("sha256", m.sha256, kSha256);
+  f.text("checksum", m.checksum, kStreamChecksum);
 }
 
 void describe(auto& f, Of<Ready> auto& m) {
@@ -769,7 +774,7 @@ void describe(auto& f, Of<RoundEnd> auto& m) {
   f.text("migration_id", m.migrationId, kId);
   f.integerIn("round", m.round, 1, kMaxRounds);
   f.integer("bytes", m.bytes);
-  f.text("sha256", m.sha256, kSha256);
+  f.text("checksum", m.checksum, kStreamChecksum);
 }
 
 void describe(auto& f, Of<RoundDone> auto& m) {

@@ -279,11 +279,11 @@ struct ImageNeeded {
   bool operator==(const ImageNeeded&) const = default;
 };
 // IMAGE (S->D): the image archive (without the layers D has) follows as DATA
-// (file 0); D checks SIZE and SHA256, loads it, creates the container.
+// (file 0); D checks SIZE and CHECKSUM, loads it, creates the container.
 struct ImageArchive {
   std::string migrationId;
   std::uint64_t size = 0;
-  std::string sha256;
+  std::string checksum;  // XXH3-128 of the archive, 32 lowercase hex digits
   bool operator==(const ImageArchive&) const = default;
 };
 // READY (D->S): the container is created (not started); rounds may come.
@@ -303,7 +303,7 @@ struct RoundEnd {
   std::string migrationId;
   std::uint32_t round = 0;
   std::uint64_t bytes = 0;  // uncompressed bytes of the round's stream
-  std::string sha256;       // of those bytes
+  std::string checksum;     // XXH3-128 of those bytes, 32 lowercase hex digits
   bool operator==(const RoundEnd&) const = default;
 };
 // ROUND_DONE (D->S): a non-final round is applied.

@@ -43,6 +43,31 @@ TEST_CASE("ChunkCompressor output round-trips through ChunkDecompressor", "[agen
   CHECK(*decompressor.decompress(strong.compress(input)) == input);
 }
 
+TEST_CASE("a stored frame is a zstd frame that zstd itself decodes", "[agent]") {
+  ChunkDecompressor decompressor(4 << 20);
+  // Empty, one byte, exactly one 128 KiB block, one byte more, several blocks.
+  for (std::size_t size : {0, 1, 128 * 1024, 128 * 1024 + 1, (1 << 20) + 7}) {
+    INFO(size);
+    const auto bytes = roamtest::seededBytes(size, static_cast<unsigned>(size));
+    std::vector<std::uint8_t> frame(ChunkCompressor::bound(size));
+    frame.resize(ChunkCompressor::storeInto(bytes, frame));
+    CHECK(frame.size() == 13 + 3 * std::max<std::size_t>(1, (size + 131071) / 131072) + size);
+
+    std::vector<std::uint8_t> direct(size + 1);
+    const std::size_t n = ZSTD_decompress(direct.data(), direct.size(), frame.data(), frame.size());
+    REQUIRE_FALSE(ZSTD_isError(n));
+    direct.resize(n);
+    CHECK(direct == bytes);
+    CHECK(ZSTD_getFrameContentSize(frame.data(), frame.size()) == size);
+
+    auto decoded = decompressor.decompress(frame);
+    REQUIRE(decoded.ok());
+    CHECK(*decoded == bytes);
+  }
+  std::vector<std::uint8_t> tooSmall(10);
+  CHECK_THROWS(ChunkCompressor::storeInto(std::vector<std::uint8_t>(1), tooSmall));
+}
+
 TEST_CASE("ChunkDecompressor rejects frames over the limit before allocating", "[agent]") {
   ChunkCompressor compressor;
   ChunkDecompressor decompressor(1000);

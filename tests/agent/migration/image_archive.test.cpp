@@ -20,12 +20,12 @@
 #include "temp_dir.hpp"
 
 #include "agent/migration/image_archive.hpp"
-#include "crypto/sha256.hpp"
+#include "agent/migration/stream_checksum.hpp"
 
 namespace fs = std::filesystem;
 using namespace roam::agent;
 using nlohmann::json;
-using roam::crypto::sha256Hex;
+using roam::agent::streamChecksumHex;
 
 namespace {
 
@@ -124,7 +124,7 @@ std::string readFile(const fs::path& path) {
 }
 
 std::string digestOf(const std::string& bytes) {
-  return sha256Hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  return streamChecksumHex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
 }
 
 // Everything a reader produces, pulled through a buffer of BUFFER bytes.
@@ -227,7 +227,7 @@ TEST_CASE("FilteredTarReader leaves out exactly the omitted entries", "[agent]")
     const auto digest = digestFiltered(tar, omit);
     CHECK(digest.ok());
     CHECK(digest->size == expected.size());
-    CHECK(digest->sha256 == digestOf(expected));
+    CHECK(digest->checksum == digestOf(expected));
   }
 
   // A filtered archive is itself a valid archive with the same index.
@@ -249,11 +249,11 @@ TEST_CASE("digestFile hashes the whole file", "[agent]") {
   const auto digest = digestFile(dir.path / "image.tar");
   CHECK(digest.ok());
   CHECK(digest->size == bytes.size());
-  CHECK(digest->sha256 == digestOf(bytes));
-  CHECK(digestFiltered(dir.path / "image.tar", {})->sha256 == digest->sha256);
+  CHECK(digest->checksum == digestOf(bytes));
+  CHECK(digestFiltered(dir.path / "image.tar", {})->checksum == digest->checksum);
 
   writeFile(dir.path / "empty", "");
-  CHECK(digestFile(dir.path / "empty")->sha256 == digestOf(""));
+  CHECK(digestFile(dir.path / "empty")->checksum == digestOf(""));
   CHECK_THAT(roam::errorText(digestFile(dir.path / "missing")), Catch::Contains("missing"));
 }
 

@@ -11,14 +11,14 @@
 #include "seeded_bytes.hpp"
 
 #include "agent/migration/chunk_codec.hpp"
+#include "agent/migration/stream_checksum.hpp"
 #include "agent/migration/stream_chunks.hpp"
 #include "agent/protocol/frame.hpp"
 #include "agent/protocol/messages.hpp"
-#include "crypto/sha256.hpp"
 
 namespace fs = std::filesystem;
 using namespace roam::agent;
-using roam::crypto::sha256Hex;
+using roam::agent::streamChecksumHex;
 
 namespace {
 
@@ -111,10 +111,52 @@ TEST_CASE("a stream's frames reassemble into the same bytes and digest", "[agent
     CHECK(frames == static_cast<int>(size / 4096 + 1));
     CHECK(assembler.ended());
     CHECK(received == bytes);
-    CHECK(assembler.sha256() == sha256Hex(bytes));
-    CHECK(chunker.sha256() == assembler.sha256());
+    CHECK(assembler.checksum() == streamChecksumHex(bytes));
+    CHECK(chunker.checksum() == assembler.checksum());
     CHECK(chunker.next({}).finished);
   }
+}
+
+TEST_CASE("a stream chunker stores chunks that do not compress and compresses the rest",
+          "[agent]") {
+  auto chunked = [](const std::vector<std::uint8_t>& bytes) {
+    std::size_t at = 0;
+    StreamReader read = [&](std::span<std::uint8_t> out) -> roam::Result<std::size_t> {
+      const std::size_t n = std::min(out.size(), bytes.size() - at);
+      std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), n, out.begin());
+      at += n;
+      return n;
+    };
+    StreamChunker chunker(read, "m", 64 * 1024, 1);
+    StreamAssembler assembler([](std::span<const std::uint8_t>) -> roam::Status { return {}; }, "m",
+                              1 << 20, bytes.size());
+    std::uint64_t wire = 0;
+    while (true) {
+      auto chunk = chunker.next({});
+      REQUIRE(chunk.ok());
+      if (chunk.finished) break;
+      wire += chunk.payloadBytes;
+      auto [data, payload] = decodeData(chunk.frame);
+      REQUIRE(assembler.add(data, payload).ok());
+      if (chunk.fileDone) break;
+    }
+    CHECK(assembler.checksum() == streamChecksumHex(bytes));
+    return std::pair{chunker.storedChunks(), wire};
+  };
+  // 40 chunks of random bytes: the first is tried and does not compress, the
+  // next kStoredRun are stored, then compression is tried again, and so on.
+  const auto random = roamtest::seededBytes(40 * 64 * 1024, 9);
+  auto [stored, wire] = chunked(random);
+  CHECK(stored >= 40 - 3 - 1);
+  CHECK(stored <= 41 - 3);
+  CHECK(wire < random.size() + random.size() / 100);
+
+  std::vector<std::uint8_t> text(40 * 64 * 1024);
+  for (std::size_t i = 0; i < text.size(); ++i)
+    text[i] = static_cast<std::uint8_t>("line 12345 of the log\n"[i % 22]);
+  auto [textStored, textWire] = chunked(text);
+  CHECK(textStored == 0);
+  CHECK(textWire < text.size() / 20);
 }
 
 TEST_CASE("a stream chunker reports the reader's error", "[agent]") {
@@ -155,7 +197,7 @@ TEST_CASE("a stream assembler refuses frames out of order, too large or corrupt"
 
   StreamAssembler ended(sink, "m", 1 << 20, 5000);
   REQUIRE(ended.add(Data{"m", 0, 0, true}, frame).ok());
-  CHECK(ended.sha256() == sha256Hex(bytes));
+  CHECK(ended.checksum() == streamChecksumHex(bytes));
   CHECK(code(ended.add(Data{"m", 0, 1000, true}, frame)) == roam::ErrorCode::Protocol);
 
   StreamAssembler writerFails(

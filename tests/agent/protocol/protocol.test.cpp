@@ -123,10 +123,10 @@ std::vector<Message> sampleMessages() {
                   {kLayer, "sha256:" + std::string(64, 'c')},
                   "zstd"},
           ImageNeeded{"mig-3", {kLayer}},
-          ImageArchive{"mig-3", 4096, kSha},
+          ImageArchive{"mig-3", 4096, std::string(32, 'a')},
           Ready{"mig-3", std::string(64, 'e')},
           Round{"mig-3", 2, true},
-          RoundEnd{"mig-3", 2, 65536, kSha},
+          RoundEnd{"mig-3", 2, 65536, std::string(32, 'b')},
           RoundDone{"mig-3", 1, 1 << 20},
           Abort{"mig-3", "the freeze passed its deadline of 5 s"}};
 }
@@ -248,12 +248,14 @@ TEST_CASE("malformed frames give specific errors", "[agent][protocol]") {
       {"missing v", rawFrame(R"({"type":"PING"})"), "frame header: missing 'v'"},
       {"string v", rawFrame(R"({"v":"1","type":"PING"})"), "frame header: 'v' must be an integer"},
       {"float v", rawFrame(R"({"v":1.0,"type":"PING"})"), "frame header: 'v' must be an integer"},
-      {"version 2", rawFrame(R"({"v":2,"type":"PING"})"), "unsupported protocol version 2"},
+      {"version 1 (before the checksum changed)", rawFrame(R"({"v":1,"type":"PING"})"),
+       "unsupported protocol version 1"},
+      {"version 3", rawFrame(R"({"v":3,"type":"PING"})"), "unsupported protocol version 3"},
       {"version -1", rawFrame(R"({"v":-1,"type":"PING"})"), "unsupported protocol version -1"},
-      {"missing type", rawFrame(R"({"v":1})"), "frame header: missing 'type'"},
-      {"empty type", rawFrame(R"({"v":1,"type":""})"),
+      {"missing type", rawFrame(R"({"v":2})"), "frame header: missing 'type'"},
+      {"empty type", rawFrame(R"({"v":2,"type":""})"),
        "frame header: 'type' must be a non-empty string"},
-      {"numeric type", rawFrame(R"({"v":1,"type":3})"),
+      {"numeric type", rawFrame(R"({"v":2,"type":3})"),
        "frame header: 'type' must be a non-empty string"},
       {"too deep", rawFrame(std::string(65, '[') + std::string(65, ']')),
        "frame header nested deeper than 64 levels"},
@@ -291,7 +293,7 @@ TEST_CASE("the decoder stays failed after an error", "[agent][protocol]") {
 }
 
 TEST_CASE("decodeFrame checks the header alone", "[agent][protocol]") {
-  auto ok = decodeFrame(bytesOf(R"({"v":1,"type":"DATA","x":[1]})"), bytesOf("p"));
+  auto ok = decodeFrame(bytesOf(R"({"v":2,"type":"DATA","x":[1]})"), bytesOf("p"));
   REQUIRE(ok.frame);
   CHECK(ok.frame->type() == "DATA");
   CHECK(ok.frame->payload == bytesOf("p"));
@@ -435,7 +437,7 @@ TEST_CASE("only DATA carries a payload", "[agent][protocol]") {
 TEST_CASE("decodeMessage never throws on hand-made frames", "[agent][protocol]") {
   CHECK(decodeMessage(Frame{}).error == "frame header is not a JSON object");
   Frame frame;
-  frame.header = {{"v", 1}, {"type", "MIGRATE"}, {"migration_id", nullptr}};
+  frame.header = {{"v", kProtocolVersion}, {"type", "MIGRATE"}, {"migration_id", nullptr}};
   CHECK(decodeMessage(frame).error == "MIGRATE: field 'migration_id': expected a string");
 }
 
@@ -499,12 +501,12 @@ TEST_CASE("MTD messages survive a round trip", "[agent][protocol]") {
     CHECK_FALSE(header.contains("key"));
   }
   SECTION("KEY_REPLY carries one of share or droplet") {
-    CHECK(toHeader(KeyReply{"m", MtdShare{1, "00"}}) == json{{"v", 1},
+    CHECK(toHeader(KeyReply{"m", MtdShare{1, "00"}}) == json{{"v", kProtocolVersion},
                                                              {"type", "KEY_REPLY"},
                                                              {"migration_id", "m"},
                                                              {"share", {{"x", 1}, {"y", "00"}}}});
     CHECK(toHeader(KeyReply{"m", MtdDroplet{"01", "02"}}) ==
-          json{{"v", 1},
+          json{{"v", kProtocolVersion},
                {"type", "KEY_REPLY"},
                {"migration_id", "m"},
                {"droplet", {{"c", "01"}, {"v", "02"}}}});
