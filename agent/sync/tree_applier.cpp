@@ -185,7 +185,7 @@ struct TreeApplier::Impl {
 
   // The root index and path at the start of a record, checked.
   roam::Result<std::pair<std::uint32_t, std::string>> target(Reader& in, bool emptyAllowed,
-                                                       const char* what) {
+                                                             const char* what) {
     std::uint32_t r = in.u32();
     auto path = in.str16(kMaxPathBytes);
     if (!in.ok() || !path) return protocolError(std::string(what) + " record cut short");
@@ -228,8 +228,8 @@ struct TreeApplier::Impl {
   }
 
   // Owner, xattrs, mode and mtime of NAME in PARENT_FD, not following a symlink.
-  roam::Status metaByName(int parentFd, const std::string& name, const Meta& m, const std::string& where,
-                    bool chmodIt) {
+  roam::Status metaByName(int parentFd, const std::string& name, const Meta& m,
+                          const std::string& where, bool chmodIt) {
     if (fchownat(parentFd, name.c_str(), m.uid, m.gid, AT_SYMLINK_NOFOLLOW) != 0) {
       return ioError("chown", where);
     }
@@ -534,6 +534,17 @@ struct TreeApplier::Impl {
         dirTimes.clear();
         state = State::Records;
         continue;
+      }
+      // A record wholly inside BYTES is applied where it lies: copying every
+      // data block into `buf` first cost the destination a copy per byte.
+      if (buf.empty() && bytes.size() - pos >= kRecordHeaderBytes && knownType(bytes[pos])) {
+        const auto body = static_cast<std::size_t>(Reader(bytes.subspan(pos + 1)).u32());
+        if (body <= maxBody(bytes[pos]) && bytes.size() - pos - kRecordHeaderBytes >= body) {
+          auto s = dispatch(bytes[pos], bytes.subspan(pos + kRecordHeaderBytes, body));
+          pos += kRecordHeaderBytes + body;
+          if (!s) return fail(s.error());
+          continue;
+        }
       }
       if (buf.size() < kRecordHeaderBytes) {
         std::size_t k = std::min(kRecordHeaderBytes - buf.size(), bytes.size() - pos);
