@@ -5,7 +5,7 @@ and the pre-copy migration's freeze and rounds while the container writes.
 Run as root, after building:
 
     bench/migration_bench.py --roam build/roam [--sizes 10,100,500] [--shaped-mbit 200]
-        [--paths unshaped,shaped] [--kinds random,text] [--write-mbps 0,1,10]
+        [--paths unshaped,shaped] [--kinds random,text] [--write-mbps 0,1,10] [--repeat N]
 
 Testbed: the integration test's two hosts (tests/integration/agent_migration.py):
 namespaces rmig-a and rmig-b, one Docker engine each, joined by a veth pair,
@@ -14,7 +14,7 @@ a tbf qdisc at --shaped-mbit on a's side ("shaped").
 
 For each path and state size S (MiB of random bytes written into the
 container's file system, on top of the testbed image that both hosts have):
-  - roam migrate a -> b (TLS 1.3, zstd level 1, SHA-256), with --json: total
+  - roam migrate a -> b (TLS 1.3, zstd level 1 or stored chunks, XXH3-128), with --json: total
     seconds, transfer seconds (first byte-moving phase until "serving", as the
     client sees PROGRESS), bytes on the wire, freeze_ms and rounds; with
     --write-mbps W > 0 the container appends W MB/s of random bytes to a log
@@ -25,7 +25,10 @@ Reported: throughput ratio (roam bytes / transfer s) / (iperf3 bytes / s), and
 wire bytes / export bytes. Random data does not compress: the wire ratio of a
 container whose state is random is close to S / (S + image); a second row per
 size uses compressible state (a text log) to show what zstd adds.
-Prints a Markdown table and writes JSON to --out.
+With --repeat N every row is measured N times; a second table gives, per
+path, size and write rate, the freeze's median, p99 (nearest rank) and
+maximum, and the median time against raw TCP.
+Prints Markdown tables and writes JSON to --out.
 """
 
 import argparse
@@ -119,6 +122,7 @@ def main():
     ap.add_argument("--paths", default="unshaped,shaped", help="which paths to run (unshaped, shaped)")
     ap.add_argument("--kinds", default="random,text", help="which kinds of state (random, text)")
     ap.add_argument("--write-mbps", default="0", help="write rates during the migration, MB/s")
+    ap.add_argument("--repeat", type=int, default=1, help="measure every row this many times")
     ap.add_argument("--out", default="migration_bench.json")
     args = ap.parse_args()
     roam = os.path.abspath(args.roam)
@@ -145,22 +149,49 @@ def main():
             for mb in sizes:
                 for kind in kinds:
                     for rate in rates:
-                        rows.append(measure(roam, certs, a, b, mb, kind,
-                                            path if path == "unshaped" else f"tbf {args.shaped_mbit} Mbit/s",
-                                            rate))
+                        for _ in range(args.repeat):
+                            rows.append(measure(roam, certs, a, b, mb, kind,
+                                                path if path == "unshaped" else f"tbf {args.shaped_mbit} Mbit/s",
+                                                rate))
     finally:
         tb.teardown(agents, engines, work)
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=2)
-    print("| path | state | writes MB/s | roam s | transfer s | iperf3 s | throughput vs TCP | "
+    print("| path | state | writes MB/s | roam s | transfer s | iperf3 s | time vs TCP | total vs TCP | "
           "freeze ms | rounds | wire MiB | export MiB | wire / export |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['path']} | {r['state_mib']} MiB {r['state']} | {r['write_mbps']} | {r['roam_seconds']:.2f} | "
-              f"{(r['transfer_seconds'] or 0):.2f} | {r['iperf3_seconds']:.2f} | {r['throughput_ratio']:.0%} | "
+              f"{(r['transfer_seconds'] or 0):.2f} | {r['iperf3_seconds']:.2f} | {1 / r['throughput_ratio']:.2f}x | "
+              f"{r['roam_seconds'] / r['iperf3_seconds']:.2f}x | "
               f"{(r['freeze_ms'] or 0):.0f} | {r['rounds']} | "
               f"{r['bytes_sent'] / 2**20:.1f} | {r['export_bytes'] / 2**20:.1f} | {r['wire_to_export']:.0%} |")
+    if args.repeat > 1:
+        print_summary(rows)
     return 0
+
+
+def nearest_rank(sorted_values, fraction):
+    """The nearest-rank percentile: the smallest value with at least FRACTION
+    of the values at or below it."""
+    rank = max(1, -(-len(sorted_values) * fraction // 1))
+    return sorted_values[int(rank) - 1]
+
+
+def print_summary(rows):
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["path"], r["state_mib"], r["state"], r["write_mbps"]), []).append(r)
+    print()
+    print("| path | state | writes MB/s | runs | freeze ms p50 | p99 | max | time vs TCP p50 | total vs TCP p50 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (path, mb, kind, rate), group in groups.items():
+        freezes = sorted(r["freeze_ms"] or 0 for r in group)
+        times = sorted(1 / r["throughput_ratio"] for r in group)
+        totals = sorted(r["roam_seconds"] / r["iperf3_seconds"] for r in group)
+        print(f"| {path} | {mb} MiB {kind} | {rate} | {len(group)} | {nearest_rank(freezes, 0.5):.0f} | "
+              f"{nearest_rank(freezes, 0.99):.0f} | {freezes[-1]:.0f} | {nearest_rank(times, 0.5):.2f}x | "
+              f"{nearest_rank(totals, 0.5):.2f}x |")
 
 
 if __name__ == "__main__":

@@ -273,11 +273,6 @@ class SourceMigration {
     if (auto frozen = co_await runBlocking(agent_.pool(), freezeWork); !frozen.ok())
       co_return frozen;
     frozen_ = true;
-    if (agent_.options().testHoldFrozen.count() > 0) {
-      asio::steady_timer hold(co_await asio::this_coro::executor, agent_.options().testHoldFrozen);
-      boost::system::error_code ec;
-      co_await hold.async_wait(asio::redirect_error(use_awaitable, ec));
-    }
     auto last = co_await sendRound(static_cast<std::uint32_t>(done_.rounds.size() + 1), true);
     if (!last.ok()) co_return last;
     // Committed (ROUND_END of the final round is out): wait for the outcome.
@@ -347,6 +342,12 @@ class SourceMigration {
     auto plan = co_await runBlocking(agent_.pool(), planWork);
     if (!plan.ok()) co_return plan.error();
     peer_->send(Round{request_.migrationId, round, final});
+    if (final && agent_.options().testHoldFrozen.count() > 0) {
+      // Tests: the destination is in the final round, its delta not yet sent.
+      asio::steady_timer hold(co_await asio::this_coro::executor, agent_.options().testHoldFrozen);
+      boost::system::error_code ec;
+      co_await hold.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
     const std::uint64_t estimate = plan->contentBytesAtMost;
     const StreamReader read = [sender = sender_.get()](std::span<std::uint8_t> out) {
       return sender->read(out);

@@ -172,8 +172,9 @@ def migrate(roam, certs, src, dst, extra=()):
         return r.returncode, {"result": f"no JSON: {r.stdout} {r.stderr}"}
 
 
-def start_stateful(engine, big_mb=0):
-    """The stateful container on `engine`; returns its tokens once served."""
+def start_stateful(engine, big_mb=0, bind_source=None):
+    """The stateful container on `engine`; returns its tokens once served.
+    BIND_SOURCE: a host directory also bind-mounted at /bound."""
     script = ("[ -f /www/fs-token ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /www/fs-token; "
               "[ -f /data/vol-token ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /data/vol-token; "
               "ln -sf /data/vol-token /www/vol-token; ")
@@ -182,7 +183,9 @@ def start_stateful(engine, big_mb=0):
     script += f"exec httpd -f -p {HTTP_PORT} -h /www"
     engine.run_container("stateful", IMAGE, ["sh", "-c", script],
                          labels={"purpose": "roam-integration"},
-                         mounts=[{"Type": "volume", "Source": "statevol", "Target": "/data"}])
+                         mounts=[{"Type": "volume", "Source": "statevol", "Target": "/data"}]
+                         + ([{"Type": "bind", "Source": bind_source, "Target": "/bound"}]
+                            if bind_source else []))
     for _ in range(50):
         fs, vol = http_get(engine.host, "/fs-token"), http_get(engine.host, "/vol-token")
         if fs and vol and (not big_mb or engine.container("stateful")):
@@ -478,15 +481,25 @@ def main():
         journal_clean(agent_b, "destination killed, after restart")
         run(in_ns("a", ["tc", "qdisc", "del", "dev", "rmig-a0", "root"]), check_rc=False)
 
-        # 2e-2g. Faults while the container is frozen: agent a holds each
-        # freeze for a few seconds before its final round (test_hold_frozen_ms).
+        # 2e-2h. Faults while the container is frozen: agent a holds each
+        # freeze for a few seconds once the final ROUND is out, before its
+        # delta (test_hold_frozen_ms).
         agent_a.stop()
         agent_a = Agent(roam, "a", a, certs, work, {"test_hold_frozen_ms": 3000,
                                                      "restore_timeout_s": 15})
         agents[0] = agent_a
         agent_a.start()
+        bind_source = os.path.join(work, "bound")
         for fault in ("source killed while frozen", "destination killed while frozen",
-                      "link cut while frozen"):
+                      "link cut during the final round", "destination engine cannot start"):
+            if fault == "destination engine cannot start":
+                # The real engine refuses to start a container whose bind
+                # mount's source is gone; both hosts share this file system,
+                # so it is removed while the source is frozen, after B created
+                # its copy (A's running container keeps its mount).
+                os.makedirs(bind_source, exist_ok=True)
+                remove_stateful(a)
+                tokens = start_stateful(a, big_mb=24, bind_source=bind_source)
             proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source",
                                                 f"10.77.0.1:{AGENT_PORT}", "--destination",
                                                 f"10.77.0.2:{AGENT_PORT}", "--json", "--certs", certs]),
@@ -501,18 +514,29 @@ def main():
                 out = json.loads(proc.communicate(timeout=60)[0].strip().splitlines()[-1])
                 check(proc.returncode != 0, f"{fault}: the migration fails: {out['result']}")
                 agent_b.start()  # recovery removes its part
-            else:
+            elif fault == "link cut during the final round":
                 run(in_ns("a", ["ip", "link", "set", "rmig-a0", "down"]))
                 out = json.loads(proc.communicate(timeout=90)[0].strip().splitlines()[-1])
                 check(proc.returncode != 0, f"{fault}: the migration fails: {out['result']}")
                 run(in_ns("a", ["ip", "link", "set", "rmig-a0", "up"]))
                 run(in_ns("b", ["ip", "link", "set", "rmig-b0", "up"]))
+            else:
+                os.rmdir(bind_source)
+                out = json.loads(proc.communicate(timeout=60)[0].strip().splitlines()[-1])
+                check(proc.returncode != 0 and "start" in out["result"],
+                      f"{fault}: the migration fails: {out['result']}")
+                c = a.container("stateful")
+                check(c is not None and c["State"]["Running"] and not c["State"].get("Paused"),
+                      f"{fault}: at once the container runs on A again, not frozen")
+                os.makedirs(bind_source)  # for A's copy, should it restart
             # One running copy, on A, unfrozen, with its tokens; nothing on B.
             check(wait_running_unpaused(a, 60), f"{fault}: the container runs again on A, not frozen")
             time.sleep(1)
             expect_untouched(fault, a, b, tokens, agents)
             journal_clean(agent_a, f"{fault}, source")
             journal_clean(agent_b, f"{fault}, destination")
+        remove_stateful(a)
+        tokens = start_stateful(a, big_mb=24)
         agent_a.stop()
         agent_a = Agent(roam, "a", a, certs, work)
         agents[0] = agent_a
