@@ -114,7 +114,7 @@ ReplyOutcome<Reply> exchangeOne(const ClientIdentity& identity, const std::strin
   if (!next.message) {
     outcome.error =
         next.closed ? "no " + std::string(toString(messageTypeOf<Reply>())) + ": connection closed"
-                    : next.error;
+                    : next.error->message;
   } else if (auto* reply = std::get_if<Reply>(&*next.message)) {
     outcome.reply = std::move(*reply);
   } else if (auto* error = std::get_if<Error>(&*next.message); error && !rule.refusal.empty()) {
@@ -151,7 +151,7 @@ MigrateOutcome requestMigration(const ClientIdentity& identity, const std::strin
     while (true) {
       auto next = co_await stream.read();
       if (next.closed) co_return "the source agent closed the connection before DONE";
-      if (!next.message) co_return "malformed reply from the source agent: " + next.error;
+      if (!next.message) co_return "malformed reply from the source agent: " + next.error->message;
       if (auto* progress = std::get_if<Progress>(&*next.message)) {
         if (onProgress) onProgress(*progress);
       } else if (auto* done = std::get_if<Done>(&*next.message)) {

@@ -316,7 +316,7 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
     auto next = co_await stream->read();
     if (next.closed) break;
     if (!next.message) {
-      co_await reject("", next.error);
+      co_await reject("", next.error->message);
       break;
     }
     auto& message = *next.message;

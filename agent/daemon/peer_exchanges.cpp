@@ -41,7 +41,8 @@ struct KeyExchange {
     stream->send(request);
     auto next = co_await stream->read();
     if (!next.message) {
-      answers[i] = next.closed ? std::string("no KEY_REPLY: connection closed") : next.error;
+      answers[i] =
+          next.closed ? std::string("no KEY_REPLY: connection closed") : next.error->message;
     } else if (auto* reply = std::get_if<KeyReply>(&*next.message)) {
       answers[i] = *reply;
     } else if (auto* error = std::get_if<Error>(&*next.message)) {

@@ -41,7 +41,7 @@ CheckpointSupport destinationSupport(const Message& message) {
 std::string describeReply(const ReadResult& reply) {
   if (reply.message) return std::string(toString(typeOf(*reply.message)));
   if (reply.closed) return "a closed connection";
-  return "a malformed frame (" + reply.error + ")";
+  return "a malformed frame (" + reply.error->message + ")";
 }
 
 // Milliseconds as whole seconds for a stream's idle timeout, at least 1.
@@ -128,7 +128,7 @@ class SourceMigration {
       if (!status.message)
         co_return roam::Error{roam::ErrorCode::Connect,
                               "destination " + request_.destination + " did not answer STATUS" +
-                                  (status.error.empty() ? "" : ": " + status.error)};
+                                  (status.error ? ": " + status.error->message : "")};
       choice_ = chooseMode(request_.mode, here_, destinationSupport(*status.message), agent_.name(),
                            peerName_);
       if (!choice_.ok()) co_return choice_.error();

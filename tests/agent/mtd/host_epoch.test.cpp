@@ -50,8 +50,8 @@ struct Deployment {
       auto frame_ = decoder.next();
       REQUIRE(frame_);
       auto decoded = decodeMessage(*frame_);
-      REQUIRE(decoded.message);
-      auto host = hostEpochFromSetup(std::get<MtdSetup>(*decoded.message), material.name);
+      REQUIRE(decoded.ok());
+      auto host = hostEpochFromSetup(std::get<MtdSetup>(*decoded), material.name);
       if (auto* error = std::get_if<std::string>(&host)) FAIL(*error);
       hosts.emplace(material.name, std::move(std::get<HostEpoch>(host)));
       services[material.name];
