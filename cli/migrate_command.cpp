@@ -62,9 +62,9 @@ void drawProgress(const agent::Progress& progress) {
 
 bool checkAddress(const CommandLine& line, const std::string& flag, const std::string& value) {
   auto parsed = agent::parseHostPort(value);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
+  if (!parsed.ok()) {
     commandLineError(line, line.find(value) >= 0 ? line.find(value) : line.find(flag),
-                     flag + ": " + *error);
+                     flag + ": " + parsed.error().message);
     return false;
   }
   return true;

@@ -38,11 +38,11 @@ std::string withAgent(const ClientIdentity& identity, const std::string& address
   std::string error;
   auto connectAndExchange = [&]() -> awaitable<void> {
     auto connected = co_await connectToAgent(**tls, address, connectTimeout);
-    if (auto* e = std::get_if<std::string>(&connected)) {
-      error = *e;
+    if (!connected.ok()) {
+      error = connected.error().message;
       co_return;
     }
-    const auto stream = std::get<FramedStreamPtr>(connected);
+    const auto stream = *connected;
     stream->setIdleTimeout(idleTimeout);
     error = co_await exchange(*stream);
     stream->close();

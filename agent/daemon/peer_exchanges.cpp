@@ -18,11 +18,11 @@ void forEachPeerConcurrently(asio::ssl::context& tls, const std::vector<AgentPee
     // A named closure per peer (GCC 12 and coroutine temporaries).
     auto one = [&tls, &peers, &exchange, timeout, i]() -> awaitable<void> {
       auto connected = co_await connectToAgent(tls, peers[i].address, timeout);
-      if (auto* error = std::get_if<std::string>(&connected)) {
-        exchange.failed(i, *error);
+      if (!connected.ok()) {
+        exchange.failed(i, connected.error().message);
         co_return;
       }
-      auto stream = std::get<FramedStreamPtr>(connected);
+      auto stream = *connected;
       stream->setIdleTimeout(timeout);
       co_await exchange.run(i, stream);
       stream->close();

@@ -108,9 +108,8 @@ class SourceMigration {
     phase("connecting");
     auto connected =
         co_await connectToAgent(agent_.clientTls(), request_.destination, std::chrono::seconds(10));
-    if (auto* error = std::get_if<std::string>(&connected))
-      co_return roam::Error{roam::ErrorCode::Connect, *error};
-    peer_ = std::get<FramedStreamPtr>(connected);
+    if (!connected.ok()) co_return roam::Error{roam::ErrorCode::Connect, connected.error().message};
+    peer_ = *connected;
     // Tracked so that a shutdown past its grace period can cut this transfer.
     agent_.track(peer_);
     peerName_ = peer_->peerName();
@@ -520,9 +519,8 @@ class SourceMigration {
 awaitable<std::optional<Message>> askHandedOverOutcome(Agent& agent, const std::string& address,
                                                        const Abort& abort) {
   auto connected = co_await connectToAgent(agent.clientTls(), address, std::chrono::seconds(5));
-  auto* stream = std::get_if<FramedStreamPtr>(&connected);
-  if (!stream) co_return std::nullopt;
-  const auto peer = *stream;
+  if (!connected.ok()) co_return std::nullopt;
+  const auto peer = *connected;
   agent.track(peer);
   peer->setIdleTimeout(std::chrono::seconds(10));
   peer->send(abort);

@@ -176,7 +176,7 @@ class MigrationHarness {
           std::lock_guard lock(logMutex_);
           logs_.push_back(name + ": " + line);
         });
-    REQUIRE(host.agent->start() == "");
+    REQUIRE(roam::errorText(host.agent->start()) == "");
     host.address = "127.0.0.1:" + std::to_string(host.agent->localEndpoint().port());
     host.thread = std::thread([io = host.io.get()] { io->run(); });
   }

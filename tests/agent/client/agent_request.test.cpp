@@ -90,8 +90,8 @@ class ScriptedAgent {
 
   // Detached: its by-value parameter is safe (docs/architecture.md).
   awaitable<void> serve(FramedStreamPtr stream) {
-    const auto error = co_await acceptHandshake(*stream, std::chrono::seconds(5));
-    if (!error.empty()) co_return;
+    const auto shaken = co_await acceptHandshake(*stream, std::chrono::seconds(5));
+    if (!shaken.ok()) co_return;
     {
       std::lock_guard lock(mutex_);
       peers_.push_back(stream->peerName());

@@ -89,11 +89,11 @@ std::string keyRequestAs(Agents& a, const std::string& who, const std::string& h
   std::string result = "no answer";
   auto exchange = [&]() -> awaitable<void> {
     auto connected = co_await connectToAgent(**tls, a.address[holder], std::chrono::seconds(5));
-    if (auto* e = std::get_if<std::string>(&connected)) {
-      result = *e;
+    if (!connected.ok()) {
+      result = connected.error().message;
       co_return;
     }
-    auto stream = std::get<FramedStreamPtr>(connected);
+    auto stream = *connected;
     stream->send(request);
     auto next = co_await stream->read();
     if (next.message && std::holds_alternative<KeyReply>(*next.message))
