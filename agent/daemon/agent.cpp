@@ -397,13 +397,13 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
 
 void Agent::handleMtdSetup(const FramedStreamPtr& stream, const MtdSetup& setup) {
   auto parsed = mtd::hostEpochFromSetup(setup, options_.name);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    log_("MTD setup refused: " + *error);
-    stream->send(Error{"", *error});
+  if (!parsed.ok()) {
+    log_("MTD setup refused: " + parsed.error().message);
+    stream->send(Error{"", parsed.error().message});
     return;
   }
   auto state = std::make_shared<MtdEpochState>();
-  state->epoch = std::move(std::get<mtd::HostEpoch>(parsed));
+  state->epoch = std::move(*parsed);
   // Only the newest epoch is kept: the previous material is dropped (wiped).
   mtd_ = std::move(state);
   log_("MTD epoch " + setup.epoch + " ready (" + setup.scheme + ", k=" + std::to_string(setup.k) +
@@ -419,14 +419,15 @@ void Agent::handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& re
     return;
   }
   auto answer = mtd_->keys.answer(mtd_->epoch, request, peer);
-  if (auto* refusal = std::get_if<std::string>(&answer)) {
-    log_("KEY_REQUEST from " + peer + " for " + request.migrationId + " refused: " + *refusal);
-    stream->send(Error{request.migrationId, *refusal});
+  if (!answer.ok()) {
+    const std::string& refusal = answer.error().message;
+    log_("KEY_REQUEST from " + peer + " for " + request.migrationId + " refused: " + refusal);
+    stream->send(Error{request.migrationId, refusal});
     return;
   }
   // Never the material itself in the log.
   log_("KEY_REQUEST from " + peer + " for " + request.migrationId + ": key material sent");
-  stream->send(std::get<KeyReply>(answer));
+  stream->send(*answer);
 }
 
 awaitable<void> Agent::handleLatencyProbe(FramedStreamPtr streamArg, LatencyProbe probeArg) {
@@ -488,8 +489,8 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
   for (const auto& refusal : resolved.refusals) log_("MTD " + order.migrationId + ": " + refusal);
   if (!resolved.destination) {
     log_("MTD " + order.migrationId + " failed after " + std::to_string(resolved.requests) +
-         " key request(s): " + resolved.error);
-    requester->send(Error{order.migrationId, resolved.error});
+         " key request(s): " + resolved.error->message);
+    requester->send(Error{order.migrationId, resolved.error->message});
     finishShutdownIfIdle();
     co_return;
   }

@@ -147,10 +147,8 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     if (refuseSetup.count(address))
       return roam::makeError(roam::ErrorCode::Refused, "refused by the test");
     auto host = roam::agent::mtd::hostEpochFromSetup(setup, hostAt[address]);
-    if (auto* error = std::get_if<std::string>(&host))
-      return roam::makeError(roam::ErrorCode::Refused, *error);
-    epochs_.insert_or_assign(hostAt[address],
-                             std::move(std::get<roam::agent::mtd::HostEpoch>(host)));
+    if (!host.ok()) return roam::makeError(roam::ErrorCode::Refused, host.error().message);
+    epochs_.insert_or_assign(hostAt[address], std::move(*host));
     keyServices_[hostAt[address]] = {};
     return {};
   }
@@ -183,7 +181,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
         roam::agent::mtd::resolveDestination(epoch->second, order, ask, {}, mtdOrders.size());
     if (!resolved.destination)
       return roam::makeError(roam::ErrorCode::Refused,
-                             "the source agent refused: " + resolved.error);
+                             "the source agent refused: " + resolved.error->message);
     roam::agent::Done done;
     done.migrationId = order.migrationId;
     done.container = order.container;
