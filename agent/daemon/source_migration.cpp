@@ -219,7 +219,7 @@ class SourceMigration {
     auto reader = std::make_shared<FilteredTarReader>(archive, omit);
     const StreamReader read = [reader](std::span<std::uint8_t> out) -> roam::Result<std::size_t> {
       auto n = reader->read(out);
-      if (!reader->error().empty()) return roam::Error{roam::ErrorCode::Io, reader->error()};
+      if (reader->error()) return *reader->error();
       return n;
     };
     const std::uint64_t total = digest->size;
