@@ -26,11 +26,11 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
   agent::AgentOptions options;
   if (!args.config.empty()) {
     auto loaded = agent::loadAgentOptions(args.config);
-    if (auto* error = std::get_if<std::string>(&loaded)) {
-      std::cerr << *error << "\n";
+    if (!loaded.ok()) {
+      std::cerr << loaded.error().message << "\n";
       return 1;
     }
-    options = std::get<agent::AgentOptions>(loaded);
+    options = std::move(*loaded);
   }
   if (!args.name.empty()) options.name = args.name;
   if (!args.listen.empty()) options.listen = args.listen;
@@ -44,7 +44,8 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
 
   boost::asio::io_context io;
   agent::Agent daemon(io, options, logLine);
-  if (auto error = daemon.start(); !error.empty()) {
+  if (auto started = daemon.start(); !started.ok()) {
+    const std::string& error = started.error().message;
     int at = line.find("--listen");
     if (error.rfind("--listen", 0) != 0) at = -1;
     commandLineError(line, at, error);

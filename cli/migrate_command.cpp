@@ -62,9 +62,9 @@ void drawProgress(const agent::Progress& progress) {
 
 bool checkAddress(const CommandLine& line, const std::string& flag, const std::string& value) {
   auto parsed = agent::parseHostPort(value);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
+  if (!parsed.ok()) {
     commandLineError(line, line.find(value) >= 0 ? line.find(value) : line.find(flag),
-                     flag + ": " + *error);
+                     flag + ": " + parsed.error().message);
     return false;
   }
   return true;
@@ -109,8 +109,8 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
                            {"bytes_total", 0},
                            {"seconds", 0.0}};
   bool success = false;
-  if (outcome.done) {
-    const auto& done = *outcome.done;
+  if (outcome.ok()) {
+    const auto& done = outcome->done;
     result["mode"] = done.mode;
     result["bytes_sent"] = done.bytesSent;
     result["bytes_total"] = done.bytesTotal;
@@ -131,7 +131,7 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
     if (!done.note.empty()) result["note"] = done.note;
     success = done.result == "success";
   } else {
-    result["result"] = outcome.error;
+    result["result"] = outcome.error().message;
   }
   if (args.json) {
     std::cout << result.dump() << "\n";
@@ -199,12 +199,12 @@ Command addPingCommand(CLI::App& app, const CommandLine& line) {
             for (int i = 0; i < args->count; ++i) {
               auto outcome =
                   agent::pingAgent({args->client.certs, args->client.identity}, args->address);
-              if (!outcome.error.empty()) {
-                std::fprintf(stderr, "roam ping: error: %s\n", outcome.error.c_str());
+              if (!outcome.ok()) {
+                std::fprintf(stderr, "roam ping: error: %s\n", outcome.error().message.c_str());
                 return 1;
               }
-              peer = outcome.peerName;
-              rtts.push_back(outcome.roundTripSeconds);
+              peer = outcome->peerName;
+              rtts.push_back(outcome->roundTripSeconds);
             }
             double best = *std::min_element(rtts.begin(), rtts.end());
             if (args->json) {
@@ -237,11 +237,11 @@ Command addStatusCommand(CLI::App& app, const CommandLine& line) {
             if (!checkAddress(line, "address", args->address)) return 2;
             auto outcome =
                 agent::agentStatus({args->client.certs, args->client.identity}, args->address);
-            if (!outcome.status) {
-              std::fprintf(stderr, "roam status: error: %s\n", outcome.error.c_str());
+            if (!outcome.ok()) {
+              std::fprintf(stderr, "roam status: error: %s\n", outcome.error().message.c_str());
               return 1;
             }
-            const auto& s = *outcome.status;
+            const auto& s = *outcome;
             std::cout << nlohmann::json{{"name", s.name},
                                         {"containers", s.containers},
                                         {"migrations", s.migrations},

@@ -42,7 +42,7 @@ Outcome decodeSplit(std::span<const std::uint8_t> data, std::span<const std::siz
     if (decoder.failed()) break;
   }
   out.failed = decoder.failed();
-  out.error = decoder.error();
+  if (decoder.error()) out.error = decoder.error()->message;
   if (out.failed == out.error.empty()) __builtin_trap();
   return out;
 }
@@ -58,18 +58,18 @@ bool sameOutcome(const Outcome& a, const Outcome& b) {
 
 void checkRoundTrip(const Frame& frame) {
   auto decoded = roam::agent::decodeMessage(frame);
-  if (decoded.message.has_value() == !decoded.error.empty()) __builtin_trap();
-  if (!decoded.message) return;
+  if (!decoded.ok() && decoded.error().message.empty()) __builtin_trap();
+  if (!decoded.ok()) return;
 
-  const auto bytes = roam::agent::encodeMessage(*decoded.message, frame.payload);
+  const auto bytes = roam::agent::encodeMessage(*decoded, frame.payload);
   FrameDecoder decoder;  // default limits: what we encode must fit what we accept
   decoder.feed(bytes);
   auto again = decoder.next();
   if (!again || decoder.buffered() != 0) __builtin_trap();
   if (again->payload != frame.payload) __builtin_trap();
   auto redecoded = roam::agent::decodeMessage(*again);
-  if (!redecoded.message || !(*redecoded.message == *decoded.message)) __builtin_trap();
-  if (roam::agent::encodeMessage(*redecoded.message, again->payload) != bytes) __builtin_trap();
+  if (!redecoded.ok() || !(*redecoded == *decoded)) __builtin_trap();
+  if (roam::agent::encodeMessage(*redecoded, again->payload) != bytes) __builtin_trap();
 }
 
 }  // namespace

@@ -13,6 +13,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+roam::Error failure(roam::ErrorCode code, std::string message) {
+  return roam::makeError(code, std::move(message));
+}
+
 // About the coroutines in this file (docs/architecture.md, "GCC 12 caveat"):
 // GCC 12.2 destroys a closure temporary handed by value to an awaited coroutine
 // twice, e.g. `co_await readReply(stream, [epoch = setup.epoch] {...})` frees
@@ -29,22 +33,22 @@ using Clock = std::chrono::steady_clock;
 // closed when the exchange returns or `timeout` (0 = none) passes. When
 // `cancel` becomes true the exchange is abandoned (checked every 200 ms).
 template <class Exchange>
-std::string withAgent(const ClientIdentity& identity, const std::string& address,
-                      std::chrono::seconds connectTimeout, std::chrono::seconds idleTimeout,
-                      Exchange& exchange, const std::atomic<bool>* cancel = nullptr) {
+roam::Status withAgent(const ClientIdentity& identity, const std::string& address,
+                       std::chrono::seconds connectTimeout, std::chrono::seconds idleTimeout,
+                       Exchange& exchange, const std::atomic<bool>* cancel = nullptr) {
   auto tls = makeTlsContext(TlsFiles::forName(identity.certs, identity.name), TlsRole::client);
-  if (!tls.ok()) return tls.error().message;
+  if (!tls.ok()) return tls.error();
   asio::io_context io;
-  std::string error;
+  roam::Status status;
   auto connectAndExchange = [&]() -> awaitable<void> {
     auto connected = co_await connectToAgent(**tls, address, connectTimeout);
-    if (auto* e = std::get_if<std::string>(&connected)) {
-      error = *e;
+    if (!connected.ok()) {
+      status = connected.error();
       co_return;
     }
-    const auto stream = std::get<FramedStreamPtr>(connected);
+    const auto stream = *connected;
     stream->setIdleTimeout(idleTimeout);
-    error = co_await exchange(*stream);
+    status = co_await exchange(*stream);
     stream->close();
     io.stop();  // ends the cancellation watch too
   };
@@ -61,8 +65,9 @@ std::string withAgent(const ClientIdentity& identity, const std::string& address
   };
   if (cancel) asio::co_spawn(io, watch, asio::detached);
   io.run();
-  if (cancelled) return "cancelled before the exchange ended";
-  return error;
+  // No code of its own: the callers that cancel know why.
+  if (cancelled) return failure(roam::ErrorCode::Internal, "cancelled before the exchange ended");
+  return status;
 }
 
 // How a call reads the one reply it waits for.
@@ -83,11 +88,10 @@ constexpr MessageType messageTypeOf() {
 }
 
 template <class Reply>
-struct ReplyOutcome {
-  std::optional<Reply> reply;
-  std::string error;
-  std::string peerName;  // set once connected
-  double seconds = 0;    // from sending the request to reading the reply
+struct Replied {
+  Reply reply;
+  std::string peerName;
+  double seconds = 0;  // from sending the request to reading the reply
 };
 
 // The one helper of the request/reply calls: sends REQUEST to the agent at
@@ -95,34 +99,32 @@ struct ReplyOutcome {
 // wait) and takes it as a Reply under RULE. REQUEST is the caller's object
 // (its temporary lives until the call returns, past io.run()).
 template <class Reply>
-ReplyOutcome<Reply> exchangeOne(const ClientIdentity& identity, const std::string& address,
-                                const Message& request, std::chrono::seconds timeout,
-                                const ReplyRule& rule) {
-  ReplyOutcome<Reply> outcome;
+roam::Result<Replied<Reply>> exchangeOne(const ClientIdentity& identity, const std::string& address,
+                                         const Message& request, std::chrono::seconds timeout,
+                                         const ReplyRule& rule) {
+  std::string peerName;
+  double seconds = 0;
   ReadResult next;
-  auto exchange = [&](FramedStream& stream) -> awaitable<std::string> {
-    outcome.peerName = stream.peerName();
+  auto exchange = [&](FramedStream& stream) -> awaitable<roam::Status> {
+    peerName = stream.peerName();
     const auto start = Clock::now();
     stream.send(request);
     auto read = co_await stream.read();
-    outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    seconds = std::chrono::duration<double>(Clock::now() - start).count();
     next = std::move(read);
-    co_return "";
+    co_return roam::Status{};
   };
-  outcome.error = withAgent(identity, address, timeout, timeout, exchange);
-  if (!outcome.error.empty()) return outcome;
-  if (!next.message) {
-    outcome.error =
-        next.closed ? "no " + std::string(toString(messageTypeOf<Reply>())) + ": connection closed"
-                    : next.error;
-  } else if (auto* reply = std::get_if<Reply>(&*next.message)) {
-    outcome.reply = std::move(*reply);
-  } else if (auto* error = std::get_if<Error>(&*next.message); error && !rule.refusal.empty()) {
-    outcome.error = std::string(rule.refusal) + ": " + error->error;
-  } else {
-    outcome.error = rule.expected;
-  }
-  return outcome;
+  if (auto exchanged = withAgent(identity, address, timeout, timeout, exchange); !exchanged.ok())
+    return exchanged.error();
+  if (next.closed)
+    return failure(roam::ErrorCode::Io,
+                   "no " + std::string(toString(messageTypeOf<Reply>())) + ": connection closed");
+  if (!next.message) return *next.error;
+  if (auto* reply = std::get_if<Reply>(&*next.message))
+    return Replied<Reply>{std::move(*reply), peerName, seconds};
+  if (auto* error = std::get_if<Error>(&*next.message); error && !rule.refusal.empty())
+    return failure(roam::ErrorCode::Refused, std::string(rule.refusal) + ": " + error->error);
+  return failure(roam::ErrorCode::Protocol, std::string(rule.expected));
 }
 
 }  // namespace
@@ -143,41 +145,49 @@ MigrateOutcome requestMigration(const ClientIdentity& identity, const std::strin
                                 std::chrono::seconds connectTimeout,
                                 const std::atomic<bool>* cancel) {
   const Message request = std::visit([](const auto& m) { return Message(m); }, order);
-  MigrateOutcome outcome;
+  MigrationVerdict verdict;
   // Follows PROGRESS to DONE (see the comment on withAgent about coroutines).
-  auto follow = [&](FramedStream& stream) -> awaitable<std::string> {
-    outcome.sourceName = stream.peerName();
+  auto follow = [&](FramedStream& stream) -> awaitable<roam::Status> {
+    verdict.sourceName = stream.peerName();
     stream.send(request);
     while (true) {
       auto next = co_await stream.read();
-      if (next.closed) co_return "the source agent closed the connection before DONE";
-      if (!next.message) co_return "malformed reply from the source agent: " + next.error;
+      if (next.closed)
+        co_return failure(roam::ErrorCode::Io,
+                          "the source agent closed the connection before DONE");
+      if (!next.message)
+        co_return failure(roam::ErrorCode::Protocol,
+                          "malformed reply from the source agent: " + next.error->message);
       if (auto* progress = std::get_if<Progress>(&*next.message)) {
         if (onProgress) onProgress(*progress);
       } else if (auto* done = std::get_if<Done>(&*next.message)) {
-        outcome.done = *done;
-        co_return "";
+        verdict.done = *done;
+        co_return roam::Status{};
       } else if (auto* error = std::get_if<Error>(&*next.message)) {
-        co_return "the source agent refused: " + error->error;
+        co_return failure(roam::ErrorCode::Refused, "the source agent refused: " + error->error);
       } else {
-        co_return "unexpected " + std::string(toString(typeOf(*next.message))) +
-            " from the source agent";
+        co_return failure(roam::ErrorCode::Protocol,
+                          "unexpected " + std::string(toString(typeOf(*next.message))) +
+                              " from the source agent");
       }
     }
   };
   // No idle timeout: capturing a large container can be silent for a while;
   // the source agent enforces its own deadlines and always answers DONE.
-  outcome.error =
+  auto followed =
       withAgent(identity, source, connectTimeout, std::chrono::seconds(0), follow, cancel);
-  return outcome;
+  if (!followed.ok()) return followed.error();
+  return verdict;
 }
 
-std::string setUpMtdEpoch(const ClientIdentity& identity, const std::string& address,
-                          const MtdSetup& setup, std::chrono::seconds timeout) {
+roam::Status setUpMtdEpoch(const ClientIdentity& identity, const std::string& address,
+                           const MtdSetup& setup, std::chrono::seconds timeout) {
   constexpr ReplyRule rule{"the agent refused the MTD setup", "expected MTD_READY for the epoch"};
   auto got = exchangeOne<MtdReady>(identity, address, setup, timeout, rule);
-  if (got.reply && got.reply->epoch != setup.epoch) return std::string(rule.expected);
-  return got.error;
+  if (!got.ok()) return got.error();
+  if (got->reply.epoch != setup.epoch)
+    return failure(roam::ErrorCode::Protocol, std::string(rule.expected));
+  return {};
 }
 
 PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address,
@@ -186,28 +196,26 @@ PingOutcome pingAgent(const ClientIdentity& identity, const std::string& address
   const std::uint64_t nonce = (static_cast<std::uint64_t>(device()) << 32) | device();
   constexpr ReplyRule rule{"", "expected PONG with our nonce"};
   auto got = exchangeOne<Pong>(identity, address, Ping{nonce}, timeout, rule);
-  PingOutcome outcome;
-  outcome.peerName = got.peerName;
-  outcome.error = got.error;
-  if (got.reply && got.reply->nonce != nonce)
-    outcome.error = rule.expected;
-  else if (got.reply)
-    outcome.roundTripSeconds = got.seconds;
-  return outcome;
+  if (!got.ok()) return got.error();
+  if (got->reply.nonce != nonce)
+    return failure(roam::ErrorCode::Protocol, std::string(rule.expected));
+  return PingRoundTrip{got->seconds, got->peerName};
 }
 
 LatencyOutcome probeLatencies(const ClientIdentity& identity, const std::string& address,
                               const std::vector<AgentPeer>& peers, std::chrono::seconds timeout) {
   constexpr ReplyRule rule{"the agent refused the latency probe", "expected LATENCY_REPORT"};
   auto got = exchangeOne<LatencyReport>(identity, address, LatencyProbe{peers}, timeout, rule);
-  return {std::move(got.reply), got.error};
+  if (!got.ok()) return got.error();
+  return std::move(got->reply);
 }
 
 StatusOutcome agentStatus(const ClientIdentity& identity, const std::string& address,
                           std::chrono::seconds timeout) {
   constexpr ReplyRule rule{"", "expected STATUS_REPLY"};
   auto got = exchangeOne<StatusReply>(identity, address, Status{}, timeout, rule);
-  return {std::move(got.reply), got.error};
+  if (!got.ok()) return got.error();
+  return std::move(got->reply);
 }
 
 }  // namespace roam::agent

@@ -75,52 +75,62 @@ std::optional<JournalEntry> Agent::lookup(const std::string& migrationId) {
   return journal_->get(migrationId);
 }
 
-std::string Agent::start() {
+roam::Status Agent::start() {
+  using roam::ErrorCode;
+  auto bad = [](std::string message) {
+    return roam::makeError(ErrorCode::BadInput, std::move(message));
+  };
   if (options_.name.empty())
-    return "the agent needs a name: give --name or \"name\" in the configuration";
+    return bad("the agent needs a name: give --name or \"name\" in the configuration");
   auto socket = DockerClient::socketFromUrl(options_.docker);
-  if (!socket) return "--docker must be unix:///PATH, got '" + options_.docker + "'";
+  if (!socket) return bad("--docker must be unix:///PATH, got '" + options_.docker + "'");
   dockerSocket_ = *socket;
 
   auto files = TlsFiles::forName(options_.certs, options_.name);
   auto server = makeTlsContext(files, TlsRole::server);
-  if (!server.ok()) return server.error().message;
+  if (!server.ok()) return server.error();
   auto client = makeTlsContext(files, TlsRole::client);
-  if (!client.ok()) return client.error().message;
+  if (!client.ok()) return client.error();
   serverTls_ = std::move(*server);
   clientTls_ = std::move(*client);
 
   std::error_code ec;
   std::filesystem::create_directories(options_.dataDir / "spool", ec);
-  if (ec) return "cannot create " + (options_.dataDir / "spool").string() + ": " + ec.message();
+  if (ec)
+    return roam::makeError(ErrorCode::Io, "cannot create " + (options_.dataDir / "spool").string() +
+                                              ": " + ec.message());
   auto journal = Journal::open(options_.dataDir);
-  if (!journal.ok()) return journal.error().message;
+  if (!journal.ok()) return journal.error();
   journal_ = std::make_unique<Journal>(std::move(*journal));
 
   if (auto version = DockerClient(dockerSocket_).version(); !version.ok())
-    return "cannot reach the Docker Engine at " + options_.docker + ": " + version.error().message;
+    return roam::makeError(
+        version.error().code,
+        "cannot reach the Docker Engine at " + options_.docker + ": " + version.error().message);
   recover();
   probeCapabilities();
 
   auto address = parseHostPort(options_.listen);
-  if (auto* error = std::get_if<std::string>(&address)) return "--listen: " + *error;
-  auto listen = std::get<HostPort>(address);
+  if (!address.ok()) return bad("--listen: " + address.error().message);
+  const HostPort listen = *address;
   boost::system::error_code bindError;
   auto ip = asio::ip::make_address(listen.host, bindError);
-  if (bindError) return "--listen: '" + listen.host + "' is not an IP address";
+  if (bindError) return bad("--listen: '" + listen.host + "' is not an IP address");
   acceptor_ = std::make_unique<Tcp::acceptor>(io_);
   Tcp::endpoint endpoint(ip, listen.port);
   acceptor_->open(endpoint.protocol(), bindError);
   if (!bindError) acceptor_->set_option(Tcp::acceptor::reuse_address(true), bindError);
   if (!bindError) acceptor_->bind(endpoint, bindError);
   if (!bindError) acceptor_->listen(asio::socket_base::max_listen_connections, bindError);
-  if (bindError) return "cannot listen on " + options_.listen + ": " + bindError.message();
+  if (bindError)
+    return roam::makeError(ErrorCode::Io,
+                           "cannot listen on " + options_.listen + ": " + bindError.message());
 
   asio::co_spawn(io_, acceptLoop(), asio::detached);
   log_("agent " + options_.name + " listening on " + localEndpoint().address().to_string() + ":" +
        std::to_string(localEndpoint().port()) + ", engine " + options_.docker +
        ", checkpoint: " + capabilities_.checkpointReason);
-  return "";
+  return {};
 }
 
 Tcp::endpoint Agent::localEndpoint() const {
@@ -298,8 +308,9 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
   // Locals, not parameters, in lambdas (see runSourceMigration).
   const auto stream = std::move(streamArg);
   track(stream);
-  if (auto error = co_await acceptHandshake(*stream, std::chrono::seconds(10)); !error.empty()) {
-    log_("refused " + stream->remoteAddress() + ": TLS handshake failed: " + error);
+  if (auto shaken = co_await acceptHandshake(*stream, std::chrono::seconds(10)); !shaken.ok()) {
+    log_("refused " + stream->remoteAddress() +
+         ": TLS handshake failed: " + shaken.error().message);
     stream->close();
     untrack(stream);
     co_return;
@@ -316,7 +327,7 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
     auto next = co_await stream->read();
     if (next.closed) break;
     if (!next.message) {
-      co_await reject("", next.error);
+      co_await reject("", next.error->message);
       break;
     }
     auto& message = *next.message;
@@ -386,13 +397,13 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
 
 void Agent::handleMtdSetup(const FramedStreamPtr& stream, const MtdSetup& setup) {
   auto parsed = mtd::hostEpochFromSetup(setup, options_.name);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    log_("MTD setup refused: " + *error);
-    stream->send(Error{"", *error});
+  if (!parsed.ok()) {
+    log_("MTD setup refused: " + parsed.error().message);
+    stream->send(Error{"", parsed.error().message});
     return;
   }
   auto state = std::make_shared<MtdEpochState>();
-  state->epoch = std::move(std::get<mtd::HostEpoch>(parsed));
+  state->epoch = std::move(*parsed);
   // Only the newest epoch is kept: the previous material is dropped (wiped).
   mtd_ = std::move(state);
   log_("MTD epoch " + setup.epoch + " ready (" + setup.scheme + ", k=" + std::to_string(setup.k) +
@@ -408,14 +419,15 @@ void Agent::handleKeyRequest(const FramedStreamPtr& stream, const KeyRequest& re
     return;
   }
   auto answer = mtd_->keys.answer(mtd_->epoch, request, peer);
-  if (auto* refusal = std::get_if<std::string>(&answer)) {
-    log_("KEY_REQUEST from " + peer + " for " + request.migrationId + " refused: " + *refusal);
-    stream->send(Error{request.migrationId, *refusal});
+  if (!answer.ok()) {
+    const std::string& refusal = answer.error().message;
+    log_("KEY_REQUEST from " + peer + " for " + request.migrationId + " refused: " + refusal);
+    stream->send(Error{request.migrationId, refusal});
     return;
   }
   // Never the material itself in the log.
   log_("KEY_REQUEST from " + peer + " for " + request.migrationId + ": key material sent");
-  stream->send(std::get<KeyReply>(answer));
+  stream->send(*answer);
 }
 
 awaitable<void> Agent::handleLatencyProbe(FramedStreamPtr streamArg, LatencyProbe probeArg) {
@@ -477,8 +489,8 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
   for (const auto& refusal : resolved.refusals) log_("MTD " + order.migrationId + ": " + refusal);
   if (!resolved.destination) {
     log_("MTD " + order.migrationId + " failed after " + std::to_string(resolved.requests) +
-         " key request(s): " + resolved.error);
-    requester->send(Error{order.migrationId, resolved.error});
+         " key request(s): " + resolved.error->message);
+    requester->send(Error{order.migrationId, resolved.error->message});
     finishShutdownIfIdle();
     co_return;
   }

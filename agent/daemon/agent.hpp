@@ -18,6 +18,7 @@
 #include "agent/mtd/host_epoch.hpp"
 #include "agent/transport/asio_types.hpp"
 #include "agent/transport/framed_stream.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -62,8 +63,9 @@ class Agent {
   Agent& operator=(const Agent&) = delete;
 
   // Loads certificates, opens the journal and recovers from it, probes the
-  // engine, binds the listening socket. "" or an error line.
-  std::string start();
+  // engine, binds the listening socket. The error is one line; those about
+  // --listen start with "--listen".
+  roam::Status start();
   Tcp::endpoint localEndpoint() const;
   const std::string& name() const { return options_.name; }
   bool stopping() const { return stopping_; }

@@ -9,10 +9,12 @@ namespace roam::agent {
 
 namespace {
 
-std::string fileError(const std::filesystem::path& file, const std::string& message, int line = 1,
+// "FILE:LINE:COL: error: MESSAGE", a BadInput error.
+roam::Error fileError(const std::filesystem::path& file, const std::string& message, int line = 1,
                       int column = 1) {
-  return file.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
-         ": error: " + message;
+  return roam::makeError(roam::ErrorCode::BadInput, file.string() + ":" + std::to_string(line) +
+                                                        ":" + std::to_string(column) +
+                                                        ": error: " + message);
 }
 
 // Line and column of a byte offset, for nlohmann's parse errors.
@@ -31,10 +33,14 @@ std::pair<int, int> lineColumn(const std::string& text, std::size_t offset) {
 
 }  // namespace
 
-std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::path& file,
-                                                         AgentOptions options) {
+roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
+                                            AgentOptions options) {
   std::ifstream in(file);
-  if (!in) return fileError(file, "cannot read the agent configuration");
+  if (!in) {
+    auto error = fileError(file, "cannot read the agent configuration");
+    error.code = roam::ErrorCode::Io;
+    return error;
+  }
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();

@@ -7,7 +7,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
-#include <variant>
+
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -43,8 +44,9 @@ struct AgentOptions {
 };
 
 // Reads a configuration file (JSON object; keys as in docs/agent.md) on top of
-// `defaults`. Errors are "FILE:LINE:COL: error: MESSAGE" strings.
-std::variant<AgentOptions, std::string> loadAgentOptions(const std::filesystem::path& file,
-                                                         AgentOptions defaults = {});
+// `defaults`. Errors (Io for an unreadable file, else BadInput) read
+// "FILE:LINE:COL: error: MESSAGE".
+roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
+                                            AgentOptions defaults = {});
 
 }  // namespace roam::agent

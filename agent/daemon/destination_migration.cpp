@@ -219,7 +219,7 @@ class DestinationMigration {
       return roam::Error{roam::ErrorCode::Io, "the source closed the connection before " + wanted};
     if (!next.message)
       return roam::Error{roam::ErrorCode::Protocol,
-                         "malformed frame from the source: " + next.error};
+                         "malformed frame from the source: " + next.error->message};
     if (auto* abort = std::get_if<Abort>(&*next.message))
       return roam::Error{roam::ErrorCode::Refused, "the source gave up: " + abort->error};
     return roam::Error{roam::ErrorCode::Protocol, "expected " + wanted + ", got " +

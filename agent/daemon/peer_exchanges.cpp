@@ -18,11 +18,11 @@ void forEachPeerConcurrently(asio::ssl::context& tls, const std::vector<AgentPee
     // A named closure per peer (GCC 12 and coroutine temporaries).
     auto one = [&tls, &peers, &exchange, timeout, i]() -> awaitable<void> {
       auto connected = co_await connectToAgent(tls, peers[i].address, timeout);
-      if (auto* error = std::get_if<std::string>(&connected)) {
-        exchange.failed(i, *error);
+      if (!connected.ok()) {
+        exchange.failed(i, connected.error());
         co_return;
       }
-      auto stream = std::get<FramedStreamPtr>(connected);
+      auto stream = *connected;
       stream->setIdleTimeout(timeout);
       co_await exchange.run(i, stream);
       stream->close();
@@ -36,18 +36,21 @@ struct KeyExchange {
   const KeyRequest& request;
   std::vector<mtd::KeyAnswer> answers;
 
-  void failed(std::size_t i, const std::string& error) { answers[i] = error; }
+  void failed(std::size_t i, const roam::Error& error) { answers[i] = error; }
   awaitable<void> run(std::size_t i, FramedStreamPtr stream) {
     stream->send(request);
     auto next = co_await stream->read();
-    if (!next.message) {
-      answers[i] = next.closed ? std::string("no KEY_REPLY: connection closed") : next.error;
+    if (next.closed) {
+      answers[i] = roam::makeError(roam::ErrorCode::Io, "no KEY_REPLY: connection closed");
+    } else if (!next.message) {
+      answers[i] = *next.error;
     } else if (auto* reply = std::get_if<KeyReply>(&*next.message)) {
       answers[i] = *reply;
     } else if (auto* error = std::get_if<Error>(&*next.message)) {
-      answers[i] = "refused: " + error->error;
+      answers[i] = roam::makeError(roam::ErrorCode::Refused, "refused: " + error->error);
     } else {
-      answers[i] = "unexpected " + std::string(toString(typeOf(*next.message)));
+      answers[i] = roam::makeError(roam::ErrorCode::Protocol,
+                                   "unexpected " + std::string(toString(typeOf(*next.message))));
     }
   }
 };
@@ -56,7 +59,7 @@ struct PingExchange {
   std::map<std::string, double>& roundTrips;
   const std::vector<AgentPeer>& peers;
 
-  void failed(std::size_t, const std::string&) {}
+  void failed(std::size_t, const roam::Error&) {}
   awaitable<void> run(std::size_t i, FramedStreamPtr stream) {
     std::random_device device;
     const std::uint64_t nonce = (static_cast<std::uint64_t>(device()) << 32) | device();
@@ -76,8 +79,9 @@ std::vector<mtd::KeyAnswer> askPeersInParallel(asio::ssl::context& tls,
                                                const std::vector<AgentPeer>& peers,
                                                const KeyRequest& request,
                                                std::chrono::seconds timeout) {
-  KeyExchange exchange{request,
-                       std::vector<mtd::KeyAnswer>(peers.size(), std::string("no answer"))};
+  KeyExchange exchange{
+      request, std::vector<mtd::KeyAnswer>(peers.size(),
+                                           roam::makeError(roam::ErrorCode::Timeout, "no answer"))};
   forEachPeerConcurrently(tls, peers, timeout, exchange);
   return std::move(exchange.answers);
 }

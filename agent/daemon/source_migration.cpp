@@ -41,7 +41,7 @@ CheckpointSupport destinationSupport(const Message& message) {
 std::string describeReply(const ReadResult& reply) {
   if (reply.message) return std::string(toString(typeOf(*reply.message)));
   if (reply.closed) return "a closed connection";
-  return "a malformed frame (" + reply.error + ")";
+  return "a malformed frame (" + reply.error->message + ")";
 }
 
 // Milliseconds as whole seconds for a stream's idle timeout, at least 1.
@@ -108,9 +108,8 @@ class SourceMigration {
     phase("connecting");
     auto connected =
         co_await connectToAgent(agent_.clientTls(), request_.destination, std::chrono::seconds(10));
-    if (auto* error = std::get_if<std::string>(&connected))
-      co_return roam::Error{roam::ErrorCode::Connect, *error};
-    peer_ = std::get<FramedStreamPtr>(connected);
+    if (!connected.ok()) co_return roam::Error{roam::ErrorCode::Connect, connected.error().message};
+    peer_ = *connected;
     // Tracked so that a shutdown past its grace period can cut this transfer.
     agent_.track(peer_);
     peerName_ = peer_->peerName();
@@ -128,7 +127,7 @@ class SourceMigration {
       if (!status.message)
         co_return roam::Error{roam::ErrorCode::Connect,
                               "destination " + request_.destination + " did not answer STATUS" +
-                                  (status.error.empty() ? "" : ": " + status.error)};
+                                  (status.error ? ": " + status.error->message : "")};
       choice_ = chooseMode(request_.mode, here_, destinationSupport(*status.message), agent_.name(),
                            peerName_);
       if (!choice_.ok()) co_return choice_.error();
@@ -220,7 +219,7 @@ class SourceMigration {
     auto reader = std::make_shared<FilteredTarReader>(archive, omit);
     const StreamReader read = [reader](std::span<std::uint8_t> out) -> roam::Result<std::size_t> {
       auto n = reader->read(out);
-      if (!reader->error().empty()) return roam::Error{roam::ErrorCode::Io, reader->error()};
+      if (reader->error()) return *reader->error();
       return n;
     };
     const std::uint64_t total = digest->size;
@@ -521,9 +520,8 @@ class SourceMigration {
 awaitable<std::optional<Message>> askHandedOverOutcome(Agent& agent, const std::string& address,
                                                        const Abort& abort) {
   auto connected = co_await connectToAgent(agent.clientTls(), address, std::chrono::seconds(5));
-  auto* stream = std::get_if<FramedStreamPtr>(&connected);
-  if (!stream) co_return std::nullopt;
-  const auto peer = *stream;
+  if (!connected.ok()) co_return std::nullopt;
+  const auto peer = *connected;
   agent.track(peer);
   peer->setIdleTimeout(std::chrono::seconds(10));
   peer->send(abort);

@@ -79,7 +79,7 @@ awaitable<roam::Result<StreamReceived>> receiveStream(Agent& agent, FramedStream
     if (next.closed)
       failed = roam::Error{roam::ErrorCode::Io, "the peer closed the connection mid-stream"};
     else if (!next.message)
-      failed = roam::Error{roam::ErrorCode::Protocol, "malformed frame: " + next.error};
+      failed = roam::Error{roam::ErrorCode::Protocol, "malformed frame: " + next.error->message};
     else if (!data)
       failed = roam::Error{roam::ErrorCode::Protocol,
                            "expected DATA, got " + std::string(toString(typeOf(*next.message)))};

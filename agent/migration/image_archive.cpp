@@ -366,8 +366,10 @@ FilteredTarReader::FilteredTarReader(const std::filesystem::path& tarFile,
                                      std::set<std::string> omit)
     : state_(std::make_unique<State>()) {
   for (const auto& name : omit) state_->omit.insert(normalName(name));
-  error_ = state_->file.open(tarFile);
-  if (error_.empty()) state_->walker.emplace(state_->file);
+  if (auto e = state_->file.open(tarFile); !e.empty())
+    error_ = roam::Error{roam::ErrorCode::Io, std::move(e)};
+  else
+    state_->walker.emplace(state_->file);
 }
 
 FilteredTarReader::~FilteredTarReader() = default;
@@ -375,7 +377,7 @@ FilteredTarReader::FilteredTarReader(FilteredTarReader&&) noexcept = default;
 FilteredTarReader& FilteredTarReader::operator=(FilteredTarReader&&) noexcept = default;
 
 std::size_t FilteredTarReader::read(std::span<std::uint8_t> out) {
-  if (!error_.empty() || !state_) return 0;
+  if (error_ || !state_) return 0;
   State& s = *state_;
   std::size_t filled = 0;
   while (filled < out.size()) {
@@ -384,7 +386,7 @@ std::size_t FilteredTarReader::read(std::span<std::uint8_t> out) {
       auto entry = s.walker->next();
       if (!entry) {
         if (!s.walker->error().empty()) {
-          error_ = s.walker->error();
+          error_ = roam::Error{roam::ErrorCode::BadInput, s.walker->error()};
           return 0;
         }
         s.copyPos = s.walker->endMarker();
@@ -400,7 +402,7 @@ std::size_t FilteredTarReader::read(std::span<std::uint8_t> out) {
     const auto n = static_cast<std::size_t>(
         std::min<std::uint64_t>(s.copyEnd - s.copyPos, out.size() - filled));
     if (auto e = s.file.readAt(s.copyPos, out.subspan(filled, n)); !e.empty()) {
-      error_ = e;
+      error_ = roam::Error{roam::ErrorCode::Io, std::move(e)};
       return 0;
     }
     s.copyPos += n;
@@ -419,7 +421,7 @@ roam::Result<Digest> digestFiltered(const std::filesystem::path& tarFile,
     hash.update(std::span(buffer).first(n));
     digest.size += n;
   }
-  if (!reader.error().empty()) return roam::Error{roam::ErrorCode::Io, reader.error()};
+  if (reader.error()) return *reader.error();
   digest.checksum = hash.hexDigest();
   return digest;
 }

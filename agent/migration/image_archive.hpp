@@ -50,15 +50,16 @@ class FilteredTarReader {
 
   // Fills OUT as far as the stream allows and returns the count; fewer than
   // out.size() only at the end. 0 means the end, or failure when error() is set
-  // (the reader then stays failed).
+  // (the reader then stays failed): Io when the file cannot be read, BadInput
+  // when it is not a tar archive. The message starts with the file's path.
   std::size_t read(std::span<std::uint8_t> out);
-  const std::string& error() const { return error_; }
+  const std::optional<roam::Error>& error() const { return error_; }
 
   struct State;  // the open file and the tar walk; defined in the .cpp
 
  private:
   std::unique_ptr<State> state_;
-  std::string error_;
+  std::optional<roam::Error> error_;
 };
 
 struct Digest {

@@ -14,6 +14,14 @@ using namespace roam::crypto;  // NOLINT: the MTD cryptography this file puts on
 
 namespace {
 
+roam::Error refused(std::string message) {
+  return roam::makeError(roam::ErrorCode::Refused, std::move(message));
+}
+
+roam::Error badSetup(std::string message) {
+  return roam::makeError(roam::ErrorCode::BadInput, std::move(message));
+}
+
 // Decodes hex holding a secret into a wiped buffer, wiping the text too.
 std::optional<SecretBytes> secretFromHex(std::string& hex) {
   auto bytes = fromHex(hex);
@@ -59,27 +67,26 @@ std::optional<SecretBytes> gatherShares(const HostEpoch& epoch, const MtdMigrate
     out.requests += static_cast<int>(batch.size());
     auto answers = ask(batch, requestFor(order, epoch.self.name));
     for (std::size_t i = 0; i < answers.size() && i < batch.size(); ++i) {
-      const auto* reply = std::get_if<KeyReply>(&answers[i]);
+      const KeyReply* reply = answers[i].ok() ? &*answers[i] : nullptr;
       const auto* share = reply ? std::get_if<MtdShare>(&reply->material) : nullptr;
       auto y = share ? fromHex(share->y) : std::nullopt;
       if (!share || !y || share->x < 1 || share->x > 255) {
-        out.refusals.push_back(
-            batch[i].name + ": " +
-            (reply ? std::string("not a share") : std::get<std::string>(answers[i])));
+        out.refusals.push_back(batch[i].name + ": " +
+                               (reply ? std::string("not a share") : answers[i].error().message));
         continue;
       }
       shares.push_back({static_cast<std::uint8_t>(share->x), std::move(*y)});
     }
   }
   if (static_cast<int>(shares.size()) < epoch.k) {
-    out.error = "MTD: gathered " + std::to_string(shares.size()) + " of " +
-                std::to_string(epoch.k) + " shares";
+    out.error = refused("MTD: gathered " + std::to_string(shares.size()) + " of " +
+                        std::to_string(epoch.k) + " shares");
     return std::nullopt;
   }
   auto combined = shamirCombine(shares);
   for (auto& s : shares) OPENSSL_cleanse(s.y.data(), s.y.size());
   if (!combined.ok()) {
-    out.error = "MTD: " + combined.error().message;
+    out.error = roam::makeError(combined.error().code, "MTD: " + combined.error().message);
     return std::nullopt;
   }
   return std::move(*combined);
@@ -122,14 +129,13 @@ std::optional<SecretBytes> gatherDroplets(const HostEpoch& epoch, const MtdMigra
     out.requests += static_cast<int>(batch.size());
     auto answers = ask(batch, requestFor(order, epoch.self.name));
     for (std::size_t i = 0; i < answers.size() && i < batch.size(); ++i) {
-      const auto* reply = std::get_if<KeyReply>(&answers[i]);
+      const KeyReply* reply = answers[i].ok() ? &*answers[i] : nullptr;
       const auto* wire = reply ? std::get_if<MtdDroplet>(&reply->material) : nullptr;
       auto droplet = wire ? dropletFromWire(*wire, epoch.k, blockSize) : std::nullopt;
       if (!droplet) {
         exhausted[batch[i].name] = true;  // out of droplets, refusing or broken
-        out.refusals.push_back(
-            batch[i].name + ": " +
-            (reply ? std::string("not a droplet") : std::get<std::string>(answers[i])));
+        out.refusals.push_back(batch[i].name + ": " +
+                               (reply ? std::string("not a droplet") : answers[i].error().message));
         continue;
       }
       decoder.add(*droplet);
@@ -138,8 +144,8 @@ std::optional<SecretBytes> gatherDroplets(const HostEpoch& epoch, const MtdMigra
   }
   auto secret = decoder.decode();
   if (!secret)
-    out.error = "MTD: the droplets gathered span " + std::to_string(decoder.rank()) + " of " +
-                std::to_string(epoch.k) + " dimensions";
+    out.error = refused("MTD: the droplets gathered span " + std::to_string(decoder.rank()) +
+                        " of " + std::to_string(epoch.k) + " dimensions");
   return secret;
 }
 
@@ -163,8 +169,7 @@ MtdSetup setupMessage(const Epoch& epoch, const HostMaterial& host, std::vector<
   return s;
 }
 
-std::variant<HostEpoch, std::string> hostEpochFromSetup(const MtdSetup& setupArg,
-                                                        const std::string& self) {
+roam::Result<HostEpoch> hostEpochFromSetup(const MtdSetup& setupArg, const std::string& self) {
   MtdSetup setup = setupArg;  // a copy whose secret text is wiped as it is decoded
   HostEpoch e;
   e.id = setup.epoch;
@@ -176,55 +181,55 @@ std::variant<HostEpoch, std::string> hostEpochFromSetup(const MtdSetup& setupArg
   e.self.y = setup.point.y;
   e.peers = setup.peers;
   auto table = fromHex(setup.table);
-  if (!table) return std::string("MTD_SETUP: the table is not hex");
+  if (!table) return badSetup("MTD_SETUP: the table is not hex");
   e.sealedTable = std::move(*table);
   auto key = parsePublicKey(setup.managerKey);
-  if (!key) return key.error().message;
+  if (!key) return key.error();
   e.managerKey = std::move(*key);
   for (const auto& p : e.peers)
-    if (p.name == self) return std::string("MTD_SETUP: this host is listed among its peers");
+    if (p.name == self) return badSetup("MTD_SETUP: this host is listed among its peers");
 
   if (e.scheme == "shamir") {
-    if (!setup.share) return std::string("MTD_SETUP: shamir without a share");
+    if (!setup.share) return badSetup("MTD_SETUP: shamir without a share");
     auto y = secretFromHex(setup.share->y);
-    if (!y || y->empty()) return std::string("MTD_SETUP: the share is not hex");
+    if (!y || y->empty()) return badSetup("MTD_SETUP: the share is not hex");
     e.self.share =
         Share{static_cast<std::uint8_t>(setup.share->x), Bytes(y->view().begin(), y->view().end())};
     e.secretLength = y->size();
   } else if (e.scheme == "fountain") {
     e.secretLength = setup.secretLength;
-    if (e.secretLength == 0) return std::string("MTD_SETUP: fountain without secret_length");
+    if (e.secretLength == 0) return badSetup("MTD_SETUP: fountain without secret_length");
     const auto blockSize = fountainBlockSize(e.secretLength, e.k);
     for (auto& wire : setup.droplets) {
       auto d = dropletFromWire(wire, e.k, blockSize);
       OPENSSL_cleanse(wire.v.data(), wire.v.size());
-      if (!d) return std::string("MTD_SETUP: a droplet does not match k and secret_length");
+      if (!d) return badSetup("MTD_SETUP: a droplet does not match k and secret_length");
       e.self.droplets.push_back(std::move(*d));
     }
     if (static_cast<int>(e.self.droplets.size()) > maxDropletsPerHost(e.k))
-      return std::string("MTD_SETUP: more droplets than k-1 (one host could decode alone)");
+      return badSetup("MTD_SETUP: more droplets than k-1 (one host could decode alone)");
   } else if (e.scheme == "prf") {
     auto s = secretFromHex(setup.key);
-    if (!s || s->empty()) return std::string("MTD_SETUP: the key is not hex");
+    if (!s || s->empty()) return badSetup("MTD_SETUP: the key is not hex");
     e.secretLength = s->size();
     e.self.masterKey = std::move(*s);
   } else {
-    return "MTD_SETUP: unknown scheme '" + e.scheme + "'";
+    return badSetup("MTD_SETUP: unknown scheme '" + e.scheme + "'");
   }
   return e;
 }
 
-std::variant<KeyReply, std::string> KeyService::answer(const HostEpoch& epoch,
-                                                       const KeyRequest& request,
-                                                       const std::string& requesterName) {
+KeyAnswer KeyService::answer(const HostEpoch& epoch, const KeyRequest& request,
+                             const std::string& requesterName) {
   if (request.epoch != epoch.id)
-    return "epoch " + request.epoch + " is not the current one (" + epoch.id + ")";
+    return refused("epoch " + request.epoch + " is not the current one (" + epoch.id + ")");
   if (requesterName != request.source)
-    return "the requester '" + requesterName + "' is not the source '" + request.source + "'";
+    return refused("the requester '" + requesterName + "' is not the source '" + request.source +
+                   "'");
   if (!verifyToken(epoch.managerKey.get(),
                    tokenMessage(request.epoch, request.migrationId, request.source, request.r),
                    request.token))
-    return "the manager's token does not verify";
+    return refused("the manager's token does not verify");
   KeyReply reply;
   reply.migrationId = request.migrationId;
   if (epoch.scheme == "shamir" && epoch.self.share) {
@@ -233,30 +238,29 @@ std::variant<KeyReply, std::string> KeyService::answer(const HostEpoch& epoch,
   }
   if (epoch.scheme == "fountain") {
     auto& sent = dropletsSent_[request.migrationId];
-    if (sent >= epoch.self.droplets.size())
-      return std::string("no droplet left for this migration");
+    if (sent >= epoch.self.droplets.size()) return refused("no droplet left for this migration");
     reply.material = dropletToWire(epoch.self.droplets[sent++]);
     return reply;
   }
-  return "scheme " + epoch.scheme + " has no key material to gather";
+  return refused("scheme " + epoch.scheme + " has no key material to gather");
 }
 
 Resolution resolveDestination(const HostEpoch& epoch, const MtdMigrate& order, const AskPeers& ask,
                               const std::map<std::string, double>& latency, std::uint64_t seed) {
   Resolution out;
   if (order.epoch != epoch.id) {
-    out.error = "MTD: epoch " + order.epoch + " is not the current one (" + epoch.id + ")";
+    out.error = refused("MTD: epoch " + order.epoch + " is not the current one (" + epoch.id + ")");
     return out;
   }
   if (!verifyToken(epoch.managerKey.get(),
                    tokenMessage(order.epoch, order.migrationId, epoch.self.name, order.r),
                    order.token)) {
-    out.error = "MTD: the manager's token does not verify";
+    out.error = refused("MTD: the manager's token does not verify");
     return out;
   }
   auto r = fromHex(order.r);
   if (!r || r->size() != kRandomSize) {
-    out.error = "MTD: R is not 32 bytes of hex";
+    out.error = roam::makeError(roam::ErrorCode::BadInput, "MTD: R is not 32 bytes of hex");
     return out;
   }
   std::mt19937_64 rng(seed);
@@ -270,18 +274,18 @@ Resolution resolveDestination(const HostEpoch& epoch, const MtdMigrate& order, c
     secret = epoch.self.masterKey->clone();
   out.keySeconds = secondsSince(started);
   if (!secret) {
-    if (out.error.empty()) out.error = "MTD: no key material";
+    if (!out.error) out.error = refused("MTD: no key material");
     return out;
   }
   out.index = indexFor(epoch.scheme, *r, epoch.self, epoch.entries);
   auto table = openLookupTable(*secret, epoch.id, epoch.sealedTable);
   if (!table) {
-    out.error = table.error().message;
+    out.error = table.error();
     return out;
   }
   auto entry = destinationAt(*table, out.index, epoch.self.name);
   if (!entry) {
-    out.error = entry.error().message;
+    out.error = entry.error();
     return out;
   }
   out.destination = std::move(*entry);

@@ -14,10 +14,10 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "agent/protocol/messages.hpp"
+#include "common/result.hpp"
 #include "crypto/epoch.hpp"
 #include "crypto/token.hpp"
 
@@ -37,24 +37,26 @@ struct HostEpoch {
   crypto::Pkey managerKey;
 };
 
-// Checks the material against the scheme (hex, share, droplets' lengths, key).
-std::variant<HostEpoch, std::string> hostEpochFromSetup(const MtdSetup& setup,
-                                                        const std::string& self);
+// Checks the material against the scheme (hex, share, droplets' lengths, key):
+// BadInput "MTD_SETUP: ..." (or the manager key's own error) when it does not fit.
+roam::Result<HostEpoch> hostEpochFromSetup(const MtdSetup& setup, const std::string& self);
+
+// One KEY_REQUEST's outcome: the reply or why there is none (Refused by the
+// holder; on the requester's side also the connection's error).
+using KeyAnswer = roam::Result<KeyReply>;
 
 // A holder's KEY_REQUEST service. One instance per epoch: it remembers which
 // droplets went out for which migration, so each request gets a new one.
 class KeyService {
  public:
-  // The reply, or the reason for refusing (logged by the caller, sent as ERROR).
-  std::variant<KeyReply, std::string> answer(const HostEpoch& epoch, const KeyRequest& request,
-                                             const std::string& requesterName);
+  // The reply, or the reason for refusing (Refused; logged by the caller, sent as ERROR).
+  KeyAnswer answer(const HostEpoch& epoch, const KeyRequest& request,
+                   const std::string& requesterName);
 
  private:
   std::map<std::string, std::size_t> dropletsSent_;  // per migration id
 };
 
-// One KEY_REQUEST's outcome: the reply or why there is none.
-using KeyAnswer = std::variant<KeyReply, std::string>;
 // Sends KEY_REQUEST to each named peer (a name may repeat: fountain samples with
 // replacement), all at once; the answers come back in the same order.
 using AskPeers = std::function<std::vector<KeyAnswer>(const std::vector<AgentPeer>& peers,
@@ -65,7 +67,7 @@ struct Resolution {
   std::uint32_t index = 0;
   int requests = 0;                   // KEY_REQUESTs sent
   double keySeconds = 0;              // time spent gathering
-  std::string error;                  // set when there is no destination
+  std::optional<roam::Error> error;   // set when there is no destination
   std::vector<std::string> refusals;  // per peer that refused, for the log
 };
 

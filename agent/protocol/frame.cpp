@@ -52,6 +52,10 @@ std::string withoutExceptionTag(const std::string& what) {
   return what;
 }
 
+roam::Error malformed(std::string message) {
+  return roam::makeError(roam::ErrorCode::Protocol, std::move(message));
+}
+
 }  // namespace
 
 std::string Frame::type() const {
@@ -88,57 +92,55 @@ std::vector<std::uint8_t> encodeFrame(const json& header, std::span<const std::u
 PrefixResult decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes> bytes,
                           const FrameLimits& limits) {
   FramePrefix prefix{getU32(bytes.data()), getU32(bytes.data() + 4)};
-  if (prefix.headerBytes == 0) return {std::nullopt, "empty frame header"};
+  if (prefix.headerBytes == 0) return malformed("empty frame header");
   if (prefix.headerBytes > limits.maxHeaderBytes)
-    return {std::nullopt, "frame too large: header of " + std::to_string(prefix.headerBytes) +
-                              " bytes exceeds the limit of " +
-                              std::to_string(limits.maxHeaderBytes)};
+    return malformed("frame too large: header of " + std::to_string(prefix.headerBytes) +
+                     " bytes exceeds the limit of " + std::to_string(limits.maxHeaderBytes));
   if (prefix.payloadBytes > limits.maxPayloadBytes)
-    return {std::nullopt, "frame too large: payload of " + std::to_string(prefix.payloadBytes) +
-                              " bytes exceeds the limit of " +
-                              std::to_string(limits.maxPayloadBytes)};
-  return {prefix, ""};
+    return malformed("frame too large: payload of " + std::to_string(prefix.payloadBytes) +
+                     " bytes exceeds the limit of " + std::to_string(limits.maxPayloadBytes));
+  return prefix;
 }
 
 FrameResult decodeFrame(std::span<const std::uint8_t> headerBytes,
                         std::vector<std::uint8_t> payload) {
   if (nestingDepth(headerBytes) > kMaxHeaderDepth)
-    return {std::nullopt,
-            "frame header nested deeper than " + std::to_string(kMaxHeaderDepth) + " levels"};
+    return malformed("frame header nested deeper than " + std::to_string(kMaxHeaderDepth) +
+                     " levels");
   Frame frame;
   try {
     frame.header = json::parse(headerBytes.begin(), headerBytes.end());
   } catch (const json::exception& e) {
-    return {std::nullopt, "frame header is not valid JSON: " + withoutExceptionTag(e.what())};
+    return malformed("frame header is not valid JSON: " + withoutExceptionTag(e.what()));
   }
-  if (!frame.header.is_object()) return {std::nullopt, "frame header is not a JSON object"};
+  if (!frame.header.is_object()) return malformed("frame header is not a JSON object");
 
   auto v = frame.header.find("v");
-  if (v == frame.header.end()) return {std::nullopt, "frame header: missing 'v'"};
+  if (v == frame.header.end()) return malformed("frame header: missing 'v'");
   // is_number_integer() covers both of nlohmann's integer kinds; a float such as
   // 1.0 is refused so that versions stay exact.
-  if (!v->is_number_integer()) return {std::nullopt, "frame header: 'v' must be an integer"};
+  if (!v->is_number_integer()) return malformed("frame header: 'v' must be an integer");
   const bool isUnsigned = v->is_number_unsigned();
   if (isUnsigned ? v->get<std::uint64_t>() != kProtocolVersion
                  : v->get<std::int64_t>() != kProtocolVersion) {
     const std::string n = isUnsigned ? std::to_string(v->get<std::uint64_t>())
                                      : std::to_string(v->get<std::int64_t>());
-    return {std::nullopt, "unsupported protocol version " + n};
+    return malformed("unsupported protocol version " + n);
   }
 
   auto type = frame.header.find("type");
-  if (type == frame.header.end()) return {std::nullopt, "frame header: missing 'type'"};
+  if (type == frame.header.end()) return malformed("frame header: missing 'type'");
   if (!type->is_string() || type->get_ref<const std::string&>().empty())
-    return {std::nullopt, "frame header: 'type' must be a non-empty string"};
+    return malformed("frame header: 'type' must be a non-empty string");
 
   frame.payload = std::move(payload);
-  return {std::move(frame), ""};
+  return frame;
 }
 
 FrameDecoder::FrameDecoder(FrameLimits limits) : limits_(limits) {}
 
 void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
-  if (failed_) return;
+  if (failed()) return;
   // Drop consumed bytes once they dominate, so feeding is amortised O(n).
   if (start_ > 0 && start_ >= buffer_.size() / 2) {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
@@ -148,24 +150,24 @@ void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
 }
 
 std::optional<Frame> FrameDecoder::next() {
-  if (failed_ || buffered() < kFramePrefixBytes) return std::nullopt;
+  if (failed() || buffered() < kFramePrefixBytes) return std::nullopt;
   const std::uint8_t* at = buffer_.data() + start_;
   auto prefix = decodePrefix(
       std::span<const std::uint8_t, kFramePrefixBytes>(at, kFramePrefixBytes), limits_);
-  if (!prefix.prefix) {
-    fail(std::move(prefix.error));
+  if (!prefix.ok()) {
+    fail(std::move(prefix.error()));
     return std::nullopt;
   }
-  const std::size_t headerBytes = prefix.prefix->headerBytes;
-  const std::size_t payloadBytes = prefix.prefix->payloadBytes;
+  const std::size_t headerBytes = prefix->headerBytes;
+  const std::size_t payloadBytes = prefix->payloadBytes;
   if (buffered() < kFramePrefixBytes + headerBytes + payloadBytes) return std::nullopt;
 
   const std::uint8_t* header = at + kFramePrefixBytes;
   std::vector<std::uint8_t> payload(header + headerBytes, header + headerBytes + payloadBytes);
   auto decoded =
       decodeFrame(std::span<const std::uint8_t>(header, headerBytes), std::move(payload));
-  if (!decoded.frame) {
-    fail(std::move(decoded.error));
+  if (!decoded.ok()) {
+    fail(std::move(decoded.error()));
     return std::nullopt;
   }
   start_ += kFramePrefixBytes + headerBytes + payloadBytes;
@@ -173,11 +175,10 @@ std::optional<Frame> FrameDecoder::next() {
     buffer_.clear();
     start_ = 0;
   }
-  return std::move(decoded.frame);
+  return std::move(decoded.value());
 }
 
-void FrameDecoder::fail(std::string error) {
-  failed_ = true;
+void FrameDecoder::fail(roam::Error error) {
   error_ = std::move(error);
   buffer_.clear();
   buffer_.shrink_to_fit();

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result.hpp"
+
 namespace roam::agent {
 
 // 2: the streams' checksum is XXH3-128 (IMAGE and ROUND_END carry `checksum`).
@@ -53,20 +55,15 @@ struct FramePrefix {
   std::uint32_t headerBytes = 0;
   std::uint32_t payloadBytes = 0;
 };
-struct PrefixResult {
-  std::optional<FramePrefix> prefix;
-  std::string error;  // set when prefix is empty
-};
+// The error of a malformed frame has the code Protocol.
+using PrefixResult = roam::Result<FramePrefix>;
 
 // Reads the two lengths and checks them against LIMITS: an empty header is an
 // error, an over-limit one is "frame too large: ...".
 PrefixResult decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes> bytes,
                           const FrameLimits& limits = {});
 
-struct FrameResult {
-  std::optional<Frame> frame;
-  std::string error;  // set when frame is empty
-};
+using FrameResult = roam::Result<Frame>;
 
 // Parses the header JSON: an object, "v" == kProtocolVersion (other versions:
 // "unsupported protocol version N"), "type" a non-empty string. Does not look at
@@ -85,18 +82,17 @@ class FrameDecoder {
   void feed(std::span<const std::uint8_t> bytes);
   std::optional<Frame> next();  // a complete frame, or nullopt (need more bytes, or failed)
 
-  bool failed() const { return failed_; }
-  const std::string& error() const { return error_; }
+  bool failed() const { return error_.has_value(); }
+  const std::optional<roam::Error>& error() const { return error_; }  // set once failed
   std::size_t buffered() const { return buffer_.size() - start_; }  // bytes not yet consumed
 
  private:
-  void fail(std::string error);
+  void fail(roam::Error error);
 
   FrameLimits limits_;
   std::vector<std::uint8_t> buffer_;
   std::size_t start_ = 0;  // consumed bytes at the front of buffer_, dropped lazily
-  bool failed_ = false;
-  std::string error_;
+  std::optional<roam::Error> error_;
 };
 
 }  // namespace roam::agent

@@ -16,6 +16,11 @@ namespace {
 
 using nlohmann::json;
 
+// A message that does not decode: a violation of the protocol.
+roam::Error malformed(std::string message) {
+  return roam::makeError(roam::ErrorCode::Protocol, std::move(message));
+}
+
 // In MessageType's order.
 constexpr std::array<std::string_view, 29> kTypeNames = {
     "MIGRATE",   "RESTART",       "LAYERS",         "LAYERS_HAVE", "DATA",         "SUCCESS",
@@ -794,8 +799,8 @@ MessageResult decodeAs(MessageType type, const json& header) {
   FieldDecoder f(toString(type), header);
   M m;
   describe(f, m);
-  if (!f.ok()) return {std::nullopt, f.error()};
-  return {Message(std::move(m)), ""};
+  if (!f.ok()) return malformed(f.error());
+  return Message(std::move(m));
 }
 
 // One decoder per Message alternative, in MessageType's order.
@@ -853,24 +858,23 @@ void encodeMessageInto(std::vector<std::uint8_t>& out, const Message& message,
 
 MessageResult decodeMessage(const Frame& frame) {
   try {
-    if (!frame.header.is_object()) return {std::nullopt, "frame header is not a JSON object"};
+    if (!frame.header.is_object()) return malformed("frame header is not a JSON object");
     const std::string name = frame.type();
     auto type = messageTypeFromString(name);
     if (!type) {
       // Quoted through dump() so control bytes in a hostile type stay readable.
       std::string shown =
           json(name.substr(0, 64)).dump(-1, ' ', true, json::error_handler_t::replace);
-      return {std::nullopt, "unknown message type " + shown};
+      return malformed("unknown message type " + shown);
     }
     if (*type != MessageType::data && !frame.payload.empty())
-      return {std::nullopt, std::string(toString(*type)) + ": unexpected payload of " +
-                                std::to_string(frame.payload.size()) +
-                                " bytes (only DATA carries one)"};
+      return malformed(std::string(toString(*type)) + ": unexpected payload of " +
+                       std::to_string(frame.payload.size()) + " bytes (only DATA carries one)");
     return kDecoders[static_cast<std::size_t>(*type)](*type, frame.header);
   } catch (const nlohmann::json::exception& e) {
     // The checks above test every type before reading it; this is a backstop so
     // a validator bug becomes a rejected message rather than a dead daemon.
-    return {std::nullopt, std::string("malformed message: ") + e.what()};
+    return malformed(std::string("malformed message: ") + e.what());
   }
 }
 

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/protocol/frame.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -340,10 +341,9 @@ void encodeMessageInto(std::vector<std::uint8_t>& out, const Message& message,
                        std::size_t maxPayloadBytes,
                        const std::function<std::size_t(std::span<std::uint8_t>)>& writePayload);
 
-struct MessageResult {
-  std::optional<Message> message;
-  std::string error;  // "MIGRATE: field 'container': expected a string": type and field
-};
+// The message, or an error with the code Protocol naming the type and the
+// field: "MIGRATE: field 'container': expected a string".
+using MessageResult = roam::Result<Message>;
 
 // Validates every field of FRAME's header (and that only DATA has a payload).
 // Never throws.

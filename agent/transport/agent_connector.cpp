@@ -50,19 +50,21 @@ std::string sslReason(const boost::system::error_code& ec) {
 
 }  // namespace
 
-awaitable<std::variant<FramedStreamPtr, std::string>> connectToAgent(asio::ssl::context& tls,
-                                                                     const std::string& address,
-                                                                     std::chrono::seconds timeout) {
+awaitable<roam::Result<FramedStreamPtr>> connectToAgent(asio::ssl::context& tls,
+                                                        const std::string& address,
+                                                        std::chrono::seconds timeout) {
   auto parsed = parseHostPort(address);
-  if (auto* error = std::get_if<std::string>(&parsed)) co_return *error;
-  auto target = std::get<HostPort>(parsed);
+  if (!parsed.ok()) co_return parsed.error();
+  const HostPort target = *parsed;
   auto executor = co_await asio::this_coro::executor;
 
   Tcp::resolver resolver(executor);
   boost::system::error_code ec;
   auto endpoints = co_await resolver.async_resolve(target.host, std::to_string(target.port),
                                                    asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return "cannot resolve " + target.host + ": " + ec.message();
+  if (ec)
+    co_return roam::makeError(roam::ErrorCode::Connect,
+                              "cannot resolve " + target.host + ": " + ec.message());
 
   auto stream =
       std::make_shared<FramedStream>(TlsStream(Tcp::socket(executor), tls), FrameLimits{});
@@ -71,24 +73,29 @@ awaitable<std::variant<FramedStreamPtr, std::string>> connectToAgent(asio::ssl::
     co_await asio::async_connect(stream->tls().next_layer(), endpoints,
                                  asio::redirect_error(use_awaitable, ec));
     if (ec)
-      co_return "cannot connect to " + address + ": " +
-          (deadline.expired() ? "timed out" : ec.message());
+      co_return roam::makeError(
+          deadline.expired() ? roam::ErrorCode::Timeout : roam::ErrorCode::Connect,
+          "cannot connect to " + address + ": " +
+              (deadline.expired() ? "timed out" : ec.message()));
     co_await stream->tls().async_handshake(asio::ssl::stream_base::client,
                                            asio::redirect_error(use_awaitable, ec));
     if (ec)
-      co_return "TLS handshake with " + address +
-          " failed: " + (deadline.expired() ? "timed out" : sslReason(ec));
+      co_return roam::makeError(
+          deadline.expired() ? roam::ErrorCode::Timeout : roam::ErrorCode::Tls,
+          "TLS handshake with " + address +
+              " failed: " + (deadline.expired() ? "timed out" : sslReason(ec)));
   }
   co_return stream;
 }
 
-awaitable<std::string> acceptHandshake(FramedStream& stream, std::chrono::seconds timeout) {
+awaitable<roam::Status> acceptHandshake(FramedStream& stream, std::chrono::seconds timeout) {
   Deadline deadline(stream.tls().next_layer(), timeout);
   boost::system::error_code ec;
   co_await stream.tls().async_handshake(asio::ssl::stream_base::server,
                                         asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return deadline.expired() ? std::string("timed out") : sslReason(ec);
-  co_return "";
+  if (ec && deadline.expired()) co_return roam::makeError(roam::ErrorCode::Timeout, "timed out");
+  if (ec) co_return roam::makeError(roam::ErrorCode::Tls, sslReason(ec));
+  co_return roam::Status{};
 }
 
 }  // namespace roam::agent

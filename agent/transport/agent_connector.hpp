@@ -4,18 +4,20 @@
 
 #include <chrono>
 #include <string>
-#include <variant>
 
 #include "agent/transport/asio_types.hpp"
 #include "agent/transport/framed_stream.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
-awaitable<std::variant<FramedStreamPtr, std::string>> connectToAgent(asio::ssl::context& tls,
-                                                                     const std::string& address,
-                                                                     std::chrono::seconds timeout);
+// The connected stream, or why there is none: BadInput (not HOST:PORT),
+// Connect (resolving, connecting), Timeout (TIMEOUT passed), Tls (the handshake).
+awaitable<roam::Result<FramedStreamPtr>> connectToAgent(asio::ssl::context& tls,
+                                                        const std::string& address,
+                                                        std::chrono::seconds timeout);
 
-// The server side of a handshake with a deadline; "" or why it failed.
-awaitable<std::string> acceptHandshake(FramedStream& stream, std::chrono::seconds timeout);
+// The server side of a handshake with a deadline: Timeout, or Tls with the reason.
+awaitable<roam::Status> acceptHandshake(FramedStream& stream, std::chrono::seconds timeout);
 
 }  // namespace roam::agent

@@ -49,15 +49,15 @@ awaitable<ReadResult> FramedStream::read() {
   touch();
   auto prefix =
       decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes>(prefixBytes), limits_);
-  if (!prefix.prefix) {
-    result.error = prefix.error;
+  if (!prefix.ok()) {
+    result.error = std::move(prefix.error());
     co_return result;
   }
-  std::vector<std::uint8_t> header(prefix.prefix->headerBytes);
+  std::vector<std::uint8_t> header(prefix->headerBytes);
   std::vector<std::uint8_t> payload;
-  if (prefix.prefix->payloadBytes > 0) {
+  if (prefix->payloadBytes > 0) {
     payload = takeBuffer();
-    payload.resize(prefix.prefix->payloadBytes);
+    payload.resize(prefix->payloadBytes);
   }
   co_await asio::async_read(stream_, asio::buffer(header), asio::redirect_error(use_awaitable, ec));
   if (!ec && !payload.empty())
@@ -69,17 +69,17 @@ awaitable<ReadResult> FramedStream::read() {
   }
   touch();
   auto frame = decodeFrame(header, std::move(payload));
-  if (!frame.frame) {
-    result.error = frame.error;
+  if (!frame.ok()) {
+    result.error = std::move(frame.error());
     co_return result;
   }
-  auto decoded = decodeMessage(*frame.frame);
-  if (!decoded.message) {
-    result.error = decoded.error;
+  auto decoded = decodeMessage(*frame);
+  if (!decoded.ok()) {
+    result.error = std::move(decoded.error());
     co_return result;
   }
-  result.message = std::move(decoded.message);
-  result.payload = std::move(frame.frame->payload);
+  result.message = std::move(decoded.value());
+  result.payload = std::move(frame->payload);
   co_return result;
 }
 

@@ -15,13 +15,15 @@
 #include "agent/protocol/frame.hpp"
 #include "agent/protocol/messages.hpp"
 #include "agent/transport/asio_types.hpp"
+#include "common/result.hpp"
 
 namespace roam::agent {
 
+// What read() got: exactly one of a message, an error or closed.
 struct ReadResult {
   std::optional<Message> message;     // set when a valid message arrived
   std::vector<std::uint8_t> payload;  // DATA's bytes
-  std::string error;                  // malformed input: reply ERROR and close
+  std::optional<roam::Error> error;   // malformed input (Protocol): reply ERROR and close
   bool closed = false;                // the peer went away or the stream failed
 };
 

@@ -5,9 +5,10 @@
 
 namespace roam::agent {
 
-std::variant<HostPort, std::string> parseHostPort(const std::string& text) {
+roam::Result<HostPort> parseHostPort(const std::string& text) {
   auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT, got '" + text + "'";
+  if (colon == std::string::npos || colon == 0)
+    return roam::makeError(roam::ErrorCode::BadInput, "expected HOST:PORT, got '" + text + "'");
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
@@ -15,7 +16,8 @@ std::variant<HostPort, std::string> parseHostPort(const std::string& text) {
   auto digits = std::string_view(text).substr(colon + 1);
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
   if (ec != std::errc() || end != digits.data() + digits.size() || port > 65535)
-    return "invalid port in '" + text + "' (expected 0-65535)";
+    return roam::makeError(roam::ErrorCode::BadInput,
+                           "invalid port in '" + text + "' (expected 0-65535)");
   return HostPort{host, static_cast<unsigned short>(port)};
 }
 

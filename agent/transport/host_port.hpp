@@ -3,7 +3,8 @@
 // ("[::1]:7070" for IPv6).
 
 #include <string>
-#include <variant>
+
+#include "common/result.hpp"
 
 namespace roam::agent {
 
@@ -12,8 +13,8 @@ struct HostPort {
   unsigned short port = 0;
 };
 
-// Splits "HOST:PORT" (brackets around the host are dropped); an error message
+// Splits "HOST:PORT" (brackets around the host are dropped); a BadInput error
 // for anything else or a port outside 0-65535.
-std::variant<HostPort, std::string> parseHostPort(const std::string& text);
+roam::Result<HostPort> parseHostPort(const std::string& text);
 
 }  // namespace roam::agent

@@ -58,10 +58,7 @@ class TlsAgentGateway final : public AgentGateway {
     return agent::probeLatencies(identity_, address, peers, std::chrono::seconds(5));
   }
   roam::Status mtdSetup(const std::string& address, const agent::MtdSetup& setup) override {
-    // The client (agent/client) still answers "" or the reason, unclassified.
-    return roam::statusOf(
-        roam::ErrorCode::Internal,
-        agent::setUpMtdEpoch(identity_, address, setup, std::chrono::seconds(10)));
+    return agent::setUpMtdEpoch(identity_, address, setup, std::chrono::seconds(10));
   }
   agent::MigrateOutcome mtdMigrate(const std::string& sourceAddress,
                                    const agent::MtdMigrate& request,

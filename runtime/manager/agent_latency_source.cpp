@@ -30,12 +30,13 @@ LatencyMeasurement AgentLatencySource::measureLatencies() {
 
   for (std::size_t i = 0; i < agents.size(); ++i) {
     auto outcome = probes[i].get();
-    if (!outcome.report) {
-      out.errors.push_back({FetchError::Kind::Connect, agentEndpoint(agents[i]), outcome.error});
+    if (!outcome.ok()) {
+      out.errors.push_back(
+          {FetchError::Kind::Connect, agentEndpoint(agents[i]), outcome.error().message});
       continue;
     }
     std::set<std::string> answered;
-    for (const auto& trip : outcome.report->roundTrips) {
+    for (const auto& trip : outcome->roundTrips) {
       out.records.push_back({agents[i].name, trip.name, trip.seconds});
       answered.insert(trip.name);
     }

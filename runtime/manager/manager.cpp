@@ -379,14 +379,12 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     }
   };
   const double sent = clock_.now();
-  agent::MigrateOutcome outcome;
-  if (mtd) {
-    outcome = runMtd(m, *mtd, sourceAddress, onProgress);
-  } else {
-    agent::Migrate request{m.migrationId, m.container, destinationAddress, mode};
-    outcome = agents_.migrate(sourceAddress, request, onProgress, &stopping_);
-  }
-  if (!outcome.done) {
+  const agent::MigrateOutcome outcome =
+      mtd ? runMtd(m, *mtd, sourceAddress, onProgress)
+          : agents_.migrate(sourceAddress,
+                            agent::Migrate{m.migrationId, m.container, destinationAddress, mode},
+                            onProgress, &stopping_);
+  if (!outcome.ok()) {
     if (stopping_.load()) {
       // The agent carries on; the next start re-attaches (same migration id).
       m.note = "manager stopped while waiting; reconciled at the next start";
@@ -394,13 +392,13 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
       record(m);
       return migrationThreadDone();
     }
-    m.error =
-        mtd && mtd->rejoin
-            ? "could not re-attach to the MTD migration after a manager restart: " + outcome.error
-            : outcome.error;
+    m.error = mtd && mtd->rejoin
+                  ? "could not re-attach to the MTD migration after a manager restart: " +
+                        outcome.error().message
+                  : outcome.error().message;
     return finish(false);
   }
-  const auto& done = *outcome.done;
+  const auto& done = outcome->done;
   m.migrationSeconds = clock_.now() - sent;
   m.bytesSent = done.bytesSent;
   m.bytesTotal = done.bytesTotal;
@@ -437,12 +435,12 @@ agent::MigrateOutcome Manager::runMtd(
     agents = config_.agents;
   }
   std::lock_guard serial(mtdMigrationMutex_);
-  agent::MigrateOutcome outcome;
-  outcome.error = roam::errorText(mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates));
-  if (outcome.error.empty()) {
-    auto order = mtd_->order(m.migrationId, m.container, m.mode, m.source);
-    outcome = agents_.mtdMigrate(sourceAddress, order, onProgress, &stopping_);
-  }
+  auto ensured = mtd_->ensureEpoch(plan.scheme, plan.k, agents, plan.candidates);
+  agent::MigrateOutcome outcome =
+      ensured.ok() ? agents_.mtdMigrate(sourceAddress,
+                                        mtd_->order(m.migrationId, m.container, m.mode, m.source),
+                                        onProgress, &stopping_)
+                   : agent::MigrateOutcome(ensured.error());
   // Success or not, the next MTD migration runs under a new epoch, so the
   // shares of this one are useless from now on.
   mtd_->rotate();
@@ -546,13 +544,14 @@ void Manager::pollAgents() {
   std::lock_guard lock(pollMutex_);
   for (const auto& a : agents) {
     auto status = agents_.status(a.address);
-    if (!status.status) {
-      logOnce("agent:" + a.name + status.error,
-              "manager: agent " + a.name + " at " + a.address + " unreachable: " + status.error);
+    if (!status.ok()) {
+      const std::string& error = status.error().message;
+      logOnce("agent:" + a.name + error,
+              "manager: agent " + a.name + " at " + a.address + " unreachable: " + error);
       continue;  // keep what it reported last
     }
     std::vector<lang::ContainerInfo> containers;
-    for (const auto& c : status.status->containers) {
+    for (const auto& c : status->containers) {
       if (c.value("state", "") != "running") continue;
       lang::ContainerInfo info{c.value("name", ""), a.name, c.value("image", ""), {}};
       if (c.contains("labels") && c["labels"].is_object())

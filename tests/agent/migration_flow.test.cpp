@@ -114,7 +114,7 @@ void migrateWebAndExpectNothingChanged(MigrationHarness& h, CheckFailure checkFa
 
   auto m = h.migrate("web");
   INFO(m.result() << "\n" << h.logs());
-  REQUIRE(m.outcome.done);
+  REQUIRE(m.outcome.ok());
   CHECK_FALSE(m.succeeded());
   checkFailure(m, destinationBefore);
   checkSourceUntouched(h, filesBefore);
@@ -138,8 +138,8 @@ TEST_CASE("a container migrates between two agents", "[agent][migration]") {
   auto m = h.migrate("web");
   INFO(m.result() << "\n" << h.logs());
   REQUIRE(m.succeeded());
-  const auto& done = *m.outcome.done;
-  CHECK(m.outcome.sourceName == "source");
+  const auto& done = m.outcome->done;
+  CHECK(m.outcome->sourceName == "source");
   CHECK(done.migrationId == m.migrationId);
   CHECK(done.container == "web");
   CHECK(done.mode == "snapshot");
@@ -200,7 +200,7 @@ TEST_CASE("a container migrates between two agents", "[agent][migration]") {
     auto again = h.migrate("web", "", "snapshot", m.migrationId);
     INFO(again.result());
     REQUIRE(again.succeeded());
-    CHECK(again.outcome.done->bytesSent == done.bytesSent);
+    CHECK(again.outcome->done.bytesSent == done.bytesSent);
     CHECK(h.destination.engine.state().containers.size() == 1);
   }
   SECTION("a new migration of it finds nothing to move") {
@@ -288,7 +288,7 @@ TEST_CASE("a migration that cannot start changes nothing", "[agent][migration]")
   SECTION("nobody answers at the destination address") {
     auto m = h.migrate("web", MigrationHarness::deadAddress());
     INFO(m.result() << "\n" << h.logs());
-    REQUIRE(m.outcome.done);
+    REQUIRE(m.outcome.ok());
     CHECK_FALSE(m.succeeded());
     CHECK(m.phases() == std::vector<std::string>{"connecting"});
     auto lines = h.source.socket->requestLines();
@@ -298,7 +298,7 @@ TEST_CASE("a migration that cannot start changes nothing", "[agent][migration]")
   SECTION("the container does not exist on the source") {
     auto m = h.migrate("nope");
     INFO(m.result() << "\n" << h.logs());
-    REQUIRE(m.outcome.done);
+    REQUIRE(m.outcome.ok());
     CHECK_THAT(m.result(), Catch::Contains("No such container: nope"));
   }
   checkSourceUntouched(h, filesBefore);

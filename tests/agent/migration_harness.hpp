@@ -53,13 +53,13 @@ class MigrationHarness {
   };
 
   struct Migration {
-    roam::agent::MigrateOutcome outcome;
+    roam::agent::MigrateOutcome outcome = roam::makeError(roam::ErrorCode::Internal, "not run");
     std::vector<roam::agent::Progress> progress;
     std::string migrationId;
 
-    bool succeeded() const { return outcome.done && outcome.done->result == "success"; }
+    bool succeeded() const { return outcome.ok() && outcome->done.result == "success"; }
     std::string result() const {
-      return outcome.done ? outcome.done->result : "no DONE: " + outcome.error;
+      return outcome.ok() ? outcome->done.result : "no DONE: " + outcome.error().message;
     }
     std::vector<std::string> phases() const {
       std::vector<std::string> out;
@@ -176,7 +176,7 @@ class MigrationHarness {
           std::lock_guard lock(logMutex_);
           logs_.push_back(name + ": " + line);
         });
-    REQUIRE(host.agent->start() == "");
+    REQUIRE(roam::errorText(host.agent->start()) == "");
     host.address = "127.0.0.1:" + std::to_string(host.agent->localEndpoint().port());
     host.thread = std::thread([io = host.io.get()] { io->run(); });
   }

@@ -90,8 +90,8 @@ class ScriptedAgent {
 
   // Detached: its by-value parameter is safe (docs/architecture.md).
   awaitable<void> serve(FramedStreamPtr stream) {
-    const auto error = co_await acceptHandshake(*stream, std::chrono::seconds(5));
-    if (!error.empty()) co_return;
+    const auto shaken = co_await acceptHandshake(*stream, std::chrono::seconds(5));
+    if (!shaken.ok()) co_return;
     {
       std::lock_guard lock(mutex_);
       peers_.push_back(stream->peerName());
@@ -144,10 +144,10 @@ TEST_CASE("pingAgent: a PONG with our nonce is a round trip", "[agent][client]")
   ScriptedAgent agent([](const Message& m) { return reply({Pong{std::get<Ping>(m).nonce}}); });
   for (int i = 0; i < 3; ++i) {  // each call a fresh nonce on a fresh connection
     auto outcome = pingAgent(agent.manager(), agent.address());
-    INFO(outcome.error);
-    CHECK(outcome.error.empty());
-    CHECK(outcome.peerName == "agent");
-    CHECK(outcome.roundTripSeconds > 0);
+    INFO(roam::errorText(outcome));
+    REQUIRE(outcome.ok());
+    CHECK(outcome->peerName == "agent");
+    CHECK(outcome->roundTripSeconds > 0);
   }
   auto received = agent.received();
   REQUIRE(received.size() == 3);
@@ -160,27 +160,31 @@ TEST_CASE("pingAgent refuses every other answer", "[agent][client]") {
     ScriptedAgent agent(
         [](const Message& m) { return reply({Pong{std::get<Ping>(m).nonce + 1}}); });
     auto outcome = pingAgent(agent.manager(), agent.address());
-    CHECK(outcome.error == "expected PONG with our nonce");
-    CHECK(outcome.roundTripSeconds == 0);
-    CHECK(outcome.peerName == "agent");
+    REQUIRE_FALSE(outcome.ok());  // no round trip
+    CHECK(outcome.error().message == "expected PONG with our nonce");
+    CHECK(outcome.error().code == roam::ErrorCode::Protocol);
+    CHECK(agent.peers() == std::vector<std::string>{"manager"});
   }
   SECTION("ERROR") {
     ScriptedAgent agent([](const Message&) { return reply({Error{"", "no"}}); });
-    CHECK(pingAgent(agent.manager(), agent.address()).error == "expected PONG with our nonce");
+    CHECK(roam::errorText(pingAgent(agent.manager(), agent.address())) ==
+          "expected PONG with our nonce");
   }
   SECTION("a closed connection") {
     ScriptedAgent agent(closeConnection);
-    CHECK(pingAgent(agent.manager(), agent.address()).error == "no PONG: connection closed");
+    CHECK(roam::errorText(pingAgent(agent.manager(), agent.address())) ==
+          "no PONG: connection closed");
   }
   SECTION("a malformed PONG") {
     ScriptedAgent agent([](const Message&) { return bare("PONG"); });
-    CHECK(pingAgent(agent.manager(), agent.address()).error == "PONG: field 'nonce': missing");
+    CHECK(roam::errorText(pingAgent(agent.manager(), agent.address())) ==
+          "PONG: field 'nonce': missing");
   }
   SECTION("silence, until the timeout closes the connection") {
     ScriptedAgent agent(silence);
     const auto start = std::chrono::steady_clock::now();
     auto outcome = pingAgent(agent.manager(), agent.address(), std::chrono::seconds(1));
-    CHECK(outcome.error == "no PONG: connection closed");
+    CHECK(roam::errorText(outcome) == "no PONG: connection closed");
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
   }
   SECTION("nobody listening") {
@@ -190,8 +194,9 @@ TEST_CASE("pingAgent refuses every other answer", "[agent][client]") {
     const std::string address = "127.0.0.1:" + std::to_string(closed.local_endpoint().port());
     closed.close();
     auto outcome = pingAgent(agent.manager(), address, std::chrono::seconds(2));
-    CHECK_FALSE(outcome.error.empty());
-    CHECK(outcome.peerName.empty());
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().code == roam::ErrorCode::Connect);
+    CHECK_FALSE(outcome.error().message.empty());
   }
 }
 
@@ -209,31 +214,32 @@ TEST_CASE("agentStatus returns the STATUS_REPLY or why there is none", "[agent][
     // As the manager's poller does, many times in a row.
     for (int i = 0; i < 5; ++i) {
       auto outcome = agentStatus(agent.manager(), agent.address());
-      INFO(outcome.error);
-      REQUIRE(outcome.status);
-      CHECK(*outcome.status == status);
-      CHECK(outcome.error.empty());
+      INFO(roam::errorText(outcome));
+      REQUIRE(outcome.ok());
+      CHECK(*outcome == status);
     }
   }
   SECTION("ERROR is not a status") {
     ScriptedAgent agent([](const Message&) { return reply({Error{"", "busy"}}); });
     auto outcome = agentStatus(agent.manager(), agent.address());
-    CHECK_FALSE(outcome.status);
-    CHECK(outcome.error == "expected STATUS_REPLY");
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "expected STATUS_REPLY");
   }
   SECTION("another message") {
     ScriptedAgent agent([](const Message&) { return reply({Pong{1}}); });
-    CHECK(agentStatus(agent.manager(), agent.address()).error == "expected STATUS_REPLY");
+    CHECK(roam::errorText(agentStatus(agent.manager(), agent.address())) ==
+          "expected STATUS_REPLY");
   }
   SECTION("a closed connection") {
     ScriptedAgent agent(closeConnection);
     auto outcome = agentStatus(agent.manager(), agent.address());
-    CHECK_FALSE(outcome.status);
-    CHECK(outcome.error == "no STATUS_REPLY: connection closed");
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "no STATUS_REPLY: connection closed");
+    CHECK(outcome.error().code == roam::ErrorCode::Io);
   }
   SECTION("a malformed reply") {
     ScriptedAgent agent([](const Message&) { return bare("STATUS_REPLY"); });
-    CHECK(agentStatus(agent.manager(), agent.address()).error ==
+    CHECK(roam::errorText(agentStatus(agent.manager(), agent.address())) ==
           "STATUS_REPLY: field 'name': missing");
   }
 }
@@ -244,26 +250,27 @@ TEST_CASE("probeLatencies sends the peers and returns the report", "[agent][clie
   SECTION("a report") {
     ScriptedAgent agent([&](const Message&) { return reply({report}); });
     auto outcome = probeLatencies(agent.manager(), agent.address(), peers);
-    INFO(outcome.error);
-    REQUIRE(outcome.report);
-    CHECK(*outcome.report == report);
+    INFO(roam::errorText(outcome));
+    REQUIRE(outcome.ok());
+    CHECK(*outcome == report);
     REQUIRE(agent.received().size() == 1);
     CHECK(std::get<LatencyProbe>(agent.received()[0]).peers == peers);
   }
   SECTION("ERROR is a refusal") {
     ScriptedAgent agent([](const Message&) { return reply({Error{"", "only the manager"}}); });
     auto outcome = probeLatencies(agent.manager(), agent.address(), peers);
-    CHECK_FALSE(outcome.report);
-    CHECK(outcome.error == "the agent refused the latency probe: only the manager");
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "the agent refused the latency probe: only the manager");
+    CHECK(outcome.error().code == roam::ErrorCode::Refused);
   }
   SECTION("another message") {
     ScriptedAgent agent([](const Message&) { return reply({Pong{1}}); });
-    CHECK(probeLatencies(agent.manager(), agent.address(), peers).error ==
+    CHECK(roam::errorText(probeLatencies(agent.manager(), agent.address(), peers)) ==
           "expected LATENCY_REPORT");
   }
   SECTION("a closed connection") {
     ScriptedAgent agent(closeConnection);
-    CHECK(probeLatencies(agent.manager(), agent.address(), peers).error ==
+    CHECK(roam::errorText(probeLatencies(agent.manager(), agent.address(), peers)) ==
           "no LATENCY_REPORT: connection closed");
   }
 }
@@ -280,23 +287,23 @@ TEST_CASE("setUpMtdEpoch waits for MTD_READY of its epoch", "[agent][client]") {
   SECTION("ready") {
     ScriptedAgent agent(
         [](const Message& m) { return reply({MtdReady{std::get<MtdSetup>(m).epoch}}); });
-    CHECK(setUpMtdEpoch(agent.manager(), agent.address(), setup) == "");
+    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) == "");
     REQUIRE(agent.received().size() == 1);
     CHECK(std::get<MtdSetup>(agent.received()[0]) == setup);
   }
   SECTION("ready for another epoch") {
     ScriptedAgent agent([](const Message&) { return reply({MtdReady{"epoch-0"}}); });
-    CHECK(setUpMtdEpoch(agent.manager(), agent.address(), setup) ==
+    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) ==
           "expected MTD_READY for the epoch");
   }
   SECTION("ERROR is a refusal") {
     ScriptedAgent agent([](const Message&) { return reply({Error{"", "bad table"}}); });
-    CHECK(setUpMtdEpoch(agent.manager(), agent.address(), setup) ==
+    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) ==
           "the agent refused the MTD setup: bad table");
   }
   SECTION("a closed connection") {
     ScriptedAgent agent(closeConnection);
-    CHECK(setUpMtdEpoch(agent.manager(), agent.address(), setup) ==
+    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) ==
           "no MTD_READY: connection closed");
   }
 }
@@ -319,15 +326,15 @@ TEST_CASE("requestMigration follows PROGRESS to DONE, for both orders", "[agent]
 
   const Migrate migrate{"m-1", "web", "127.0.0.1:7071", "snapshot"};
   auto outcome = requestMigration(agent.manager(), agent.address(), migrate, onProgress);
-  INFO(outcome.error);
-  REQUIRE(outcome.done);
-  CHECK(*outcome.done == done);
-  CHECK(outcome.sourceName == "agent");
+  INFO(roam::errorText(outcome));
+  REQUIRE(outcome.ok());
+  CHECK(outcome->done == done);
+  CHECK(outcome->sourceName == "agent");
   CHECK(seen == 2);
 
   const MtdMigrate order{"m-2", "web", "snapshot", "epoch-1", std::string(64, 'a'), "00"};
   auto mtd = requestMigration(agent.manager(), agent.address(), order, nullptr);
-  CHECK(mtd.done);
+  CHECK(mtd.ok());
 
   auto received = agent.received();
   REQUIRE(received.size() == 2);
@@ -340,22 +347,22 @@ TEST_CASE("requestMigration reports refusals, closes and cancellation", "[agent]
   SECTION("ERROR") {
     ScriptedAgent agent([](const Message&) { return reply({Error{"m-1", "no such container"}}); });
     auto outcome = requestMigration(agent.manager(), agent.address(), migrate, nullptr);
-    CHECK_FALSE(outcome.done);
-    CHECK(outcome.error == "the source agent refused: no such container");
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "the source agent refused: no such container");
   }
   SECTION("another message") {
     ScriptedAgent agent([](const Message&) { return reply({Pong{1}}); });
-    CHECK(requestMigration(agent.manager(), agent.address(), migrate, nullptr).error ==
+    CHECK(roam::errorText(requestMigration(agent.manager(), agent.address(), migrate, nullptr)) ==
           "unexpected PONG from the source agent");
   }
   SECTION("a closed connection") {
     ScriptedAgent agent(closeConnection);
-    CHECK(requestMigration(agent.manager(), agent.address(), migrate, nullptr).error ==
+    CHECK(roam::errorText(requestMigration(agent.manager(), agent.address(), migrate, nullptr)) ==
           "the source agent closed the connection before DONE");
   }
   SECTION("a malformed reply") {
     ScriptedAgent agent([](const Message&) { return bare("DONE"); });
-    CHECK(requestMigration(agent.manager(), agent.address(), migrate, nullptr).error ==
+    CHECK(roam::errorText(requestMigration(agent.manager(), agent.address(), migrate, nullptr)) ==
           "malformed reply from the source agent: DONE: field 'migration_id': missing");
   }
   SECTION("cancelled while the agent is silent") {
@@ -368,7 +375,7 @@ TEST_CASE("requestMigration reports refusals, closes and cancellation", "[agent]
     auto outcome = requestMigration(agent.manager(), agent.address(), migrate, nullptr,
                                     std::chrono::seconds(10), &cancel);
     canceller.join();
-    CHECK_FALSE(outcome.done);
-    CHECK(outcome.error == "cancelled before the exchange ended");
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "cancelled before the exchange ended");
   }
 }

@@ -23,9 +23,8 @@ struct ConfigFile {
   explicit ConfigFile(const std::string& text) { std::ofstream(path) << text; }
 };
 
-std::string errorOf(const std::variant<AgentOptions, std::string>& loaded) {
-  auto* error = std::get_if<std::string>(&loaded);
-  return error ? *error : "";
+std::string errorOf(const roam::Result<AgentOptions>& loaded) {
+  return roam::errorText(loaded);
 }
 
 }  // namespace
@@ -36,7 +35,7 @@ TEST_CASE("agent options: a configuration file sets every key", "[agent]") {
     "shutdown_grace_s": 7, "chunk_bytes": 65536, "compression_level": 3, "worker_threads": 2})");
   auto loaded = loadAgentOptions(file.path);
   REQUIRE(errorOf(loaded) == "");
-  const auto& options = std::get<AgentOptions>(loaded);
+  const auto& options = *loaded;
   CHECK(options.name == "h1");
   CHECK(options.listen == "10.0.0.1:7070");
   CHECK(options.docker == "unix:///run/d.sock");

@@ -222,7 +222,7 @@ TEST_CASE("FilteredTarReader leaves out exactly the omitted entries", "[agent]")
     for (std::size_t buffer : {1, 7, 512, 4096, 1 << 20}) {
       FilteredTarReader reader(tar, omit);
       CHECK(readAll(reader, buffer) == expected);
-      CHECK(reader.error().empty());
+      CHECK_FALSE(reader.error());
     }
     const auto digest = digestFiltered(tar, omit);
     CHECK(digest.ok());
@@ -278,7 +278,7 @@ TEST_CASE("FilteredTarReader handles archives written by the system tar", "[agen
     // this one fits (prefix ≤ 155, name ≤ 100), which exercises that path.
     FilteredTarReader reader(tar, {"drop.bin", longDir + "/long.bin"});
     const std::string out = readAll(reader, 1000);
-    REQUIRE(reader.error().empty());
+    REQUIRE_FALSE(reader.error());
     const std::string original = readFile(tar);
     // Dropped: drop.bin's header and 2 data blocks, long.bin's header(s) and 20 data blocks.
     CHECK(out.size() < original.size() - (3 + 21) * 512 + 1);
@@ -314,7 +314,9 @@ TEST_CASE("indexImageArchive and FilteredTarReader report broken archives", "[ag
     std::vector<std::uint8_t> buf(10);
     CHECK(reader.read(buf) == 0);  // stays failed
     CHECK(!digestFiltered(tar, {}).ok());
-    return reader.error();
+    REQUIRE(reader.error());
+    CHECK(reader.error()->code == roam::ErrorCode::BadInput);
+    return reader.error()->message;
   };
   const std::string good = dockerSave(manifestJson(kLayerFiles), configJson(3)).archive();
 
@@ -365,6 +367,8 @@ TEST_CASE("indexImageArchive and FilteredTarReader report broken archives", "[ag
     FilteredTarReader reader(dir.path / "absent.tar", {});
     std::vector<std::uint8_t> buf(100);
     CHECK(reader.read(buf) == 0);
-    CHECK_THAT(reader.error(), Catch::Contains("absent.tar"));
+    REQUIRE(reader.error());
+    CHECK(reader.error()->code == roam::ErrorCode::Io);
+    CHECK_THAT(reader.error()->message, Catch::Contains("absent.tar"));
   }
 }

@@ -26,19 +26,18 @@ namespace {
 std::pair<Data, std::vector<std::uint8_t>> decodeData(const std::vector<std::uint8_t>& bytes) {
   auto prefix = decodePrefix(
       std::span<const std::uint8_t, kFramePrefixBytes>(bytes.data(), kFramePrefixBytes));
-  REQUIRE(prefix.prefix);
-  REQUIRE(bytes.size() ==
-          kFramePrefixBytes + prefix.prefix->headerBytes + prefix.prefix->payloadBytes);
+  REQUIRE(prefix.ok());
+  REQUIRE(bytes.size() == kFramePrefixBytes + prefix->headerBytes + prefix->payloadBytes);
   std::vector<std::uint8_t> header(bytes.begin() + kFramePrefixBytes,
-                                   bytes.begin() + kFramePrefixBytes + prefix.prefix->headerBytes);
-  std::vector<std::uint8_t> payload(bytes.begin() + kFramePrefixBytes + prefix.prefix->headerBytes,
+                                   bytes.begin() + kFramePrefixBytes + prefix->headerBytes);
+  std::vector<std::uint8_t> payload(bytes.begin() + kFramePrefixBytes + prefix->headerBytes,
                                     bytes.end());
   auto frame = decodeFrame(header, std::move(payload));
-  REQUIRE(frame.frame);
-  auto message = decodeMessage(*frame.frame);
-  REQUIRE(message.message);
-  REQUIRE(std::holds_alternative<Data>(*message.message));
-  return {std::get<Data>(*message.message), frame.frame->payload};
+  REQUIRE(frame.ok());
+  auto message = decodeMessage(*frame);
+  REQUIRE(message.ok());
+  REQUIRE(std::holds_alternative<Data>(*message));
+  return {std::get<Data>(*message), frame->payload};
 }
 
 }  // namespace

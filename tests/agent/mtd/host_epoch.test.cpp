@@ -50,10 +50,10 @@ struct Deployment {
       auto frame_ = decoder.next();
       REQUIRE(frame_);
       auto decoded = decodeMessage(*frame_);
-      REQUIRE(decoded.message);
-      auto host = hostEpochFromSetup(std::get<MtdSetup>(*decoded.message), material.name);
-      if (auto* error = std::get_if<std::string>(&host)) FAIL(*error);
-      hosts.emplace(material.name, std::move(std::get<HostEpoch>(host)));
+      REQUIRE(decoded.ok());
+      auto host = hostEpochFromSetup(std::get<MtdSetup>(*decoded), material.name);
+      if (!host.ok()) FAIL(host.error().message);
+      hosts.emplace(material.name, std::move(*host));
       services[material.name];
     }
   }
@@ -74,8 +74,8 @@ struct Deployment {
       std::vector<KeyAnswer> answers;
       for (const auto& p : peers) {
         auto answer = services[p.name].answer(hosts.at(p.name), request, requester);
-        if (auto* reply = std::get_if<KeyReply>(&answer); reply && tamperedShare.count(p.name))
-          std::get<MtdShare>(reply->material).y = tamperedShare[p.name];
+        if (answer.ok() && tamperedShare.count(p.name))
+          std::get<MtdShare>(answer->material).y = tamperedShare[p.name];
         answers.push_back(std::move(answer));
       }
       return answers;
@@ -97,6 +97,11 @@ std::map<std::string, double> latencies() {
   return {{"h1", 0.001}, {"h3", 0.002}, {"h4", 0.004}, {"h5", 0.008}};
 }
 
+// The resolution's error message, or "" when it found a destination.
+std::string errorOf(const Resolution& r) {
+  return r.error ? r.error->message : "";
+}
+
 }  // namespace
 
 TEST_CASE("mtd hosts: each scheme resolves the destination its table names", "[mtd]") {
@@ -106,7 +111,7 @@ TEST_CASE("mtd hosts: each scheme resolves the destination its table names", "[m
     for (int run = 0; run < 5; ++run) {
       auto m = d.order("h2");
       auto r = resolveDestination(d.hosts.at("h2"), m, d.askAs("h2"), latencies(), run);
-      INFO(r.error);
+      INFO(errorOf(r));
       REQUIRE(r.destination);
       CHECK(r.destination->name != "h2");
       CHECK(r.destination->name == d.expected("h2", m));
@@ -129,7 +134,7 @@ TEST_CASE("mtd hosts: holders refuse without a valid token, another epoch or req
   KeyRequest good{m.migrationId, m.epoch, "h2", m.r, m.token};
   auto answer = [&](const KeyRequest& q, const std::string& who) {
     auto a = d.services["h3"].answer(d.hosts.at("h3"), q, who);
-    return std::holds_alternative<std::string>(a) ? std::get<std::string>(a) : std::string();
+    return roam::errorText(a);
   };
   CHECK(answer(good, "h2") == "");
   CHECK(answer(good, "h4") == "the requester 'h4' is not the source 'h2'");
@@ -144,7 +149,7 @@ TEST_CASE("mtd hosts: holders refuse without a valid token, another epoch or req
   // The source itself refuses an order whose token is not the manager's.
   auto r = resolveDestination(d.hosts.at("h2"), forged, d.askAs("h2"), latencies(), 1);
   CHECK_FALSE(r.destination);
-  CHECK(r.error == "MTD: the manager's token does not verify");
+  CHECK(errorOf(r) == "MTD: the manager's token does not verify");
 }
 
 TEST_CASE("mtd hosts: a wrong share is detected by the table's tag", "[mtd]") {
@@ -152,19 +157,19 @@ TEST_CASE("mtd hosts: a wrong share is detected by the table's tag", "[mtd]") {
   d.tamperedShare["h5"] = std::string(64, 'a');
   auto r = resolveDestination(d.hosts.at("h2"), d.order("h2"), d.askAs("h2"), latencies(), 1);
   CHECK_FALSE(r.destination);
-  CHECK(r.error == "MTD: the lookup table did not authenticate");
+  CHECK(errorOf(r) == "MTD: the lookup table did not authenticate");
 }
 
 TEST_CASE("mtd hosts: shamir moves on past a refusing holder; too few is an error", "[mtd]") {
   Deployment d("shamir", 3);
   d.hosts.at("h1").id = "e-0-stale";  // h1 refuses: its epoch is another
   auto r = resolveDestination(d.hosts.at("h2"), d.order("h2"), d.askAs("h2"), latencies(), 7);
-  INFO(r.error);
+  INFO(errorOf(r));
   CHECK(r.destination);
   d.hosts.at("h3").id = "e-0-stale";
   auto short_ = resolveDestination(d.hosts.at("h2"), d.order("h2"), d.askAs("h2"), latencies(), 7);
   CHECK_FALSE(short_.destination);
-  CHECK(short_.error == "MTD: gathered 2 of 3 shares");
+  CHECK(errorOf(short_) == "MTD: gathered 2 of 3 shares");
   CHECK(short_.refusals.size() == 2);
 }
 
@@ -175,11 +180,12 @@ TEST_CASE("mtd hosts: a fountain holder sends each droplet once per migration", 
   auto first = d.services["h3"].answer(d.hosts.at("h3"), q, "h2");
   auto second = d.services["h3"].answer(d.hosts.at("h3"), q, "h2");
   auto third = d.services["h3"].answer(d.hosts.at("h3"), q, "h2");
-  REQUIRE(std::holds_alternative<KeyReply>(first));
-  REQUIRE(std::holds_alternative<KeyReply>(second));
-  CHECK(std::get<KeyReply>(first) != std::get<KeyReply>(second));
-  REQUIRE(std::holds_alternative<std::string>(third));
-  CHECK(std::get<std::string>(third) == "no droplet left for this migration");
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(*first != *second);
+  REQUIRE_FALSE(third.ok());
+  CHECK(third.error().message == "no droplet left for this migration");
+  CHECK(third.error().code == roam::ErrorCode::Refused);
 }
 
 TEST_CASE("mtd hosts: malformed setups are refused", "[mtd]") {
@@ -188,7 +194,7 @@ TEST_CASE("mtd hosts: malformed setups are refused", "[mtd]") {
   auto setup = setupMessage(d.epoch, d.epoch.hosts[1], peers, d.managerPem);
   auto refused = [&](MtdSetup s, const std::string& self = "h2") {
     auto e = hostEpochFromSetup(s, self);
-    return std::holds_alternative<std::string>(e) ? std::get<std::string>(e) : std::string();
+    return roam::errorText(e);
   };
   CHECK(refused(setup) == "");
   auto s = setup;

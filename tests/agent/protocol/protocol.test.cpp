@@ -136,7 +136,7 @@ MessageResult roundTrip(const Bytes& bytes) {
   FrameDecoder decoder;
   decoder.feed(bytes);
   auto frame = decoder.next();
-  if (!frame) return {std::nullopt, "frame: " + decoder.error()};
+  if (!frame) return roam::makeError(decoder.error()->code, "frame: " + decoder.error()->message);
   return decodeMessage(*frame);
 }
 
@@ -145,8 +145,8 @@ std::string errorAfter(const Message& sample, const std::function<void(json&)>& 
   json header = toHeader(sample);
   mutate(header);
   auto result = roundTrip(encodeFrame(header));
-  CHECK_FALSE(result.message);
-  return result.error;
+  CHECK_FALSE(result.ok());
+  return roam::errorText(result);
 }
 
 Message sampleOf(MessageType type) {
@@ -162,9 +162,9 @@ TEST_CASE("every message survives a round trip", "[agent][protocol]") {
     CHECK(messageTypeFromString(toString(type)) == type);
     const Bytes payload = type == MessageType::data ? bytesOf("chunk bytes") : Bytes{};
     auto result = roundTrip(encodeMessage(message, payload));
-    INFO(result.error);
-    REQUIRE(result.message);
-    CHECK(*result.message == message);
+    INFO(roam::errorText(result));
+    REQUIRE(result.ok());
+    CHECK(*result == message);
 
     json header = toHeader(message);
     CHECK(header["v"] == kProtocolVersion);
@@ -188,9 +188,9 @@ TEST_CASE("the frame prefix is two big-endian lengths", "[agent][protocol]") {
   const Bytes big = {0x00, 0x01, 0x02, 0x03, 0x00, 0x10, 0x00, 0x00};
   auto prefix = decodePrefix(std::span<const std::uint8_t, kFramePrefixBytes>(big.data(), 8),
                              FrameLimits{1 << 20, 1 << 20});
-  REQUIRE(prefix.prefix);
-  CHECK(prefix.prefix->headerBytes == 0x00010203u);
-  CHECK(prefix.prefix->payloadBytes == 0x00100000u);
+  REQUIRE(prefix.ok());
+  CHECK(prefix->headerBytes == 0x00010203u);
+  CHECK(prefix->payloadBytes == 0x00100000u);
 }
 
 TEST_CASE("frames fed byte by byte come out whole and in order", "[agent][protocol]") {
@@ -206,10 +206,10 @@ TEST_CASE("frames fed byte by byte come out whole and in order", "[agent][protoc
     decoder.feed(std::span<const std::uint8_t>(&byte, 1));
     while (auto frame = decoder.next()) {
       auto result = decodeMessage(*frame);
-      INFO(result.error);
-      REQUIRE(result.message);
-      if (typeOf(*result.message) == MessageType::data) CHECK(frame->payload == bytesOf("xyz"));
-      got.push_back(*result.message);
+      INFO(roam::errorText(result));
+      REQUIRE(result.ok());
+      if (typeOf(*result) == MessageType::data) CHECK(frame->payload == bytesOf("xyz"));
+      got.push_back(*result);
     }
   }
   CHECK_FALSE(decoder.failed());
@@ -224,7 +224,7 @@ TEST_CASE("a truncated frame needs more bytes and is not an error", "[agent][pro
     decoder.feed(std::span<const std::uint8_t>(bytes.data(), n));
     CHECK_FALSE(decoder.next());
     CHECK_FALSE(decoder.failed());
-    CHECK(decoder.error().empty());
+    CHECK_FALSE(decoder.error());
   }
 }
 
@@ -266,8 +266,10 @@ TEST_CASE("malformed frames give specific errors", "[agent][protocol]") {
     decoder.feed(c.bytes);
     CHECK_FALSE(decoder.next());
     CHECK(decoder.failed());
-    CHECK(decoder.error().starts_with(c.error));
-    if (c.name != "not JSON") CHECK(decoder.error() == c.error);
+    REQUIRE(decoder.error());
+    CHECK(decoder.error()->code == roam::ErrorCode::Protocol);
+    CHECK(decoder.error()->message.starts_with(c.error));
+    if (c.name != "not JSON") CHECK(decoder.error()->message == c.error);
   }
 }
 
@@ -276,7 +278,8 @@ TEST_CASE("an oversized prefix fails before its body arrives", "[agent][protocol
   decoder.feed(Bytes{0, 0, 0, 10, 0, 1, 0, 0});
   CHECK_FALSE(decoder.next());
   CHECK(decoder.failed());
-  CHECK(decoder.error() == "frame too large: payload of 65536 bytes exceeds the limit of 16");
+  CHECK(decoder.error()->message ==
+        "frame too large: payload of 65536 bytes exceeds the limit of 16");
 }
 
 TEST_CASE("the decoder stays failed after an error", "[agent][protocol]") {
@@ -284,20 +287,20 @@ TEST_CASE("the decoder stays failed after an error", "[agent][protocol]") {
   decoder.feed(rawFrame("[]"));
   CHECK_FALSE(decoder.next());
   REQUIRE(decoder.failed());
-  const std::string first = decoder.error();
+  const std::string first = decoder.error()->message;
   decoder.feed(encodeMessage(Ping{1}));
   CHECK_FALSE(decoder.next());
   CHECK(decoder.failed());
-  CHECK(decoder.error() == first);
+  CHECK(decoder.error()->message == first);
   CHECK(decoder.buffered() == 0);
 }
 
 TEST_CASE("decodeFrame checks the header alone", "[agent][protocol]") {
   auto ok = decodeFrame(bytesOf(R"({"v":2,"type":"DATA","x":[1]})"), bytesOf("p"));
-  REQUIRE(ok.frame);
-  CHECK(ok.frame->type() == "DATA");
-  CHECK(ok.frame->payload == bytesOf("p"));
-  CHECK(decodeFrame(bytesOf("1"), {}).error == "frame header is not a JSON object");
+  REQUIRE(ok.ok());
+  CHECK(ok->type() == "DATA");
+  CHECK(ok->payload == bytesOf("p"));
+  CHECK(roam::errorText(decodeFrame(bytesOf("1"), {})) == "frame header is not a JSON object");
   CHECK(Frame{}.type().empty());
 }
 
@@ -411,8 +414,8 @@ TEST_CASE("valid variants of fields are accepted", "[agent][protocol]") {
     json header = toHeader(sample);
     mutate(header);
     auto result = roundTrip(encodeFrame(header));
-    INFO(result.error);
-    return result.message.has_value();
+    INFO(roam::errorText(result));
+    return result.ok();
   };
   const auto migrate = sampleOf(MessageType::migrate);
   CHECK(accepts(migrate, [](json& h) { h["destination"] = "[::1]:7000"; }));
@@ -427,18 +430,19 @@ TEST_CASE("valid variants of fields are accepted", "[agent][protocol]") {
 
 TEST_CASE("only DATA carries a payload", "[agent][protocol]") {
   auto result = roundTrip(encodeMessage(Ping{3}, bytesOf("x")));
-  CHECK_FALSE(result.message);
-  CHECK(result.error == "PING: unexpected payload of 1 bytes (only DATA carries one)");
+  CHECK_FALSE(result.ok());
+  CHECK(roam::errorText(result) == "PING: unexpected payload of 1 bytes (only DATA carries one)");
 
   auto data = roundTrip(encodeMessage(Data{"m", 0, 0, true}));  // an empty file's one chunk
-  CHECK(data.message);
+  CHECK(data.ok());
 }
 
 TEST_CASE("decodeMessage never throws on hand-made frames", "[agent][protocol]") {
-  CHECK(decodeMessage(Frame{}).error == "frame header is not a JSON object");
+  CHECK(roam::errorText(decodeMessage(Frame{})) == "frame header is not a JSON object");
   Frame frame;
   frame.header = {{"v", kProtocolVersion}, {"type", "MIGRATE"}, {"migration_id", nullptr}};
-  CHECK(decodeMessage(frame).error == "MIGRATE: field 'migration_id': expected a string");
+  CHECK(roam::errorText(decodeMessage(frame)) ==
+        "MIGRATE: field 'migration_id': expected a string");
 }
 
 TEST_CASE("MTD messages survive a round trip", "[agent][protocol]") {
@@ -454,9 +458,9 @@ TEST_CASE("MTD messages survive a round trip", "[agent][protocol]") {
   for (const auto& message : messages) {
     INFO(toHeader(message).dump());
     auto result = roundTrip(encodeMessage(message));
-    INFO(result.error);
-    REQUIRE(result.message);
-    CHECK(*result.message == message);
+    INFO(roam::errorText(result));
+    REQUIRE(result.ok());
+    CHECK(*result == message);
   }
 
   SECTION("a fountain host may hold no droplet (k = 1)") {
@@ -464,9 +468,9 @@ TEST_CASE("MTD messages survive a round trip", "[agent][protocol]") {
     m.k = 1;
     m.droplets.clear();
     auto result = roundTrip(encodeMessage(m));
-    INFO(result.error);
-    REQUIRE(result.message);
-    CHECK(*result.message == Message(m));
+    INFO(roam::errorText(result));
+    REQUIRE(result.ok());
+    CHECK(*result == Message(m));
     CHECK(toHeader(m)["droplets"] == json::array());
   }
   SECTION("the point travels as 16 hex digits each, zero-padded") {
@@ -475,8 +479,8 @@ TEST_CASE("MTD messages survive a round trip", "[agent][protocol]") {
     const json header = toHeader(m);
     CHECK(header["point"] == json{{"x", "0000000000000000"}, {"y", "ffffffffffffffff"}});
     auto result = roundTrip(encodeMessage(m));
-    REQUIRE(result.message);
-    CHECK(std::get<MtdSetup>(*result.message).point == m.point);
+    REQUIRE(result.ok());
+    CHECK(std::get<MtdSetup>(*result).point == m.point);
   }
   SECTION("the encoder writes only the scheme's own material") {
     MtdSetup m = mtdSetup("shamir");
@@ -522,24 +526,24 @@ TEST_CASE("DONE's key_s is optional and written only when set", "[agent][protoco
     json header = toHeader(done);
     header.erase("key_s");
     auto result = roundTrip(encodeFrame(header));
-    REQUIRE(result.message);
-    CHECK(std::get<Done>(*result.message).keySeconds == 0);
-    CHECK(*result.message == Message(done));
-    CHECK(encodeMessage(*result.message) == encodeFrame(header));
+    REQUIRE(result.ok());
+    CHECK(std::get<Done>(*result).keySeconds == 0);
+    CHECK(*result == Message(done));
+    CHECK(encodeMessage(*result) == encodeFrame(header));
   }
   SECTION("key_s round-trips") {
     done.keySeconds = 0.125;
     CHECK(toHeader(done)["key_s"] == 0.125);
     auto result = roundTrip(encodeMessage(done));
-    REQUIRE(result.message);
-    CHECK(*result.message == Message(done));
+    REQUIRE(result.ok());
+    CHECK(*result == Message(done));
   }
   SECTION("key_s 0 is accepted and reads as absent") {
     json header = toHeader(done);
     header["key_s"] = 0;
     auto result = roundTrip(encodeFrame(header));
-    REQUIRE(result.message);
-    CHECK(*result.message == Message(done));
+    REQUIRE(result.ok());
+    CHECK(*result == Message(done));
   }
   SECTION("a bad key_s is refused") {
     CHECK(errorAfter(done, [](json& h) { h["key_s"] = -0.5; }) ==
@@ -770,8 +774,8 @@ TEST_CASE("latency messages reject bad fields naming the type and field", "[agen
         "LATENCY_REPORT: field 'round_trips[0].name': missing");
   // No peer answered: an empty report is valid.
   auto empty = roundTrip(encodeMessage(LatencyReport{}));
-  REQUIRE(empty.message);
-  CHECK(std::get<LatencyReport>(*empty.message).roundTrips.empty());
+  REQUIRE(empty.ok());
+  CHECK(std::get<LatencyReport>(*empty).roundTrips.empty());
 }
 
 // The frame fuzzer's seeds (tests/corpus/frames), checked as fuzz/frame_fuzz.cpp
@@ -794,21 +798,21 @@ TEST_CASE("the frame fuzzer's seeds re-encode to their own bytes", "[agent][prot
     bool allAccepted = true;
     while (auto frame = decoder.next()) {
       auto decoded = decodeMessage(*frame);
-      CHECK(decoded.message.has_value() == decoded.error.empty());
-      if (!decoded.message) {
+      CHECK((decoded.ok() || !decoded.error().message.empty()));
+      if (!decoded.ok()) {
         allAccepted = false;
         continue;
       }
-      typesSeen.insert(std::string(toString(typeOf(*decoded.message))));
-      const Bytes bytes = encodeMessage(*decoded.message, frame->payload);
+      typesSeen.insert(std::string(toString(typeOf(*decoded))));
+      const Bytes bytes = encodeMessage(*decoded, frame->payload);
       reencoded.insert(reencoded.end(), bytes.begin(), bytes.end());
       FrameDecoder again;
       again.feed(bytes);
       auto back = again.next();
       REQUIRE(back);
       auto redecoded = decodeMessage(*back);
-      REQUIRE(redecoded.message);
-      CHECK(*redecoded.message == *decoded.message);
+      REQUIRE(redecoded.ok());
+      CHECK(*redecoded == *decoded);
     }
     allAccepted = allAccepted && !decoder.failed() && decoder.buffered() == 0;
     if (allAccepted) CHECK(reencoded == seed);

@@ -21,10 +21,10 @@ TEST_CASE("latency probe: the manager gets round trips to the peers that answer"
   peers.push_back({"h9", "127.0.0.1:1"});  // nobody listens there
 
   auto outcome = probeLatencies(a.as("manager"), a.address["h1"], peers);
-  INFO(outcome.error);
-  REQUIRE(outcome.report);
+  INFO(roam::errorText(outcome));
+  REQUIRE(outcome.ok());
   std::set<std::string> answered;
-  for (const auto& trip : outcome.report->roundTrips) {
+  for (const auto& trip : outcome->roundTrips) {
     answered.insert(trip.name);
     CHECK(trip.seconds > 0);
     CHECK(trip.seconds < 2);
@@ -32,8 +32,9 @@ TEST_CASE("latency probe: the manager gets round trips to the peers that answer"
   CHECK(answered == std::set<std::string>{"h2", "h3", "h4"});
 
   auto refused = probeLatencies(a.as("cli"), a.address["h1"], peers);
-  CHECK_FALSE(refused.report);
-  CHECK(refused.error.find("only the manager may ask for latency probes") != std::string::npos);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("only the manager may ask for latency probes") !=
+        std::string::npos);
   CHECK(a.logged("h1: closing the connection from cli"));
 }
 

@@ -51,7 +51,7 @@ struct LocalAgents {
             std::lock_guard lock(logMutex);
             logs.push_back(name + ": " + line);
           });
-      REQUIRE(agents[name]->start() == "");
+      REQUIRE(roam::errorText(agents[name]->start()) == "");
       address[name] = "127.0.0.1:" + std::to_string(agents[name]->localEndpoint().port());
     }
     for (const auto& name : kHosts) threads.emplace_back([this, name] { io[name]->run(); });

@@ -89,11 +89,11 @@ std::string keyRequestAs(Agents& a, const std::string& who, const std::string& h
   std::string result = "no answer";
   auto exchange = [&]() -> awaitable<void> {
     auto connected = co_await connectToAgent(**tls, a.address[holder], std::chrono::seconds(5));
-    if (auto* e = std::get_if<std::string>(&connected)) {
-      result = *e;
+    if (!connected.ok()) {
+      result = connected.error().message;
       co_return;
     }
-    auto stream = std::get<FramedStreamPtr>(connected);
+    auto stream = *connected;
     stream->send(request);
     auto next = co_await stream->read();
     if (next.message && std::holds_alternative<KeyReply>(*next.message))
@@ -113,10 +113,10 @@ TEST_CASE("mtd agents: only the manager sets up, holders check token and request
           "[agent][integration][mtd]") {
   Agents a;
   ManagerSide m(a, "shamir", 2);
-  CHECK(setUpMtdEpoch(a.as("cli"), a.address["h3"], m.setupFor(a, "h3"))
+  CHECK(roam::errorText(setUpMtdEpoch(a.as("cli"), a.address["h3"], m.setupFor(a, "h3")))
             .find("only the manager may set up MTD") != std::string::npos);
   for (const auto& h : kHosts)
-    REQUIRE(setUpMtdEpoch(a.as("manager"), a.address[h], m.setupFor(a, h)) == "");
+    REQUIRE(roam::errorText(setUpMtdEpoch(a.as("manager"), a.address[h], m.setupFor(a, h))) == "");
 
   auto order = m.order("h2", "nothing-here");
   KeyRequest good{order.migrationId, order.epoch, "h2", order.r, order.token};
@@ -129,7 +129,8 @@ TEST_CASE("mtd agents: only the manager sets up, holders check token and request
 
   // MTD_MIGRATE from anyone but the manager is refused.
   auto refused = requestMigration(a.as("cli"), a.address["h2"], order, nullptr);
-  CHECK(refused.error.find("only the manager may order an MTD migration") != std::string::npos);
+  CHECK(roam::errorText(refused).find("only the manager may order an MTD migration") !=
+        std::string::npos);
 }
 
 TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's destination",
@@ -139,18 +140,19 @@ TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's dest
     INFO(scheme);
     ManagerSide m(a, scheme, k);
     for (const auto& h : kHosts)
-      REQUIRE(setUpMtdEpoch(a.as("manager"), a.address[h], m.setupFor(a, h)) == "");
+      REQUIRE(roam::errorText(setUpMtdEpoch(a.as("manager"), a.address[h], m.setupFor(a, h))) ==
+              "");
     // No such container: the migration itself fails at once, after the
     // destination has been found (which is what this test is about).
     auto order = m.order("h2", "no-such-container");
     auto outcome = requestMigration(a.as("manager"), a.address["h2"], order, nullptr);
-    INFO(outcome.error);
-    REQUIRE(outcome.done);
-    CHECK(outcome.done->destination == m.expected("h2", order));
-    CHECK(outcome.done->destination != a.address["h2"]);
-    CHECK(outcome.done->note.find("MTD index ") != std::string::npos);
-    if (std::string(scheme) != "prf") CHECK(outcome.done->keySeconds > 0);
-    CHECK(outcome.done->result != "success");
+    INFO(roam::errorText(outcome));
+    REQUIRE(outcome.ok());
+    CHECK(outcome->done.destination == m.expected("h2", order));
+    CHECK(outcome->done.destination != a.address["h2"]);
+    CHECK(outcome->done.note.find("MTD index ") != std::string::npos);
+    if (std::string(scheme) != "prf") CHECK(outcome->done.keySeconds > 0);
+    CHECK(outcome->done.result != "success");
 
     // A restarted manager re-attaches with the same id and nothing else
     // (runtime/manager: MtdCoordinator::rejoinOrder): the outcome is replayed
@@ -158,16 +160,16 @@ TEST_CASE("mtd agents: the source gathers over TLS and goes for its table's dest
     const MtdMigrate rejoin{order.migrationId, order.container,      "snapshot",
                             "rejoin",          std::string(64, '0'), "00"};
     auto replayed = requestMigration(a.as("manager"), a.address["h2"], rejoin, nullptr);
-    INFO(replayed.error);
-    REQUIRE(replayed.done);
-    CHECK(replayed.done->migrationId == order.migrationId);
-    CHECK(replayed.done->destination == outcome.done->destination);
-    CHECK(replayed.done->result == outcome.done->result);
+    INFO(roam::errorText(replayed));
+    REQUIRE(replayed.ok());
+    CHECK(replayed->done.migrationId == order.migrationId);
+    CHECK(replayed->done.destination == outcome->done.destination);
+    CHECK(replayed->done.result == outcome->done.result);
     auto unknown = rejoin;
     unknown.migrationId = newMigrationId();
     auto refused = requestMigration(a.as("manager"), a.address["h2"], unknown, nullptr);
-    CHECK_FALSE(refused.done);
-    CHECK(refused.error.find("epoch rejoin is not the current one") != std::string::npos);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("epoch rejoin is not the current one") != std::string::npos);
   }
   CHECK(a.logged("h2: MTD "));
   CHECK_FALSE(a.logged("\"y\""));  // no share in any log line

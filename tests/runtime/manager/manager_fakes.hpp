@@ -66,11 +66,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     while (hold && !(cancel && cancel->load()))
       changed_.wait_for(lock, std::chrono::milliseconds(20));
     --held_;
-    roam::agent::MigrateOutcome out;
-    if (cancel && cancel->load()) {
-      out.error = "cancelled";
-      return out;
-    }
+    if (cancel && cancel->load()) return roam::makeError(roam::ErrorCode::Internal, "cancelled");
     // As a real source: the transfer, then "serving" (the destination runs
     // it, the source copy is frozen) before DONE.
     lock.unlock();
@@ -98,8 +94,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
       done.result = "failure";
       done.note = failWith;
     }
-    out.done = done;
-    return out;
+    return roam::agent::MigrationVerdict{done, ""};
   }
 
   roam::agent::StatusOutcome status(const std::string& address) override {
@@ -113,11 +108,11 @@ class FakeAgents final : public roam::runtime::AgentGateway {
       reply.containers.push_back(
           {{"name", name}, {"image", "roam/iperf3"}, {"state", "running"}, {"labels", labels}});
     }
-    return {reply, ""};
+    return reply;
   }
 
   roam::agent::PingOutcome ping(const std::string& address) override {
-    return {0.001, hostAt[address], ""};
+    return roam::agent::PingRoundTrip{0.001, hostAt[address]};
   }
 
   // LATENCY_PROBE: agents at these addresses (control or data) are down, so
@@ -131,7 +126,8 @@ class FakeAgents final : public roam::runtime::AgentGateway {
       const std::string& address, const std::vector<roam::agent::AgentPeer>& peers) override {
     std::lock_guard lock(mutex_);
     probes.push_back(peers);
-    if (unreachable.count(address)) return {std::nullopt, "connection refused"};
+    if (unreachable.count(address))
+      return roam::makeError(roam::ErrorCode::Connect, "connection refused");
     roam::agent::LatencyReport report;
     const auto from = hostAt[address];
     for (const auto& peer : peers) {
@@ -139,7 +135,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
       auto it = roundTrip.find({from, peer.name});
       report.roundTrips.push_back({peer.name, it == roundTrip.end() ? 0.001 : it->second});
     }
-    return {report, ""};
+    return report;
   }
 
   std::vector<roam::agent::MtdSetup> setups;  // every MTD_SETUP received
@@ -151,10 +147,8 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     if (refuseSetup.count(address))
       return roam::makeError(roam::ErrorCode::Refused, "refused by the test");
     auto host = roam::agent::mtd::hostEpochFromSetup(setup, hostAt[address]);
-    if (auto* error = std::get_if<std::string>(&host))
-      return roam::makeError(roam::ErrorCode::Refused, *error);
-    epochs_.insert_or_assign(hostAt[address],
-                             std::move(std::get<roam::agent::mtd::HostEpoch>(host)));
+    if (!host.ok()) return roam::makeError(roam::ErrorCode::Refused, host.error().message);
+    epochs_.insert_or_assign(hostAt[address], std::move(*host));
     keyServices_[hostAt[address]] = {};
     return {};
   }
@@ -168,17 +162,14 @@ class FakeAgents final : public roam::runtime::AgentGateway {
                                          const std::atomic<bool>*) override {
     std::lock_guard lock(mutex_);
     mtdOrders.push_back(order);
-    roam::agent::MigrateOutcome out;
-    if (auto known = mtdDone_.find(order.migrationId); known != mtdDone_.end()) {
-      out.done = known->second;
-      return out;
-    }
+    if (auto known = mtdDone_.find(order.migrationId); known != mtdDone_.end())
+      return roam::agent::MigrationVerdict{known->second, ""};
     const auto source = hostAt[sourceAddress];
     auto epoch = epochs_.find(source);
-    if (epoch == epochs_.end()) {
-      out.error = "the source agent refused: MTD: no epoch has been set up on " + source;
-      return out;
-    }
+    if (epoch == epochs_.end())
+      return roam::makeError(
+          roam::ErrorCode::Refused,
+          "the source agent refused: MTD: no epoch has been set up on " + source);
     auto ask = [&](const std::vector<roam::agent::AgentPeer>& peers,
                    const roam::agent::KeyRequest& request) {
       std::vector<roam::agent::mtd::KeyAnswer> answers;
@@ -188,10 +179,9 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     };
     auto resolved =
         roam::agent::mtd::resolveDestination(epoch->second, order, ask, {}, mtdOrders.size());
-    if (!resolved.destination) {
-      out.error = "the source agent refused: " + resolved.error;
-      return out;
-    }
+    if (!resolved.destination)
+      return roam::makeError(roam::ErrorCode::Refused,
+                             "the source agent refused: " + resolved.error->message);
     roam::agent::Done done;
     done.migrationId = order.migrationId;
     done.container = order.container;
@@ -205,8 +195,7 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     done.seconds = 0.01;
     containerHost[order.container] = resolved.destination->name;
     mtdDone_[order.migrationId] = done;
-    out.done = done;
-    return out;
+    return roam::agent::MigrationVerdict{done, ""};
   }
 
  private:
