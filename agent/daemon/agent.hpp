@@ -1,7 +1,7 @@
 #pragma once
 // The migration daemon of one host: accepts mutually authenticated TLS
 // connections from the manager, CLI users and other agents, answers PING and
-// STATUS, runs MIGRATE as the source and RESTART as the destination, and keeps
+// STATUS, runs MIGRATE as the source and PREPARE as the destination, and keeps
 // a journal so that no crash leaves a container lost or half-restored.
 
 #include <functional>

@@ -1,11 +1,12 @@
 #pragma once
 // The source side of a migration: connect to the destination (and, when
 // checkpoint mode is possible, ask whether it can restore a checkpoint),
-// capture the container (in checkpoint mode: checkpoint it first), learn
-// which image layers the destination already has, send RESTART and the
-// files, wait for SUCCESS, and only then stop and remove the local copy. Any
-// failure before SUCCESS leaves the container running here (in checkpoint
-// mode, where the checkpoint stopped it, it is started again).
+// have it create the container (PREPARE; the image without the layers it
+// already has when it lacks the image), copy the container's state in
+// pre-copy rounds, freeze it for the final round, wait for SUCCESS, and only
+// then remove the frozen copy here. A failure before the hand-over (the final
+// round's ROUND_END) resumes the container here; after it, only the
+// destination's FAILURE does (docs/protocol.md, "A migration").
 
 #include <functional>
 

@@ -22,12 +22,12 @@ roam::Error malformed(std::string message) {
 }
 
 // In MessageType's order.
-constexpr std::array<std::string_view, 29> kTypeNames = {
-    "MIGRATE",   "RESTART",       "LAYERS",         "LAYERS_HAVE", "DATA",         "SUCCESS",
-    "FAILURE",   "DONE",          "ERROR",          "PROGRESS",    "PING",         "PONG",
-    "STATUS",    "STATUS_REPLY",  "MTD_SETUP",      "MTD_READY",   "MTD_MIGRATE",  "KEY_REQUEST",
-    "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT", "PREPARE",     "IMAGE_NEEDED", "IMAGE",
-    "READY",     "ROUND",         "ROUND_END",      "ROUND_DONE",  "ABORT"};
+constexpr std::array<std::string_view, 26> kTypeNames = {
+    "MIGRATE",    "DATA",         "SUCCESS",     "FAILURE",   "DONE",          "ERROR",
+    "PROGRESS",   "PING",         "PONG",        "STATUS",    "STATUS_REPLY",  "MTD_SETUP",
+    "MTD_READY",  "MTD_MIGRATE",  "KEY_REQUEST", "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT",
+    "PREPARE",    "IMAGE_NEEDED", "IMAGE",       "READY",     "ROUND",         "ROUND_END",
+    "ROUND_DONE", "ABORT"};
 static_assert(kTypeNames.size() == std::variant_size_v<Message>,
               "one name per Message alternative, in MessageType's order");
 
@@ -54,13 +54,6 @@ bool isId(std::string_view s) {
 // Docker's rule for container and volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
 bool isDockerName(std::string_view s) {
   return matchesWord(s, "_.-", kMaxIdBytes);
-}
-
-bool isFileName(std::string_view s) {
-  if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;
-  for (char c : s)
-    if (!isAlnum(c) && c != '.' && c != '_' && c != '-') return false;
-  return true;
 }
 
 bool isLowerHexText(std::string_view s) {
@@ -132,12 +125,6 @@ bool isAgentNameOrAddress(std::string_view s) {
 bool isCompression(std::string_view s) {
   return s == "zstd" || s == "none";
 }
-bool isFileKind(std::string_view s) {
-  return s == "image" || s == "volume" || s == "checkpoint";
-}
-bool isEmptyText(std::string_view s) {
-  return s.empty();
-}
 
 // A string field's rule: at most MAXLEN bytes, empty or not, and when VALID is
 // set, a value it accepts (EXPECTED names the rule in errors).
@@ -159,11 +146,6 @@ constexpr TextRule kAddress{isAddress, "HOST:PORT with port 1..65535"};
 constexpr TextRule kAgentNameOrAddress{isAgentNameOrAddress, "an agent name or HOST:PORT"};
 constexpr TextRule kPhase{isPhase, "a phase ([a-z][a-z0-9_-]{0,63})"};
 constexpr TextRule kCompression{isCompression, "zstd or none"};
-constexpr TextRule kFileName{isFileName, "a file name ([A-Za-z0-9._-]{1,128})"};
-constexpr TextRule kFileKind{isFileKind, "image, volume or checkpoint"};
-constexpr TextRule kVolumeName{isDockerName, "a volume name"};
-constexpr TextRule kImageTarget{isEmptyText, "\"\" for an image"};
-constexpr TextRule kSha256{isSha256, "64 lowercase hex digits"};
 constexpr TextRule kStreamChecksum{isStreamChecksum, "32 lowercase hex digits"};
 constexpr TextRule kLayerId{isLayerId, "sha256: and 64 lowercase hex digits"};
 constexpr TextRule kScheme{isScheme, "a scheme (shamir, fountain or prf)"};
@@ -192,7 +174,7 @@ constexpr auto kNoLimit = std::numeric_limits<std::size_t>::max();
 // straight through and the caller checks ok() once.
 class FieldDecoder {
  public:
-  // PREFIX (e.g. "files[2].") is put before field names in errors.
+  // PREFIX (e.g. "peers[2].") is put before field names in errors.
   FieldDecoder(std::string_view type, const json& object, std::string prefix = "")
       : type_(type), object_(object), prefix_(std::move(prefix)) {}
 
@@ -532,19 +514,6 @@ class FieldEncoder {
 template <class Value, class T>
 concept Of = std::same_as<std::remove_const_t<Value>, T>;
 
-constexpr auto kFileFields = [](auto& f, auto& e) {
-  f.text("name", e.name, kFileName);
-  f.text("kind", e.kind, kFileKind);
-  if (e.kind == "volume")
-    f.text("target", e.target, kVolumeName);
-  else if (e.kind == "checkpoint")
-    f.text("target", e.target, kId);
-  else
-    f.text("target", e.target, kImageTarget);
-  f.integer("size", e.size);
-  f.text("sha256", e.sha256, kSha256);
-};
-
 constexpr auto kPointFields = [](auto& f, auto& point) {
   f.hex64("x", point.x);
   f.hex64("y", point.y);
@@ -580,7 +549,6 @@ constexpr auto kRoundTripFields = [](auto& f, auto& trip) {
 // Peers (MTD_SETUP, LATENCY_PROBE) and round trips (LATENCY_REPORT) name
 // agents: each name once.
 constexpr ListRule kPeerList{kMaxMtdItems, false, "peer"};
-constexpr ListRule kFileList{kMaxFiles, false, "file"};
 constexpr ListRule kDropletList{kMaxMtdItems, false, ""};
 constexpr ListRule kRoundList{kMaxRounds, false, ""};
 
@@ -596,25 +564,6 @@ void describe(auto& f, Of<Migrate> auto& m) {
   f.text("container", m.container, kContainerName);
   f.text("destination", m.destination, kAddress);
   f.text("mode", m.mode, kMode);
-}
-
-void describe(auto& f, Of<Restart> auto& m) {
-  f.text("migration_id", m.migrationId, kId);
-  f.text("container", m.container, kContainerName);
-  f.text("mode", m.mode, kMode);
-  f.object("config", m.config, kMaxConfigBytes);
-  f.list("files", m.files, kFileList, kFileFields);
-  f.text("compression", m.compression, kCompression);
-}
-
-void describe(auto& f, Of<Layers> auto& m) {
-  f.text("migration_id", m.migrationId, kId);
-  f.layerIds("layers", m.layers);
-}
-
-void describe(auto& f, Of<LayersHave> auto& m) {
-  f.text("migration_id", m.migrationId, kId);
-  f.layerIds("have", m.have);
 }
 
 void describe(auto& f, Of<Data> auto& m) {

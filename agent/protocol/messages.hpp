@@ -22,9 +22,6 @@ namespace roam::agent {
 
 enum class MessageType {
   migrate,
-  restart,
-  layers,
-  layersHave,
   data,
   success,
   failure,
@@ -57,11 +54,12 @@ enum class MessageType {
   abort
 };
 
-// "MIGRATE", "RESTART", "LAYERS", "LAYERS_HAVE", "DATA", "SUCCESS", "FAILURE",
-// "DONE", "ERROR", "PROGRESS", "PING", "PONG", "STATUS", "STATUS_REPLY",
-// "MTD_SETUP", "MTD_READY", "MTD_MIGRATE", "KEY_REQUEST", "KEY_REPLY",
-// "LATENCY_PROBE", "LATENCY_REPORT", "PREPARE", "IMAGE_NEEDED", "IMAGE", "READY",
-// "ROUND", "ROUND_END", "ROUND_DONE", "ABORT".
+// "MIGRATE", "DATA", "SUCCESS", "FAILURE", "DONE", "ERROR", "PROGRESS", "PING",
+// "PONG", "STATUS", "STATUS_REPLY", "MTD_SETUP", "MTD_READY", "MTD_MIGRATE",
+// "KEY_REQUEST", "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT", "PREPARE",
+// "IMAGE_NEEDED", "IMAGE", "READY", "ROUND", "ROUND_END", "ROUND_DONE", "ABORT".
+// Version 1's RESTART, LAYERS and LAYERS_HAVE are gone: they decode as unknown
+// types.
 std::string_view toString(MessageType type);
 std::optional<MessageType> messageTypeFromString(std::string_view text);
 
@@ -81,39 +79,13 @@ inline constexpr std::size_t kMaxMtdTokenHex = 1024;                  // the man
 inline constexpr std::size_t kMtdRHex = 64;                           // R: 32 bytes
 inline constexpr std::size_t kMaxPemBytes = kMaxTextBytes;            // manager_key
 
-struct FileEntry {
-  std::string name;        // a file name, [A-Za-z0-9._-]{1,128}, unique within RESTART.files
-  std::string kind;        // "image", "volume" or "checkpoint"
-  std::string target;      // volume: the volume name; checkpoint: the checkpoint id; image: ""
-  std::uint64_t size = 0;  // uncompressed bytes
-  std::string sha256;      // of the uncompressed bytes, 64 lowercase hex digits
-  bool operator==(const FileEntry&) const = default;
-};
-
 struct Migrate {
   std::string migrationId, container, destination, mode;  // destination: "HOST:PORT"
   bool operator==(const Migrate&) const = default;
 };
-struct Restart {
-  std::string migrationId, container, mode;
-  nlohmann::json config;  // an object (the container's configuration)
-  std::vector<FileEntry> files;
-  std::string compression;  // "zstd" or "none": how DATA payloads are encoded
-  bool operator==(const Restart&) const = default;
-};
-struct Layers {
-  std::string migrationId;
-  std::vector<std::string> layers;  // "sha256:<64 hex>"
-  bool operator==(const Layers&) const = default;
-};
-struct LayersHave {
-  std::string migrationId;
-  std::vector<std::string> have;  // "sha256:<64 hex>"
-  bool operator==(const LayersHave&) const = default;
-};
 struct Data {
   std::string migrationId;
-  std::uint32_t file = 0;    // index into Restart.files
+  std::uint32_t file = 0;    // 0 in every stream (the receiver refuses others)
   std::uint64_t offset = 0;  // uncompressed offset of this chunk's first byte
   bool last = false;         // this chunk ends the file
   bool operator==(const Data&) const = default;
@@ -323,10 +295,10 @@ struct Abort {
 };
 
 // The alternatives are in MessageType's order (typeOf uses the index).
-using Message = std::variant<Migrate, Restart, Layers, LayersHave, Data, Success, Failure, Done,
-                             Error, Progress, Ping, Pong, Status, StatusReply, MtdSetup, MtdReady,
-                             MtdMigrate, KeyRequest, KeyReply, LatencyProbe, LatencyReport, Prepare,
-                             ImageNeeded, ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort>;
+using Message = std::variant<Migrate, Data, Success, Failure, Done, Error, Progress, Ping, Pong,
+                             Status, StatusReply, MtdSetup, MtdReady, MtdMigrate, KeyRequest,
+                             KeyReply, LatencyProbe, LatencyReport, Prepare, ImageNeeded,
+                             ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort>;
 
 MessageType typeOf(const Message& message);
 

@@ -305,7 +305,7 @@ TEST_CASE("a migration that cannot start changes nothing", "[agent][migration]")
   checkDestinationClean(h, destinationBefore);
 }
 
-// A destination that has restored migration ID answers a later RESTART with
+// A destination that has restored migration ID answers a later PREPARE with
 // the same ID with SUCCESS at once (a source retrying after a lost
 // connection), but only to the same source for the same container: ids can be
 // chosen by hand (`roam migrate --id`), and a second source told SUCCESS would

@@ -18,9 +18,10 @@ into its volume (/data/vol-token) and serves both with busybox httpd on port
 
 Scenarios, in order:
   1. bad peers: a client whose certificate comes from another CA is refused;
-     malformed frames (garbage, oversized, non-JSON, unknown type, a field of
-     the wrong type, DATA without RESTART) each get an ERROR and a closed
-     connection, and the agent keeps answering PING;
+     malformed frames (garbage, oversized, non-JSON, unknown type, the
+     retired RESTART, a field of the wrong type, DATA outside a migration)
+     each get an ERROR and a closed connection, and the agent keeps
+     answering PING;
   2. faults, each leaving the container running on A with its tokens, nothing
      of it on B, and clean journals after an agent restart:
        a. corrupted chunk (agent a flips a byte of one chunk: checksum
@@ -313,6 +314,9 @@ def bad_peers(roam, certs, foreign, agent_a):
     for name, header in results.items():
         check(isinstance(header, dict) and header.get("type") == "ERROR" and header.get("closed"),
               f"malformed frame ({name}) gets ERROR and the connection closes: {header}")
+        if name in MALFORMED_ERRORS:
+            check(header.get("error") == MALFORMED_ERRORS[name],
+                  f"malformed frame ({name}) is refused as {MALFORMED_ERRORS[name]!r}: {header}")
     r = roam_client(roam, certs, "a", ["ping", f"{HOSTS['a'][1]}:{AGENT_PORT}", "--count", "2", "--json"])
     check(r.returncode == 0 and json.loads(r.stdout)["agent"] == "a",
           "the agent keeps answering PING after bad peers (RTT measured)")
@@ -324,13 +328,24 @@ MALFORMED = {
     "zero header": struct.pack(">II", 0, 0),
     "non-object header": frame([1, 2, 3]),
     "wrong version": frame({"v": 99, "type": "PING", "nonce": 1}),
-    "unknown type": frame({"v": 1, "type": "EXPLODE"}),
-    "wrong field type": frame({"v": 1, "type": "PING", "nonce": "one"}),
-    "payload on PING": frame({"v": 1, "type": "PING", "nonce": 1}, b"xx"),
-    "DATA without RESTART": frame({"v": 1, "type": "DATA", "migration_id": "m1", "file": 0,
-                                   "offset": 0, "last": True}, b"x"),
-    "bad MIGRATE": frame({"v": 1, "type": "MIGRATE", "migration_id": "../x", "container": "c",
+    "unknown type": frame({"v": 2, "type": "EXPLODE"}),
+    # The snapshot migration's first message, retired with protocol version 1.
+    "retired RESTART": frame({"v": 2, "type": "RESTART", "migration_id": "m1", "container": "c",
+                              "mode": "snapshot", "config": {}, "files": [], "compression": "zstd"}),
+    "wrong field type": frame({"v": 2, "type": "PING", "nonce": "one"}),
+    "payload on PING": frame({"v": 2, "type": "PING", "nonce": 1}, b"xx"),
+    "DATA outside a migration": frame({"v": 2, "type": "DATA", "migration_id": "m1", "file": 0,
+                                       "offset": 0, "last": True}, b"x"),
+    "bad MIGRATE": frame({"v": 2, "type": "MIGRATE", "migration_id": "../x", "container": "c",
                           "destination": "nowhere", "mode": "teleport"}),
+}
+# The exact refusal where it says what the test is about.
+MALFORMED_ERRORS = {
+    "wrong version": "unsupported protocol version 99",
+    "unknown type": 'unknown message type "EXPLODE"',
+    "retired RESTART": 'unknown message type "RESTART"',
+    "wrong field type": "PING: field 'nonce': expected a non-negative integer",
+    "DATA outside a migration": "unexpected DATA on this connection",
 }
 
 

@@ -21,7 +21,6 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-const std::string kSha(64, 'a');
 const std::string kLayer = "sha256:" + std::string(64, 'b');
 const std::string kEpoch = "e-1700000000-0a1b2c3d";
 const std::string kR = "0123456789abcdef" + std::string(48, '7');
@@ -70,14 +69,6 @@ MtdSetup mtdSetup(const std::string& scheme) {
 
 // One filled-in value of every message type.
 std::vector<Message> sampleMessages() {
-  Restart restart{"mig-1",
-                  "iperf-server",
-                  "checkpoint",
-                  json{{"Image", "roam/iperf3"}, {"Env", {"A=1"}}, {"Tty", false}},
-                  {FileEntry{"image.tar", "image", "", 1234, kSha},
-                   FileEntry{"vol-data.tar", "volume", "data_vol", 0, kSha},
-                   FileEntry{"cp.tar", "checkpoint", "cp-1", 99, kSha}},
-                  "zstd"};
   Done done;
   done.migrationId = "mig-1";
   done.container = "iperf-server";
@@ -93,9 +84,6 @@ std::vector<Message> sampleMessages() {
   done.rounds = {{1, false, 1 << 20, 0.5}, {2, true, 4096, 0.01}};
   done.totalSeconds = 1.5;
   return {Migrate{"mig-1", "iperf-server", "10.0.0.4:7000", "auto"},
-          restart,
-          Layers{"mig-1", {kLayer, "sha256:" + std::string(64, 'c')}},
-          LayersHave{"mig-1", {kLayer}},
           Data{"mig-1", 2, 1 << 20, true},
           Success{"mig-1", std::string(64, 'f')},
           Failure{"mig-1", "restore failed: no space left on device"},
@@ -335,40 +323,6 @@ TEST_CASE("messages reject bad fields naming the type and field", "[agent][proto
        "MIGRATE: field 'destination': expected HOST:PORT with port 1..65535"},
       {T::migrate, [](json& h) { h["destination"] = std::string(5000, 'a') + ":1"; },
        "MIGRATE: field 'destination': longer than 4096 bytes"},
-      {T::restart, [](json& h) { h["config"] = json::array(); },
-       "RESTART: field 'config': expected an object"},
-      {T::restart, [](json& h) { h["compression"] = "gzip"; },
-       "RESTART: field 'compression': expected zstd or none"},
-      {T::restart, [](json& h) { h["files"][1]["sha256"] = std::string(64, 'A'); },
-       "RESTART: field 'files[1].sha256': expected 64 lowercase hex digits"},
-      {T::restart, [](json& h) { h["files"][0]["sha256"] = std::string(63, 'a'); },
-       "RESTART: field 'files[0].sha256': expected 64 lowercase hex digits"},
-      {T::restart, [](json& h) { h["files"][0]["size"] = -1; },
-       "RESTART: field 'files[0].size': expected a non-negative integer"},
-      {T::restart, [](json& h) { h["files"][0]["kind"] = "rootfs"; },
-       "RESTART: field 'files[0].kind': expected image, volume or checkpoint"},
-      {T::restart, [](json& h) { h["files"][0]["name"] = "../etc/passwd"; },
-       "RESTART: field 'files[0].name': expected a file name ([A-Za-z0-9._-]{1,128})"},
-      {T::restart, [](json& h) { h["files"][0]["target"] = "x"; },
-       "RESTART: field 'files[0].target': expected \"\" for an image"},
-      {T::restart, [](json& h) { h["files"][2].erase("target"); },
-       "RESTART: field 'files[2].target': missing"},
-      {T::restart, [](json& h) { h["files"][1]["name"] = h["files"][0]["name"]; },
-       "RESTART: field 'files[1].name': duplicate file name 'image.tar'"},
-      {T::restart, [](json& h) { h["files"][1] = "x"; },
-       "RESTART: field 'files[1]': expected an object"},
-      {T::restart,
-       [](json& h) {
-         h["files"] = json::array();
-         for (int i = 0; i < 1025; ++i) h["files"].push_back(i);
-       },
-       "RESTART: field 'files': more than 1024 items"},
-      {T::layers, [](json& h) { h["layers"][1] = "sha256:xyz"; },
-       "LAYERS: field 'layers[1]': expected a layer id (sha256:<64 lowercase hex>)"},
-      {T::layers, [](json& h) { h["layers"] = "sha256"; },
-       "LAYERS: field 'layers': expected an array"},
-      {T::layersHave, [](json& h) { h["have"][0] = 1; },
-       "LAYERS_HAVE: field 'have[0]': expected a string"},
       {T::data, [](json& h) { h["file"] = 1024; },
        "DATA: field 'file': out of range (at most 1023)"},
       {T::data, [](json& h) { h["offset"] = 1.5; },
@@ -401,11 +355,80 @@ TEST_CASE("messages reject bad fields naming the type and field", "[agent][proto
        "STATUS_REPLY: field 'capabilities': expected an object"},
       {T::statusReply, [](json& h) { h["name"] = ""; },
        "STATUS_REPLY: field 'name': expected an id ([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"},
+      {T::prepare, [](json& h) { h["config"] = json::array(); },
+       "PREPARE: field 'config': expected an object"},
+      {T::prepare, [](json& h) { h["compression"] = "gzip"; },
+       "PREPARE: field 'compression': expected zstd or none"},
+      {T::prepare, [](json& h) { h["image"] = "sha256:xyz"; },
+       "PREPARE: field 'image': expected sha256: and 64 lowercase hex digits"},
+      {T::prepare, [](json& h) { h["layers"][1] = "sha256:xyz"; },
+       "PREPARE: field 'layers[1]': expected a layer id (sha256:<64 lowercase hex>)"},
+      {T::prepare, [](json& h) { h["layers"] = "sha256"; },
+       "PREPARE: field 'layers': expected an array"},
+      {T::prepare,
+       [](json& h) {
+         h["layers"] = json::array();
+         for (int i = 0; i < 4097; ++i) h["layers"].push_back(i);
+       },
+       "PREPARE: field 'layers': more than 4096 items"},
+      {T::imageNeeded, [](json& h) { h["have"][0] = 1; },
+       "IMAGE_NEEDED: field 'have[0]': expected a string"},
+      {T::image, [](json& h) { h["checksum"] = std::string(64, 'a'); },
+       "IMAGE: field 'checksum': expected 32 lowercase hex digits"},
+      {T::ready, [](json& h) { h.erase("container_id"); }, "READY: field 'container_id': missing"},
+      {T::round, [](json& h) { h["round"] = 0; }, "ROUND: field 'round': out of range (1..1000)"},
+      {T::roundEnd, [](json& h) { h["checksum"] = std::string(32, 'B'); },
+       "ROUND_END: field 'checksum': expected 32 lowercase hex digits"},
+      {T::roundDone, [](json& h) { h["round"] = 1001; },
+       "ROUND_DONE: field 'round': out of range (1..1000)"},
+      {T::abort, [](json& h) { h["error"] = ""; }, "ABORT: field 'error': must not be empty"},
       {T::migrate, [](json& h) { h["type"] = "TELEPORT"; }, "unknown message type \"TELEPORT\""},
   };
   for (const auto& c : cases) {
     INFO(c.error);
     CHECK(errorAfter(sampleOf(c.type), c.mutate) == c.error);
+  }
+}
+
+// The snapshot migration's messages (protocol version 1) are gone: a peer
+// that still sends one gets the unknown-type refusal like any other type, and
+// encoding cannot produce them.
+TEST_CASE("the retired RESTART, LAYERS and LAYERS_HAVE are unknown types", "[agent][protocol]") {
+  const json files = json::array({{{"name", "image.tar"},
+                                   {"kind", "image"},
+                                   {"target", ""},
+                                   {"size", 1234},
+                                   {"sha256", std::string(64, 'a')}}});
+  const std::vector<json> retired = {{{"v", kProtocolVersion},
+                                      {"type", "RESTART"},
+                                      {"migration_id", "mig-1"},
+                                      {"container", "web"},
+                                      {"mode", "snapshot"},
+                                      {"config", json::object()},
+                                      {"files", files},
+                                      {"compression", "zstd"}},
+                                     {{"v", kProtocolVersion},
+                                      {"type", "LAYERS"},
+                                      {"migration_id", "mig-1"},
+                                      {"layers", {kLayer}}},
+                                     {{"v", kProtocolVersion},
+                                      {"type", "LAYERS_HAVE"},
+                                      {"migration_id", "mig-1"},
+                                      {"have", {kLayer}}}};
+  for (const auto& header : retired) {
+    const std::string type = header["type"];
+    INFO(type);
+    CHECK_FALSE(messageTypeFromString(type));
+    auto result = roundTrip(encodeFrame(header));
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == roam::ErrorCode::Protocol);
+    CHECK(result.error().message == "unknown message type \"" + type + "\"");
+  }
+  for (const auto& message : sampleMessages()) {
+    const std::string_view name = toString(typeOf(message));
+    CHECK(name != "RESTART");
+    CHECK(name != "LAYERS");
+    CHECK(name != "LAYERS_HAVE");
   }
 }
 
