@@ -136,12 +136,7 @@ def main():
     os.chmod(work, 0o755)
     agents, engines, rows = [], [], []
     try:
-        a, b = tb.make_hosts()
-        engines = [a, b]
-        certs, _ = tb.make_certs(roam, work)
-        agents = [tb.Agent(roam, "a", a, certs, work), tb.Agent(roam, "b", b, certs, work)]
-        for agent in agents:
-            agent.start()
+        a, b, certs = tb.bring_up(roam, work, engines, agents)
         for path in paths:
             if path == "shaped":
                 tb.run(tb.in_ns("a", ["tc", "qdisc", "replace", "dev", "rmig-a0", "root", "tbf", "rate",

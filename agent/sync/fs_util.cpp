@@ -169,4 +169,14 @@ std::string pathProblem(std::string_view path, bool emptyAllowed) {
   return {};
 }
 
+std::string parentOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string leafOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 }  // namespace roam::agent::sync

@@ -41,6 +41,11 @@ roam::Result<std::vector<Xattr>> readXattrs(int fd, const std::string& path,
 roam::Status writeXattrs(int fd, const std::string& path, const std::vector<Xattr>& want,
                          std::string_view shown);
 
+// The directory part of a relative stream path ("" at the top) and its last
+// component.
+std::string parentOf(const std::string& path);
+std::string leafOf(const std::string& path);
+
 // "ROOT/REL" for messages.
 std::string shownPath(const std::string& root, const std::string& rel);
 

@@ -52,16 +52,6 @@ Error protocolError(std::string message) {
   return makeError(ErrorCode::Protocol, "tree-sync stream: " + std::move(message));
 }
 
-std::string parentOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string leafOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // "PATH" for a message, control bytes as '?', at most 200 bytes of it.
 std::string pathText(const std::string& path) {
   std::string out = "\"";

@@ -38,6 +38,7 @@ import sqlite3
 import subprocess
 import time
 
+from checking import wait_until
 import roam_report
 import roam_stack
 import roam_testbed as tb
@@ -146,15 +147,6 @@ def tcp_connects(host, ip, port):
     out = host.cmd("timeout 3 bash -c 'exec 3<>/dev/tcp/%s/%d' "
                    ">/dev/null 2>&1; echo rc=$?" % (ip, port))
     return "rc=0" in out
-
-
-def wait_until(predicate, timeout, step=0.5):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(step)
 
 
 def reset(stack, scenario):

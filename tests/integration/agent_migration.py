@@ -58,6 +58,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "testbed", "lib"))
+from checking import exit_status  # noqa: E402
 from docker_engine import Engine  # noqa: E402
 
 ENGINE = os.path.join(REPO, "testbed", "engine")
@@ -400,6 +401,19 @@ def make_certs(roam, work):
     return certs, foreign
 
 
+def bring_up(roam, work, engines, agents):
+    """Both hosts, their certificates and an agent on each. ENGINES and AGENTS
+    grow as each comes up, so the caller's teardown() sees whatever started
+    when a later step fails. Returns (engine a, engine b, certs)."""
+    a, b = make_hosts()
+    engines.extend([a, b])
+    certs, _ = make_certs(roam, work)
+    for host, engine in (("a", a), ("b", b)):
+        agents.append(Agent(roam, host, engine, certs, work))
+        agents[-1].start()
+    return a, b, certs
+
+
 def teardown(agents, engines, work):
     for agent in agents:
         agent.stop("KILL")
@@ -615,11 +629,7 @@ def main():
             for agent in agents:
                 log(f"--- agent {agent.host} log tail ---\n{agent.log_text()[-12000:]}")
         teardown(agents, engines, work)
-    if failures:
-        log(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
-        return 1
-    log("all checks passed")
-    return 0
+    return exit_status(failures, log)
 
 
 if __name__ == "__main__":

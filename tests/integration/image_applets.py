@@ -24,6 +24,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "testbed", "lib"))
+from checking import exit_status  # noqa: E402
 from docker_engine import Engine  # noqa: E402
 
 ENGINE = os.path.join(REPO, "testbed", "engine")
@@ -151,11 +152,7 @@ def main():
         log(f"FAIL: {e}")
     finally:
         run([ENGINE, "stop", ENGINE_NAME, "--purge"], check_rc=False)
-    if failures:
-        log(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
-        return 1
-    log("all checks passed")
-    return 0
+    return exit_status(failures, log)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import agent_migration as tb  # noqa: E402  (also puts testbed/lib on the path)
+from checking import exit_status, wait_until  # noqa: E402
 
 HTTP_PORT = tb.HTTP_PORT
 NAME = "stateful"
@@ -194,14 +195,6 @@ def container_text(engine, path):
         raise RuntimeError(f"{engine.host}: cat {path} in {NAME} failed ({code}): {out.strip()}")
     return out
 
-
-def wait_for(predicate, timeout, step=0.1):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(step)
 
 
 def answers(polls, host, since, until):
@@ -362,7 +355,7 @@ def migrate_once(k, roam, certs, engines, src, dst, poll_path, reference=False):
         return row, False
     # (d) The source copy goes away (today: after SUCCESS; with the freeze:
     # before it). Its end is when the source stopped writing.
-    gone = wait_for(lambda: not a_src.running(NAME), SOURCE_GONE_TIMEOUT)
+    gone = wait_until(lambda: not a_src.running(NAME), SOURCE_GONE_TIMEOUT, step=0.1)
     source_gone_at = time.time()
     row["source_gone_s"] = source_gone_at - since
     if not gone:
@@ -454,19 +447,14 @@ def main():
     poll_path, stop_path = os.path.join(work, "polls.jsonl"), os.path.join(work, "polls.stop")
     agents, engines, rows, poller = [], [], [], None
     try:
-        a, b = tb.make_hosts()
-        engines = [a, b]
-        certs, _ = tb.make_certs(roam, work)
-        agents = [tb.Agent(roam, "a", a, certs, work), tb.Agent(roam, "b", b, certs, work)]
-        for agent in agents:
-            agent.start()
+        a, b, certs = tb.bring_up(roam, work, engines, agents)
         log("agents up")
         a.run_container(NAME, tb.IMAGE, ["sh", "-c", APP], labels={"purpose": "roam-integration"},
                         mounts=[{"Type": "volume", "Source": VOLUME, "Target": "/data"}])
         poller = subprocess.Popen(tb.in_ns("a", [sys.executable, os.path.abspath(__file__),
                                                  "--poll", poll_path, stop_path]))
-        if not wait_for(lambda: answers(read_polls(poll_path), "a", 0, time.time() + 1)
-                        and len(parse_log(tb.read_text(volume_log_path(a)))) >= 50, 20):
+        if not wait_until(lambda: answers(read_polls(poll_path), "a", 0, time.time() + 1)
+                          and len(parse_log(tb.read_text(volume_log_path(a)))) >= 50, 20, step=0.1):
             raise RuntimeError(f"the container does not write and serve on A: {a.logs(NAME)}")
         log("the container writes and serves on A; the poller sees it")
         by_host = {"a": a, "b": b}
@@ -497,10 +485,7 @@ def main():
     print_table(rows)
     if len(rows) < args.migrations and not failures:
         fail(f"only {len(rows)} of {args.migrations} migrations ran")
-    if failures:
-        log(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
-        return 1
-    log("all checks passed: nothing lost, never two copies serving")
+    return exit_status(failures, log, "all checks passed: nothing lost, never two copies serving")
     return 0
 
 
