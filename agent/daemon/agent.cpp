@@ -45,6 +45,11 @@ Done doneFromJournal(const JournalEntry& entry, const std::string& self) {
   return done;
 }
 
+// How the recovery log names a journalled migration: "CONTAINER (MIGRATION-ID)".
+std::string named(const JournalEntry& entry) {
+  return entry.container + " (" + entry.migrationId + ")";
+}
+
 }  // namespace
 
 Agent::Agent(asio::io_context& io, AgentOptions options, Logger log)
@@ -160,7 +165,7 @@ void Agent::recover() {
         auto problems = rollBackDestination(dockerSocket_, entry);
         entry.state = "rolled-back";
         entry.result = "interrupted: this agent restarted before the final round arrived";
-        log_("recovery: rolled back incoming " + entry.container + " (" + entry.migrationId + ")" +
+        log_("recovery: rolled back incoming " + named(entry) +
              (problems.empty() ? "" : "; left: " + problems));
         break;
       }
@@ -170,14 +175,13 @@ void Agent::recover() {
         if (started.ok()) {
           entry.state = "succeeded";
           entry.result = "success";
-          log_("recovery: started incoming " + entry.container + " (" + entry.migrationId + ")");
+          log_("recovery: started incoming " + named(entry));
         } else {
           auto problems = rollBackDestination(dockerSocket_, entry);
           entry.state = "rolled-back";
           entry.result = started.error().message;
-          log_("recovery: cannot start incoming " + entry.container + " (" + entry.migrationId +
-               "): " + started.error().message + "; rolled back" +
-               (problems.empty() ? "" : ", left: " + problems));
+          log_("recovery: cannot start incoming " + named(entry) + ": " + started.error().message +
+               "; rolled back" + (problems.empty() ? "" : ", left: " + problems));
         }
         break;
       }
@@ -187,7 +191,7 @@ void Agent::recover() {
         for (const auto& image : entry.images) docker.removeImage(image, true);
         entry.state = "done";
         entry.result = "success";
-        log_("recovery: finished retiring " + entry.container + " (" + entry.migrationId + ")" +
+        log_("recovery: finished retiring " + named(entry) +
              (problems.empty() ? "" : "; " + problems));
         break;
       }
@@ -198,13 +202,12 @@ void Agent::recover() {
         entry.result = "interrupted: this agent restarted while the container was frozen; " +
                        (resumed.ok() ? std::string("it was resumed here")
                                      : "resuming it failed: " + resumed.error().message);
-        log_("recovery: " + entry.container + " (" + entry.migrationId + "): " + entry.result);
+        log_("recovery: " + named(entry) + ": " + entry.result);
         break;
       }
       case RecoveryAction::askDestination:
         // Only the destination knows whether it started the container.
-        log_("recovery: " + entry.container + " (" + entry.migrationId + ") was handed over to " +
-             entry.peer + "; asking it");
+        log_("recovery: " + named(entry) + " was handed over to " + entry.peer + "; asking it");
         resolveHandedOverLater(entry);
         continue;  // the entry changes when the destination answers
       case RecoveryAction::discardCapture:
@@ -221,8 +224,7 @@ void Agent::recover() {
         entry.state = "failed";
         entry.result =
             "interrupted: this agent restarted before the destination confirmed; " + kept;
-        log_("recovery: " + entry.container + " (" + entry.migrationId + ") stays here (" + kept +
-             ")");
+        log_("recovery: " + named(entry) + " stays here (" + kept + ")");
         break;
       }
     }
@@ -249,8 +251,8 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
       entry.result = "success";
       entry.note = problems;
       record(entry);
-      log_("recovery: " + entry.peer + " runs " + entry.container + " (" + entry.migrationId +
-           "); the frozen copy here is retired" + (problems.empty() ? "" : ": " + problems));
+      log_("recovery: " + entry.peer + " runs " + named(entry) +
+           "; the frozen copy here is retired" + (problems.empty() ? "" : ": " + problems));
       co_return;
     }
     if (outcome && std::holds_alternative<Failure>(*outcome)) {
@@ -264,7 +266,7 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
                      (resumed.ok() ? std::string("it was resumed here")
                                    : "resuming it failed: " + resumed.error().message);
       record(entry);
-      log_("recovery: " + entry.container + " (" + entry.migrationId + "): " + entry.result);
+      log_("recovery: " + named(entry) + ": " + entry.result);
       co_return;
     }
     pause.expires_after(std::chrono::seconds(3));

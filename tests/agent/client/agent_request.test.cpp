@@ -20,6 +20,7 @@
 #include "temp_dir.hpp"
 
 #include "agent/client/agent_request.hpp"
+#include "agent/protocol_samples.hpp"
 #include "agent/tls/certificates.hpp"
 #include "agent/tls/tls_context.hpp"
 #include "agent/transport/agent_connector.hpp"
@@ -138,6 +139,32 @@ Frames bare(const std::string& type) {
   return {encodeFrame({{"v", kProtocolVersion}, {"type", type}})};
 }
 
+// Answers every message with M.
+Script replying(Message m) {
+  return [m = std::move(m)](const Message&) { return reply({m}); };
+}
+
+// A reply a call must not accept: what the agent does, and the call's error.
+struct WrongReply {
+  std::string what;
+  Script script;
+  std::string error;
+  roam::ErrorCode code;
+};
+
+// CALL (one request to the given agent) fails against each of REPLIES as it says.
+template <class Call>
+void checkRefuses(const std::vector<WrongReply>& replies, const Call& call) {
+  for (const auto& wrong : replies) {
+    INFO(wrong.what);
+    ScriptedAgent agent(wrong.script);
+    auto outcome = call(agent);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == wrong.error);
+    CHECK(outcome.error().code == wrong.code);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("pingAgent: a PONG with our nonce is a round trip", "[agent][client]") {
@@ -166,7 +193,7 @@ TEST_CASE("pingAgent refuses every other answer", "[agent][client]") {
     CHECK(agent.peers() == std::vector<std::string>{"manager"});
   }
   SECTION("ERROR") {
-    ScriptedAgent agent([](const Message&) { return reply({Error{"", "no"}}); });
+    ScriptedAgent agent(replying(Error{"", "no"}));
     CHECK(roam::errorText(pingAgent(agent.manager(), agent.address())) ==
           "expected PONG with our nonce");
   }
@@ -220,13 +247,13 @@ TEST_CASE("agentStatus returns the STATUS_REPLY or why there is none", "[agent][
     }
   }
   SECTION("ERROR is not a status") {
-    ScriptedAgent agent([](const Message&) { return reply({Error{"", "busy"}}); });
+    ScriptedAgent agent(replying(Error{"", "busy"}));
     auto outcome = agentStatus(agent.manager(), agent.address());
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message == "expected STATUS_REPLY");
   }
   SECTION("another message") {
-    ScriptedAgent agent([](const Message&) { return reply({Pong{1}}); });
+    ScriptedAgent agent(replying(Pong{1}));
     CHECK(roam::errorText(agentStatus(agent.manager(), agent.address())) ==
           "expected STATUS_REPLY");
   }
@@ -256,22 +283,17 @@ TEST_CASE("probeLatencies sends the peers and returns the report", "[agent][clie
     REQUIRE(agent.received().size() == 1);
     CHECK(std::get<LatencyProbe>(agent.received()[0]).peers == peers);
   }
-  SECTION("ERROR is a refusal") {
-    ScriptedAgent agent([](const Message&) { return reply({Error{"", "only the manager"}}); });
-    auto outcome = probeLatencies(agent.manager(), agent.address(), peers);
-    REQUIRE_FALSE(outcome.ok());
-    CHECK(outcome.error().message == "the agent refused the latency probe: only the manager");
-    CHECK(outcome.error().code == roam::ErrorCode::Refused);
-  }
-  SECTION("another message") {
-    ScriptedAgent agent([](const Message&) { return reply({Pong{1}}); });
-    CHECK(roam::errorText(probeLatencies(agent.manager(), agent.address(), peers)) ==
-          "expected LATENCY_REPORT");
-  }
-  SECTION("a closed connection") {
-    ScriptedAgent agent(closeConnection);
-    CHECK(roam::errorText(probeLatencies(agent.manager(), agent.address(), peers)) ==
-          "no LATENCY_REPORT: connection closed");
+  SECTION("every other answer") {
+    checkRefuses(
+        {{"ERROR is a refusal", replying(Error{"", "only the manager"}),
+          "the agent refused the latency probe: only the manager", roam::ErrorCode::Refused},
+         {"another message", replying(Pong{1}), "expected LATENCY_REPORT",
+          roam::ErrorCode::Protocol},
+         {"a closed connection", closeConnection, "no LATENCY_REPORT: connection closed",
+          roam::ErrorCode::Io}},
+        [&](ScriptedAgent& agent) {
+          return probeLatencies(agent.manager(), agent.address(), peers);
+        });
   }
 }
 
@@ -291,32 +313,22 @@ TEST_CASE("setUpMtdEpoch waits for MTD_READY of its epoch", "[agent][client]") {
     REQUIRE(agent.received().size() == 1);
     CHECK(std::get<MtdSetup>(agent.received()[0]) == setup);
   }
-  SECTION("ready for another epoch") {
-    ScriptedAgent agent([](const Message&) { return reply({MtdReady{"epoch-0"}}); });
-    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) ==
-          "expected MTD_READY for the epoch");
-  }
-  SECTION("ERROR is a refusal") {
-    ScriptedAgent agent([](const Message&) { return reply({Error{"", "bad table"}}); });
-    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) ==
-          "the agent refused the MTD setup: bad table");
-  }
-  SECTION("a closed connection") {
-    ScriptedAgent agent(closeConnection);
-    CHECK(roam::errorText(setUpMtdEpoch(agent.manager(), agent.address(), setup)) ==
-          "no MTD_READY: connection closed");
+  SECTION("every other answer") {
+    checkRefuses({{"ready for another epoch", replying(MtdReady{"epoch-0"}),
+                   "expected MTD_READY for the epoch", roam::ErrorCode::Protocol},
+                  {"ERROR is a refusal", replying(Error{"", "bad table"}),
+                   "the agent refused the MTD setup: bad table", roam::ErrorCode::Refused},
+                  {"a closed connection", closeConnection, "no MTD_READY: connection closed",
+                   roam::ErrorCode::Io}},
+                 [&](ScriptedAgent& agent) {
+                   return setUpMtdEpoch(agent.manager(), agent.address(), setup);
+                 });
   }
 }
 
 TEST_CASE("requestMigration follows PROGRESS to DONE, for both orders", "[agent][client]") {
-  Done done;
-  done.migrationId = "m-1";
-  done.container = "web";
-  done.source = "agent";
-  done.destination = "127.0.0.1:7071";
-  done.mode = "snapshot";
-  done.result = "success";
-  const Progress progress{"m-1", "transfer", 10, 20, 5};
+  const Done done = roamtest::sampleDone();
+  const Progress progress{done.migrationId, "transfer", 10, 20, 5};
   ScriptedAgent agent([&](const Message&) { return reply({progress, progress, done}); });
   int seen = 0;
   auto onProgress = [&](const Progress& p) {
@@ -324,7 +336,7 @@ TEST_CASE("requestMigration follows PROGRESS to DONE, for both orders", "[agent]
     ++seen;
   };
 
-  const Migrate migrate{"m-1", "web", "127.0.0.1:7071", "snapshot"};
+  const Migrate migrate{done.migrationId, done.container, done.destination, done.mode};
   auto outcome = requestMigration(agent.manager(), agent.address(), migrate, onProgress);
   INFO(roam::errorText(outcome));
   REQUIRE(outcome.ok());
@@ -332,7 +344,7 @@ TEST_CASE("requestMigration follows PROGRESS to DONE, for both orders", "[agent]
   CHECK(outcome->sourceName == "agent");
   CHECK(seen == 2);
 
-  const MtdMigrate order{"m-2", "web", "snapshot", "epoch-1", std::string(64, 'a'), "00"};
+  const MtdMigrate order{"m-2", done.container, "snapshot", "epoch-1", std::string(64, 'a'), "00"};
   auto mtd = requestMigration(agent.manager(), agent.address(), order, nullptr);
   CHECK(mtd.ok());
 
@@ -351,7 +363,7 @@ TEST_CASE("requestMigration reports refusals, closes and cancellation", "[agent]
     CHECK(outcome.error().message == "the source agent refused: no such container");
   }
   SECTION("another message") {
-    ScriptedAgent agent([](const Message&) { return reply({Pong{1}}); });
+    ScriptedAgent agent(replying(Pong{1}));
     CHECK(roam::errorText(requestMigration(agent.manager(), agent.address(), migrate, nullptr)) ==
           "unexpected PONG from the source agent");
   }

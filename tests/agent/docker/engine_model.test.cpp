@@ -2,9 +2,6 @@
 // dockerd 20.10 does: the same checks as tests/integration/agent/
 // docker_client.test.cpp ("a container pauses, ...") runs against a real one.
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-
 #include <fstream>
 
 #include <catch2/catch.hpp>
@@ -12,6 +9,7 @@
 #include "agent/docker/docker_client.hpp"
 #include "agent/docker_engine_model.hpp"
 #include "agent/fake_docker_engine.hpp"
+#include "agent/layer_before_start.hpp"
 #include "temp_dir.hpp"
 
 using roam::agent::DockerClient;
@@ -34,13 +32,9 @@ TEST_CASE("the fixture engine pauses and keeps its layers on disk as dockerd doe
 
   auto inspected = client.inspectContainer(id);
   REQUIRE(inspected.ok());
-  const std::filesystem::path upper =
-      inspected.body["GraphDriver"]["Data"]["UpperDir"].get<std::string>();
-  REQUIRE(std::filesystem::is_directory(upper));
-  { std::ofstream(upper / "pre-start") << "written before start\n"; }
-  REQUIRE(::mknod((upper / "tmp").c_str(), S_IFCHR | 0600, makedev(0, 0)) == 0);
+  const auto upper = roamtest::writeBeforeStart(inspected.body);
   auto files = engine.fileSystem("web");
-  CHECK(files.at("pre-start") == "written before start\n");
+  CHECK(files.at("pre-start") == roamtest::kPreStart);
   CHECK(files.count("tmp/keep") == 0);  // the whiteout hides the image's /tmp
   CHECK(files.at("etc/motd") == "hello\n");
 

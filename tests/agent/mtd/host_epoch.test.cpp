@@ -6,6 +6,7 @@
 
 #include "agent/mtd/host_epoch.hpp"
 #include "agent/protocol/frame.hpp"
+#include "agent/protocol_samples.hpp"
 #include "agent/tls/certificates.hpp"
 #include "temp_dir.hpp"
 
@@ -44,12 +45,9 @@ struct Deployment {
       for (const auto& t : table)
         if (t.name != material.name) peers.push_back({t.name, t.address});
       // Through the wire: what the agent decodes is what it keeps.
-      auto frame = encodeMessage(setupMessage(epoch, material, peers, managerPem));
-      FrameDecoder decoder;
-      decoder.feed(frame);
-      auto frame_ = decoder.next();
-      REQUIRE(frame_);
-      auto decoded = decodeMessage(*frame_);
+      auto decoded =
+          roamtest::roundTrip(encodeMessage(setupMessage(epoch, material, peers, managerPem)));
+      INFO(roam::errorText(decoded));
       REQUIRE(decoded.ok());
       auto host = hostEpochFromSetup(std::get<MtdSetup>(*decoded), material.name);
       if (!host.ok()) FAIL(host.error().message);

@@ -13,9 +13,11 @@
 
 #include "agent/protocol/frame.hpp"
 #include "agent/protocol/messages.hpp"
+#include "agent/protocol_samples.hpp"
 
 using namespace roam::agent;
 using nlohmann::json;
+using roamtest::roundTrip;
 
 namespace {
 
@@ -69,25 +71,11 @@ MtdSetup mtdSetup(const std::string& scheme) {
 
 // One filled-in value of every message type.
 std::vector<Message> sampleMessages() {
-  Done done;
-  done.migrationId = "mig-1";
-  done.container = "iperf-server";
-  done.source = "h2";
-  done.destination = "10.0.0.4:7000";
-  done.mode = "snapshot";
-  done.result = "success";
-  done.note = "took the fast path";
-  done.bytesSent = 100;
-  done.bytesTotal = 200;
-  done.seconds = 1.25;
-  done.freezeMs = 212.5;
-  done.rounds = {{1, false, 1 << 20, 0.5}, {2, true, 4096, 0.01}};
-  done.totalSeconds = 1.5;
   return {Migrate{"mig-1", "iperf-server", "10.0.0.4:7000", "auto"},
           Data{"mig-1", 2, 1 << 20, true},
           Success{"mig-1", std::string(64, 'f')},
           Failure{"mig-1", "restore failed: no space left on device"},
-          done,
+          roamtest::sampleDone(),
           Error{"", "frame too large: payload of 5000000 bytes exceeds the limit of 4194304"},
           Progress{"mig-1", "transfer", 10, 20, 1.5e6},
           Ping{18446744073709551615ull},
@@ -117,15 +105,6 @@ std::vector<Message> sampleMessages() {
           RoundEnd{"mig-3", 2, 65536, std::string(32, 'b')},
           RoundDone{"mig-3", 1, 1 << 20},
           Abort{"mig-3", "the freeze passed its deadline of 5 s"}};
-}
-
-// Encodes, decodes the frame through a FrameDecoder and decodes the message.
-MessageResult roundTrip(const Bytes& bytes) {
-  FrameDecoder decoder;
-  decoder.feed(bytes);
-  auto frame = decoder.next();
-  if (!frame) return roam::makeError(decoder.error()->code, "frame: " + decoder.error()->message);
-  return decodeMessage(*frame);
 }
 
 // The error decodeMessage gives for the header of SAMPLE changed by MUTATE.
@@ -829,11 +808,8 @@ TEST_CASE("the frame fuzzer's seeds re-encode to their own bytes", "[agent][prot
       typesSeen.insert(std::string(toString(typeOf(*decoded))));
       const Bytes bytes = encodeMessage(*decoded, frame->payload);
       reencoded.insert(reencoded.end(), bytes.begin(), bytes.end());
-      FrameDecoder again;
-      again.feed(bytes);
-      auto back = again.next();
-      REQUIRE(back);
-      auto redecoded = decodeMessage(*back);
+      auto redecoded = roundTrip(bytes);
+      INFO(roam::errorText(redecoded));
       REQUIRE(redecoded.ok());
       CHECK(*redecoded == *decoded);
     }

@@ -22,10 +22,7 @@ using roam::agent::sync::kMagic;
 using roam::agent::sync::kVersion;
 using roam::agent::sync::Meta;
 using roam::agent::sync::RecordType;
-using roam::agent::sync::TreeApplier;
-using roam::agent::sync::TreeSender;
 using roam::agent::sync::Writer;
-using roamtest::TempDir;
 using namespace roamtest::sync;
 
 namespace {
@@ -48,25 +45,24 @@ struct Stream {
     w.bytes(body.data(), body.size());
     return *this;
   }
+  // How an entry's body begins: its root, its path and a Meta of MODE.
+  static void entryHead(Writer& w, std::uint32_t root, const std::string& path,
+                        std::uint32_t mode) {
+    w.u32(root);
+    w.str16(path);
+    Meta m;
+    m.mode = mode;
+    w.meta(m);
+  }
   Stream& file(std::uint32_t root, const std::string& path, std::uint64_t size) {
     return record(RecordType::File, [&](Writer& w) {
-      w.u32(root);
-      w.str16(path);
-      Meta m;
-      m.mode = S_IFREG | 0644;
-      w.meta(m);
+      entryHead(w, root, path, S_IFREG | 0644);
       w.u64(size);
       w.u8(0);
     });
   }
   Stream& dir(std::uint32_t root, const std::string& path) {
-    return record(RecordType::Dir, [&](Writer& w) {
-      w.u32(root);
-      w.str16(path);
-      Meta m;
-      m.mode = S_IFDIR | 0755;
-      w.meta(m);
-    });
+    return record(RecordType::Dir, [&](Writer& w) { entryHead(w, root, path, S_IFDIR | 0755); });
   }
   Stream& data(std::uint64_t offset, const std::string& content) {
     return record(RecordType::Data, [&](Writer& w) {
@@ -367,7 +363,7 @@ TEST_CASE("TreeApplier survives random corruptions of a real round", "[agent]") 
   fs::create_hard_link(src.path / "f", src.path / "d/h");
   REQUIRE(::mkfifo((src.path / "d/p").c_str(), 0600) == 0);
   REQUIRE(::lsetxattr((src.path / "d").c_str(), "user.k", "v", 1, 0) == 0);
-  roam::agent::sync::SenderOptions options;
+  SenderOptions options;
   options.blockBytes = 1024;
   TreeSender sender({src.path}, options);
   const auto bytes = roundBytes(sender);

@@ -15,10 +15,6 @@
 #include "temp_dir.hpp"
 #include "tree_sync_util.hpp"
 
-using roam::agent::sync::SenderOptions;
-using roam::agent::sync::TreeApplier;
-using roam::agent::sync::TreeSender;
-using roamtest::TempDir;
 using namespace roamtest::sync;
 
 namespace {
@@ -192,8 +188,7 @@ TEST_CASE("Tree sync: several roots travel in one stream", "[agent]") {
 TEST_CASE("Tree sync: an append to a large file sends about the appended bytes", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   writeFile(src.path / "big", bytesText(roamtest::seededBytes(4 << 20, 7)));
-  SenderOptions options;
-  options.racyWindow = std::chrono::milliseconds(0);
+  const SenderOptions options = noRacyWindow();
   TreeSender sender({src.path}, options);
   TreeApplier applier({dst.path});
   auto r1 = runRound(sender, applier, {65536});
@@ -222,9 +217,7 @@ TEST_CASE("Tree sync: an append to a large file sends about the appended bytes",
 TEST_CASE("Tree sync: an unchanged tree's round has no entries", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   buildEverything(src.path);
-  SenderOptions options;
-  options.racyWindow = std::chrono::milliseconds(0);
-  TreeSender sender({src.path}, options);
+  TreeSender sender({src.path}, noRacyWindow());
   TreeApplier applier({dst.path});
   runRound(sender, applier, {4096});
   auto r2 = runRound(sender, applier, {4096});
@@ -254,9 +247,7 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round", "[agent
     CHECK(r2.sent.contentBytes == 0);  // their blocks are unchanged
   }
   SECTION("outside the window the same tree sends nothing") {
-    SenderOptions options;
-    options.racyWindow = std::chrono::milliseconds(0);
-    TreeSender sender({src.path}, options);
+    TreeSender sender({src.path}, noRacyWindow());
     TreeApplier applier({dst.path});
     runRound(sender, applier);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -292,8 +283,7 @@ TEST_CASE("Tree sync: racy entries are checked again in the next round", "[agent
 TEST_CASE("Tree sync: a file changed while it is read is caught by the next round", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   writeFile(src.path / "busy", std::string(200000, '1'));
-  SenderOptions options;
-  options.racyWindow = std::chrono::milliseconds(0);
+  SenderOptions options = noRacyWindow();
   options.blockBytes = 4096;
   TreeSender sender({src.path}, options);
   TreeApplier applier({dst.path});
@@ -480,9 +470,7 @@ TEST_CASE("Tree sync: random type changes and removals over many rounds", "[agen
 TEST_CASE("Tree sync: a round planned and not read is planned again in full", "[agent]") {
   TempDir src("roam-sync-src"), dst("roam-sync-dst");
   writeFile(src.path / "a", std::string(300000, 'a'));
-  SenderOptions options;
-  options.racyWindow = std::chrono::milliseconds(0);
-  TreeSender sender({src.path}, options);
+  TreeSender sender({src.path}, noRacyWindow());
   TreeApplier applier({dst.path});
   runRound(sender, applier);
 

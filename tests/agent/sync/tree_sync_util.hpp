@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -20,10 +21,25 @@
 
 #include "agent/sync/tree_applier.hpp"
 #include "agent/sync/tree_sender.hpp"
+#include "temp_dir.hpp"
 
 namespace roamtest::sync {
 
 namespace fs = std::filesystem;
+
+// What the tests work with, for `using namespace roamtest::sync`.
+using roam::agent::sync::SenderOptions;
+using roam::agent::sync::TreeApplier;
+using roam::agent::sync::TreeSender;
+using roamtest::TempDir;
+
+// A sender's options with no racy window: an entry whose lstat has not
+// changed is not read again, however recently it was written.
+inline SenderOptions noRacyWindow() {
+  SenderOptions options;
+  options.racyWindow = std::chrono::milliseconds(0);
+  return options;
+}
 
 inline void writeFile(const fs::path& p, const std::string& data, int flags = O_TRUNC) {
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | flags, 0644);
@@ -143,8 +159,7 @@ struct RoundResult {
 };
 
 // One round from SENDER to APPLIER, read and fed in pieces of the sizes in PIECES, in turn.
-inline RoundResult runRound(roam::agent::sync::TreeSender& sender,
-                            roam::agent::sync::TreeApplier& applier,
+inline RoundResult runRound(TreeSender& sender, TreeApplier& applier,
                             std::vector<std::size_t> pieces = {1, 7, 4096}) {
   RoundResult result;
   auto plan = sender.planRound();
@@ -174,7 +189,7 @@ inline RoundResult runRound(roam::agent::sync::TreeSender& sender,
 }
 
 // The whole stream of the next round, for tests that tamper with it.
-inline std::vector<std::uint8_t> roundBytes(roam::agent::sync::TreeSender& sender) {
+inline std::vector<std::uint8_t> roundBytes(TreeSender& sender) {
   REQUIRE(sender.planRound().ok());
   std::vector<std::uint8_t> out, buf(65536);
   for (;;) {

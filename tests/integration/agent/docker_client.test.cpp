@@ -2,8 +2,6 @@
 // testbed/images/build). Needs root. Names carry the pid so that leftovers of
 // a killed run never clash with the next one.
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +18,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/docker/docker_client.hpp"
+#include "agent/layer_before_start.hpp"
 #include "integration/agent/engine_fixture.hpp"
 
 using roam::agent::ByteSink;
@@ -236,17 +235,13 @@ TEST_CASE("a container pauses, refuses what a paused one refuses, and its layer 
   // and a character device 0:0 hides the image's /tmp (an overlay whiteout).
   auto inspected = client.inspectContainer(id);
   REQUIRE(inspected.ok());
-  const std::filesystem::path upper =
-      inspected.body["GraphDriver"]["Data"]["UpperDir"].get<std::string>();
-  REQUIRE(std::filesystem::is_directory(upper));
-  { std::ofstream(upper / "pre-start") << "written before start\n"; }
-  REQUIRE(::mknod((upper / "tmp").c_str(), S_IFCHR | 0600, makedev(0, 0)) == 0);
+  const auto upper = roamtest::writeBeforeStart(inspected.body);
 
   REQUIRE(client.startContainer(id).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   Bytes tar;
   REQUIRE(client.getArchive(id, "/pre-start", sinkInto(tar)).ok());
-  CHECK(readTar(tar)["pre-start"] == "written before start\n");
+  CHECK(readTar(tar)["pre-start"] == roamtest::kPreStart);
   CHECK(client.getArchive(id, "/tmp", [](auto) { return true; }).status == 404);
 
   auto paused = client.pauseContainer(id);
