@@ -3,7 +3,7 @@
 // on PREPARE, get the image (asking the source for it when it is not here),
 // create the volumes and the container without starting it, answer READY;
 // apply each ROUND's tree-sync stream straight into the new container's
-// writable layer and volumes, checking its size and SHA-256; after the final
+// writable layer and volumes, checking its size and checksum; after the final
 // round (the source is frozen) start the container and answer SUCCESS. On any
 // failure before that, or if the source goes away first, everything created
 // here is removed and FAILURE is sent. An ABORT, on the migration's
