@@ -1,6 +1,7 @@
 // Issue 17, "Crashes and silent wrong answers": a policy that checks never
 // crashes an evaluation or lets inf/NaN decide; sizes, ports, counts and k are
-// range-checked with located errors.
+// range-checked with located errors; constants that can never be right fail
+// `check`.
 
 #include <cmath>
 #include <limits>
@@ -14,6 +15,8 @@
 #include "lang/parser.hpp"
 #include "test_util.hpp"
 
+using roam::lang::Diagnostics;
+using roam::test::checkExpr;
 using roam::test::exampleState;
 using roam::test::headlines;
 using roam::test::parseAndCheck;
@@ -43,6 +46,20 @@ Failure evalFailure(const std::string& text,
   }
   FAIL("expected an evaluation error for " << text);
   return {};
+}
+
+// The one diagnostic of checking `source` (a whole policy file).
+roam::lang::Diagnostic onlyCheckError(const std::string& source) {
+  auto c = parseAndCheck(source);
+  INFO(headlines(c.diagnostics));
+  REQUIRE(c.diagnostics.size() == 1);
+  return c.diagnostics[0];
+}
+
+std::string policyWith(const std::string& when, const std::string& which = "",
+                       const std::string& where = "random") {
+  return "policy p {\n  when " + when + "\n  which c in containers { " + which +
+         " }\n  where h in hosts { " + where + " }\n}\n";
 }
 
 // Runs a checked policy on the example state; returns its one diagnostic.
@@ -169,4 +186,84 @@ TEST_CASE("an infinite score never chooses a destination", "[lang][hardening]") 
   CHECK_THAT(d.message, Catch::Matchers::EndsWith("overflows: the result is not a finite number"));
   CHECK(d.location.line == 4);
   CHECK(d.location.column == 44 + 204);
+}
+
+TEST_CASE("constants that can never be right fail check with what is wrong", "[lang][hardening]") {
+  auto d = onlyCheckError(policyWith("every 0s { true }"));
+  CHECK(d.code == "value_error");
+  CHECK(d.message == "the interval after 'every' must be > 0 s, not 0 s");
+  CHECK(d.location.line == 2);
+  CHECK(d.location.column == 14);
+
+  d = onlyCheckError(policyWith("every -1s { true }"));
+  CHECK(d.message == "the interval after 'every' must be > 0 s, not -1 s");
+
+  d = onlyCheckError(policyWith("{ true for -5s }"));
+  CHECK(d.code == "value_error");
+  CHECK(d.message == "the duration after 'for' must be >= 0 s, not -5 s");
+  CHECK(d.location.column == 19);
+
+  d = onlyCheckError(policyWith("{ true for 2.5 samples }"));
+  CHECK(d.message == "the number of samples after 'for' must be a whole number, not 2.5");
+  d = onlyCheckError(policyWith("{ true for 0 samples }"));
+  CHECK(d.message == "the number of samples after 'for' must be >= 1, not 0");
+
+  d = onlyCheckError(policyWith("{ true }", "limit -1"));
+  CHECK(d.message == "the limit must be >= 0, not -1");
+  CHECK(d.location.line == 3);
+  CHECK(d.location.column == 33);
+  d = onlyCheckError(policyWith("{ true }", "limit 1.5"));
+  CHECK(d.message == "the limit must be a whole number, not 1.5");
+
+  d = onlyCheckError(policyWith("{ true }", "", "sample weighted by 1 - 2"));
+  CHECK(d.code == "value_error");
+  CHECK(d.message == "a weight must be >= 0, not -1");
+  CHECK(d.location.line == 4);
+
+  d = onlyCheckError(policyWith("{ true }", "", "mtd shamir(0)"));
+  CHECK(d.message == "shamir's k must be >= 1, not 0");
+  d = onlyCheckError(policyWith("{ true }", "", "mtd fountain(256)"));
+  CHECK(d.message == "fountain's k must be <= 255, not 256");
+}
+
+TEST_CASE("constant expressions check division by zero, overflow, sizes and ports",
+          "[lang][hardening]") {
+  Diagnostics ds = checkExpr("1 / 0 > 2");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].code == "value_error");
+  CHECK(ds[0].message == "division by zero ('1 / 0')");
+  CHECK(ds[0].location.column == 3);
+
+  ds = checkExpr("5s % (2s - 2s)");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "remainder of a division by zero ('5s % (2s - 2s)')");
+
+  std::string big = "1" + std::string(200, '0');
+  ds = checkExpr(big + " * " + big + " > 1");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].code == "value_error");
+  CHECK_THAT(ds[0].message,
+             Catch::Matchers::EndsWith("overflows: the result is not a finite number"));
+
+  ds = checkExpr("1" + std::string(400, '0') + " > 1");  // the parser refuses it
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].code == "parse_error");
+  CHECK(ds[0].location.column == 1);
+
+  ds = checkExpr("weighted_sample(h in hosts: 1, 10000000000)");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "the sample size must be <= 1000000, not 10000000000");
+  CHECK(ds[0].location.column == 32);
+  ds = checkExpr("weighted_sample(h in hosts: -1, 2)");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "a weight must be >= 0, not -1");
+  ds = checkExpr("bandwidth(\"s1\", 2147483648) > 1Mbps");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "a port number must be <= 2147483647, not 2147483648");
+  ds = checkExpr("avg_over(host_bandwidth(\"h1\"), -2s) > 1Mbps");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "the window must be >= 0 s, not -2 s");
+
+  // A division guarded at run time by a non-constant divisor still checks.
+  CHECK(checkExpr("1 / count(hosts) > 0").empty());
 }
