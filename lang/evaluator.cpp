@@ -447,6 +447,9 @@ Value Evaluator::evalSetOp(const Expr& e, const Value& a, const Value& b) {
   std::vector<Value> left = normalise(a, *e.children[0]);
   if (e.op == Op::Add) {
     std::vector<Value> right = normalise(b, *e.children[1]);
+    if (left.size() + right.size() > static_cast<std::size_t>(kMaxCount))
+      fail(e, "the result would have " + std::to_string(left.size() + right.size()) +
+                  " elements, more than " + std::to_string(kMaxCount));
     left.insert(left.end(), right.begin(), right.end());
     if (e.type.kind == TypeKind::List) return Value::makeList(std::move(left));
     return Value::makeSet(std::move(left));

@@ -125,6 +125,13 @@ TEST_CASE("sample sizes are bounded: a huge k is an error, not an allocation",
   auto state = exampleState("paper-heterogeneous");
   auto v = roam::test::evalExpr("weighted_sample(h in hosts: 1, count(hosts) * 200000)", *state);
   CHECK(v.elements().size() == 1000000);  // the bound itself is allowed
+
+  // Concatenating lists cannot grow past the bound either.
+  f = evalFailure(
+      "count(weighted_sample(h in hosts: 1, 600000) + weighted_sample(h in hosts: 1, "
+      "600000)) > 0");
+  CHECK(f.message == "the result would have 1200000 elements, more than 1000000");
+  CHECK(f.column == 46);
 }
 
 TEST_CASE("ports and MTD k are range-checked, never narrowed", "[lang][hardening]") {
