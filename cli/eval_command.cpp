@@ -16,7 +16,7 @@ struct EvalArgs {
   std::string stateFile;
   std::string vibFile;
   std::string window = "10s";
-  std::uint64_t seed = 1;
+  std::string seed = "1";
   std::vector<std::string> params;
   bool json = false;
 };
@@ -69,7 +69,9 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
               return 2;
             }
             lang::DecideOptions options;
-            options.seed = a->seed;
+            auto seed = runtime::parseSeedFlag(a->seed, line);
+            if (!seed.ok()) return report(seed.error());
+            options.seed = seed.value();
             auto params = valueOrReport(runtime::parseParamFlags(a->params, line));
             if (!params) return 1;
             options.params = std::move(*params);

@@ -1,5 +1,8 @@
 #include "runtime/command_line.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 namespace roam::runtime {
 
 int CommandLine::columnOf(std::size_t i) const {
@@ -37,6 +40,23 @@ CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(
     out.push_back({p.substr(0, eq), p.substr(eq + 1), "<param " + p.substr(0, eq) + ">"});
   }
   return out;
+}
+
+CommandResult<std::uint64_t> parseSeedFlag(const std::string& text, const CommandLine& line) {
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits)
+    return flagMistake(
+        line, text,
+        "--seed expects a whole number from 0 to 18446744073709551615, got '" + text + "'");
+  if (text.size() > 1 && text[0] == '0')
+    return flagMistake(line, text,
+                       "--seed must be written without a leading zero, got '" + text + "'");
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return flagMistake(line, text, "--seed must be <= 18446744073709551615, got '" + text + "'");
+  return value;
 }
 
 CommandResult<ControllerFlag> parseControllerFlag(const std::string& text,

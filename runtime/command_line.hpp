@@ -3,6 +3,7 @@
 // commands share. Mistakes are reported as "<command-line>:1:COL: error:
 // MESSAGE", COL being where the offending argument starts in the line.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ CommandError flagMistake(const CommandLine& line, const std::string& typed,
 // `--param NAME=VALUE` flags as parameter overrides.
 CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(
     const std::vector<std::string>& params, const CommandLine& line);
+
+// `--seed N`: a decimal integer from 0 to 2^64-1 (18446744073709551615) written
+// without a sign or a leading zero; anything else is refused, never wrapped
+// or read as octal.
+CommandResult<std::uint64_t> parseSeedFlag(const std::string& text, const CommandLine& line);
 
 // `--controller KIND=URL` with KIND one of `kinds` and an http(s) URL.
 struct ControllerFlag {

@@ -71,3 +71,30 @@ TEST_CASE("command line: --controller KIND=URL", "[runtime][cli]") {
   CHECK(error("ryu=ftp://h", {"ryu"}) ==
         "<command-line>:1:34: error: --controller URL must start with http:// or https://\n");
 }
+
+TEST_CASE("command line: --seed is a decimal 0..2^64-1, never wrapped or octal", "[runtime][cli]") {
+  const CommandLine line{{"roam", "eval", "p.policy", "--seed", "X"}};
+  auto seed = [&](const std::string& text) { return roam::runtime::parseSeedFlag(text, line); };
+  REQUIRE(seed("0").ok());
+  CHECK(seed("0").value() == 0);
+  CHECK(seed("42").value() == 42);
+  CHECK(seed("18446744073709551615").value() == 18446744073709551615ULL);
+  auto wrapped = seed("18446744073709551616");
+  REQUIRE_FALSE(wrapped.ok());
+  CHECK(wrapped.error().status == 2);
+  CHECK(wrapped.error().text ==
+        "<command-line>:1:1: error: --seed must be <= 18446744073709551615, got "
+        "'18446744073709551616'\n");
+  const CommandLine typed{{"roam", "eval", "p.policy", "--seed", "010"}};
+  auto octal = roam::runtime::parseSeedFlag("010", typed);
+  REQUIRE_FALSE(octal.ok());
+  CHECK(octal.error().text ==
+        "<command-line>:1:27: error: --seed must be written without a leading zero, got '010'\n");
+  for (const char* bad : {"-1", "+1", "", "1e3", "0x10", " 1", "1.0"}) {
+    INFO(bad);
+    auto r = seed(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().text.find("--seed expects a whole number from 0 to 18446744073709551615") !=
+          std::string::npos);
+  }
+}
