@@ -56,8 +56,9 @@ class PolicySet {
 std::string renderDiagnostics(const lang::Diagnostics& ds,
                               const std::vector<lang::PolicyFile>& sources);
 
-// Reads a whole file, or ErrorCode::Io with strerror's text ("No such file or
-// directory") or "read error".
+// Reads a whole input file through lang::readInputFile (regular files of at
+// most 16 MiB), or ErrorCode::Io with why not ("No such file or directory",
+// "is a directory, not a file").
 roam::Result<std::string> readFile(const std::string& path);
 
 }  // namespace roam::runtime
