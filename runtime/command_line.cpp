@@ -1,5 +1,7 @@
 #include "runtime/command_line.hpp"
 
+#include "lang/input_file.hpp"
+
 namespace roam::runtime {
 
 int CommandLine::columnOf(std::size_t i) const {
@@ -25,6 +27,20 @@ CommandError commandLineMistake(const CommandLine& line, int argIndex, const std
 CommandError flagMistake(const CommandLine& line, const std::string& typed,
                          const std::string& message) {
   return commandLineMistake(line, line.find(typed), message);
+}
+
+CommandResult<void> refuseOutputOverInput(const CommandLine& line,
+                                          const std::vector<FileFlag>& outputs,
+                                          const std::vector<FileFlag>& inputs) {
+  for (const auto& out : outputs) {
+    if (out.path.empty()) continue;
+    for (const auto& in : inputs)
+      if (!in.path.empty() && lang::sameFile(out.path, in.path))
+        return flagMistake(line, out.path,
+                           out.flag + " " + out.path + " is the same file as " + in.flag + " " +
+                               in.path + "; refusing to overwrite an input");
+  }
+  return {};
 }
 
 CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(

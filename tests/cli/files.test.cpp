@@ -131,3 +131,45 @@ TEST_CASE("roam eval locates an empty or missing policy file at the file", "[cli
   CHECK(m.status == 1);
   CHECK(m.err == missing + ":1:1: error: cannot read policy file: No such file or directory\n");
 }
+
+TEST_CASE("roam vib export refuses to write its state over the VIB it reads", "[cli]") {
+  TempDir tmp;
+  const auto vib = write(tmp.path / "vib.sqlite", "the database");
+  std::filesystem::create_symlink(vib, tmp.path / "out.json");
+  for (const auto& out :
+       {vib, (tmp.path / "." / "vib.sqlite").string(), (tmp.path / "out.json").string()}) {
+    INFO(out);
+    auto r = roam("vib export " + vib + " --state " + out);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("error: --state " + out + " is the same file as vib-file " + vib +
+                     "; refusing to overwrite an input\n") != std::string::npos);
+    CHECK(roamtest::slurp(vib) == "the database");
+  }
+}
+
+TEST_CASE("roam manager and roam measure refuse an output that is one of their inputs", "[cli]") {
+  TempDir tmp;
+  const auto policy =
+      write(tmp.path / "p.policy", roamtest::slurp(std::string(ROAM_SOURCE_DIR) + "/" + kPolicy));
+  const auto before = roamtest::slurp(policy);
+  auto log =
+      roam("manager --policy " + policy + " --state " + kState + " --decision-log " + policy +
+           " --vib " + (tmp.path / "vib.sqlite").string() + " --duration 1s --dry-run");
+  CHECK(log.status == 2);
+  CHECK(log.err.find("error: --decision-log " + policy + " is the same file as --policy " + policy +
+                     "; refusing to overwrite an input\n") != std::string::npos);
+  auto vib = roam("manager --policy " + policy + " --state " + kState + " --vib " + policy +
+                  " --duration 1s --dry-run");
+  CHECK(vib.status == 2);
+  CHECK(vib.err.find("error: --vib " + policy + " is the same file as --policy") !=
+        std::string::npos);
+  CHECK(roamtest::slurp(policy) == before);
+
+  const auto topology = write(tmp.path / "topo.json", "{}");
+  auto measure = roam("measure --controller ryu=http://127.0.0.1:1 --vib " + topology +
+                      " --topology " + topology + " --duration 1s");
+  CHECK(measure.status == 2);
+  CHECK(measure.err.find("error: --vib " + topology + " is the same file as --topology") !=
+        std::string::npos);
+  CHECK(roamtest::slurp(topology) == "{}");
+}

@@ -1,9 +1,13 @@
 // The command line as typed: columns, located mistakes, the flags that
 // several commands share (runtime/command_line.hpp).
 
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "runtime/command_line.hpp"
+#include "temp_dir.hpp"
 
 using roam::runtime::CommandError;
 using roam::runtime::CommandLine;
@@ -70,4 +74,29 @@ TEST_CASE("command line: --controller KIND=URL", "[runtime][cli]") {
         "'ryu='\n");
   CHECK(error("ryu=ftp://h", {"ryu"}) ==
         "<command-line>:1:34: error: --controller URL must start with http:// or https://\n");
+}
+
+TEST_CASE("command line: an output that is an input is refused, by file identity",
+          "[runtime][cli]") {
+  roamtest::TempDir tmp;
+  const auto in = (tmp.path / "vib.sqlite").string();
+  std::ofstream(in) << "db";
+  std::filesystem::create_symlink(in, tmp.path / "link.json");
+  const CommandLine line{{"roam", "vib", "export", in, "--state", "x"}};
+  using roam::runtime::refuseOutputOverInput;
+
+  CHECK(refuseOutputOverInput(line, {{"--state", (tmp.path / "new.json").string()}},
+                              {{"vib-file", in}})
+            .ok());
+  CHECK(refuseOutputOverInput(line, {{"--state", ""}}, {{"vib-file", in}}).ok());
+
+  for (const auto& spelling :
+       {in, (tmp.path / "." / "vib.sqlite").string(), (tmp.path / "link.json").string()}) {
+    INFO(spelling);
+    auto same = refuseOutputOverInput(line, {{"--state", spelling}}, {{"vib-file", in}});
+    REQUIRE_FALSE(same.ok());
+    CHECK(same.error().status == 2);
+    CHECK(same.error().text.find("error: --state " + spelling + " is the same file as vib-file " +
+                                 in + "; refusing to overwrite an input\n") != std::string::npos);
+  }
 }
