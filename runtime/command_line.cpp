@@ -1,5 +1,8 @@
 #include "runtime/command_line.hpp"
 
+#include <string_view>
+
+#include "lang/checker.hpp"
 #include "lang/input_file.hpp"
 
 namespace roam::runtime {
@@ -41,6 +44,25 @@ CommandResult<void> refuseOutputOverInput(const CommandLine& line,
                                in.path + "; refusing to overwrite an input");
   }
   return {};
+}
+
+CommandError unknownCommand(const CommandLine& line, int argIndex, const std::string& parent,
+                            const std::vector<std::string>& commands) {
+  const std::string typed = argIndex >= 0 && static_cast<std::size_t>(argIndex) < line.args.size()
+                                ? line.args[argIndex]
+                                : std::string();
+  const std::vector<std::string_view> names(commands.begin(), commands.end());
+  const std::string best = lang::closestName(typed, names);
+  std::string message =
+      "unknown " + (parent.empty() ? "" : parent + " ") + "command '" + typed + "'";
+  if (!best.empty()) {
+    message += " (did you mean '" + best + "'?)";
+  } else {
+    std::string all;
+    for (const auto& c : commands) all += (all.empty() ? "" : ", ") + c;
+    message += " (commands: " + all + ")";
+  }
+  return commandLineMistake(line, argIndex, message);
 }
 
 CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(

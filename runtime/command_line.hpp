@@ -52,6 +52,12 @@ CommandResult<void> refuseOutputOverInput(const CommandLine& line,
                                           const std::vector<FileFlag>& outputs,
                                           const std::vector<FileFlag>& inputs);
 
+// Argument `argIndex` names no command among `commands` (those of `parent`,
+// "" for the top level): "unknown command 'chek' (did you mean 'check'?)",
+// or the list of commands when none is close. Exit status 2.
+CommandError unknownCommand(const CommandLine& line, int argIndex, const std::string& parent,
+                            const std::vector<std::string>& commands);
+
 // `--param NAME=VALUE` flags as parameter overrides.
 CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(
     const std::vector<std::string>& params, const CommandLine& line);

@@ -173,3 +173,23 @@ TEST_CASE("roam manager and roam measure refuse an output that is one of their i
         std::string::npos);
   CHECK(roamtest::slurp(topology) == "{}");
 }
+
+TEST_CASE("roam names an unknown subcommand and suggests the closest", "[cli]") {
+  auto chek = roam("chek x.policy");
+  CHECK(chek.status == 2);
+  CHECK(chek.out.empty());
+  const std::string at = "<command-line>:1:" + std::to_string(std::string(ROAM_BINARY).size() + 2);
+  CHECK(chek.err == at + ": error: unknown command 'chek' (did you mean 'check'?)\n"
+                         "run 'roam --help' for usage\n");
+  auto nested = roam("certs isue dir h1");
+  CHECK(nested.status == 2);
+  CHECK(nested.err.find("error: unknown certs command 'isue' (did you mean 'issue'?)\n") !=
+        std::string::npos);
+  auto far = roam("frobnicate");
+  CHECK(far.status == 2);
+  CHECK(far.err.find("error: unknown command 'frobnicate' (commands: check, eval,") !=
+        std::string::npos);
+  // Known commands and the top-level options still work.
+  CHECK(roam("--version").status == 0);
+  CHECK(roam("check --help").status == 0);
+}

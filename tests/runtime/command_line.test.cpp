@@ -100,3 +100,14 @@ TEST_CASE("command line: an output that is an input is refused, by file identity
                                  in + "; refusing to overwrite an input\n") != std::string::npos);
   }
 }
+
+TEST_CASE("command line: an unknown command is named, with the closest one", "[runtime][cli]") {
+  const CommandLine line{{"roam", "vib", "exprt"}};
+  auto close = roam::runtime::unknownCommand(line, 2, "vib", {"export"});
+  CHECK(close.status == 2);
+  CHECK(close.text ==
+        "<command-line>:1:10: error: unknown vib command 'exprt' (did you mean 'export'?)\n");
+  const CommandLine far{{"roam", "frobnicate"}};
+  CHECK(roam::runtime::unknownCommand(far, 1, "", {"check", "eval"}).text ==
+        "<command-line>:1:6: error: unknown command 'frobnicate' (commands: check, eval)\n");
+}
