@@ -4,6 +4,7 @@
 
 #include "lang/checker.hpp"
 #include "lang/input_file.hpp"
+#include "lang/location.hpp"
 
 namespace roam::runtime {
 
@@ -24,7 +25,8 @@ int CommandLine::find(const std::string& text) const {
 
 CommandError commandLineMistake(const CommandLine& line, int argIndex, const std::string& message) {
   int col = argIndex >= 0 ? line.columnOf(static_cast<std::size_t>(argIndex)) : 1;
-  return {2, "<command-line>:1:" + std::to_string(col) + ": error: " + message + "\n"};
+  return {2, "<command-line>:1:" + std::to_string(col) +
+                 ": error: " + lang::escapeForTerminal(message) + "\n"};
 }
 
 CommandError flagMistake(const CommandLine& line, const std::string& typed,

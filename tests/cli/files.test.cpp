@@ -193,3 +193,13 @@ TEST_CASE("roam names an unknown subcommand and suggests the closest", "[cli]") 
   CHECK(roam("--version").status == 0);
   CHECK(roam("check --help").status == 0);
 }
+
+TEST_CASE("roam check prints control characters and bidi overrides from a file escaped", "[cli]") {
+  TempDir tmp;
+  auto path = write(tmp.path / "evil.policy", "policy p { when { \x1b[2J \xe2\x80\xae } }\n");
+  auto r = roam("check " + path);
+  CHECK(r.status == 1);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find("\xe2\x80\xae") == std::string::npos);
+  CHECK(r.err.find("  policy p { when { \\x1b[2J \\u202e } }\n") != std::string::npos);
+}
