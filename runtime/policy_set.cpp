@@ -105,12 +105,18 @@ std::string_view PolicySet::sourceOf(const std::string& path) const {
 std::string renderDiagnostics(const lang::Diagnostics& ds,
                               const std::vector<lang::PolicyFile>& sources) {
   std::string out;
+  std::size_t shown = 0;
   for (const auto& d : ds) {
+    if (shown == kMaxRenderedDiagnostics) break;
+    ++shown;
     std::string_view source;
     for (const auto& f : sources)
       if (f.path == d.file) source = f.source;
     out += lang::formatDiagnostic(d, source);
   }
+  if (shown < ds.size())
+    out += "(" + std::to_string(ds.size() - shown) + " more not shown: only the first " +
+           std::to_string(kMaxRenderedDiagnostics) + " are printed)\n";
   return out;
 }
 

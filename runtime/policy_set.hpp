@@ -52,7 +52,9 @@ class PolicySet {
 };
 
 // Renders diagnostics with source lines and carets; each diagnostic's source
-// is looked up by file name among `sources`.
+// is looked up by file name among `sources`. At most the first
+// kMaxRenderedDiagnostics, then one line saying how many more there were.
+inline constexpr std::size_t kMaxRenderedDiagnostics = 50;
 std::string renderDiagnostics(const lang::Diagnostics& ds,
                               const std::vector<lang::PolicyFile>& sources);
 

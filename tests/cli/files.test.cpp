@@ -203,3 +203,18 @@ TEST_CASE("roam check prints control characters and bidi overrides from a file e
   CHECK(r.err.find("\xe2\x80\xae") == std::string::npos);
   CHECK(r.err.find("  policy p { when { \\x1b[2J \\u202e } }\n") != std::string::npos);
 }
+
+TEST_CASE("roam check prints at most 50 errors and says how many more there were", "[cli]") {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 120; ++i) text += "policy p" + std::to_string(i) + " { }\n";
+  auto path = write(tmp.path / "many.policy", text);
+  auto r = roam("check " + path);
+  CHECK(r.status == 1);
+  std::size_t headlines = 0;
+  for (std::size_t at = r.err.find(": error: "); at != std::string::npos;
+       at = r.err.find(": error: ", at + 1))
+    ++headlines;
+  CHECK(headlines == 50);
+  CHECK(r.err.find(" more not shown: only the first 50 are printed)\n") != std::string::npos);
+}
