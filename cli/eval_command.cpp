@@ -81,6 +81,10 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
               std::cerr << runtime::renderDiagnostics(loaded.diagnostics, loaded.failedFiles);
               return 1;
             }
+            if (loaded.set->policyCount() == 0) {
+              std::cerr << a->policyFile << ":1:1: error: no policy defined in this file\n";
+              return 1;
+            }
             auto found = loaded.set->find(a->policyName);
             if (!found) {
               int at = a->policyName.empty() ? line.find(a->policyFile) : line.find(a->policyName);

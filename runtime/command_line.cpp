@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string_view>
+
+#include "lang/checker.hpp"
+#include "lang/input_file.hpp"
+#include "lang/location.hpp"
 
 namespace roam::runtime {
 
@@ -22,12 +27,46 @@ int CommandLine::find(const std::string& text) const {
 
 CommandError commandLineMistake(const CommandLine& line, int argIndex, const std::string& message) {
   int col = argIndex >= 0 ? line.columnOf(static_cast<std::size_t>(argIndex)) : 1;
-  return {2, "<command-line>:1:" + std::to_string(col) + ": error: " + message + "\n"};
+  return {2, "<command-line>:1:" + std::to_string(col) +
+                 ": error: " + lang::escapeForTerminal(message) + "\n"};
 }
 
 CommandError flagMistake(const CommandLine& line, const std::string& typed,
                          const std::string& message) {
   return commandLineMistake(line, line.find(typed), message);
+}
+
+CommandResult<void> refuseOutputOverInput(const CommandLine& line,
+                                          const std::vector<FileFlag>& outputs,
+                                          const std::vector<FileFlag>& inputs) {
+  for (const auto& out : outputs) {
+    if (out.path.empty()) continue;
+    for (const auto& in : inputs)
+      if (!in.path.empty() && lang::sameFile(out.path, in.path))
+        return flagMistake(line, out.path,
+                           out.flag + " " + out.path + " is the same file as " + in.flag + " " +
+                               in.path + "; refusing to overwrite an input");
+  }
+  return {};
+}
+
+CommandError unknownCommand(const CommandLine& line, int argIndex, const std::string& parent,
+                            const std::vector<std::string>& commands) {
+  const std::string typed = argIndex >= 0 && static_cast<std::size_t>(argIndex) < line.args.size()
+                                ? line.args[argIndex]
+                                : std::string();
+  const std::vector<std::string_view> names(commands.begin(), commands.end());
+  const std::string best = lang::closestName(typed, names);
+  std::string message =
+      "unknown " + (parent.empty() ? "" : parent + " ") + "command '" + typed + "'";
+  if (!best.empty()) {
+    message += " (did you mean '" + best + "'?)";
+  } else {
+    std::string all;
+    for (const auto& c : commands) all += (all.empty() ? "" : ", ") + c;
+    message += " (commands: " + all + ")";
+  }
+  return commandLineMistake(line, argIndex, message);
 }
 
 CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(

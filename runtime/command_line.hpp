@@ -39,6 +39,26 @@ CommandError commandLineMistake(const CommandLine& line, int argIndex, const std
 CommandError flagMistake(const CommandLine& line, const std::string& typed,
                          const std::string& message);
 
+// A file named on the command line (or in a configuration): the flag or
+// argument that names it, as the user knows it, and the path.
+struct FileFlag {
+  std::string flag;  // "--state", "vib-file", "decision_log"
+  std::string path;  // empty: not given, skipped
+};
+// Refuses, with exit status 2, when an output is the same existing file as an
+// input: compared by identity (st_dev and st_ino), so a symbolic or hard link
+// or another spelling of the path is caught too. Every command that writes a
+// file calls this before writing anything.
+CommandResult<void> refuseOutputOverInput(const CommandLine& line,
+                                          const std::vector<FileFlag>& outputs,
+                                          const std::vector<FileFlag>& inputs);
+
+// Argument `argIndex` names no command among `commands` (those of `parent`,
+// "" for the top level): "unknown command 'chek' (did you mean 'check'?)",
+// or the list of commands when none is close. Exit status 2.
+CommandError unknownCommand(const CommandLine& line, int argIndex, const std::string& parent,
+                            const std::vector<std::string>& commands);
+
 // `--param NAME=VALUE` flags as parameter overrides.
 CommandResult<std::vector<lang::ParamOverride>> parseParamFlags(
     const std::vector<std::string>& params, const CommandLine& line);

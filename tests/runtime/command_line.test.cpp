@@ -1,9 +1,13 @@
 // The command line as typed: columns, located mistakes, the flags that
 // several commands share (runtime/command_line.hpp).
 
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "runtime/command_line.hpp"
+#include "temp_dir.hpp"
 
 using roam::runtime::CommandError;
 using roam::runtime::CommandLine;
@@ -97,4 +101,40 @@ TEST_CASE("command line: --seed is a decimal 0..2^64-1, never wrapped or octal",
     CHECK(r.error().text.find("--seed expects a whole number from 0 to 18446744073709551615") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("command line: an output that is an input is refused, by file identity",
+          "[runtime][cli]") {
+  roamtest::TempDir tmp;
+  const auto in = (tmp.path / "vib.sqlite").string();
+  std::ofstream(in) << "db";
+  std::filesystem::create_symlink(in, tmp.path / "link.json");
+  const CommandLine line{{"roam", "vib", "export", in, "--state", "x"}};
+  using roam::runtime::refuseOutputOverInput;
+
+  CHECK(refuseOutputOverInput(line, {{"--state", (tmp.path / "new.json").string()}},
+                              {{"vib-file", in}})
+            .ok());
+  CHECK(refuseOutputOverInput(line, {{"--state", ""}}, {{"vib-file", in}}).ok());
+
+  for (const auto& spelling :
+       {in, (tmp.path / "." / "vib.sqlite").string(), (tmp.path / "link.json").string()}) {
+    INFO(spelling);
+    auto same = refuseOutputOverInput(line, {{"--state", spelling}}, {{"vib-file", in}});
+    REQUIRE_FALSE(same.ok());
+    CHECK(same.error().status == 2);
+    CHECK(same.error().text.find("error: --state " + spelling + " is the same file as vib-file " +
+                                 in + "; refusing to overwrite an input\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("command line: an unknown command is named, with the closest one", "[runtime][cli]") {
+  const CommandLine line{{"roam", "vib", "exprt"}};
+  auto close = roam::runtime::unknownCommand(line, 2, "vib", {"export"});
+  CHECK(close.status == 2);
+  CHECK(close.text ==
+        "<command-line>:1:10: error: unknown vib command 'exprt' (did you mean 'export'?)\n");
+  const CommandLine far{{"roam", "frobnicate"}};
+  CHECK(roam::runtime::unknownCommand(far, 1, "", {"check", "eval"}).text ==
+        "<command-line>:1:6: error: unknown command 'frobnicate' (commands: check, eval)\n");
 }
