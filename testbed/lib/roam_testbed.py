@@ -33,6 +33,29 @@ import time
 import urllib.error
 import urllib.request
 
+
+def socket_checked(remote_controller_class):
+    """Mininet's RemoteController whose check of the controller's port is a
+    plain TCP connect. Mininet's own check runs telnet in a shell and decodes
+    what telnet prints as UTF-8; the controller answers a connection with an
+    OpenFlow HELLO whose transaction id is random bytes, often not UTF-8, so
+    the bring-up died now and then with a UnicodeDecodeError inside Mininet
+    (seen in integration:experiment). The testbed has waited for the port
+    already; this checks it once more and fails with the address if it is
+    closed."""
+    import socket
+
+    class SocketCheckedRemoteController(remote_controller_class):
+        def checkListening(self):
+            try:
+                with socket.create_connection((self.ip, self.port), timeout=5):
+                    pass
+            except OSError as e:
+                raise RuntimeError("the controller does not listen on %s:%d: %s"
+                                   % (self.ip, self.port, e)) from e
+
+    return SocketCheckedRemoteController
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTBED = os.path.dirname(HERE)
 CONTROLLER_RUN = os.path.join(TESTBED, "controller", "run")
@@ -622,9 +645,8 @@ class Testbed(object):
         net = Mininet(switch=switch_cls, controller=None, build=False,
                       autoSetMacs=False, waitConnected=False)
         self.net = net
-        net.addController(RemoteController("%sc0" % self.prefix,
-                                           ip="127.0.0.1",
-                                           port=self.controller.of_port))
+        net.addController(socket_checked(RemoteController)(
+            "%sc0" % self.prefix, ip="127.0.0.1", port=self.controller.of_port))
         for s in t.switches:
             net.addSwitch(self.mn_name(s["name"]), dpid=dpid_str(s["dpid"]))
         for h in t.hosts:
