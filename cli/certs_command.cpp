@@ -1,4 +1,4 @@
-// `roam certs init DIR` and `roam certs issue DIR NAME [--ip ADDR]...`: the
+// `roam certs init DIR` and `roam certs issue DIR NAME [--ip ADDR]... [--force]`: the
 // deployment's certificate authority and the agents' certificates
 // (docs/security.md).
 
@@ -19,6 +19,7 @@ struct CertsArgs {
   std::string issueDir;
   std::string name;
   std::vector<std::string> ips;
+  bool force = false;
 };
 
 int runInit(const CommandLine& line, const CertsArgs& a) {
@@ -43,8 +44,11 @@ int runIssue(const CommandLine& line, const CertsArgs& a) {
       commandLineError(line, line.find(ip), checked.error().message);
       return 1;
     }
-  if (auto issued = agent::issueCertificate(a.issueDir, a.name, a.ips); !issued) {
-    commandLineError(line, line.find(a.issueDir), issued.error().message);
+  const auto existing = a.force ? agent::Existing::replace : agent::Existing::refuse;
+  if (auto issued = agent::issueCertificate(a.issueDir, a.name, a.ips, existing); !issued) {
+    std::string message = issued.error().message;
+    if (issued.error().code == roam::ErrorCode::Conflict) message += " (--force replaces it)";
+    commandLineError(line, line.find(a.issueDir), message);
     return 1;
   }
   const std::filesystem::path dir = a.issueDir;
@@ -66,12 +70,15 @@ Command addCertsCommand(CLI::App& app, const CommandLine& line) {
   init->add_option("dir", a->initDir, "the certificate directory")->required();
 
   auto* issue = cmd->add_subcommand(
-      "issue", "Issue DIR/NAME.crt and DIR/NAME.key (0600), signed by DIR/ca.key");
+      "issue",
+      "Issue DIR/NAME.crt and DIR/NAME.key (0600), signed by DIR/ca.key; never over "
+      "existing ones without --force");
   issue->add_option("dir", a->issueDir, "the certificate directory (made by `certs init`)")
       ->required();
   issue->add_option("name", a->name, "the agent's or manager's name (CN and DNS name)")->required();
   issue->add_option("--ip", a->ips, "an IPv4 or IPv6 address the peer is reached at (repeatable)")
       ->allow_extra_args(false);
+  issue->add_flag("--force", a->force, "replace an existing NAME.crt and NAME.key");
 
   return {cmd, [a, init, issue, &line] {
             if (init->parsed()) return runInit(line, *a);

@@ -16,7 +16,7 @@ struct EvalArgs {
   std::string stateFile;
   std::string vibFile;
   std::string window = "10s";
-  std::uint64_t seed = 1;
+  std::string seed = "1";
   std::vector<std::string> params;
   bool json = false;
 };
@@ -69,7 +69,9 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
               return 2;
             }
             lang::DecideOptions options;
-            options.seed = a->seed;
+            auto seed = runtime::parseSeedFlag(a->seed, line);
+            if (!seed.ok()) return report(seed.error());
+            options.seed = seed.value();
             auto params = valueOrReport(runtime::parseParamFlags(a->params, line));
             if (!params) return 1;
             options.params = std::move(*params);
@@ -77,6 +79,10 @@ Command addEvalCommand(CLI::App& app, const CommandLine& line) {
             auto loaded = runtime::PolicySet::load({a->policyFile});
             if (!loaded.set) {
               std::cerr << runtime::renderDiagnostics(loaded.diagnostics, loaded.failedFiles);
+              return 1;
+            }
+            if (loaded.set->policyCount() == 0) {
+              std::cerr << a->policyFile << ":1:1: error: no policy defined in this file\n";
               return 1;
             }
             auto found = loaded.set->find(a->policyName);

@@ -45,6 +45,10 @@ Command addVibCommand(CLI::App& app, const CommandLine& line) {
                   "--window expects a duration such as 10s or 500ms, got '" + a->window + "'");
               return 1;
             }
+            if (auto distinct = runtime::refuseOutputOverInput(line, {{"--state", a->stateFile}},
+                                                               {{"vib-file", a->vibFile}});
+                !distinct.ok())
+              return report(distinct.error());
             // Read-only: exporting never creates, migrates or changes the VIB.
             auto result = runtime::exportVibState(a->vibFile, a->stateFile, *window);
             if (!result.ok()) {

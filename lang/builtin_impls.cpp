@@ -21,9 +21,7 @@ bool isBinderArg(const Expr& a) {
 }
 
 int portArg(Evaluator& ev, const Expr& call, int i) {
-  double p = ev.numberOf(arg(call, i));
-  if (p < 0 || p != std::floor(p)) ev.fail(arg(call, i), "a port number must be a whole number");
-  return static_cast<int>(p);
+  return static_cast<int>(ev.wholeNumberOf(arg(call, i), 0, kMaxPort, "a port number"));
 }
 
 struct PortLoad {
@@ -248,11 +246,11 @@ Value weightedSample(Evaluator& ev, const Expr& call) {
     elements.push_back(element);
     cumulative.push_back(total);
   });
-  double k = ev.numberOf(arg(call, 1));
-  if (k < 0 || k != std::floor(k)) ev.fail(arg(call, 1), "the sample size must be a whole number");
+  const std::int64_t k = ev.wholeNumberOf(arg(call, 1), 0, kMaxCount, "the sample size");
   if (k > 0 && !(total > 0)) ev.fail(call, "weighted_sample needs at least one positive weight");
   std::vector<Value> out;
-  for (int i = 0; i < static_cast<int>(k); ++i) {
+  out.reserve(static_cast<std::size_t>(k));
+  for (std::int64_t i = 0; i < k; ++i) {
     double u = ev.rng().uniform() * total;
     auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
     if (it == cumulative.end()) --it;
@@ -358,7 +356,8 @@ Value absValue(Evaluator& ev, const Expr& call) {
 template <int Mode>  // 0 avg, 1 max, 2 min
 Value overWindow(Evaluator& ev, const Expr& call) {
   double window = ev.numberOf(arg(call, 1));
-  if (window < 0) ev.fail(arg(call, 1), "the window must not be negative");
+  if (window < 0)
+    ev.fail(arg(call, 1), "the window must be >= 0 s, not " + formatQuantity(window, kDuration));
   double now = ev.at();
   auto instants = ev.instantsIn(now - window, now);
   if (instants.empty()) instants.push_back(now);
@@ -380,10 +379,8 @@ Value overWindow(Evaluator& ev, const Expr& call) {
 }
 
 Value schemeWithK(Evaluator& ev, const Expr& call, const char* name) {
-  double k = ev.numberOf(arg(call, 0));
-  if (k < 1 || k != std::floor(k))
-    ev.fail(arg(call, 0), std::string(name) + "(k) needs a whole number k >= 1");
-  return Value::scheme(name, k);
+  const std::int64_t k = ev.wholeNumberOf(arg(call, 0), 1, kMaxSchemeK, std::string(name) + "'s k");
+  return Value::scheme(name, static_cast<double>(k));
 }
 Value shamir(Evaluator& ev, const Expr& call) {
   return schemeWithK(ev, call, "shamir");

@@ -1,10 +1,13 @@
 #include "lang/checker.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 
 #include "lang/builtins.hpp"
+#include "lang/evaluator.hpp"
+#include "lang/printer.hpp"
 
 namespace roam::lang {
 
@@ -32,6 +35,38 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+// The value of an expression of number literals, unary minus and arithmetic
+// (no names, no calls), or nullopt; a division by zero or an overflow gives
+// nullopt too (the checker reports those where they happen).
+std::optional<double> constantValue(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::Number:
+      return std::isfinite(e.number) ? std::optional<double>(e.number) : std::nullopt;
+    case ExprKind::Unary: {
+      if (e.op == Op::Not) return std::nullopt;
+      auto v = constantValue(*e.children[0]);
+      return v ? std::optional<double>(-*v) : std::nullopt;
+    }
+    case ExprKind::Binary: {
+      if (e.op != Op::Add && e.op != Op::Sub && e.op != Op::Mul && e.op != Op::Div &&
+          e.op != Op::Mod)
+        return std::nullopt;
+      auto a = constantValue(*e.children[0]);
+      auto b = constantValue(*e.children[1]);
+      if (!a || !b) return std::nullopt;
+      if ((e.op == Op::Div || e.op == Op::Mod) && *b == 0) return std::nullopt;
+      double r = e.op == Op::Add   ? *a + *b
+                 : e.op == Op::Sub ? *a - *b
+                 : e.op == Op::Mul ? *a * *b
+                 : e.op == Op::Div ? *a / *b
+                                   : std::fmod(*a, *b);
+      return std::isfinite(r) ? std::optional<double>(r) : std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 class Checker {
@@ -65,6 +100,8 @@ class Checker {
   Type checkField(Expr& e);
   Type checkCall(Expr& e);
   Type checkBinary(Expr& e);
+  // `1 / 0`, `5 % 0` and constants that overflow are value_errors.
+  void checkConstantArithmetic(const Expr& e);
   Type checkSetLiteral(Expr& e);
   // Checks a binder's set, declares its variable, checks filter and body.
   ArgInfo checkBinder(Expr& e);
@@ -75,6 +112,12 @@ class Checker {
   void checkSelection(SelectionClause& c, TypeKind elem, const char* clause);
   Type expectCollectionOf(Expr& e, TypeKind elem, const char* clause);
   std::string suggestion(std::string_view name) const;
+  // A constant `e` that is not a whole number in [lo, hi] is a value_error.
+  void expectWholeConstant(const Expr& e, std::int64_t lo, std::int64_t hi,
+                           const std::string& what);
+  // A constant `e` below `least` (or at it, when `strict`) is a value_error.
+  void expectConstantAtLeast(const Expr& e, double least, bool strict, const std::string& what);
+  void checkConstantArgs(const Expr& call, const BuiltinDecl& decl);
 
   const std::string& file_;
   Diagnostics& out_;
@@ -90,6 +133,54 @@ std::string Checker::suggestion(std::string_view name) const {
   for (const auto& b : builtinTable()) names.push_back(b.name);
   std::string best = closestName(name, names);
   return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+}
+
+void Checker::expectWholeConstant(const Expr& e, std::int64_t lo, std::int64_t hi,
+                                  const std::string& what) {
+  if (e.type.isError() || e.type.kind != TypeKind::Number) return;
+  auto v = constantValue(e);
+  if (!v) return;
+  if (auto problem = wholeNumberProblem(*v, lo, hi, e.type.dim, what); !problem.empty())
+    error(e.loc, std::move(problem), codes::kValueError);
+}
+
+void Checker::expectConstantAtLeast(const Expr& e, double least, bool strict,
+                                    const std::string& what) {
+  if (e.type.isError() || e.type.kind != TypeKind::Number) return;
+  auto v = constantValue(e);
+  if (!v || (strict ? *v > least : *v >= least)) return;
+  error(e.loc,
+        what + " must be " + (strict ? "> " : ">= ") + formatQuantity(least, e.type.dim) +
+            ", not " + formatQuantity(*v, e.type.dim),
+        codes::kValueError);
+}
+
+void Checker::checkConstantArgs(const Expr& call, const BuiltinDecl& decl) {
+  const auto& args = call.children;
+  switch (decl.id) {
+    case kBandwidth:
+    case kRxBandwidth:
+    case kTxBandwidth:
+    case kUtilization:
+      expectWholeConstant(*args[1], 0, kMaxPort, "a port number");
+      break;
+    case kWeightedSample:
+      if (args[0]->kind == ExprKind::Binder && args[0]->body)
+        expectConstantAtLeast(*args[0]->body, 0, false, "a weight");
+      expectWholeConstant(*args[1], 0, kMaxCount, "the sample size");
+      break;
+    case kShamir:
+    case kFountain:
+      expectWholeConstant(*args[0], 1, kMaxSchemeK, std::string(decl.name) + "'s k");
+      break;
+    case kAvgOver:
+    case kMaxOver:
+    case kMinOver:
+      expectConstantAtLeast(*args[1], 0, false, "the window");
+      break;
+    default:
+      break;
+  }
 }
 
 void Checker::expectBool(Expr& e, const char* what) {
@@ -198,14 +289,20 @@ void Checker::checkPolicy(Policy& p) {
   } else {
     auto mark = scopeMark();
     auto& w = *p.when;
-    if (w.every) expectDimension(*w.every, kDuration, "the interval after 'every'");
+    if (w.every) {
+      expectDimension(*w.every, kDuration, "the interval after 'every'");
+      expectConstantAtLeast(*w.every, 0, true, "the interval after 'every'");
+    }
     checkLets(w.lets);
     expectBool(*w.condition, "the 'when' condition");
     if (w.sustainFor) {
-      if (w.sustainInSamples)
+      if (w.sustainInSamples) {
         expectDimension(*w.sustainFor, kNumber, "the number of samples after 'for'");
-      else
+        expectWholeConstant(*w.sustainFor, 1, kMaxCount, "the number of samples after 'for'");
+      } else {
         expectDimension(*w.sustainFor, kDuration, "the duration after 'for'");
+        expectConstantAtLeast(*w.sustainFor, 0, false, "the duration after 'for'");
+      }
     }
     popScope(mark);
   }
@@ -223,7 +320,10 @@ void Checker::checkPolicy(Policy& p) {
           t.kind != TypeKind::Bool)
         error(k.key->loc, "can only order by numbers, strings or bools, not " + typeName(t));
     }
-    if (w.limit) expectDimension(*w.limit, kNumber, "the limit");
+    if (w.limit) {
+      expectDimension(*w.limit, kNumber, "the limit");
+      expectWholeConstant(*w.limit, 0, kMaxCount, "the limit");
+    }
     popScope(mark);
   }
 
@@ -250,6 +350,8 @@ void Checker::checkPolicy(Policy& p) {
         Type t = check(*w.choiceExpr);
         if (!t.isError() && t.kind != TypeKind::Number)
           error(w.choiceExpr->loc, "the score must be a number but is " + typeName(t));
+        if (w.choice == ChoiceKind::Weighted)
+          expectConstantAtLeast(*w.choiceExpr, 0, false, "a weight");
         break;
       }
       case ChoiceKind::Mtd: {
@@ -305,6 +407,7 @@ Type Checker::check(Expr& e) {
     }
     case ExprKind::Binary:
       t = checkBinary(e);
+      if (!t.isError() && t.kind == TypeKind::Number) checkConstantArithmetic(e);
       break;
     case ExprKind::If: {
       expectBool(*e.children[0], "the condition of 'if'");
@@ -469,6 +572,7 @@ Type Checker::checkCall(Expr& e) {
     error(loc, std::string(decl->name) + ": " + r.error, r.code);
     return Type::error();
   }
+  checkConstantArgs(e, *decl);
   return r.type;
 }
 
@@ -492,6 +596,23 @@ Type Checker::checkSetLiteral(Expr& e) {
     }
   }
   return Type::setOf(elem);
+}
+
+void Checker::checkConstantArithmetic(const Expr& e) {
+  if (e.op != Op::Add && e.op != Op::Sub && e.op != Op::Mul && e.op != Op::Div && e.op != Op::Mod)
+    return;
+  auto b = constantValue(*e.children[1]);
+  if ((e.op == Op::Div || e.op == Op::Mod) && b && *b == 0) {
+    error(e.loc,
+          std::string(e.op == Op::Div ? "division" : "remainder of a division") + " by zero ('" +
+              exprToString(e) + "')",
+          codes::kValueError);
+    return;
+  }
+  auto a = constantValue(*e.children[0]);
+  if (a && b && !constantValue(e))
+    error(e.loc, "'" + exprToString(e) + "' overflows: the result is not a finite number",
+          codes::kValueError);
 }
 
 Type Checker::checkBinary(Expr& e) {

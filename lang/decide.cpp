@@ -84,7 +84,8 @@ class PolicyRun {
     if (w.every) {
       d.intervalSeconds = ev_.numberOf(*w.every);
       if (!(*d.intervalSeconds > 0))
-        ev_.fail(*w.every, "the interval after 'every' must be positive");
+        ev_.fail(*w.every,
+                 "the interval after 'every' must be > 0 s, not " + seconds(*d.intervalSeconds));
     }
     if (!w.sustainFor) {
       d.triggered = conditionAt(now);
@@ -94,21 +95,20 @@ class PolicyRun {
     std::vector<double> instants;
     std::string span;
     if (w.sustainInSamples) {
-      double n = ev_.numberOf(*w.sustainFor);
-      if (n < 1 || n != std::floor(n))
-        ev_.fail(*w.sustainFor, "the number of samples must be a whole number >= 1");
+      const auto n = static_cast<std::size_t>(
+          ev_.wholeNumberOf(*w.sustainFor, 1, kMaxCount, "the number of samples after 'for'"));
       auto all = ev_.instantsIn(-std::numeric_limits<double>::infinity(), now);
-      if (all.size() < static_cast<std::size_t>(n)) {
-        d.trigger = "not enough history: the condition must hold for " +
-                    std::to_string(static_cast<int>(n)) + " samples but the state has " +
-                    std::to_string(all.size());
+      if (all.size() < n) {
+        d.trigger = "not enough history: the condition must hold for " + std::to_string(n) +
+                    " samples but the state has " + std::to_string(all.size());
         return;
       }
       instants.assign(all.end() - static_cast<std::ptrdiff_t>(n), all.end());
       span = std::to_string(instants.size()) + " samples";
     } else {
       double window = ev_.numberOf(*w.sustainFor);
-      if (!(window >= 0)) ev_.fail(*w.sustainFor, "the duration after 'for' must not be negative");
+      if (!(window >= 0))
+        ev_.fail(*w.sustainFor, "the duration after 'for' must be >= 0 s, not " + seconds(window));
       auto times = state_.sampleTimes();
       if (times.empty() || times.front() > now - window + kTimeEpsilon) {
         double have = times.empty() ? 0 : now - times.front();
@@ -166,9 +166,7 @@ class PolicyRun {
     });
     std::size_t limit = 1;
     if (w.limit) {
-      double n = ev_.numberOf(*w.limit);
-      if (n < 0 || n != std::floor(n)) ev_.fail(*w.limit, "the limit must be a whole number");
-      limit = static_cast<std::size_t>(n);
+      limit = static_cast<std::size_t>(ev_.wholeNumberOf(*w.limit, 0, kMaxCount, "the limit"));
     }
     whichMatched_ = rows.size();
     if (rows.size() > limit) rows.resize(limit);

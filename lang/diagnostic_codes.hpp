@@ -12,6 +12,8 @@ inline constexpr const char* kNameError = "name_error";      // the checker: unk
 inline constexpr const char* kTypeError = "type_error";      // the checker: wrong type of value
 inline constexpr const char* kUnitError = "unit_error";      // the checker: incompatible dimensions
 inline constexpr const char* kArityError = "arity_error";    // the checker: wrong argument count
+inline constexpr const char* kValueError = "value_error";    // the checker: a constant that can
+                                                             // never be right (every 0s, 1 / 0)
 inline constexpr const char* kPolicyError = "policy_error";  // a policy lacks a clause or a choice
 inline constexpr const char* kParamError = "param_error";    // a --param names no parameter
 inline constexpr const char* kEvalError = "eval_error";      // an expression failed at run time

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
+#include "lang/printer.hpp"
 #include "lang/topology.hpp"
 
 namespace roam::lang {
@@ -47,6 +49,21 @@ Value indexSet(ValueKind kind, std::size_t n) {
 }
 
 }  // namespace
+
+std::string wholeNumberProblem(double n, std::int64_t lo, std::int64_t hi, Dimension dim,
+                               const std::string& what) {
+  // Whole plain numbers in full ("2147483648", not "2.14748e+09").
+  char whole[32];
+  const bool exact = dim == kNumber && n == std::floor(n) && std::fabs(n) <= 1e22;
+  if (exact) std::snprintf(whole, sizeof whole, "%.0f", n);
+  const std::string shown = exact ? std::string(whole) : formatQuantity(n, dim);
+  if (!(n >= static_cast<double>(lo)))
+    return what + " must be >= " + std::to_string(lo) + ", not " + shown;
+  if (n > static_cast<double>(hi))
+    return what + " must be <= " + std::to_string(hi) + ", not " + shown;
+  if (n != std::floor(n)) return what + " must be a whole number, not " + shown;
+  return {};
+}
 
 // splitmix64: tiny, fast, and statistically sound for sampling decisions.
 std::uint64_t Rng::next() {
@@ -202,6 +219,14 @@ double Evaluator::numberOf(const Expr& e) {
   return v.number;
 }
 
+std::int64_t Evaluator::wholeNumberOf(const Expr& e, std::int64_t lo, std::int64_t hi,
+                                      const std::string& what) {
+  const double n = numberOf(e);
+  if (auto problem = wholeNumberProblem(n, lo, hi, e.type.dim, what); !problem.empty())
+    fail(e, std::move(problem));
+  return static_cast<std::int64_t>(n);
+}
+
 bool Evaluator::equalValues(const Value& a, const Value& b) const {
   if (a.isCollection() && b.isCollection()) {
     // Sets compare as sets (names match entities); lists element by element.
@@ -228,6 +253,17 @@ bool Evaluator::equalValues(const Value& a, const Value& b) const {
 }
 
 Value Evaluator::eval(const Expr& e) {
+  Value v = evalUnchecked(e);
+  // inf and NaN compare silently (NaN > 1Mbps is false, max over NaN picks
+  // anything): no evaluation goes on with one.
+  if (v.kind == ValueKind::Number && !std::isfinite(v.number)) {
+    if (std::isnan(v.number)) fail(e, "'" + exprToString(e) + "' is not a number (NaN)");
+    fail(e, "'" + exprToString(e) + "' overflows: the result is not a finite number");
+  }
+  return v;
+}
+
+Value Evaluator::evalUnchecked(const Expr& e) {
   switch (e.kind) {
     case ExprKind::Number:
       return Value::fromNumber(e.number, e.dimension);
@@ -411,6 +447,9 @@ Value Evaluator::evalSetOp(const Expr& e, const Value& a, const Value& b) {
   std::vector<Value> left = normalise(a, *e.children[0]);
   if (e.op == Op::Add) {
     std::vector<Value> right = normalise(b, *e.children[1]);
+    if (left.size() + right.size() > static_cast<std::size_t>(kMaxCount))
+      fail(e, "the result would have " + std::to_string(left.size() + right.size()) +
+                  " elements, more than " + std::to_string(kMaxCount));
     left.insert(left.end(), right.begin(), right.end());
     if (e.type.kind == TypeKind::List) return Value::makeList(std::move(left));
     return Value::makeSet(std::move(left));

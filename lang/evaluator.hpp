@@ -55,12 +55,27 @@ void registerCoreBuiltins(BuiltinRegistry& registry);
 // The registry with every core built-in (built once, immutable).
 const BuiltinRegistry& coreBuiltins();
 
+// Bounds on what a policy may ask of the evaluator (docs/language.md, "Limits").
+// A larger request is an EvalError at the expression that made it.
+inline constexpr std::int64_t kMaxCount = 1'000'000;     // weighted_sample's k, `limit`,
+                                                         // `for N samples`
+inline constexpr std::int64_t kMaxPort = 2'147'483'647;  // switch port numbers
+inline constexpr std::int64_t kMaxSchemeK = 255;         // shamir(k), fountain(k): MTD_SETUP's k
+
+// What is wrong with `n` as a whole number in [lo, hi] ("WHAT must be >= 1, not
+// 0", "... a whole number, not 2.5"), or "" when nothing is. `dim` shows n.
+// The checker says the same of constants as the evaluator of computed values.
+std::string wholeNumberProblem(double n, std::int64_t lo, std::int64_t hi, Dimension dim,
+                               const std::string& what);
+
 class Evaluator {
  public:
   // `policy` (optional) supplies the lazily evaluated policy-level lets.
   Evaluator(const Policy* policy, int frameSize, const NetworkState& state, std::uint64_t seed,
             const BuiltinRegistry& builtins = coreBuiltins());
 
+  // Evaluates `e`; a number that is not finite (an overflow, 0 * inf, a NaN
+  // from a built-in) is an EvalError at `e`, never a value.
   Value eval(const Expr& e);
   void setSlot(int slot, Value v);
 
@@ -107,11 +122,16 @@ class Evaluator {
 
   bool truth(const Expr& e);
   double numberOf(const Expr& e);
+  // `e` as a whole number in [lo, hi]; otherwise an EvalError at `e`:
+  // "WHAT must be >= LO, not X", "... <= HI ...", "... a whole number, not X".
+  std::int64_t wholeNumberOf(const Expr& e, std::int64_t lo, std::int64_t hi,
+                             const std::string& what);
 
   // Compares with the language's rules (names match entities of the same name).
   bool equalValues(const Value& a, const Value& b) const;
 
  private:
+  Value evalUnchecked(const Expr& e);
   Value evalName(const Expr& e);
   Value evalField(const Expr& e);
   Value evalBinary(const Expr& e);

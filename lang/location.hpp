@@ -37,11 +37,18 @@ inline bool hasErrors(const Diagnostics& ds) {
   return false;
 }
 
-// "FILE:LINE:COL: error: MESSAGE"
+// `text` safe to print on a terminal: control characters (C0, DEL, C1) become
+// \xHH (C1: \uHHHH) and the bidirectional overrides and isolates U+202A-U+202E
+// and U+2066-U+2069 become \uHHHH, so input can neither drive the terminal nor
+// make a line read differently from what it is. Tabs and everything else stay.
+std::string escapeForTerminal(std::string_view text);
+
+// "FILE:LINE:COL: error: MESSAGE", file and message escaped for the terminal.
 std::string formatHeadline(const Diagnostic& d);
 
-// The headline, then the offending source line and a caret under the column
-// (when `source` is the text the location points into; pass {} when unknown).
+// The headline, then the offending source line (escaped, like the headline)
+// and a caret under the column (when `source` is the text the location points
+// into; pass {} when unknown).
 std::string formatDiagnostic(const Diagnostic& d, std::string_view source);
 
 // Location of byte `offset` in `text`.

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "lang/input_file.hpp"
+
 namespace roam::lang {
 
 namespace {
@@ -747,23 +749,14 @@ StateLoadResult loadStateJson(std::string_view text, const std::string& file) {
 }
 
 StateLoadResult loadStateFile(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  auto unreadable = [&](int err) {
+  auto read = readInputFile(path);
+  if (!read.text) {
     StateLoadResult r;
-    r.diagnostics.push_back(makeDiagnostic(
-        "cannot read " + jsonQuoted(path) + ": " + std::strerror(err), path, Location{}));
+    r.diagnostics.push_back(
+        makeDiagnostic("cannot read " + jsonQuoted(path) + ": " + read.error, path, Location{}));
     return r;
-  };
-  if (!f) return unreadable(errno);
-  std::string text;
-  char buf[1 << 16];
-  while (true) {
-    const std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
-    text.append(buf, n);
-    if (n < sizeof buf) break;
   }
-  if (std::ferror(f.get())) return unreadable(errno);
-  return loadStateJson(text, path);
+  return loadStateJson(*read.text, path);
 }
 
 Diagnostics validateNetworkData(const NetworkData& data, const std::string& file) {

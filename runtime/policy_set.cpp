@@ -3,21 +3,20 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "lang/checker.hpp"
+#include "lang/input_file.hpp"
 #include "lang/parser.hpp"
 
 namespace roam::runtime {
 
 roam::Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return roam::makeError(roam::ErrorCode::Io, std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return roam::makeError(roam::ErrorCode::Io, "read error");
-  return buf.str();
+  auto read = lang::readInputFile(path);
+  if (!read.text) return roam::makeError(roam::ErrorCode::Io, std::move(read.error));
+  return std::move(*read.text);
 }
 
 PolicySet::LoadResult PolicySet::load(const std::vector<std::string>& paths) {
@@ -36,7 +35,10 @@ PolicySet::LoadResult PolicySet::loadWith(const std::vector<std::string>& paths,
   for (const auto& path : paths) {
     auto text = read(path);
     if (!text) {
-      const std::string message = "cannot read policy file: " + text.error().message;
+      std::string message = "cannot read policy file: " + text.error().message;
+      if (std::filesystem::is_directory(path))
+        message += " (to check the policies in it, give them: " +
+                   (std::filesystem::path(path) / "*.policy").string() + ")";
       result.diagnostics.push_back(
           {lang::codes::kIoError, message, path, {}, lang::Severity::Error});
       continue;
@@ -103,12 +105,18 @@ std::string_view PolicySet::sourceOf(const std::string& path) const {
 std::string renderDiagnostics(const lang::Diagnostics& ds,
                               const std::vector<lang::PolicyFile>& sources) {
   std::string out;
+  std::size_t shown = 0;
   for (const auto& d : ds) {
+    if (shown == kMaxRenderedDiagnostics) break;
+    ++shown;
     std::string_view source;
     for (const auto& f : sources)
       if (f.path == d.file) source = f.source;
     out += lang::formatDiagnostic(d, source);
   }
+  if (shown < ds.size())
+    out += "(" + std::to_string(ds.size() - shown) + " more not shown: only the first " +
+           std::to_string(kMaxRenderedDiagnostics) + " are printed)\n";
   return out;
 }
 

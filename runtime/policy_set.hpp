@@ -52,12 +52,15 @@ class PolicySet {
 };
 
 // Renders diagnostics with source lines and carets; each diagnostic's source
-// is looked up by file name among `sources`.
+// is looked up by file name among `sources`. At most the first
+// kMaxRenderedDiagnostics, then one line saying how many more there were.
+inline constexpr std::size_t kMaxRenderedDiagnostics = 50;
 std::string renderDiagnostics(const lang::Diagnostics& ds,
                               const std::vector<lang::PolicyFile>& sources);
 
-// Reads a whole file, or ErrorCode::Io with strerror's text ("No such file or
-// directory") or "read error".
+// Reads a whole input file through lang::readInputFile (regular files of at
+// most 16 MiB), or ErrorCode::Io with why not ("No such file or directory",
+// "is a directory, not a file").
 roam::Result<std::string> readFile(const std::string& path);
 
 }  // namespace roam::runtime

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <system_error>
 
@@ -251,13 +252,28 @@ roam::Result<Owned<EVP_PKEY>> readKey(const fs::path& path) {
   return key;
 }
 
-// Makes DIR (mode 0700) unless it exists; its parents are created as needed.
+// Makes DIR (mode 0700); its parents are created as needed. It will hold the
+// CA's key, so nobody else may list or enter it: an existing empty DIR is set
+// to 0700, an existing DIR with files in it must be private already (changing
+// the mode of, say, /tmp is not ours to do).
 Status makeDirectory(const fs::path& dir) {
   std::error_code ec;
   auto status = fs::status(dir, ec);
   if (fs::exists(status)) {
-    if (fs::is_directory(status)) return {};
-    return roam::makeError(ErrorCode::Conflict, dir.string() + ": exists and is not a directory");
+    if (!fs::is_directory(status))
+      return roam::makeError(ErrorCode::Conflict, dir.string() + ": exists and is not a directory");
+    const auto mode = static_cast<unsigned>(status.permissions()) & 0777u;
+    if ((mode & 077u) == 0) return {};
+    if (!fs::is_empty(dir, ec)) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", mode);
+      return roam::makeError(ErrorCode::Conflict,
+                             dir.string() + ": others can read it (mode " + octal +
+                                 ") and it is not empty; give a new or private (0700) directory");
+    }
+    if (::chmod(dir.c_str(), 0700) != 0)
+      return ioError(dir.string() + ": cannot set mode: " + errnoText(errno));
+    return {};
   }
   fs::path parent = dir.parent_path();
   if (!parent.empty()) {
@@ -335,10 +351,16 @@ Status initAuthority(const fs::path& dir) {
 }
 
 Status issueCertificate(const fs::path& dir, const std::string& name,
-                        const std::vector<std::string>& ips) {
+                        const std::vector<std::string>& ips, Existing existing) {
   if (auto checked = checkCertificateName(name); !checked) return checked;
   for (const auto& ip : ips)
     if (auto checked = checkIpAddress(ip); !checked) return checked;
+  std::error_code ec;
+  if (existing == Existing::refuse)
+    for (const auto& path : {dir / (name + ".crt"), dir / (name + ".key")})
+      if (fs::exists(fs::symlink_status(path, ec)))
+        return roam::makeError(ErrorCode::Conflict,
+                               path.string() + ": already exists; refusing to replace it");
 
   auto caCertRead = readCertificate(dir / "ca.crt");
   if (!caCertRead) return caCertRead.error();

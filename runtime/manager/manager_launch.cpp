@@ -79,9 +79,21 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
     launch.config = std::move(*loaded);
   }
   overrides(launch.config);
-  if (launch.config.policy.file.empty())
+  const ManagerConfig& c = launch.config;
+  if (c.policy.file.empty())
     return commandLineMistake(line, -1,
                               "no policy: give --policy FILE or a configuration with \"policy\"");
+  // The manager writes the decision log and the VIB; neither may be a file it reads.
+  auto distinct = refuseOutputOverInput(line, {{"--decision-log", c.decisionLog}, {"--vib", c.vib}},
+                                        {{"--config", flags.config},
+                                         {"--policy", c.policy.file},
+                                         {"--state", c.stateFile},
+                                         {"topology", c.topology}});
+  if (!distinct.ok()) return distinct.error();
+  if (auto same =
+          refuseOutputOverInput(line, {{"--decision-log", c.decisionLog}}, {{"--vib", c.vib}});
+      !same.ok())
+    return same.error();
   return launch;
 }
 

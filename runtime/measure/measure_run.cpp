@@ -51,6 +51,9 @@ CommandResult<MeasureSettings> checkMeasureFlags(const MeasureFlags& flags,
   s.url = controller->url;
   s.vib = flags.vib;
   s.topology = flags.topology;
+  if (auto distinct = refuseOutputOverInput(line, {{"--vib", s.vib}}, {{"--topology", s.topology}});
+      !distinct.ok())
+    return distinct.error();
 
   struct Flag {
     const char* name;

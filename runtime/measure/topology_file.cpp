@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "lang/input_file.hpp"
 #include "runtime/measure/json_fields.hpp"
 
 namespace roam::runtime {
@@ -387,16 +388,14 @@ TopologyFileResult parseTopologyFile(std::string_view text, const std::string& f
 }
 
 TopologyFileResult loadTopologyFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto read = lang::readInputFile(path);
+  if (!read.text) {
     TopologyFileResult r;
     r.diagnostics.push_back(
-        diagnostic("cannot read " + jsonQuoted(path) + ": " + std::strerror(errno), path, {}));
+        diagnostic("cannot read " + jsonQuoted(path) + ": " + read.error, path, {}));
     return r;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parseTopologyFile(text.str(), path);
+  return parseTopologyFile(*read.text, path);
 }
 
 TopologyNaming::TopologyNaming(std::optional<TopologyFile> file) : file_(std::move(file)) {

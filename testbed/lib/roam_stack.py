@@ -251,10 +251,10 @@ class Stack(object):
         if not os.path.exists(os.path.join(self.certs, "ca.crt")):
             tb.run([self.roam, "certs", "init", self.certs])
         for name in hosts:
-            tb.run([self.roam, "certs", "issue", self.certs, name, "--ip",
-                    self.host_info(name)["ip"]])
+            tb.run([self.roam, "certs", "issue", self.certs, name, "--force",
+                    "--ip", self.host_info(name)["ip"]])
         for name in ("manager", "cli"):
-            tb.run([self.roam, "certs", "issue", self.certs, name])
+            tb.run([self.roam, "certs", "issue", self.certs, name, "--force"])
 
     def _start_agent(self, name):
         ns = self.ns_name(name)

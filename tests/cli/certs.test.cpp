@@ -118,3 +118,52 @@ TEST_CASE("roam certs issue points at a bad --ip or NAME", "[cli]") {
   CHECK(noCa.status == 1);
   CHECK(noCa.err.find(": error: " + dir + "/missing/ca.crt: cannot read") != std::string::npos);
 }
+
+TEST_CASE("roam certs issue never replaces a certificate without --force", "[cli]") {
+  TempDir tmp;
+  const std::string dir = (tmp.path / "certs").string();
+  REQUIRE(roam("certs init " + dir).status == 0);
+  REQUIRE(roam("certs issue " + dir + " h1").status == 0);
+  std::ifstream in(dir + "/h1.crt");
+  const std::string first((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  auto again = roam("certs issue " + dir + " h1 --ip 10.0.0.1");
+  CHECK(again.status == 1);
+  CHECK(again.err.find("error: " + dir +
+                       "/h1.crt: already exists; refusing to replace it (--force replaces it)\n") !=
+        std::string::npos);
+  std::ifstream still(dir + "/h1.crt");
+  CHECK(std::string((std::istreambuf_iterator<char>(still)), std::istreambuf_iterator<char>()) ==
+        first);
+
+  auto forced = roam("certs issue " + dir + " h1 --ip 10.0.0.1 --force");
+  INFO(forced.err);
+  CHECK(forced.status == 0);
+  std::ifstream replaced(dir + "/h1.crt");
+  CHECK(std::string((std::istreambuf_iterator<char>(replaced)), std::istreambuf_iterator<char>()) !=
+        first);
+  CHECK(modeOf(dir + "/h1.key") == 0600);
+}
+
+TEST_CASE("roam certs init makes an existing empty directory 0700, refuses a shared one", "[cli]") {
+  TempDir tmp;
+  const auto dir = tmp.path / "certs";
+  fs::create_directory(dir);
+  fs::permissions(dir, fs::perms(0755));
+  auto init = roam("certs init " + dir.string());
+  INFO(init.err);
+  CHECK(init.status == 0);
+  CHECK(modeOf(dir.string()) == 0700);
+
+  const auto shared = tmp.path / "shared";
+  fs::create_directory(shared);
+  std::ofstream(shared / "notes.txt") << "x";
+  fs::permissions(shared, fs::perms(0755));
+  auto refused = roam("certs init " + shared.string());
+  CHECK(refused.status == 1);
+  CHECK(
+      refused.err.find(shared.string() + ": others can read it (mode 0755) and it is not empty") !=
+      std::string::npos);
+  CHECK(modeOf(shared.string()) == 0755);
+  CHECK_FALSE(fs::exists(shared / "ca.key"));
+}

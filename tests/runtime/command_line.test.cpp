@@ -1,9 +1,13 @@
 // The command line as typed: columns, located mistakes, the flags that
 // several commands share (runtime/command_line.hpp).
 
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "runtime/command_line.hpp"
+#include "temp_dir.hpp"
 
 using roam::runtime::CommandError;
 using roam::runtime::CommandLine;
@@ -70,4 +74,67 @@ TEST_CASE("command line: --controller KIND=URL", "[runtime][cli]") {
         "'ryu='\n");
   CHECK(error("ryu=ftp://h", {"ryu"}) ==
         "<command-line>:1:34: error: --controller URL must start with http:// or https://\n");
+}
+
+TEST_CASE("command line: --seed is a decimal 0..2^64-1, never wrapped or octal", "[runtime][cli]") {
+  const CommandLine line{{"roam", "eval", "p.policy", "--seed", "X"}};
+  auto seed = [&](const std::string& text) { return roam::runtime::parseSeedFlag(text, line); };
+  REQUIRE(seed("0").ok());
+  CHECK(seed("0").value() == 0);
+  CHECK(seed("42").value() == 42);
+  CHECK(seed("18446744073709551615").value() == 18446744073709551615ULL);
+  auto wrapped = seed("18446744073709551616");
+  REQUIRE_FALSE(wrapped.ok());
+  CHECK(wrapped.error().status == 2);
+  CHECK(wrapped.error().text ==
+        "<command-line>:1:1: error: --seed must be <= 18446744073709551615, got "
+        "'18446744073709551616'\n");
+  const CommandLine typed{{"roam", "eval", "p.policy", "--seed", "010"}};
+  auto octal = roam::runtime::parseSeedFlag("010", typed);
+  REQUIRE_FALSE(octal.ok());
+  CHECK(octal.error().text ==
+        "<command-line>:1:27: error: --seed must be written without a leading zero, got '010'\n");
+  for (const char* bad : {"-1", "+1", "", "1e3", "0x10", " 1", "1.0"}) {
+    INFO(bad);
+    auto r = seed(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().text.find("--seed expects a whole number from 0 to 18446744073709551615") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("command line: an output that is an input is refused, by file identity",
+          "[runtime][cli]") {
+  roamtest::TempDir tmp;
+  const auto in = (tmp.path / "vib.sqlite").string();
+  std::ofstream(in) << "db";
+  std::filesystem::create_symlink(in, tmp.path / "link.json");
+  const CommandLine line{{"roam", "vib", "export", in, "--state", "x"}};
+  using roam::runtime::refuseOutputOverInput;
+
+  CHECK(refuseOutputOverInput(line, {{"--state", (tmp.path / "new.json").string()}},
+                              {{"vib-file", in}})
+            .ok());
+  CHECK(refuseOutputOverInput(line, {{"--state", ""}}, {{"vib-file", in}}).ok());
+
+  for (const auto& spelling :
+       {in, (tmp.path / "." / "vib.sqlite").string(), (tmp.path / "link.json").string()}) {
+    INFO(spelling);
+    auto same = refuseOutputOverInput(line, {{"--state", spelling}}, {{"vib-file", in}});
+    REQUIRE_FALSE(same.ok());
+    CHECK(same.error().status == 2);
+    CHECK(same.error().text.find("error: --state " + spelling + " is the same file as vib-file " +
+                                 in + "; refusing to overwrite an input\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("command line: an unknown command is named, with the closest one", "[runtime][cli]") {
+  const CommandLine line{{"roam", "vib", "exprt"}};
+  auto close = roam::runtime::unknownCommand(line, 2, "vib", {"export"});
+  CHECK(close.status == 2);
+  CHECK(close.text ==
+        "<command-line>:1:10: error: unknown vib command 'exprt' (did you mean 'export'?)\n");
+  const CommandLine far{{"roam", "frobnicate"}};
+  CHECK(roam::runtime::unknownCommand(far, 1, "", {"check", "eval"}).text ==
+        "<command-line>:1:6: error: unknown command 'frobnicate' (commands: check, eval)\n");
 }

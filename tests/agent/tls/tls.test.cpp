@@ -300,11 +300,20 @@ TEST_CASE("certificates: refusals", "[agent]") {
             .find((tmp.path / "nowhere" / "ca.crt").string()) == 0);
 }
 
-TEST_CASE("re-issuing replaces the certificate and key", "[agent]") {
+TEST_CASE("re-issuing refuses, or with Existing::replace replaces the certificate and key",
+          "[agent]") {
   TempDir tmp;
   auto dir = deployment(tmp.path);
   auto first = readCert(dir / "server.crt");
-  REQUIRE(roam::agent::issueCertificate(dir, "server", {"10.0.0.7"}).ok());
+  // Not by accident: replacing needs Existing::replace (`roam certs issue --force`).
+  auto refused = roam::agent::issueCertificate(dir, "server", {"10.0.0.7"});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == roam::ErrorCode::Conflict);
+  CHECK(refused.error().message ==
+        (dir / "server.crt").string() + ": already exists; refusing to replace it");
+  CHECK(X509_cmp(first.get(), readCert(dir / "server.crt").get()) == 0);
+  REQUIRE(roam::agent::issueCertificate(dir, "server", {"10.0.0.7"}, roam::agent::Existing::replace)
+              .ok());
   auto second = readCert(dir / "server.crt");
   CHECK(X509_cmp(first.get(), second.get()) != 0);
   CHECK(X509_check_ip_asc(second.get(), "10.0.0.7", 0) == 1);
