@@ -117,13 +117,7 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
     result["seconds"] = done.seconds;
     if (done.freezeMs > 0) result["freeze_ms"] = done.freezeMs;
     if (done.totalSeconds > 0) result["total_s"] = done.totalSeconds;
-    if (!done.rounds.empty()) {
-      nlohmann::json rounds = nlohmann::json::array();
-      for (const auto& r : done.rounds)
-        rounds.push_back(
-            {{"round", r.round}, {"frozen", r.frozen}, {"bytes", r.bytes}, {"seconds", r.seconds}});
-      result["rounds"] = rounds;
-    }
+    if (!done.rounds.empty()) result["rounds"] = agent::roundsToJson(done.rounds);
     if (sendingSince && sendingUntil)
       result["transfer_seconds"] =
           std::chrono::duration<double>(*sendingUntil - *sendingSince).count();

@@ -773,6 +773,14 @@ json fieldsOf(const Message& message) {
 
 }  // namespace
 
+json roundsToJson(const std::vector<RoundReport>& rounds) {
+  json list = json::array();
+  for (const auto& r : rounds)
+    list.push_back(
+        {{"round", r.round}, {"frozen", r.frozen}, {"bytes", r.bytes}, {"seconds", r.seconds}});
+  return list;
+}
+
 std::string_view toString(MessageType type) {
   return kTypeNames[static_cast<std::size_t>(type)];
 }

@@ -106,6 +106,9 @@ struct RoundReport {
   double seconds = 0;       // from planning the round to the destination's ROUND_DONE
   bool operator==(const RoundReport&) const = default;
 };
+// DONE's rounds as `roam migrate --json` and the decision log show them:
+// [{round, frozen, bytes, seconds}, ...].
+nlohmann::json roundsToJson(const std::vector<RoundReport>& rounds);
 struct Done {
   std::string migrationId, container, source, destination, mode, result, note;
   std::uint64_t bytesSent = 0, bytesTotal = 0;

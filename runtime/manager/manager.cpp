@@ -26,6 +26,19 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+// The decision log's second line for a dispatched decision: how its
+// migration ended, keyed by the same decision_id. A reader joins the two
+// without opening the VIB (docs/manager.md, "The decision log").
+nlohmann::json outcomeLogLine(const MigrationRecord& m, const nlohmann::json& rounds) {
+  nlohmann::json line = migrationToJson(m);
+  line["action"] = "outcome";
+  line["time"] = m.finishedT.value_or(m.updatedT);
+  line["result"] = m.state == "done" ? "success" : "failure";
+  line["rounds"] = rounds;
+  line["round_count"] = m.rounds;
+  return line;
+}
+
 std::string shortHash(const std::string& hash) {
   return hash.substr(0, std::min<std::size_t>(hash.size(), 19));  // "sha256:" + 12 hex
 }
@@ -337,11 +350,13 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   // "serving", during the source's freeze), not after the source copy is
   // retired; an MTD migration's destination is known only from its DONE.
   bool redirected = false;
+  nlohmann::json rounds = nlohmann::json::array();  // DONE's rounds, when one came
   auto finish = [&](bool ok) {
     m.updatedT = clock_.now();
     m.finishedT = m.updatedT;
     m.state = ok ? "done" : "failed";
     record(m);
+    if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
     brain_.migrationFinished(m.container, ok, m.updatedT);
     log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
          (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
@@ -404,6 +419,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.bytesTotal = done.bytesTotal;
   m.freezeMs = done.freezeMs;
   m.rounds = static_cast<std::uint32_t>(done.rounds.size());
+  rounds = agent::roundsToJson(done.rounds);
   m.totalSeconds = done.totalSeconds;
   m.note = done.note;
   if (mtd) {

@@ -208,6 +208,18 @@ def main():
             am.check(m["decision_seconds"] > 0, f"decision time recorded: {m['decision_seconds']}")
             am.check(dispatch and m["decision_id"] == dispatch[0]["decision_id"],
                      "the migration names its decision")
+            outcome = wait_for("an outcome line in the decision log",
+                               lambda: [d for d in manager.decision_lines()
+                                        if d["action"] == "outcome"])
+            if outcome:
+                o = outcome[0]
+                am.check(dispatch and o["decision_id"] == dispatch[0]["decision_id"]
+                         and o["result"] == "success" and o["migration_id"] == m["migration_id"],
+                         "the decision log's outcome line names the decision and its migration")
+                am.check(o["freeze_ms"] > 0 and o["round_count"] == len(o["rounds"]) >= 1
+                         and o["rounds"][-1]["frozen"],
+                         f"the outcome line has the freeze and the rounds: {o['freeze_ms']} ms, "
+                         f"{len(o['rounds'])} rounds")
         c = b.container("stateful")
         am.check(c is not None and c["State"]["Running"], "stateful runs on b")
         am.check(a.container("stateful") is None, "stateful is gone from a")

@@ -52,11 +52,23 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   CHECK(request.mode == "auto");
   CHECK(f.agents.containerHost["iperf-server"] == "h4");
 
+  // Two lines keyed by one decision_id: the dispatch, then its outcome.
   auto log = f.decisionLog();
-  REQUIRE(log.size() == 1);
+  REQUIRE(log.size() == 2);
   CHECK(log[0]["decision_id"] == step.decisionId);
   CHECK(log[0]["destination"] == "h4");
   CHECK(log[0]["action"] == "dispatch");
+  CHECK(log[1]["decision_id"] == step.decisionId);
+  CHECK(log[1]["action"] == "outcome");
+  CHECK(log[1]["result"] == "success");
+  CHECK(log[1]["migration_id"] == request.migrationId);
+  CHECK(log[1]["destination"] == "h4");
+  CHECK(log[1]["freeze_ms"] == 123.5);
+  CHECK(log[1]["round_count"] == 2);
+  REQUIRE(log[1]["rounds"].size() == 2);
+  CHECK(log[1]["rounds"][1] ==
+        nlohmann::json{{"round", 2}, {"frozen", true}, {"bytes", 10}, {"seconds", 0.004}});
+  CHECK(log[1]["time"].get<double>() >= log[0]["time"].get<double>());
 
   auto decisions = manager->vib()->recentDecisions(10);
   REQUIRE(decisions.value().size() == 1);
@@ -97,6 +109,12 @@ TEST_CASE("manager: a failed migration is recorded with the agent's reason", "[m
   CHECK(m.state == "failed");
   CHECK(m.error == "destination engine refused the image");
   CHECK(f.agents.containerHost["iperf-server"] == "h2");
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1]["action"] == "outcome");
+  CHECK(log[1]["result"] == "failure");
+  CHECK(log[1]["error"] == "destination engine refused the image");
+  CHECK(log[1]["decision_id"] == log[0]["decision_id"]);
 }
 
 TEST_CASE("manager: a host without an agent fails the migration clearly", "[manager]") {

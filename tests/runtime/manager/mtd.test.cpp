@@ -90,9 +90,12 @@ TEST_CASE("manager: MTD policies move the container without sending a destinatio
 
   // The decision, in the log and in the VIB, has no destination.
   auto log = f.decisionLog();
-  REQUIRE(log.size() == 1);
+  REQUIRE(log.size() == 2);
   CHECK(log[0]["action"] == "dispatch");
   CHECK(log[0]["destination"].is_null());
+  // The outcome line names the destination the source found.
+  CHECK(log[1]["action"] == "outcome");
+  CHECK(log[1]["destination"] == moved);
   CHECK(log[0]["mtd"]["scheme"] == policy.substr(0, policy.find('.')));
   auto decisions = manager->vib()->recentDecisions(10);
   REQUIRE(decisions.value().size() == 1);
