@@ -142,6 +142,11 @@ Value latency(Evaluator& ev, const Expr& call) {
   int a = ev.hostOf(ev.eval(arg(call, 0)), arg(call, 0));
   int b = ev.hostOf(ev.eval(arg(call, 1)), arg(call, 1));
   const auto& hosts = ev.state().hosts();
+  // A latency measured before a link went down says nothing about a host
+  // that can no longer be reached.
+  const Topology& t = ev.state().topology();
+  if (a != b && !t.path(t.hostNode(a), t.hostNode(b)))
+    ev.failUnreachable(call, t.hostNode(a), t.hostNode(b));
   auto s = ev.state().latencySeconds(hosts[a].name, hosts[b].name);
   if (!s) ev.fail(call, "no latency measured between " + hosts[a].name + " and " + hosts[b].name);
   return Value::fromNumber(*s, kDuration);
@@ -149,8 +154,7 @@ Value latency(Evaluator& ev, const Expr& call) {
 
 std::vector<Hop> route(Evaluator& ev, const Expr& call, int a, int b) {
   auto hops = ev.state().topology().path(a, b);
-  if (!hops)
-    ev.fail(call, "no path from " + nodeName(ev.state(), a) + " to " + nodeName(ev.state(), b));
+  if (!hops) ev.failUnreachable(call, a, b);
   return *hops;
 }
 
@@ -237,15 +241,18 @@ Value weightedSample(Evaluator& ev, const Expr& call) {
   std::vector<Value> elements;
   std::vector<double> cumulative;
   double total = 0;
-  ev.forEachBound(arg(call, 0), [&](const Value& element, const Value& weight) {
-    if (!(weight.number >= 0) || !std::isfinite(weight.number))
-      ev.fail(arg(call, 0), "weight of " + entityName(element, ev.state()) +
-                                " must be finite and not negative, but is " +
-                                formatValue(weight, ev.state()));
-    total += weight.number;
-    elements.push_back(element);
-    cumulative.push_back(total);
-  });
+  ev.forEachBound(
+      arg(call, 0),
+      [&](const Value& element, const Value& weight) {
+        if (!(weight.number >= 0) || !std::isfinite(weight.number))
+          ev.fail(arg(call, 0), "weight of " + entityName(element, ev.state()) +
+                                    " must be finite and not negative, but is " +
+                                    formatValue(weight, ev.state()));
+        total += weight.number;
+        elements.push_back(element);
+        cumulative.push_back(total);
+      },
+      /*skipUnreachable=*/true);
   const std::int64_t k = ev.wholeNumberOf(arg(call, 1), 0, kMaxCount, "the sample size");
   if (k > 0 && !(total > 0)) ev.fail(call, "weighted_sample needs at least one positive weight");
   std::vector<Value> out;
@@ -330,17 +337,20 @@ Value argExtreme(Evaluator& ev, const Expr& call) {
   Value best;
   double bestScore = 0;
   std::string bestName;
-  ev.forEachBound(arg(call, 0), [&](const Value& element, const Value& score) {
-    std::string name = entityName(element, ev.state());
-    bool better = best.kind == ValueKind::Null ||
-                  (Larger ? score.number > bestScore : score.number < bestScore) ||
-                  (score.number == bestScore && name < bestName);
-    if (better) {
-      best = element;
-      bestScore = score.number;
-      bestName = std::move(name);
-    }
-  });
+  ev.forEachBound(
+      arg(call, 0),
+      [&](const Value& element, const Value& score) {
+        std::string name = entityName(element, ev.state());
+        bool better = best.kind == ValueKind::Null ||
+                      (Larger ? score.number > bestScore : score.number < bestScore) ||
+                      (score.number == bestScore && name < bestName);
+        if (better) {
+          best = element;
+          bestScore = score.number;
+          bestName = std::move(name);
+        }
+      },
+      /*skipUnreachable=*/true);
   if (best.kind == ValueKind::Null)
     ev.fail(call, std::string(Larger ? "argmax" : "argmin") + "() of an empty set");
   return best;

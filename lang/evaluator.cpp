@@ -119,6 +119,27 @@ void Evaluator::fail(const Expr& where, std::string message) const {
   throw EvalError{where.loc, std::move(message)};
 }
 
+void Evaluator::failUnreachable(const Expr& where, int fromNode, int toNode) const {
+  const Topology& t = state_.topology();
+  throw EvalError{where.loc, "no path from " + t.nodeName(fromNode) + " to " + t.nodeName(toNode),
+                  fromNode, toNode};
+}
+
+bool Evaluator::isUnreachable(const EvalError& e, int hostIdx) const {
+  if (e.unreachableFrom < 0) return false;
+  const int node = state_.topology().hostNode(hostIdx);
+  return e.unreachableFrom == node || e.unreachableTo == node;
+}
+
+void Evaluator::leaveOut(int hostIdx, const EvalError& e) {
+  for (const auto& l : leftOut_)
+    if (l.host == hostIdx) return;
+  const Topology& t = state_.topology();
+  const int node = t.hostNode(hostIdx);
+  const int other = e.unreachableTo == node ? e.unreachableFrom : e.unreachableTo;
+  leftOut_.push_back({hostIdx, other == node ? "no path" : "no path from " + t.nodeName(other)});
+}
+
 Value Evaluator::toEntity(const Value& v, ValueKind kind, const Expr& where) const {
   if (v.kind == kind) return v;
   if (v.kind == ValueKind::String) {
