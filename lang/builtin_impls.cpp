@@ -237,7 +237,18 @@ Value randomChoice(Evaluator& ev, const Expr& call) {
   return items[ev.rng().below(items.size())];
 }
 
+// " (left out as unreachable: h3: no path from h2; ...)": why a choice has
+// nothing left to choose from.
+std::string leftOutText(const Evaluator& ev, const std::vector<LeftOutHost>& skipped) {
+  if (skipped.empty()) return "";
+  std::string out = " (left out as unreachable: ";
+  for (std::size_t i = 0; i < skipped.size(); ++i)
+    out += (i ? "; " : "") + ev.state().hosts()[skipped[i].host].name + ": " + skipped[i].reason;
+  return out + ")";
+}
+
 Value weightedSample(Evaluator& ev, const Expr& call) {
+  std::vector<LeftOutHost> skipped;
   std::vector<Value> elements;
   std::vector<double> cumulative;
   double total = 0;
@@ -252,9 +263,10 @@ Value weightedSample(Evaluator& ev, const Expr& call) {
         elements.push_back(element);
         cumulative.push_back(total);
       },
-      /*skipUnreachable=*/true);
+      &skipped);
   const std::int64_t k = ev.wholeNumberOf(arg(call, 1), 0, kMaxCount, "the sample size");
-  if (k > 0 && !(total > 0)) ev.fail(call, "weighted_sample needs at least one positive weight");
+  if (k > 0 && !(total > 0))
+    ev.fail(call, "weighted_sample needs at least one positive weight" + leftOutText(ev, skipped));
   std::vector<Value> out;
   out.reserve(static_cast<std::size_t>(k));
   for (std::int64_t i = 0; i < k; ++i) {
@@ -334,6 +346,7 @@ Value quantifier(Evaluator& ev, const Expr& call) {
 
 template <bool Larger>
 Value argExtreme(Evaluator& ev, const Expr& call) {
+  std::vector<LeftOutHost> skipped;
   Value best;
   double bestScore = 0;
   std::string bestName;
@@ -350,9 +363,10 @@ Value argExtreme(Evaluator& ev, const Expr& call) {
           bestName = std::move(name);
         }
       },
-      /*skipUnreachable=*/true);
+      &skipped);
   if (best.kind == ValueKind::Null)
-    ev.fail(call, std::string(Larger ? "argmax" : "argmin") + "() of an empty set");
+    ev.fail(call, std::string(Larger ? "argmax" : "argmin") + "() of an empty set" +
+                      leftOutText(ev, skipped));
   return best;
 }
 

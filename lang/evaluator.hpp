@@ -120,15 +120,16 @@ class Evaluator {
 
   // Calls f(element, value) for every element of the binder's set that passes
   // its filter; value is the body's result (or the element without a body).
-  // With `skipUnreachable` (choices among hosts: argmax, argmin,
-  // weighted_sample), a host element whose filter or body needs a path that
-  // does not exist is left out (and recorded in leftOut()) instead of failing.
+  // With `skipped` (choices among hosts: argmax, argmin, weighted_sample), a
+  // host element whose filter or body needs a path that does not exist is
+  // left out instead of failing, added to *skipped and recorded in leftOut().
   template <class F>
-  void forEachBound(const Expr& binder, F&& f, bool skipUnreachable = false) {
+  void forEachBound(const Expr& binder, F&& f, std::vector<LeftOutHost>* skipped = nullptr) {
     Value set = eval(*binder.children[0]);
     for (const Value& element : set.elements()) {
       setSlot(binder.slot, element);
-      if (!skipUnreachable || element.kind != ValueKind::Host) {
+      const int host = skipped ? hostIndexOf(element) : -1;
+      if (host < 0) {
         if (binder.filter && !truth(*binder.filter)) continue;
         f(element, binder.body ? eval(*binder.body) : element);
         continue;
@@ -138,18 +139,20 @@ class Evaluator {
         if (binder.filter && !truth(*binder.filter)) continue;
         v = binder.body ? eval(*binder.body) : element;
       } catch (const EvalError& e) {
-        if (!isUnreachable(e, element.index)) throw;
-        leaveOut(element.index, e);
+        if (!isUnreachable(e, host)) throw;
+        skipped->push_back(leaveOut(host, e));
         continue;
       }
       f(element, v);
     }
   }
 
+  // The host a value is or names ("h3"), or -1.
+  int hostIndexOf(const Value& v) const;
   // Whether `e` says that host `hostIdx` cannot be reached (or reach).
   bool isUnreachable(const EvalError& e, int hostIdx) const;
   // Records that host `hostIdx` was left out of a choice because of `e`.
-  void leaveOut(int hostIdx, const EvalError& e);
+  LeftOutHost leaveOut(int hostIdx, const EvalError& e);
   // Hosts left out of choices so far, in order, each once.
   const std::vector<LeftOutHost>& leftOut() const { return leftOut_; }
 

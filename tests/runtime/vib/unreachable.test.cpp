@@ -189,6 +189,7 @@ TEST_CASE("path built-ins: choices leave unreachable hosts out, direct uses are 
     CHECK(name(R"(argmin(h in hosts - {"h2"}: latency("h2", h)))") == "h1");
     CHECK(name(R"(argmax(h in hosts - {"h2"}: available_bandwidth("h2", h)))") == "h1");
     CHECK(name(R"(argmax(h in hosts - {"h2"} where hops("h2", h) > 2: 1))") == "h4");
+    CHECK(name(R"(argmax(h in {"h3", "h5"}: path_bandwidth("h2", h)))") == "h5");
   }
   SECTION("latency-weighted sampling never draws an unreachable host") {
     auto drawn =
@@ -197,6 +198,13 @@ TEST_CASE("path built-ins: choices leave unreachable hosts out, direct uses are 
     std::set<std::string> names;
     for (const auto& v : drawn.elements()) names.insert(roam::lang::entityName(v, state));
     CHECK(names == std::set<std::string>{"h1", "h4", "h5"});
+  }
+  SECTION("a choice with every host left out says why it is empty") {
+    CHECK(evalError(R"(argmin(h in {"h3"}: hops("h2", h)))", state) ==
+          "argmin() of an empty set (left out as unreachable: h3: no path from h2)");
+    CHECK(evalError(R"(weighted_sample(h in {"h3"}: 1 / latency("h2", h), 2))", state) ==
+          "weighted_sample needs at least one positive weight (left out as unreachable: h3: no "
+          "path from h2)");
   }
   SECTION("a path asked for directly, or in an aggregate, is a located error") {
     for (const char* text :
