@@ -145,7 +145,7 @@ Value latency(Evaluator& ev, const Expr& call) {
   // A latency measured before a link went down says nothing about a host
   // that can no longer be reached.
   const Topology& t = ev.state().topology();
-  if (a != b && !t.path(t.hostNode(a), t.hostNode(b)))
+  if (a != b && !t.reachable(t.hostNode(a), t.hostNode(b)))
     ev.failUnreachable(call, t.hostNode(a), t.hostNode(b));
   auto s = ev.state().latencySeconds(hosts[a].name, hosts[b].name);
   if (!s) ev.fail(call, "no latency measured between " + hosts[a].name + " and " + hosts[b].name);

@@ -207,7 +207,7 @@ class PolicyRun {
       }
       // A host no path leads to is no destination, whatever the choice
       // (random and MTD included): the migration could not reach it.
-      if (!topology.path(sourceNode, topology.hostNode(h.index))) {
+      if (!topology.reachable(sourceNode, topology.hostNode(h.index))) {
         d.excluded.push_back({name, "no path from " + *d.source});
         unreachable_.push_back(name + ": no path from " + *d.source);
         continue;
