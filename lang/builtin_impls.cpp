@@ -142,6 +142,11 @@ Value latency(Evaluator& ev, const Expr& call) {
   int a = ev.hostOf(ev.eval(arg(call, 0)), arg(call, 0));
   int b = ev.hostOf(ev.eval(arg(call, 1)), arg(call, 1));
   const auto& hosts = ev.state().hosts();
+  // A latency measured before a link went down says nothing about a host
+  // that can no longer be reached.
+  const Topology& t = ev.state().topology();
+  if (a != b && !t.reachable(t.hostNode(a), t.hostNode(b)))
+    ev.failUnreachable(call, t.hostNode(a), t.hostNode(b));
   auto s = ev.state().latencySeconds(hosts[a].name, hosts[b].name);
   if (!s) ev.fail(call, "no latency measured between " + hosts[a].name + " and " + hosts[b].name);
   return Value::fromNumber(*s, kDuration);
@@ -149,8 +154,7 @@ Value latency(Evaluator& ev, const Expr& call) {
 
 std::vector<Hop> route(Evaluator& ev, const Expr& call, int a, int b) {
   auto hops = ev.state().topology().path(a, b);
-  if (!hops)
-    ev.fail(call, "no path from " + nodeName(ev.state(), a) + " to " + nodeName(ev.state(), b));
+  if (!hops) ev.failUnreachable(call, a, b);
   return *hops;
 }
 
@@ -233,21 +237,36 @@ Value randomChoice(Evaluator& ev, const Expr& call) {
   return items[ev.rng().below(items.size())];
 }
 
+// " (left out as unreachable: h3: no path from h2; ...)": why a choice has
+// nothing left to choose from.
+std::string leftOutText(const Evaluator& ev, const std::vector<LeftOutHost>& skipped) {
+  if (skipped.empty()) return "";
+  std::string out = " (left out as unreachable: ";
+  for (std::size_t i = 0; i < skipped.size(); ++i)
+    out += (i ? "; " : "") + ev.state().hosts()[skipped[i].host].name + ": " + skipped[i].reason;
+  return out + ")";
+}
+
 Value weightedSample(Evaluator& ev, const Expr& call) {
+  std::vector<LeftOutHost> skipped;
   std::vector<Value> elements;
   std::vector<double> cumulative;
   double total = 0;
-  ev.forEachBound(arg(call, 0), [&](const Value& element, const Value& weight) {
-    if (!(weight.number >= 0) || !std::isfinite(weight.number))
-      ev.fail(arg(call, 0), "weight of " + entityName(element, ev.state()) +
-                                " must be finite and not negative, but is " +
-                                formatValue(weight, ev.state()));
-    total += weight.number;
-    elements.push_back(element);
-    cumulative.push_back(total);
-  });
+  ev.forEachBound(
+      arg(call, 0),
+      [&](const Value& element, const Value& weight) {
+        if (!(weight.number >= 0) || !std::isfinite(weight.number))
+          ev.fail(arg(call, 0), "weight of " + entityName(element, ev.state()) +
+                                    " must be finite and not negative, but is " +
+                                    formatValue(weight, ev.state()));
+        total += weight.number;
+        elements.push_back(element);
+        cumulative.push_back(total);
+      },
+      &skipped);
   const std::int64_t k = ev.wholeNumberOf(arg(call, 1), 0, kMaxCount, "the sample size");
-  if (k > 0 && !(total > 0)) ev.fail(call, "weighted_sample needs at least one positive weight");
+  if (k > 0 && !(total > 0))
+    ev.fail(call, "weighted_sample needs at least one positive weight" + leftOutText(ev, skipped));
   std::vector<Value> out;
   out.reserve(static_cast<std::size_t>(k));
   for (std::int64_t i = 0; i < k; ++i) {
@@ -327,22 +346,27 @@ Value quantifier(Evaluator& ev, const Expr& call) {
 
 template <bool Larger>
 Value argExtreme(Evaluator& ev, const Expr& call) {
+  std::vector<LeftOutHost> skipped;
   Value best;
   double bestScore = 0;
   std::string bestName;
-  ev.forEachBound(arg(call, 0), [&](const Value& element, const Value& score) {
-    std::string name = entityName(element, ev.state());
-    bool better = best.kind == ValueKind::Null ||
-                  (Larger ? score.number > bestScore : score.number < bestScore) ||
-                  (score.number == bestScore && name < bestName);
-    if (better) {
-      best = element;
-      bestScore = score.number;
-      bestName = std::move(name);
-    }
-  });
+  ev.forEachBound(
+      arg(call, 0),
+      [&](const Value& element, const Value& score) {
+        std::string name = entityName(element, ev.state());
+        bool better = best.kind == ValueKind::Null ||
+                      (Larger ? score.number > bestScore : score.number < bestScore) ||
+                      (score.number == bestScore && name < bestName);
+        if (better) {
+          best = element;
+          bestScore = score.number;
+          bestName = std::move(name);
+        }
+      },
+      &skipped);
   if (best.kind == ValueKind::Null)
-    ev.fail(call, std::string(Larger ? "argmax" : "argmin") + "() of an empty set");
+    ev.fail(call, std::string(Larger ? "argmax" : "argmin") + "() of an empty set" +
+                      leftOutText(ev, skipped));
   return best;
 }
 

@@ -266,7 +266,7 @@ const std::array<BuiltinDecl, kBuiltinCount> kTable{{
      "Capacity of the direct link between two nodes.", "capacity(\"s1\", \"s4\")", M::Topology, 2,
      2, false, nodePair<N, 1, -1>},
     {kLatency, "latency", "latency(a: host, b: host) -> duration",
-     "Latest measured round-trip latency between two hosts.", "latency(source, h) < 2ms",
+     "Latest measured round-trip latency between two hosts (none when no path joins them).", "latency(source, h) < 2ms",
      M::Measurement, 2, 2, false, latencyTyper},
     {kPath, "path", "path(a: host|switch, b: host|switch) -> list of switches",
      "The switches traffic crosses from a to b, in order: the route with the fewest hops "

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "lang/builtins.hpp"
 #include "lang/evaluator.hpp"
@@ -118,12 +119,21 @@ class Checker {
   // A constant `e` below `least` (or at it, when `strict`) is a value_error.
   void expectConstantAtLeast(const Expr& e, double least, bool strict, const std::string& what);
   void checkConstantArgs(const Expr& call, const BuiltinDecl& decl);
+  // constantValue(e), or, for a parameter used by name, its constant default
+  // (`note` then says so: the policy fails as written unless overridden).
+  std::optional<double> constantOrDefault(const Expr& e, std::string* note) const;
+  // Whether the unknown KEY ("name bogus", "field container.x") is reported
+  // for the first time in this policy: one mistake is one error, however
+  // often the misspelt name is used.
+  bool firstReport(const std::string& key) { return reported_.insert(key).second; }
 
   const std::string& file_;
   Diagnostics& out_;
   std::vector<Entry> scope_;
   int nextSlot_ = 0;
   bool inWhere_ = false;
+  std::map<int, const ParamDecl*> params_;  // by slot
+  std::set<std::string> reported_;
 };
 
 std::string Checker::suggestion(std::string_view name) const {
@@ -135,23 +145,35 @@ std::string Checker::suggestion(std::string_view name) const {
   return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
 }
 
+std::optional<double> Checker::constantOrDefault(const Expr& e, std::string* note) const {
+  if (auto v = constantValue(e)) return v;
+  if (e.kind != ExprKind::Name || e.slot < 0) return std::nullopt;
+  auto it = params_.find(e.slot);
+  if (it == params_.end() || !it->second->defaultValue) return std::nullopt;
+  auto v = constantValue(*it->second->defaultValue);
+  if (v) *note = " (the default of parameter '" + it->second->name + "')";
+  return v;
+}
+
 void Checker::expectWholeConstant(const Expr& e, std::int64_t lo, std::int64_t hi,
                                   const std::string& what) {
   if (e.type.isError() || e.type.kind != TypeKind::Number) return;
-  auto v = constantValue(e);
+  std::string note;
+  auto v = constantOrDefault(e, &note);
   if (!v) return;
   if (auto problem = wholeNumberProblem(*v, lo, hi, e.type.dim, what); !problem.empty())
-    error(e.loc, std::move(problem), codes::kValueError);
+    error(e.loc, std::move(problem) + note, codes::kValueError);
 }
 
 void Checker::expectConstantAtLeast(const Expr& e, double least, bool strict,
                                     const std::string& what) {
   if (e.type.isError() || e.type.kind != TypeKind::Number) return;
-  auto v = constantValue(e);
+  std::string note;
+  auto v = constantOrDefault(e, &note);
   if (!v || (strict ? *v > least : *v >= least)) return;
   error(e.loc,
         what + " must be " + (strict ? "> " : ">= ") + formatQuantity(least, e.type.dim) +
-            ", not " + formatQuantity(*v, e.type.dim),
+            ", not " + formatQuantity(*v, e.type.dim) + note,
         codes::kValueError);
 }
 
@@ -226,7 +248,10 @@ void Checker::checkSelection(SelectionClause& c, TypeKind elem, const char* clau
 
 void Checker::seedPolicyScope(const Policy& p) {
   for (const auto& param : p.params)
-    if (param.slot >= 0) scope_.push_back({param.name, param.slot, param.type});
+    if (param.slot >= 0) {
+      scope_.push_back({param.name, param.slot, param.type});
+      params_[param.slot] = &param;
+    }
   for (const auto& let : p.lets)
     if (let.slot >= 0)
       scope_.push_back({let.name, let.slot, let.value ? let.value->type : Type::error()});
@@ -236,6 +261,8 @@ void Checker::seedPolicyScope(const Policy& p) {
 void Checker::checkPolicy(Policy& p) {
   scope_.clear();
   nextSlot_ = 0;
+  params_.clear();
+  reported_.clear();
   std::map<std::string, Location> seen;
   auto declareUnique = [&](const std::string& name, const Location& loc, const char* what) {
     auto [it, inserted] = seen.emplace(name, loc);
@@ -275,6 +302,7 @@ void Checker::checkPolicy(Policy& p) {
     }
     param.type = t;
     param.slot = declare(param.name, t);
+    params_[param.slot] = &param;
   }
 
   for (auto& let : p.lets) {
@@ -465,7 +493,8 @@ Type Checker::checkName(Expr& e) {
           codes::kNameError);
     return Type::error();
   }
-  error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text), codes::kNameError);
+  if (firstReport("name " + e.text))
+    error(e.loc, "unknown name '" + e.text + "'" + suggestion(e.text), codes::kNameError);
   return Type::error();
 }
 
@@ -485,8 +514,9 @@ Type Checker::checkField(Expr& e) {
   }
   std::string list;
   for (const auto& f : fields) list += (list.empty() ? "" : ", ") + std::string(f.name);
-  error(e.loc, typeName(obj) + " has no field '" + e.text + "' (fields: " + list + ")",
-        codes::kNameError);
+  if (firstReport("field " + typeName(obj) + "." + e.text))
+    error(e.loc, typeName(obj) + " has no field '" + e.text + "' (fields: " + list + ")",
+          codes::kNameError);
   return Type::error();
 }
 
@@ -521,10 +551,11 @@ Type Checker::checkCall(Expr& e) {
     std::vector<std::string_view> names;
     for (const auto& b : builtinTable()) names.push_back(b.name);
     std::string best = closestName(e.text, names);
-    error(e.loc,
-          "unknown function '" + e.text + "'" +
-              (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
-          codes::kNameError);
+    if (firstReport("function " + e.text))
+      error(e.loc,
+            "unknown function '" + e.text + "'" +
+                (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
+            codes::kNameError);
     for (auto& a : e.children) {
       auto mark = scopeMark();
       if (a->kind == ExprKind::Binder)

@@ -7,6 +7,7 @@
 #include "lang/evaluator.hpp"
 #include "lang/parser.hpp"
 #include "lang/printer.hpp"
+#include "lang/topology.hpp"
 
 namespace roam::lang {
 
@@ -194,12 +195,21 @@ class PolicyRun {
     bool scored = w.choice == ChoiceKind::Maximize || w.choice == ChoiceKind::Minimize ||
                   w.choice == ChoiceKind::Weighted;
     d.choice = choiceText(w);
+    const Topology& topology = state_.topology();
+    const int sourceNode = topology.hostNode(source_.index);
     const Value from = ev_.eval(*w.from);
     for (const Value& item : from.elements()) {
       Value h = ev_.toEntity(item, ValueKind::Host, *w.from);
       const std::string& name = state_.hosts()[h.index].name;
       if (h.index == source_.index) {
         d.excluded.push_back({name, "is the source"});
+        continue;
+      }
+      // A host no path leads to is no destination, whatever the choice
+      // (random and MTD included): the migration could not reach it.
+      if (!topology.reachable(sourceNode, topology.hostNode(h.index))) {
+        d.excluded.push_back({name, "no path from " + *d.source});
+        unreachable_.push_back(name + ": no path from " + *d.source);
         continue;
       }
       ev_.setSlot(w.varSlot, h);
@@ -224,6 +234,7 @@ class PolicyRun {
 
     if (w.choice == ChoiceKind::Mtd) {
       Value scheme = ev_.eval(*w.choiceExpr);
+      if (eligible.empty() && !unreachable_.empty()) return;  // no destination, see explain()
       d.mtd = MtdChoice{scheme.text, static_cast<int>(scheme.number)};
       for (const auto& c : eligible) d.candidates.push_back({*c.name, std::nullopt, kNumber});
       return;
@@ -290,7 +301,22 @@ class PolicyRun {
     return "none";
   }
 
-  std::string explain(const Decision& d) const {
+  // "; left out: h3: no path from h2, ..." for hosts a choice could not reach.
+  std::string leftOutText() const {
+    std::vector<std::string> all = unreachable_;
+    for (const auto& l : ev_.leftOut()) {
+      std::string line = state_.hosts()[l.host].name + ": " + l.reason;
+      if (std::find(all.begin(), all.end(), line) == all.end()) all.push_back(std::move(line));
+    }
+    if (all.empty()) return "";
+    std::string out = " Left out (unreachable): ";
+    for (std::size_t i = 0; i < all.size(); ++i) out += (i ? "; " : "") + all[i];
+    return out + ".";
+  }
+
+  std::string explain(const Decision& d) const { return explainChoice(d) + leftOutText(); }
+
+  std::string explainChoice(const Decision& d) const {
     std::ostringstream out;
     out << "when " << (d.triggered ? "fired" : "did not fire") << ": " << d.trigger << ".";
     if (!d.triggered) return out.str();
@@ -315,7 +341,11 @@ class PolicyRun {
       return out.str();
     }
     if (!d.destination) {
-      out << ": no eligible destination, so nothing moves.";
+      if (d.candidates.empty() && !unreachable_.empty())
+        out << ": no destination: no candidate is reachable from " << *d.source
+            << ", so nothing moves.";
+      else
+        out << ": no eligible destination, so nothing moves.";
       return out.str();
     }
     if (!d.candidates.empty() && d.candidates.front().score && d.choice.rfind("sample", 0) != 0) {
@@ -341,6 +371,7 @@ class PolicyRun {
   Value source_;
   std::size_t whichMatched_ = 0;
   std::size_t tiedBest_ = 1;
+  std::vector<std::string> unreachable_;  // "h3: no path from h2", candidates left out
 };
 
 }  // namespace

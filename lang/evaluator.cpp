@@ -119,6 +119,37 @@ void Evaluator::fail(const Expr& where, std::string message) const {
   throw EvalError{where.loc, std::move(message)};
 }
 
+void Evaluator::failUnreachable(const Expr& where, int fromNode, int toNode) const {
+  const Topology& t = state_.topology();
+  throw EvalError{where.loc, "no path from " + t.nodeName(fromNode) + " to " + t.nodeName(toNode),
+                  fromNode, toNode};
+}
+
+int Evaluator::hostIndexOf(const Value& v) const {
+  if (v.kind == ValueKind::Host) return v.index;
+  if (v.kind == ValueKind::String) return state_.hostIndex(v.text);
+  return -1;
+}
+
+bool Evaluator::isUnreachable(const EvalError& e, int hostIdx) const {
+  if (e.unreachableFrom < 0) return false;
+  const int node = state_.topology().hostNode(hostIdx);
+  return e.unreachableFrom == node || e.unreachableTo == node;
+}
+
+LeftOutHost Evaluator::leaveOut(int hostIdx, const EvalError& e) {
+  const Topology& t = state_.topology();
+  const int node = t.hostNode(hostIdx);
+  const int other = e.unreachableTo == node ? e.unreachableFrom : e.unreachableTo;
+  LeftOutHost l{hostIdx, other == node ? "no path" : "no path from " + t.nodeName(other)};
+  // Each (host, reason) once, however many instants and calls left it out.
+  const bool known = std::any_of(leftOut_.begin(), leftOut_.end(), [&](const LeftOutHost& x) {
+    return x.host == l.host && x.reason == l.reason;
+  });
+  if (!known) leftOut_.push_back(l);
+  return l;
+}
+
 Value Evaluator::toEntity(const Value& v, ValueKind kind, const Expr& where) const {
   if (v.kind == kind) return v;
   if (v.kind == ValueKind::String) {

@@ -23,6 +23,17 @@ namespace roam::lang {
 struct EvalError {
   Location loc;
   std::string message;
+  // Set when the error is "no path from A to B" (topology node ids of A and
+  // B): choices among hosts leave such a host out instead of failing.
+  int unreachableFrom = -1;
+  int unreachableTo = -1;
+};
+
+// A host a choice left out because no path leads to it, and why
+// ("no path from h2"): `explain` lists them.
+struct LeftOutHost {
+  int host = -1;  // index in the state
+  std::string reason;
 };
 
 // A portable generator: the same seed gives the same draws with any standard
@@ -87,6 +98,8 @@ class Evaluator {
   const NetworkState& state() const { return state_; }
   Rng& rng() { return rng_; }
   [[noreturn]] void fail(const Expr& where, std::string message) const;
+  // "no path from A to B" at `where`, for nodes A and B of the topology.
+  [[noreturn]] void failUnreachable(const Expr& where, int fromNode, int toNode) const;
 
   // Coercions: a string names a host/switch/container; throws EvalError when unknown.
   int hostOf(const Value& v, const Expr& where) const;
@@ -107,18 +120,41 @@ class Evaluator {
 
   // Calls f(element, value) for every element of the binder's set that passes
   // its filter; value is the body's result (or the element without a body).
+  // With `skipped` (choices among hosts: argmax, argmin, weighted_sample), a
+  // host element whose filter or body needs a path that does not exist is
+  // left out instead of failing, added to *skipped and recorded in leftOut().
   template <class F>
-  void forEachBound(const Expr& binder, F&& f) {
+  void forEachBound(const Expr& binder, F&& f, std::vector<LeftOutHost>* skipped = nullptr) {
     Value set = eval(*binder.children[0]);
     for (const Value& element : set.elements()) {
       setSlot(binder.slot, element);
-      if (binder.filter && !truth(*binder.filter)) continue;
-      if (binder.body)
-        f(element, eval(*binder.body));
-      else
-        f(element, element);
+      const int host = skipped ? hostIndexOf(element) : -1;
+      if (host < 0) {
+        if (binder.filter && !truth(*binder.filter)) continue;
+        f(element, binder.body ? eval(*binder.body) : element);
+        continue;
+      }
+      Value v;
+      try {
+        if (binder.filter && !truth(*binder.filter)) continue;
+        v = binder.body ? eval(*binder.body) : element;
+      } catch (const EvalError& e) {
+        if (!isUnreachable(e, host)) throw;
+        skipped->push_back(leaveOut(host, e));
+        continue;
+      }
+      f(element, v);
     }
   }
+
+  // The host a value is or names ("h3"), or -1.
+  int hostIndexOf(const Value& v) const;
+  // Whether `e` says that host `hostIdx` cannot be reached (or reach).
+  bool isUnreachable(const EvalError& e, int hostIdx) const;
+  // Records that host `hostIdx` was left out of a choice because of `e`.
+  LeftOutHost leaveOut(int hostIdx, const EvalError& e);
+  // Hosts left out of choices so far, in order, each once.
+  const std::vector<LeftOutHost>& leftOut() const { return leftOut_; }
 
   bool truth(const Expr& e);
   double numberOf(const Expr& e);
@@ -147,6 +183,7 @@ class Evaluator {
   Rng rng_;
   std::vector<int> hostSwitch_;     // built on first use
   std::vector<int> containerHost_;  // built on first use
+  std::vector<LeftOutHost> leftOut_;
 };
 
 }  // namespace roam::lang

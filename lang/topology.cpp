@@ -126,6 +126,12 @@ std::optional<std::vector<Hop>> Topology::path(int from, int to) const {
   return hops;
 }
 
+bool Topology::reachable(int from, int to) const {
+  const int n = nodeCount();
+  if (from < 0 || from >= n || to < 0 || to >= n) return false;
+  return from == to || treeFrom(from)->parent[static_cast<std::size_t>(to)] != -1;
+}
+
 std::optional<double> Topology::linkCapacity(int a, int b) const {
   const int n = nodeCount();
   if (a < 0 || a >= n || b < 0 || b >= n) return std::nullopt;

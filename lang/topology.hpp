@@ -54,6 +54,9 @@ class Topology {
   // Thread-safe; one BFS tree per source is cached (at most kMaxCachedTrees).
   std::optional<std::vector<Hop>> path(int from, int to) const;
 
+  // Whether path(from, to) has a value, without building it.
+  bool reachable(int from, int to) const;
+
   // Capacity of the direct link between two nodes (either direction), if any.
   // With parallel links, the one path() would use (lowest port numbers).
   std::optional<double> linkCapacity(int a, int b) const;

@@ -274,3 +274,115 @@ TEST_CASE("constant expressions check division by zero, overflow, sizes and port
   // A division guarded at run time by a non-constant divisor still checks.
   CHECK(checkExpr("1 / count(hosts) > 0").empty());
 }
+
+TEST_CASE("a parameter's constant default is checked where the parameter is a constant",
+          "[lang][hardening]") {
+  const std::string policy = R"(policy p {
+  param n: number = 2.5
+  param s: duration = -2s
+  param w: number = 0 - 1
+  when every s { true for n samples }
+  which c in containers { limit n }
+  where h in hosts { sample weighted by w }
+}
+)";
+  auto c = parseAndCheck(policy);
+  INFO(headlines(c.diagnostics));
+  REQUIRE(c.diagnostics.size() == 4);
+  CHECK(c.diagnostics[0].message ==
+        "the interval after 'every' must be > 0 s, not -2 s (the default of parameter 's')");
+  CHECK(c.diagnostics[0].location.line == 5);
+  CHECK(c.diagnostics[0].location.column == 14);
+  CHECK(c.diagnostics[1].message ==
+        "the number of samples after 'for' must be a whole number, not 2.5 (the default of "
+        "parameter 'n')");
+  CHECK(c.diagnostics[2].message ==
+        "the limit must be a whole number, not 2.5 (the default of parameter 'n')");
+  CHECK(c.diagnostics[2].location.line == 6);
+  CHECK(c.diagnostics[3].message == "a weight must be >= 0, not -1 (the default of parameter 'w')");
+  for (const auto& d : c.diagnostics) CHECK(d.code == "value_error");
+
+  // A right default passes check; a wrong override is caught when the policy runs.
+  const std::string fine = R"(policy p {
+  param n: number = 2
+  when every 1s { true for n samples }
+  which c in containers { limit n }
+  where h in hosts { random }
+}
+)";
+  CHECK(parseAndCheck(fine).diagnostics.empty());
+  auto d = decideError(fine, {{"n", "0", "<param n>"}});
+  CHECK(d.message == "the number of samples after 'for' must be >= 1, not 0");
+}
+
+TEST_CASE("one mistake is one error: follow-on errors are suppressed", "[lang][hardening]") {
+  SECTION("an unknown name used five times") {
+    auto c = parseAndCheck(R"(policy p {
+  let a = bogus + 1
+  let b = bogus * 2
+  when every 1s { bogus > 0 and bogus < 3 }
+  which c in containers { order by bogus }
+  where h in hosts { random }
+}
+)");
+    REQUIRE(c.diagnostics.size() == 1);
+    CHECK(c.diagnostics[0].message == "unknown name 'bogus'");
+    CHECK(c.diagnostics[0].location.line == 2);
+  }
+  SECTION("an unknown field and an unknown function used twice, and their uses") {
+    auto c = parseAndCheck(R"(policy p {
+  let x = bandwith("s1", 1)
+  let y = x > 5Mbps and bandwith("s1", 2) > 1Mbps
+  when every 1s { y and x > 1Mbps }
+  which c in containers { require c.nme == "a" or c.nme == "b" }
+  where h in hosts { random }
+}
+)");
+    INFO(headlines(c.diagnostics));
+    REQUIRE(c.diagnostics.size() == 2);
+    CHECK(c.diagnostics[0].message == "unknown function 'bandwith' (did you mean 'bandwidth'?)");
+    CHECK(c.diagnostics[1].message ==
+          "container has no field 'nme' (fields: name, host, image, labels)");
+  }
+  SECTION("each policy reports its own mistakes") {
+    auto c = parseAndCheck(R"(policy p {
+  when every 1s { bogus }
+  which c in containers { }
+  where h in hosts { random }
+}
+policy q {
+  when every 1s { bogus or bogus }
+  which c in containers { }
+  where h in hosts { random }
+}
+)");
+    REQUIRE(c.diagnostics.size() == 2);
+    CHECK(c.diagnostics[0].location.line == 2);
+    CHECK(c.diagnostics[1].location.line == 7);
+  }
+  SECTION("a syntax error is not followed by a cascade") {
+    auto c = parseAndCheck(R"(policy p {
+  let a = (1 +
+  let b = 2
+  when every 1s { a > b }
+  which c in containers { }
+  where h in hosts { random }
+}
+policy q {
+  when every 1s { true
+  which c in containers { order by c.name desc desc }
+  where h in hosts { random }
+}
+policy r {
+  when every 1s { true }
+  which c in containers { }
+  where h in hosts { random }
+}
+)");
+    INFO(headlines(c.diagnostics));
+    REQUIRE(c.diagnostics.size() == 2);
+    CHECK(c.diagnostics[0].location.line == 3);
+    CHECK(c.diagnostics[1].location.line == 10);
+    CHECK(c.file.policies.size() >= 1);
+  }
+}

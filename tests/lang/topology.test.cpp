@@ -162,6 +162,9 @@ TEST_CASE("unreachable nodes", "[lang][topology]") {
   CHECK_FALSE(t.path(t.hostNode(0), t.hostNode(3)));  // attached to nothing
   CHECK_FALSE(t.path(t.hostNode(4), t.hostNode(0)));  // on an unknown switch
   CHECK(t.path(t.hostNode(2), t.switchNode(2)));
+  // reachable() agrees with path() on every pair.
+  for (int a = -1; a <= t.nodeCount(); ++a)
+    for (int b = -1; b <= t.nodeCount(); ++b) CHECK(t.reachable(a, b) == t.path(a, b).has_value());
   SECTION("out-of-range ids") {
     CHECK_FALSE(t.path(-1, 0));
     CHECK_FALSE(t.path(0, t.nodeCount()));

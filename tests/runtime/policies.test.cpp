@@ -141,22 +141,25 @@ TEST_CASE("decision JSON has the documented keys", "[lang][decision]") {
 }
 
 TEST_CASE("negative windows and intervals are evaluation errors", "[lang][decision]") {
-  // Constants are refused by check (value_error); values from parameters when
-  // the policy runs.
+  // Constants (and a parameter's constant default) are refused by check
+  // (value_error); values given to parameters when the policy runs.
   auto state = exampleState("paper-heterogeneous");
   for (const char* when : {"when { true for d }", "when every d { true }"}) {
-    std::string text = std::string("policy p {\n  param d = -5s\n  ") + when +
+    std::string text = std::string("policy p {\n  param d = 5s\n  ") + when +
                        "\n  which c in containers { }\n  where h in hosts { random }\n}\n";
     auto loaded = roam::runtime::PolicySet::fromSource("neg.policy", text);
     REQUIRE(loaded.set);
-    auto r = roam::lang::decide(loaded.set->files()[0].policies[0], "neg.policy", *state, {});
+    roam::lang::DecideOptions options;
+    options.params = {{"d", "-5s", "<param d>"}};
+    auto r = roam::lang::decide(loaded.set->files()[0].policies[0], "neg.policy", *state, options);
     INFO(when);
     CHECK_FALSE(r.decision);
     REQUIRE(r.diagnostics.size() == 1);
     CHECK(r.diagnostics[0].code == "eval_error");
     CHECK(r.diagnostics[0].location.line == 3);
   }
-  for (const char* when : {"when { true for -1s }", "when every -5s { true }"}) {
+  for (const char* when : {"when { true for -1s }", "when every -5s { true }",
+                           "param d = -5s\n  when every d { true }"}) {
     std::string text = std::string("policy p {\n  ") + when +
                        "\n  which c in containers { }\n  where h in hosts { random }\n}\n";
     auto loaded = roam::runtime::PolicySet::fromSource("neg.policy", text);
@@ -164,6 +167,7 @@ TEST_CASE("negative windows and intervals are evaluation errors", "[lang][decisi
     CHECK_FALSE(loaded.set);
     REQUIRE(loaded.diagnostics.size() == 1);
     CHECK(loaded.diagnostics[0].code == "value_error");
-    CHECK(loaded.diagnostics[0].location.line == 2);
+    CHECK(loaded.diagnostics[0].location.line ==
+          (std::string(when).starts_with("param") ? 3u : 2u));
   }
 }
