@@ -35,6 +35,16 @@ std::string newDecisionId(double now) {
 
 namespace {
 
+// " (left out: h3: no path from h2; h5: ...)" — why no host was chosen, for
+// the log line a suppressed decision gets; "" when nothing was left out.
+std::string excludedSuffix(const lang::Decision& d) {
+  if (d.excluded.empty()) return "";
+  std::string text = " (left out: ";
+  for (std::size_t i = 0; i < d.excluded.size(); ++i)
+    text += (i ? "; " : "") + d.excluded[i].host + ": " + d.excluded[i].reason;
+  return text + ")";
+}
+
 // The policy's own staleness limit: a duration parameter called max_data_age.
 std::optional<double> policyStalenessLimit(const ActivePolicy& policy,
                                            const lang::NetworkState& state) {
@@ -167,11 +177,13 @@ BrainStep Brain::evaluate(const ActivePolicy& policy, const lang::NetworkState& 
   } else if (d.mtd && d.candidates.empty()) {
     // The lookup table holds the `where` block's candidates: none, no move.
     step.action = BrainAction::suppressed;
-    step.reason = "the policy fired but `where` found no candidate host for '" + *d.container + "'";
+    step.reason = "the policy fired but `where` found no candidate host for '" + *d.container +
+                  "'" + excludedSuffix(d);
     step.reasonKind = "no-destination";
   } else if (!d.mtd && !d.destination) {
     step.action = BrainAction::suppressed;
-    step.reason = "the policy fired but `where` found no destination for '" + *d.container + "'";
+    step.reason = "the policy fired but `where` found no destination for '" + *d.container + "'" +
+                  excludedSuffix(d);
     step.reasonKind = "no-destination";
   } else {
     std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "file_text.hpp"
 #include "lang/state_json.hpp"
 #include "manager_fakes.hpp"
 #include "runtime/manager/brain.hpp"
@@ -161,4 +162,25 @@ TEST_CASE("brain: manual migrations share the book-keeping", "[manager][brain]")
   CHECK(brain.refusal("web", 11) == "container 'web' is already migrating");
   brain.migrationFinished("web", true, 12);
   CHECK(brain.refusal("web", 13).find("cooldown") != std::string::npos);
+}
+
+TEST_CASE("brain: with every host unreachable, the suppression says which and why",
+          "[manager][brain]") {
+  // The paper's network with h2's switch cut off: s1-s2 and s2-s3 are down.
+  auto json = nlohmann::json::parse(
+      roamtest::readText(roamtest::sourcePath("examples/states/paper-heterogeneous.json")));
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& link : json["links"])
+    if (link["src"] != "s2" && link["dst"] != "s2") kept.push_back(link);
+  json["links"] = kept;
+  auto loaded = roam::lang::loadStateJson(json.dump(), "cut.json");
+  REQUIRE(loaded.state);
+
+  Brain brain(options());
+  auto step = brain.evaluate(*policy("bandwidth"), *loaded.state, 1000);
+  REQUIRE(step.action == BrainAction::suppressed);
+  CHECK(step.reasonKind == "no-destination");
+  CHECK_THAT(step.reason, Catch::Contains("found no destination for 'iperf-server'"));
+  CHECK_THAT(step.reason, Catch::Contains("h4: no path from h2"));
+  CHECK_THAT(step.reason, Catch::Contains("h3: no path from h2"));
 }
