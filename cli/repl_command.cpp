@@ -11,6 +11,7 @@
 #include "runtime/repl/admin_socket.hpp"
 #include "runtime/repl/line_editor.hpp"
 #include "runtime/repl/offline_backend.hpp"
+#include "runtime/repl/repl_input.hpp"
 #include "runtime/repl/repl_session.hpp"
 
 namespace roam::cli {
@@ -103,9 +104,14 @@ class RemoteRunner final : public LineRunner {
   std::string socket_;
 };
 
-// Prints a reply; errors go to stderr.
+// Prints a reply: results to stdout; errors to stderr, and with --json also
+// as `{"ok": false, "errors": [...]}` on stdout (docs/repl.md).
 void print(const runtime::ReplReply& r, bool json) {
   if (!r.ok) {
+    if (json) {
+      std::cout << runtime::errorJson(r).dump() << "\n";
+      std::cout.flush();
+    }
     std::cerr << r.text << "\n";
     return;
   }
@@ -195,31 +201,56 @@ int runScript(LineRunner& runner, const std::vector<std::string>& lines, bool js
   return 0;
 }
 
-// Lines from a pipe or file: no prompt, no editing; every line runs, and the
-// exit status is 1 when any failed.
+// Lines from a pipe or file: no prompt, no editing; every entry runs (an
+// entry with open brackets continues on the next line), errors name the line
+// of the input, and the exit status is 1 when any failed.
 int runPiped(LineRunner& runner, bool json) {
   int status = 0;
-  for (std::string l; std::getline(std::cin, l);) {
-    if (isExit(l)) break;
-    auto r = runner.execute(l);
-    if (!r) return 1;
+  runtime::EntryReader reader;
+  auto run = [&](const std::string& entry) {
+    auto r = runner.execute(entry);
+    if (!r) return false;
+    runtime::relocateReply(*r, reader.firstLine());
     print(*r, json);
     if (!r->ok) status = 1;
+    return true;
+  };
+  for (std::string l; std::getline(std::cin, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (!reader.pending() && isExit(l)) return status;
+    if (!reader.add(l)) continue;
+    if (!run(reader.take())) return 1;
   }
+  // Input ended inside an entry: run it, so the parser says what is missing.
+  if (reader.pending() && !run(reader.take())) return 1;
   return status;
 }
 
 int runInteractive(LineRunner& runner, const ReplArgs& a) {
   std::string history = a.historyFile.empty() ? defaultHistoryFile() : a.historyFile;
-  runtime::LineEditor editor("roam> ", history, [&runner](std::string_view l, std::size_t start) {
+  constexpr const char* kPrompt = "roam> ";
+  constexpr const char* kContinuation = "....> ";
+  runtime::LineEditor editor(kPrompt, history, [&runner](std::string_view l, std::size_t start) {
     return runner.complete(l, start);
   });
   std::cout << "roam repl on " << runner.describe()
-            << "; 'help' lists the commands, Ctrl-D or 'exit' leaves\n";
+            << "; 'help' lists the commands, Ctrl-D or 'exit' leaves, Ctrl-C cancels a line\n";
   bool warned = false;
-  while (auto l = editor.readLine()) {
-    if (isExit(*l)) return 0;
-    auto r = runner.execute(*l);
+  runtime::EntryReader reader;
+  for (;;) {
+    editor.setPrompt(reader.pending() ? kContinuation : kPrompt);
+    auto l = editor.readLine();
+    if (!l && editor.interrupted()) {
+      // Ctrl-C: the line (and an unfinished entry) is dropped; the REPL stays.
+      reader.cancel();
+      std::cout << "\n";
+      std::cout.flush();
+      continue;
+    }
+    if (!l) break;
+    if (!reader.pending() && isExit(*l)) return 0;
+    if (!reader.add(*l)) continue;
+    auto r = runner.execute(reader.take());
     if (!r) return 1;
     print(*r, a.json);
     if (!editor.historyError().empty() && !warned) {

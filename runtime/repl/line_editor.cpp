@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -24,8 +25,15 @@ constexpr std::size_t kHistoryLoaded = 1000;
 // set for the lifetime of a LineEditor (only one may exist at a time).
 LineEditor::Completion* gActive = nullptr;
 
+// Set by the SIGINT handler: Ctrl-C was pressed.
+volatile std::sig_atomic_t gInterrupted = 0;
+
+void onSigint(int) {
+  gInterrupted = 1;
+}
+
 // libedit keeps a (non-const) pointer to the word-break characters.
-char gWordBreaks[] = " \t\n\"(),{}[]+*/<>=!";
+char gWordBreaks[] = " \t\n\"(),{}[]+*/<>=!.";
 static_assert(sizeof gWordBreaks == LineEditor::kWordBreaks.size() + 1);
 
 }  // namespace
@@ -59,10 +67,21 @@ LineEditor::LineEditor(std::string prompt, std::string historyFile, Completer co
       completion_(std::make_unique<Completion>()) {
   completion_->completer = std::move(completer);
   gActive = completion_.get();
+  // Ctrl-C: libedit's own handler (rl_catch_signals) restores the terminal,
+  // puts this handler back and raises SIGINT again; the handler only notes it.
+  // Without SA_RESTART the pending read fails with EINTR, so libedit's
+  // readline() returns with no line and readLine() sees the note.
+  struct sigaction sa {};
+  sa.sa_handler = onSigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  ::sigaction(SIGINT, &sa, &previousSigint_);
   ::rl_readline_name = "roam";
   ::rl_initialize();
   ::using_history();
+  // libedit reads rl_basic_word_break_characters (GNU readline the other).
   ::rl_completer_word_break_characters = gWordBreaks;
+  ::rl_basic_word_break_characters = gWordBreaks;
   ::rl_attempted_completion_function = Completion::completeAt;
   if (historyFile_.empty()) return;
   std::ifstream in(historyFile_);
@@ -80,10 +99,20 @@ LineEditor::~LineEditor() {
   ::rl_attempted_completion_function = nullptr;
   gActive = nullptr;
   ::clear_history();
+  ::sigaction(SIGINT, &previousSigint_, nullptr);
 }
 
 std::optional<std::string> LineEditor::readLine() {
+  gInterrupted = 0;
+  interrupted_ = false;
   char* raw = ::readline(prompt_.c_str());
+  if (gInterrupted) {
+    // Ctrl-C: whatever was typed (or even read) is abandoned.
+    gInterrupted = 0;
+    interrupted_ = true;
+    std::free(raw);
+    return std::nullopt;
+  }
   if (!raw) return std::nullopt;
   std::string line(raw);
   std::free(raw);

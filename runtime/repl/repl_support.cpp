@@ -108,8 +108,14 @@ Evaluation evaluate(std::string_view text, const lang::NetworkState& state,
     out.value = ev.eval(*parsed.expr);
   } catch (const lang::EvalError& e) {
     // An error inside a let of the policy is located in the policy's file.
-    // (A REPL line is line 1; a policy's lets come after its first line.)
-    bool inLine = e.loc.line == 1 && e.loc.offset <= text.size();
+    // The location is in the REPL entry when its line and column agree with
+    // its offset there (an entry may span lines; a let's location in its
+    // file does not match the entry's text).
+    bool inLine = false;
+    if (e.loc.offset <= text.size()) {
+      lang::Location at = lang::locationAt(text, e.loc.offset);
+      inLine = at.line == e.loc.line && at.column == e.loc.column;
+    }
     std::string file = kReplFile;
     if (!inLine && active && active->file) file = active->file->path;
     out.diagnostics.push_back(

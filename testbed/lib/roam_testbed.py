@@ -34,6 +34,28 @@ import urllib.error
 import urllib.request
 
 
+def htb_quantum(mbit):
+    """The quantum (bytes) the kernel gives an htb class of `mbit` Mbit/s when
+    none is given: rate / r2q (r2q 10), clamped to 1000..200000. Above
+    16 Mbit/s the kernel clamps it and warns ("sch_htb: quantum of class
+    50001 is big"), which Mininet prints as "*** Error: ..." per link end."""
+    return int(min(max(mbit * 1e6 / 8 / 10, 1000), 200000))
+
+
+def quantum_given(tc_intf_class):
+    """Mininet's TCIntf whose htb class names its quantum explicitly: the
+    value the kernel would pick itself (htb_quantum), so the shaping is the
+    same, without the kernel's warning. Rate and burst are Mininet's."""
+
+    class QuantumTCIntf(tc_intf_class):
+        def bwCmds(self, bw=None, *args, **kwargs):
+            cmds, parent = super().bwCmds(bw, *args, **kwargs)
+            return [c + " quantum %d" % htb_quantum(bw)
+                    if " htb rate " in c else c for c in cmds], parent
+
+    return QuantumTCIntf
+
+
 def socket_checked(remote_controller_class):
     """Mininet's RemoteController whose check of the controller's port is a
     plain TCP connect. Mininet's own check runs telnet in a shell and decodes
@@ -635,7 +657,7 @@ class Testbed(object):
 
     def build_network(self):
         from functools import partial
-        from mininet.link import Link, TCLink
+        from mininet.link import Link, TCIntf, TCLink
         from mininet.net import Mininet
         from mininet.node import OVSSwitch, RemoteController
 
@@ -652,11 +674,13 @@ class Testbed(object):
         for h in t.hosts:
             net.addHost(self.mn_name(h["name"]), ip=h["ip"] + "/8",
                         mac=h["mac"])
+        tc_intf = quantum_given(TCIntf)
         for h in t.hosts:
             opts = {"port1": 0, "port2": h["port"]}
             cls = Link
             if h["bw"]:
                 cls, opts["bw"] = TCLink, h["bw"]
+                opts.update(cls1=tc_intf, cls2=tc_intf)
             net.addLink(self.mn_name(h["name"]), self.mn_name(h["switch"]),
                         cls=cls, **opts)
         for ln in t.links:
@@ -664,6 +688,7 @@ class Testbed(object):
             cls = Link
             if ln["bw"]:
                 cls, opts["bw"] = TCLink, ln["bw"]
+                opts.update(cls1=tc_intf, cls2=tc_intf)
             net.addLink(self.mn_name(ln["src"]), self.mn_name(ln["dst"]),
                         cls=cls, **opts)
         log("building Mininet network: %d switches, %d hosts, %d links" %

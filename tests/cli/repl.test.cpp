@@ -204,3 +204,63 @@ TEST_CASE("roam repl on a terminal completes with TAB and keeps history", "[cli]
     CHECK(t.wait() == 0);
   }
 }
+
+TEST_CASE("roam repl --json prints errors as a JSON object on stdout", "[cli][repl]") {
+  Run r = roam("repl " + kState + " --json -e 'count(hostz)'");
+  CHECK(r.status == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == false);
+  CHECK(j["errors"][0]["file"] == "<repl>");
+  CHECK(j["errors"][0]["line"] == 1);
+  CHECK(j["errors"][0]["column"] == 7);
+  CHECK(j["errors"][0]["message"].get<std::string>().find("hostz") != std::string::npos);
+  // The text still goes to stderr.
+  CHECK(r.err.rfind("<repl>:1:7: error: unknown name 'hostz'", 0) == 0);
+}
+
+TEST_CASE("roam repl names the piped input's line in errors, across continued entries",
+          "[cli][repl]") {
+  Run r = roamtest::shell("cd " + std::string(ROAM_SOURCE_DIR) +
+                          " && printf 'count(hosts)\\ncount({h in hosts\\n  where hostz(h)})\\n"
+                          "count(\\n  hosts\\n)\\nhops h1 hz\\n' | " +
+                          ROAM_BINARY + " repl " + kState);
+  CHECK(r.status == 1);
+  CHECK(r.out == "5\n5\n");
+  INFO(r.err);
+  CHECK(r.err.rfind("<repl>:3:9: error: unknown function 'hostz'", 0) == 0);
+  CHECK(r.err.find("\n<repl>:7:9: error: no host or switch called 'hz'") != std::string::npos);
+}
+
+TEST_CASE("roam repl on a terminal: Ctrl-C cancels, brackets continue, TAB completes fields",
+          "[cli][repl]") {
+  roamtest::TempDir dir("roam-repl");
+  Terminal t({"repl", "--state", "examples/states/paper-heterogeneous.json", "--history",
+              (dir.path / "history").string()});
+  REQUIRE(t.expect("roam> "));
+  // Ctrl-C drops the half-typed line; the REPL stays.
+  t.type("count(hostz\x03");
+  REQUIRE(t.expect("roam> "));
+  // An open bracket continues on the next line with the continuation prompt.
+  t.type("count(\r");
+  REQUIRE(t.expect("....> "));
+  // Ctrl-C there drops the whole unfinished entry.
+  t.type("hosts\x03");
+  REQUIRE(t.expect("roam> "));
+  t.type("1111 * 3\r");
+  CHECK(t.expect("3333"));
+  REQUIRE(t.expect("roam> "));
+  t.type("count(\r");
+  REQUIRE(t.expect("....> "));
+  t.type("hosts) * 1111\r");
+  CHECK(t.expect("5555"));
+  REQUIRE(t.expect("roam> "));
+  // TAB after `c.` completes a field name: `c.ho` becomes `c.host`.
+  t.type("count({c in containers where c.ho\t");
+  CHECK(t.expect("st"));
+  t.type(" == \"h1\"}) * 7777\r");
+  // The result on a line of its own (an error would quote the line instead).
+  CHECK(t.expect("\n7777\r"));
+  REQUIRE(t.expect("roam> "));
+  t.type("\x04");  // Ctrl-D leaves
+  CHECK(t.wait() == 0);
+}
