@@ -451,7 +451,7 @@ class SourceMigration {
         kept = resumed.ok() ? "the container was resumed here" : resumed.error().message;
         if (!resumed.ok()) done_.note += (done_.note.empty() ? "" : "; ") + resumed.error().message;
       }
-      if (destinationSaidFailure_ || handedOver_) {
+      if (destinationSaidFailure_) {
         // The destination may have announced the service address: take it back.
         auto reclaimWork = [addresses = &agent_.addresses(), spec = source_.spec] {
           std::string note;
