@@ -56,7 +56,8 @@ Agent::Agent(asio::io_context& io, AgentOptions options, Logger log)
     : io_(io),
       options_(std::move(options)),
       log_(std::move(log)),
-      pool_(static_cast<std::size_t>(std::max(1, options_.workerThreads))) {}
+      pool_(static_cast<std::size_t>(std::max(1, options_.workerThreads))),
+      addresses_(std::make_unique<ServiceAddresses>(makeKernelHostAddresses())) {}
 
 Agent::~Agent() {
   pool_.join();
@@ -132,6 +133,7 @@ roam::Status Agent::start() {
                            "cannot listen on " + options_.listen + ": " + bindError.message());
 
   asio::co_spawn(io_, acceptLoop(), asio::detached);
+  asio::co_spawn(io_, keepServiceAddresses(), asio::detached);
   log_("agent " + options_.name + " listening on " + localEndpoint().address().to_string() + ":" +
        std::to_string(localEndpoint().port()) + ", engine " + options_.docker +
        ", checkpoint: " + capabilities_.checkpointReason);
@@ -162,7 +164,7 @@ void Agent::recover() {
         break;
       case RecoveryAction::rollBackDestination: {
         // Never committed: the source still has the container. Remove our part.
-        auto problems = rollBackDestination(dockerSocket_, entry);
+        auto problems = rollBackDestination(dockerSocket_, entry, addresses_.get());
         entry.state = "rolled-back";
         entry.result = "interrupted: this agent restarted before the final round arrived";
         log_("recovery: rolled back incoming " + named(entry) +
@@ -171,13 +173,16 @@ void Agent::recover() {
       }
       case RecoveryAction::finishStarting: {
         // The final round arrived: the source is frozen and counts on us.
+        if (auto ip = containerServiceAddress(dockerSocket_, entry.createdContainer))
+          if (auto claimed = addresses_->claim(*ip); !claimed.ok())
+            log_("recovery: " + named(entry) + ": " + claimed.error().message);
         auto started = startDestination(dockerSocket_, entry.createdContainer, entry.container);
         if (started.ok()) {
           entry.state = "succeeded";
           entry.result = "success";
           log_("recovery: started incoming " + named(entry));
         } else {
-          auto problems = rollBackDestination(dockerSocket_, entry);
+          auto problems = rollBackDestination(dockerSocket_, entry, addresses_.get());
           entry.state = "rolled-back";
           entry.result = started.error().message;
           log_("recovery: cannot start incoming " + named(entry) + ": " + started.error().message +
@@ -187,7 +192,9 @@ void Agent::recover() {
       }
       case RecoveryAction::finishRetiring: {
         // The destination runs it: finish retiring the local copy.
+        const auto ip = containerServiceAddress(dockerSocket_, container);
         auto problems = retireSource(dockerSocket_, container, {});
+        if (ip) (void)addresses_->release(*ip, runningServiceAddresses(dockerSocket_));
         for (const auto& image : entry.images) docker.removeImage(image, true);
         entry.state = "done";
         entry.result = "success";
@@ -198,6 +205,8 @@ void Agent::recover() {
       case RecoveryAction::resumeSource: {
         // Frozen before the hand-over: the destination never started it.
         auto resumed = resumeSource(dockerSocket_, container);
+        if (auto ip = containerServiceAddress(dockerSocket_, container))
+          (void)addresses_->claim(*ip);
         entry.state = "failed";
         entry.result = "interrupted: this agent restarted while the container was frozen; " +
                        (resumed.ok() ? std::string("it was resumed here")
@@ -243,8 +252,11 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
   while (!stopping_) {
     auto outcome = co_await askHandedOverOutcome(*this, entry.peer, abort);
     if (outcome && std::holds_alternative<Success>(*outcome)) {
-      auto retireWork = [socket = dockerSocket_, container] {
-        return retireSource(socket, container, {});
+      auto retireWork = [socket = dockerSocket_, container, addresses = addresses_.get()] {
+        const auto ip = containerServiceAddress(socket, container);
+        auto problems = retireSource(socket, container, {});
+        if (ip) (void)addresses->release(*ip, runningServiceAddresses(socket));
+        return problems;
       };
       auto problems = co_await runBlocking(pool_, retireWork);
       entry.state = "done";
@@ -256,8 +268,10 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
       co_return;
     }
     if (outcome && std::holds_alternative<Failure>(*outcome)) {
-      auto resumeWork = [socket = dockerSocket_, container] {
-        return resumeSource(socket, container);
+      auto resumeWork = [socket = dockerSocket_, container, addresses = addresses_.get()] {
+        auto resumed = resumeSource(socket, container);
+        if (auto ip = containerServiceAddress(socket, container)) (void)addresses->claim(*ip);
+        return resumed;
       };
       auto resumed = co_await runBlocking(pool_, resumeWork);
       entry.state = "failed";
@@ -272,6 +286,33 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
     pause.expires_after(std::chrono::seconds(3));
     boost::system::error_code ec;
     co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+awaitable<void> Agent::keepServiceAddresses() {
+  addressTimer_ = std::make_unique<asio::steady_timer>(io_);
+  std::string lastProblems;
+  for (bool first = true; !stopping_; first = false) {
+    // At start-up every address is announced again, held or not: a restarted
+    // agent does not know what the clients last heard.
+    auto work = [socket = dockerSocket_, addresses = addresses_.get(), first] {
+      std::vector<std::string> problems;
+      if (first)
+        for (const auto& ip : runningServiceAddresses(socket))
+          if (auto claimed = addresses->claim(ip); !claimed.ok())
+            problems.push_back("cannot claim " + ip + ": " + claimed.error().message);
+      if (problems.empty())
+        problems = addresses->reconcile([&socket] { return serviceAddressesHere(socket); });
+      std::string text;
+      for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+      return text;
+    };
+    auto problems = co_await runBlocking(pool_, work);
+    if (problems != lastProblems && !problems.empty()) log_("service addresses: " + problems);
+    lastProblems = problems;
+    addressTimer_->expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await addressTimer_->async_wait(asio::redirect_error(use_awaitable, ec));
   }
 }
 
@@ -611,6 +652,7 @@ void Agent::shutdown(std::function<void()> whenStopped) {
   whenStopped_ = std::move(whenStopped);
   boost::system::error_code ec;
   if (acceptor_) acceptor_->close(ec);
+  if (addressTimer_) addressTimer_->cancel();
   log_("shutting down: " + std::to_string(activeMigrations_) + " migration(s) in flight");
   if (activeMigrations_ > 0) {
     graceTimer_ = std::make_unique<asio::steady_timer>(io_, options_.shutdownGrace);

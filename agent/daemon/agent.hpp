@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/daemon/agent_options.hpp"
+#include "agent/daemon/service_address.hpp"
 #include "agent/migration/journal.hpp"
 #include "agent/mtd/host_epoch.hpp"
 #include "agent/transport/asio_types.hpp"
@@ -80,6 +81,8 @@ class Agent {
   Journal& journal() { return *journal_; }
   const std::string& dockerSocket() const { return dockerSocket_; }
   const Capabilities& capabilities() const { return capabilities_; }
+  // The service addresses this host holds (agent/daemon/service_address.hpp).
+  ServiceAddresses& addresses() { return *addresses_; }
   void log(const std::string& line) const { log_(line); }
   std::filesystem::path spoolDir(const std::string& migrationId) const;
   // Records a journal entry, logging (not failing) when the disk refuses.
@@ -116,6 +119,10 @@ class Agent {
   void recover();
   awaitable<void> resolveHandedOver(JournalEntry entry);
   void probeCapabilities();
+  // About once a second: claims the service address of each running
+  // labelled container here that lacks it, releases those it claimed whose
+  // container stopped or went.
+  awaitable<void> keepServiceAddresses();
   void finishShutdownIfIdle();
 
   asio::io_context& io_;
@@ -138,6 +145,8 @@ class Agent {
   bool stopping_ = false;
   std::function<void()> whenStopped_;
   std::unique_ptr<asio::steady_timer> graceTimer_;
+  std::unique_ptr<ServiceAddresses> addresses_;
+  std::unique_ptr<asio::steady_timer> addressTimer_;
 };
 
 }  // namespace roam::agent

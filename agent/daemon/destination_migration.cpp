@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "agent/daemon/engine_steps.hpp"
+#include "agent/daemon/service_address.hpp"
 #include "agent/daemon/stream_transfer.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/container_spec.hpp"
@@ -172,6 +173,13 @@ class DestinationMigration {
   }
 
   awaitable<void> start() {
+    // The service address first: a restored socket needs it, and clients
+    // hear of the move (gratuitous ARP) while the container starts.
+    auto claimWork = [addresses = &agent_.addresses(), spec = spec_] {
+      return claimForStart(*addresses, spec);
+    };
+    auto claimed = co_await runBlocking(agent_.pool(), claimWork);
+    if (!claimed.ok()) co_return co_await abandon(claimed.error());
     auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name] {
       return startDestination(socket, id, name);
     };
@@ -189,8 +197,10 @@ class DestinationMigration {
   // then resumes its copy).
   awaitable<void> abandon(const roam::Error& error) {
     agent_.log("receiving " + prepare_.container + " (" + id_ + ") failed: " + error.message);
-    auto rollBack = [socket = socket_, entry = entry_] {
-      return rollBackDestination(socket, entry);
+    // The service address is released before FAILURE goes out: the source
+    // then announces it again.
+    auto rollBack = [socket = socket_, entry = entry_, addresses = &agent_.addresses()] {
+      return rollBackDestination(socket, entry, addresses);
     };
     auto problems = co_await runBlocking(agent_.pool(), rollBack);
     if (!problems.empty()) agent_.log("roll-back of " + id_ + " left: " + problems);
@@ -246,9 +256,13 @@ class DestinationMigration {
 
 }  // namespace
 
-std::string rollBackDestination(const std::string& socket, const JournalEntry& entry) {
+std::string rollBackDestination(const std::string& socket, const JournalEntry& entry,
+                                ServiceAddresses* addresses) {
   DockerClient docker(socket);
   std::string problems;
+  std::optional<std::string> address;
+  if (addresses && !entry.createdContainer.empty())
+    address = containerServiceAddress(socket, entry.createdContainer);
   auto note = [&](const DockerResult& r, const std::string& what) {
     if (!r.ok() && r.status != 404)
       problems += (problems.empty() ? "" : "; ") + what + ": " + r.error().message;
@@ -268,6 +282,10 @@ std::string rollBackDestination(const std::string& socket, const JournalEntry& e
   for (const auto& image : entry.images)
     if (auto removed = docker.removeImage(image, false); !removed.ok() && removed.status != 409)
       note(removed, "image " + image);
+  if (address)
+    if (auto released = addresses->release(*address, runningServiceAddresses(socket));
+        !released.ok())
+      problems += (problems.empty() ? "" : "; ") + released.error().message;
   return problems;
 }
 

@@ -21,7 +21,10 @@ awaitable<void> receiveMigration(Agent& agent, const FramedStreamPtr& stream,
 awaitable<void> answerAbort(Agent& agent, const FramedStreamPtr& stream, const Abort& abort);
 
 // Removes what a destination migration created (container, volumes, image),
-// as recorded in its journal entry. Blocking. Returns what could not be removed.
-std::string rollBackDestination(const std::string& dockerSocket, const JournalEntry& entry);
+// as recorded in its journal entry, and takes the container's service address
+// off this host (ADDRESSES, when given) unless another running container here
+// has it. Blocking. Returns what could not be removed.
+std::string rollBackDestination(const std::string& dockerSocket, const JournalEntry& entry,
+                                ServiceAddresses* addresses = nullptr);
 
 }  // namespace roam::agent

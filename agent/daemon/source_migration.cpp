@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/daemon/engine_steps.hpp"
+#include "agent/daemon/service_address.hpp"
 #include "agent/daemon/stream_transfer.hpp"
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/image_archive.hpp"
@@ -311,8 +312,11 @@ class SourceMigration {
       peer_->close();
       agent_.untrack(peer_);
     }
-    auto retireWork = [socket = socket_, id = source_.containerId, volumes = source_.spec.volumes] {
-      return retireSource(socket, id, volumes);
+    auto retireWork = [socket = socket_, id = source_.containerId, spec = source_.spec,
+                       addresses = &agent_.addresses()] {
+      auto note = retireSource(socket, id, spec.volumes);
+      releaseRetiredAddress(*addresses, socket, spec, note);  // after the copy is gone
+      return note;
     };
     auto note = co_await runBlocking(agent_.pool(), retireWork);
     std::error_code ec;
@@ -446,6 +450,16 @@ class SourceMigration {
         auto resumed = co_await runBlocking(agent_.pool(), resumeWork);
         kept = resumed.ok() ? "the container was resumed here" : resumed.error().message;
         if (!resumed.ok()) done_.note += (done_.note.empty() ? "" : "; ") + resumed.error().message;
+      }
+      if (destinationSaidFailure_) {
+        // The destination may have announced the service address: take it back.
+        auto reclaimWork = [addresses = &agent_.addresses(), spec = source_.spec] {
+          std::string note;
+          reclaimKeptAddress(*addresses, spec, note);
+          return note;
+        };
+        auto note = co_await runBlocking(agent_.pool(), reclaimWork);
+        if (!note.empty()) done_.note += (done_.note.empty() ? "" : "; ") + note;
       }
     }
     if (peer_) {

@@ -531,6 +531,16 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
          "' is not in the topology; traffic is not redirected");
     return;
   }
+  if (int ci = state->containerIndex(m.container); ci >= 0) {
+    // A service address moves with its container (the agents hold and
+    // announce it, docs/redirection.md): nothing to rewrite.
+    const auto& labels = state->containers()[ci].labels;
+    if (auto a = labels.find("roam.address"); a != labels.end() && !a->second.empty()) {
+      log_("redirect " + m.container + ": its service address " + a->second + " moved with it to " +
+           m.destination + "; no rewrite rules");
+      return;
+    }
+  }
   Redirect r;
   r.container = m.container;
   const auto& h = state->hosts()[homeIdx];

@@ -14,15 +14,18 @@ agent per host: roam_stack.Stack). Per run:
      redirection rules of the previous run deleted, a fresh VIB and log;
   2. the iperf3 server container "iperf-server" starts on the server host
      with STATE_MB of random data in its file system (what a migration
-     carries), then the client container "iperf-client" on the client host
-     sends CLIENT_RATE to the server's address, reconnecting whenever its
+     carries) and its own service address (label roam.address, default
+     10.0.1.1, the scenario's "service_address"), which the server host's
+     agent holds; then the client container "iperf-client" on the client
+     host sends CLIENT_RATE to that address, reconnecting whenever its
      connection breaks (as after a snapshot migration);
-  3. the manager starts with the policy; it measures, decides, migrates,
-     and redirects the server's address to its new host;
+  3. the manager starts with the policy; it measures, decides, migrates;
+     the address moves with the container (the destination's agent claims
+     and announces it, the source's releases it; no rewrite rules);
   4. once the migration is over, AFTER seconds more are recorded (the
      client's traffic reaching the new host), then the service is checked:
      running on the destination, gone from the source, and a TCP connection
-     from the client host to the server's original address succeeds;
+     from the client host to the service address and port succeeds;
   5. the manager stops; the run's row goes to runs.csv and its per-second
      host bandwidth (from the VIB) to bandwidth.csv at once, so a failure
      later loses nothing.
@@ -46,6 +49,11 @@ import roam_testbed as tb
 SERVER = "iperf-server"
 CLIENT = "iperf-client"
 SERVICE_PORT = 5201
+# The iperf3 server's own address (docs/redirection.md, "Service addresses"):
+# the agent of whichever host runs it holds it, so clients reach it at this
+# address and port wherever it migrates. Not a host's address; inside the
+# hosts' 10.0.0.0/8, so every host's interface routes it.
+SERVICE_ADDRESS = "10.0.1.1"
 IMAGE = "roam/iperf3:1"
 
 RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
@@ -83,6 +91,10 @@ class Scenario(object):
         self.client_rate = s.get("client_rate", "8M")
         self.params = dict(s.get("params", {}))
         self.expect = s.get("expect", {})
+        self.service_address = s.get("service_address", SERVICE_ADDRESS)
+        if any(h["ip"] == self.service_address for h in self.topology.hosts):
+            raise ValueError("%s: the service address %s is a host's address"
+                             % (path, self.service_address))
         for role in (self.client, self.server):
             if role not in hosts:
                 raise ValueError("%s: scenario host %s is not in the "
@@ -157,16 +169,22 @@ def reset(stack, scenario):
 
 
 def start_services(stack, scenario, state_mb):
-    server_ip = scenario.host_ip(scenario.server)
+    server_ip = scenario.service_address
     stack.engine(scenario.server).run_container(
         SERVER, IMAGE, server_command(state_mb),
         labels={"app": "iperf", "role": "server",
-                "roam.ports": str(SERVICE_PORT)})
+                "roam.ports": str(SERVICE_PORT),
+                "roam.address": server_ip})
     server_host = stack.bed.host(scenario.server)
     if not wait_until(lambda: ":%d " % SERVICE_PORT in server_host.cmd(
             "ss -ltnH"), 60):
         raise RuntimeError("the iperf3 server did not listen on %s:%d" %
                            (server_ip, SERVICE_PORT))
+    # Its agent claims the address within about a second.
+    if not wait_until(lambda: tcp_connects(stack.bed.host(scenario.client),
+                                           server_ip, SERVICE_PORT), 20, 0.5):
+        raise RuntimeError("the iperf3 server is not reachable at its service "
+                           "address %s:%d" % (server_ip, SERVICE_PORT))
     stack.engine(scenario.client).run_container(
         CLIENT, IMAGE, client_command(server_ip, scenario.client_rate),
         labels={"app": "iperf", "role": "client"})
@@ -386,10 +404,9 @@ def check_reachable(stack, scenario, migration, row):
     dest, src = migration["destination"], migration["source"]
     running = stack.engine(dest).running(SERVER)
     gone = stack.engine(src).container(SERVER) is None
-    server_ip = scenario.host_ip(scenario.server)
-    # An MTD move may land on the client's own host, which cannot reach it
-    # at the old address (the switch would have to send the packet back out
-    # of the port it came in by): another host checks then.
+    server_ip = scenario.service_address
+    # An MTD move may land on the client's own host, where the service
+    # address is local: another host checks then, over the network.
     checker = scenario.client
     if checker == dest:
         checker = next(h["name"] for h in scenario.topology.hosts

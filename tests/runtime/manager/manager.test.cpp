@@ -294,3 +294,29 @@ TEST_CASE("manager: a moved container's home address is redirected, and cleared 
   REQUIRE(manager->waitIdle(5));
   CHECK(redirector.cleared == std::vector<std::string>{"iperf-server"});
 }
+
+TEST_CASE("manager: a container with its own service address gets no rewrite rules",
+          "[manager][redirect]") {
+  Fixture f;
+  auto state = nlohmann::json::parse(
+      roamtest::readText(roamtest::sourcePath("examples/states/paper-heterogeneous.json")));
+  for (auto& c : state["containers"])
+    if (c["name"] == "iperf-server") c["labels"]["roam.address"] = "10.0.1.5";
+  const auto stateFile = f.dir.path / "state-with-address.json";
+  roamtest::writeText(stateFile, state.dump());
+  f.config.stateFile = stateFile.string();
+  // The agents report where containers run, with their labels.
+  f.agents.containerLabels["iperf-server"] = {{"app", "iperf"}, {"roam.address", "10.0.1.5"}};
+  auto manager = f.make();
+  FakeRedirector redirector;
+  manager->setRedirector(&redirector);
+  REQUIRE(manager->evaluateOnce().action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  CHECK(f.agents.containerHost["iperf-server"] == "h4");
+  // The agents move the address; the switches keep forwarding by MAC.
+  CHECK(redirector.redirects.empty());
+  CHECK(redirector.cleared.empty());
+  CHECK(
+      f.logged("redirect iperf-server: its service address 10.0.1.5 moved with it to h4; no "
+               "rewrite rules"));
+}
