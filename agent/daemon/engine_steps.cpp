@@ -107,14 +107,68 @@ roam::Status freezeSource(const std::string& socket, const std::string& containe
   return {};
 }
 
-roam::Status resumeSource(const std::string& socket, const std::string& containerId) {
+roam::Status resumeSource(const std::string& socket, const std::string& containerId,
+                          const std::string& checkpoint) {
   DockerClient docker(socket);
   auto inspect = docker.inspectContainer(containerId);
   if (!inspect.ok()) return engineError("cannot inspect the container", inspect);
-  if (!inspect.body.value("State", nlohmann::json::object()).value("Paused", false)) return {};
-  auto resumed = docker.unpauseContainer(containerId);
-  if (!resumed.ok()) return engineError("cannot resume the container", resumed);
-  return {};
+  const auto state = inspect.body.value("State", nlohmann::json::object());
+  if (state.value("Paused", false)) {
+    auto resumed = docker.unpauseContainer(containerId);
+    if (!resumed.ok()) return engineError("cannot resume the container", resumed);
+    return {};
+  }
+  if (state.value("Running", false) || checkpoint.empty()) return {};
+  // Stopped by the dump: its processes continue from the checkpoint.
+  auto restored = docker.startContainer(containerId, checkpoint);
+  if (restored.ok()) {
+    docker.deleteCheckpoint(containerId, checkpoint, "");
+    return {};
+  }
+  auto fresh = docker.startContainer(containerId);
+  if (!fresh.ok())
+    return roam::Error{fresh.error().code, "cannot restore the container from its checkpoint (" +
+                                               restored.error().message + ") nor start it (" +
+                                               fresh.error().message + ")"};
+  return roam::Error{restored.error().code,
+                     "cannot restore the container from its checkpoint (" +
+                         restored.error().message +
+                         "); it was started afresh, its processes' memory is lost"};
+}
+
+std::string checkpointNameFor(const std::string& migrationId) {
+  std::string name = "roam-";
+  for (char c : migrationId) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-';
+    name += keep ? c : '-';
+  }
+  return name;
+}
+
+roam::Result<std::filesystem::path> checkpointDirOf(const std::string& socket,
+                                                    const std::string& containerId,
+                                                    const std::string& name) {
+  auto info = DockerClient(socket).info();
+  if (!info.ok()) return engineError("cannot ask the engine for its data root", info);
+  const std::string root = info.body.value("DockerRootDir", "");
+  if (root.empty())
+    return roam::Error{roam::ErrorCode::BadAnswer, "the engine's /info has no DockerRootDir"};
+  return std::filesystem::path(root) / "containers" / containerId / "checkpoints" / name;
+}
+
+roam::Result<std::filesystem::path> checkpointSource(const std::string& socket,
+                                                     const std::string& containerId,
+                                                     const std::string& name) {
+  auto dir = checkpointDirOf(socket, containerId, name);
+  if (!dir.ok()) return dir.error();
+  auto dumped = DockerClient(socket).createCheckpoint(containerId, name, "", true);
+  if (!dumped.ok()) return engineError("CRIU could not checkpoint the container", dumped);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(*dir, ec))
+    return roam::Error{roam::ErrorCode::Io,
+                       "the checkpoint is not where the engine keeps it (" + dir->string() + ")"};
+  return *dir;
 }
 
 std::string retireSource(const std::string& socket, const std::string& containerId,
@@ -237,10 +291,13 @@ roam::Result<DestinationContainer> createDestination(
 }
 
 roam::Status startDestination(const std::string& socket, const std::string& containerId,
-                              const std::string& name) {
+                              const std::string& name, const std::string& checkpoint) {
   DockerClient docker(socket);
-  auto started = docker.startContainer(containerId);
-  if (!started.ok()) return engineError("cannot start " + name, started);
+  auto started = docker.startContainer(containerId, checkpoint);
+  if (!started.ok())
+    return engineError(checkpoint.empty() ? "cannot start " + name
+                                          : "cannot restore " + name + " from its checkpoint",
+                       started);
   auto state = docker.inspectContainer(containerId);
   if (!state.ok()) return engineError("cannot inspect the started " + name, state);
   const auto& s = state.body.value("State", nlohmann::json::object());
