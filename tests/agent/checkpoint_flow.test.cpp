@@ -20,6 +20,7 @@
 
 #include "agent/daemon/engine_steps.hpp"
 #include "agent/docker/docker_client.hpp"
+#include "agent/migration/journal.hpp"
 #include "migration_harness.hpp"
 
 using roamtest::DockerEngineModel;
@@ -222,4 +223,44 @@ TEST_CASE("the fixture engine's checkpoint routes answer as dockerd 20.10's",
   CHECK(engine.memory("c") == "i=7");
   REQUIRE(docker.deleteCheckpoint("c", "cp1", "").ok());
   CHECK(docker.deleteCheckpoint("c", "cp1", "").status == 500);
+}
+
+TEST_CASE("a source that crashed while checkpointed restarts its container from the checkpoint",
+          "[agent][migration][checkpoint]") {
+  MigrationHarness h;
+  h.source.options.criu = "true";
+  h.source.engine.setExperimental(true);
+  h.source.engine.addImage(kImage, {{"bin/busybox", "busybox"}});
+  const auto id = h.source.engine.runContainer("counter", kImage, {}, {{"Cmd", {"sh"}}});
+  h.source.engine.setMemory("counter", kMemory);
+  // The agent died after CRIU's dump, before the hand-over: the container is
+  // stopped, its processes are only in the checkpoint.
+  const std::string migrationId = "m-crashed-1";
+  const auto name = roam::agent::checkpointNameFor(migrationId);
+  auto dumped =
+      h.source.engine.handle({"POST", "/containers/counter/checkpoints", "",
+                              nlohmann::json{{"CheckpointID", name}, {"Exit", true}}.dump()});
+  REQUIRE(dumped.status == 201);
+  h.source.engine.setMemory("counter", "");
+  REQUIRE_FALSE(h.source.engine.state().containers.at(id).running);
+  roam::agent::JournalEntry entry;
+  entry.migrationId = migrationId;
+  entry.container = "counter";
+  entry.containerId = id;
+  entry.peer = MigrationHarness::deadAddress();
+  entry.mode = "checkpoint";
+  entry.state = "frozen";
+  entry.role = roam::agent::JournalRole::source;
+  auto journal = roam::agent::Journal::open(h.source.options.dataDir);
+  REQUIRE(journal.ok());
+  REQUIRE(journal->put(entry).ok());
+
+  h.start();  // start-up recovery
+  INFO(h.logs());
+  CHECK(h.source.engine.state().containers.at(id).running);
+  CHECK(h.source.engine.memory("counter") == kMemory);
+  auto recovered = journal->get(migrationId);
+  REQUIRE(recovered);
+  CHECK(recovered->state == "failed");
+  CHECK_THAT(recovered->result, Catch::Contains("resumed here"));
 }
