@@ -1,5 +1,8 @@
 #include "agent/daemon/engine_steps.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/file_handle.hpp"
 
@@ -34,6 +37,23 @@ roam::Result<std::filesystem::path> upperDirOf(const nlohmann::json& inspect,
     return roam::Error{roam::ErrorCode::Io, "the writable layer of " + name + " (" +
                                                 upper.string() + ") is not a directory here"};
   return upper;
+}
+
+// Starts a container from CHECKPOINT. dockerd 20.10 with containerd 1.6 now
+// and then answers "failed to upload checkpoint to containerd: commit failed:
+// content sha256:...: already exists" (moby/moby#42900; seen here restoring a
+// container that was restored from another checkpoint before): tried again
+// after a pause, up to three times.
+DockerResult startFromCheckpoint(DockerClient& docker, const std::string& containerId,
+                                 const std::string& checkpoint) {
+  auto started = docker.startContainer(containerId, checkpoint);
+  for (int attempt = 1; attempt < 3 && !started.ok() &&
+                        started.error().message.find("already exists") != std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    started = docker.startContainer(containerId, checkpoint);
+  }
+  return started;
 }
 
 }  // namespace
@@ -120,7 +140,7 @@ roam::Status resumeSource(const std::string& socket, const std::string& containe
   }
   if (state.value("Running", false) || checkpoint.empty()) return {};
   // Stopped by the dump: its processes continue from the checkpoint.
-  auto restored = docker.startContainer(containerId, checkpoint);
+  auto restored = startFromCheckpoint(docker, containerId, checkpoint);
   if (restored.ok()) {
     docker.deleteCheckpoint(containerId, checkpoint, "");
     return {};
@@ -293,7 +313,8 @@ roam::Result<DestinationContainer> createDestination(
 roam::Status startDestination(const std::string& socket, const std::string& containerId,
                               const std::string& name, const std::string& checkpoint) {
   DockerClient docker(socket);
-  auto started = docker.startContainer(containerId, checkpoint);
+  auto started = checkpoint.empty() ? docker.startContainer(containerId)
+                                    : startFromCheckpoint(docker, containerId, checkpoint);
   if (!started.ok())
     return engineError(checkpoint.empty() ? "cannot start " + name
                                           : "cannot restore " + name + " from its checkpoint",

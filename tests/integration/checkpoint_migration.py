@@ -11,10 +11,11 @@ its volume every 100 ms (/data/count) and serves /www with busybox httpd on
 port 18080 of its host.
 
   1. the agents' start-up probe reports checkpoint available (STATUS);
-  2. fault: B cannot restore it (a process in B's namespace holds port 18080,
-     so CRIU cannot bind the restored listening socket): the migration fails,
-     A runs the one copy again from its own checkpoint and the counter goes
-     on from its value; B holds nothing of it;
+  2. faults, each ending with one running copy on A whose counter goes on
+     from its value (A runs it again from its own checkpoint) and nothing of
+     it on B: B cannot restore it (a process in B's namespace holds port 18080,
+     so CRIU cannot bind the restored listening socket); the link cut while
+     it is checkpointed; the source agent killed then (start-up recovery);
   3. `roam migrate --mode checkpoint`: on B the counter goes on from its
      value (not from 0), httpd's listening socket keeps accepting, A no longer
      has it, and the result splits the freeze (dump, transfer, restore) and
@@ -83,6 +84,27 @@ def continues(engine, before, where):
              f"(seen {seen[:1]}..{seen[-1:]}, lowest {min(seen) if seen else None})")
 
 
+def wait_stopped(engine, timeout=30):
+    """Until the container on ENGINE exists and is stopped (CRIU dumped it)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        c = engine.container("stateful")
+        if c is not None and not c["State"]["Running"]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_running(engine, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        c = engine.container("stateful")
+        if c is not None and c["State"]["Running"]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def start_counter(engine):
     engine.run_container("stateful", am.IMAGE, ["sh", "-c", COUNT_SCRIPT],
                          labels={"purpose": "roam-integration"},
@@ -132,6 +154,46 @@ def main():
         blocker.kill()
         blocker.wait()
         blocker = None
+
+        # 2b/2c. The link cut while it is checkpointed (before the hand-over),
+        # and the source agent killed then: A runs it again from its own
+        # checkpoint, its counter going on; B holds nothing.
+        agents[0].stop()
+        agents[0] = am.Agent(roam, "a", a, certs, work, {"test_hold_frozen_ms": 3000})
+        agents[0].start()
+        for fault in ("link cut while checkpointed", "source killed while checkpointed"):
+            proc = subprocess.Popen(am.in_ns("a", [
+                roam, "migrate", "stateful", "--source", f"{am.HOSTS['a'][1]}:{am.AGENT_PORT}",
+                "--destination", f"{am.HOSTS['b'][1]}:{am.AGENT_PORT}", "--mode", "checkpoint",
+                "--json", "--certs", certs]), stdout=subprocess.PIPE, text=True)
+            dumped = wait_stopped(a)
+            am.check(dumped, f"{fault}: CRIU's dump stopped the container on A")
+            before = count_on(a)
+            if fault.startswith("link"):
+                # The images and CHECKPOINT may sit in A's socket buffer: A
+                # then counts as handed over and asks B until B answers. B's
+                # idle timeout (4 s) gives the migration up; then the link
+                # comes back and B answers FAILURE.
+                am.run(am.in_ns("a", ["ip", "link", "set", "rmig-a0", "down"]))
+                time.sleep(8)
+                am.run(am.in_ns("a", ["ip", "link", "set", "rmig-a0", "up"]))
+                am.run(am.in_ns("b", ["ip", "link", "set", "rmig-b0", "up"]))
+                proc.communicate(timeout=60)
+                am.check(proc.returncode != 0, f"{fault}: the migration fails")
+            else:
+                agents[0].stop("KILL")
+                proc.communicate(timeout=60)
+                agents[0].start()  # recovery: checkpointed, not handed over
+            c = wait_running(a, 30)
+            am.check(c, f"{fault}: the container runs on A again")
+            continues(a, before, f"{fault}: on A")
+            deadline = time.time() + 20
+            while time.time() < deadline and b.container("stateful") is not None:
+                time.sleep(0.2)
+            am.check(b.container("stateful") is None, f"{fault}: no container left on B")
+        agents[0].stop()
+        agents[0] = am.Agent(roam, "a", a, certs, work)
+        agents[0].start()
 
         # 3. Success.
         before = count_on(a)
