@@ -204,6 +204,11 @@ TEST_CASE("the fixture engine's checkpoint routes answer as dockerd 20.10's",
   // Without --experimental the routes are off.
   auto off = docker.createCheckpoint("c", "cp1", "", true);
   CHECK(off.status == 501);
+  CHECK_THAT(roam::errorText(off), Catch::Contains("experimental mode"));
+  auto offStart = docker.startContainer("c", "cp1");
+  CHECK(offStart.status == 400);
+  CHECK_THAT(roam::errorText(offStart),
+             Catch::Contains("checkpoint is only supported in experimental mode"));
   engine.setExperimental(true);
   REQUIRE(docker.createCheckpoint("c", "cp1", "", true).ok());
   CHECK_FALSE(engine.state().containers.at(id).running);

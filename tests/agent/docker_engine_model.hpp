@@ -276,7 +276,8 @@ class DockerEngineModel {
       if (m == "GET" && n == 3 && p[2] == "json") return ok(200, inspect(*c));
       if (m == "POST" && n == 3 && p[2] == "start") {
         const std::string checkpoint = FakeDockerEngine::percentDecode(q("checkpoint"));
-        if (!checkpoint.empty() && !experimental_) return notExperimental();
+        if (!checkpoint.empty() && !experimental_)
+          return error(400, "checkpoint is only supported in experimental mode");
         if (!q("checkpoint-dir").empty())
           return error(403, "custom checkpointdir is not supported");
         if (c->paused) return error(409, "cannot start a paused container, try unpause instead");
