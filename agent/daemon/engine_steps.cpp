@@ -327,6 +327,9 @@ roam::Status startDestination(const std::string& socket, const std::string& cont
                        name + " is not running after its start (exit code " +
                            std::to_string(s.value("ExitCode", -1)) +
                            (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")"};
+  // Restored: the images (as large as the processes' memory) are not needed
+  // any more. Best effort; they go with the container anyway.
+  if (!checkpoint.empty()) docker.deleteCheckpoint(containerId, checkpoint, "");
   return {};
 }
 

@@ -106,7 +106,8 @@ roam::Result<DestinationContainer> createDestination(
     const std::string& migrationId, JournalEntry& entry,
     const std::function<void(const JournalEntry&)>& record);
 // Starts the created container (from its checkpoint CHECKPOINT, placed in
-// checkpointDirOf, when not empty) and checks that the engine reports it running.
+// checkpointDirOf, when not empty) and checks that the engine reports it
+// running; a checkpoint it was restored from is then deleted.
 roam::Status startDestination(const std::string& dockerSocket, const std::string& containerId,
                               const std::string& name, const std::string& checkpoint = "");
 

@@ -16,7 +16,7 @@ port 18080 of its host.
      it on B: B cannot restore it (a process in B's namespace holds port 18080,
      so CRIU cannot bind the restored listening socket); the link cut while
      it is checkpointed; the source agent killed then (start-up recovery);
-  3. `roam migrate --mode checkpoint`: on B the counter goes on from its
+  3. `roam migrate --mode auto` (both ends can: checkpoint): on B the counter goes on from its
      value (not from 0), httpd's listening socket keeps accepting, A no longer
      has it, and the result splits the freeze (dump, transfer, restore) and
      counts the memory bytes.
@@ -197,9 +197,10 @@ def main():
 
         # 3. Success.
         before = count_on(a)
-        rc, out = am.migrate(roam, certs, "a", "b", ["--mode", "checkpoint"])
+        # `auto`: both ends can checkpoint, so checkpoint it is.
+        rc, out = am.migrate(roam, certs, "a", "b", ["--mode", "auto"])
         am.check(rc == 0 and out.get("result") == "success", f"checkpoint migration succeeds: {out}")
-        am.check(out.get("mode") == "checkpoint", "the result says checkpoint mode")
+        am.check(out.get("mode") == "checkpoint", "auto chose checkpoint mode, and the result says so")
         split = out.get("freeze_split_ms", {})
         am.check(all(split.get(k, 0) > 0 for k in ("dump", "transfer", "restore")),
                  f"the freeze is split into dump, transfer and restore: {split}")
