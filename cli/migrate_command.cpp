@@ -117,6 +117,13 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
     result["seconds"] = done.seconds;
     if (done.freezeMs > 0) result["freeze_ms"] = done.freezeMs;
     if (done.totalSeconds > 0) result["total_s"] = done.totalSeconds;
+    if (done.mode == "checkpoint" && done.freezeMs > 0) {
+      // The freeze, split: CRIU's dump, the final delta and the images on the
+      // wire, the restore on the destination; and the process memory moved.
+      result["freeze_split_ms"] = {
+          {"dump", done.dumpMs}, {"transfer", done.transferMs}, {"restore", done.restoreMs}};
+      result["memory_bytes"] = done.memoryBytes;
+    }
     if (!done.rounds.empty()) result["rounds"] = agent::roundsToJson(done.rounds);
     if (sendingSince && sendingUntil)
       result["transfer_seconds"] =
@@ -141,6 +148,12 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
           "%.2f s\n",
           result["freeze_ms"].get<double>(), result["rounds"].size() - 1,
           result.value("total_s", 0.0));
+    if (result.contains("freeze_split_ms"))
+      std::printf("freeze: dump %.0f ms, transfer %.0f ms, restore %.0f ms; %s of process memory\n",
+                  result["freeze_split_ms"]["dump"].get<double>(),
+                  result["freeze_split_ms"]["transfer"].get<double>(),
+                  result["freeze_split_ms"]["restore"].get<double>(),
+                  humanBytes(result["memory_bytes"].get<double>()).c_str());
     if (result.contains("note"))
       std::printf("note: %s\n", result["note"].get<std::string>().c_str());
   } else {

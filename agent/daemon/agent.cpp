@@ -17,8 +17,12 @@ namespace roam::agent {
 namespace {
 
 // Runs `criu check`; "" when it passes, otherwise its first line of output.
-std::string criuCheck() {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(popen("criu check 2>&1", "r"), pclose);
+std::string criuCheck(const std::string& criu) {
+  std::string quoted = "'";
+  for (char c : criu) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(popen((quoted + " check 2>&1").c_str(), "r"),
+                                                       pclose);
   if (!pipe) return "cannot run criu";
   char line[512] = {0};
   std::string first;
@@ -176,7 +180,9 @@ void Agent::recover() {
         if (auto ip = containerServiceAddress(dockerSocket_, entry.createdContainer))
           if (auto claimed = addresses_->claim(*ip); !claimed.ok())
             log_("recovery: " + named(entry) + ": " + claimed.error().message);
-        auto started = startDestination(dockerSocket_, entry.createdContainer, entry.container);
+        auto started = startDestination(
+            dockerSocket_, entry.createdContainer, entry.container,
+            entry.mode == "checkpoint" ? checkpointNameFor(entry.migrationId) : "");
         if (started.ok()) {
           entry.state = "succeeded";
           entry.result = "success";
@@ -204,7 +210,10 @@ void Agent::recover() {
       }
       case RecoveryAction::resumeSource: {
         // Frozen before the hand-over: the destination never started it.
-        auto resumed = resumeSource(dockerSocket_, container);
+        // In checkpoint mode from its own checkpoint, so its processes continue.
+        auto resumed =
+            resumeSource(dockerSocket_, container,
+                         entry.mode == "checkpoint" ? checkpointNameFor(entry.migrationId) : "");
         if (auto ip = containerServiceAddress(dockerSocket_, container))
           (void)addresses_->claim(*ip);
         entry.state = "failed";
@@ -268,8 +277,11 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
       co_return;
     }
     if (outcome && std::holds_alternative<Failure>(*outcome)) {
-      auto resumeWork = [socket = dockerSocket_, container, addresses = addresses_.get()] {
-        auto resumed = resumeSource(socket, container);
+      auto resumeWork = [socket = dockerSocket_, container, addresses = addresses_.get(),
+                         checkpoint = entry.mode == "checkpoint"
+                                          ? checkpointNameFor(entry.migrationId)
+                                          : std::string()] {
+        auto resumed = resumeSource(socket, container, checkpoint);
         if (auto ip = containerServiceAddress(socket, container)) (void)addresses->claim(*ip);
         return resumed;
       };
@@ -324,7 +336,7 @@ void Agent::probeCapabilities() {
     capabilities_ = {false,
                      "the Docker Engine is not in experimental mode (checkpoints need "
                      "dockerd --experimental and a working CRIU)"};
-  } else if (auto criu = criuCheck(); !criu.empty()) {
+  } else if (auto criu = criuCheck(options_.criu); !criu.empty()) {
     capabilities_ = {false, criu};
   } else {
     capabilities_ = {true, "available"};

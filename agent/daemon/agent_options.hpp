@@ -18,6 +18,9 @@ struct AgentOptions {
   std::string docker = "unix:///var/run/docker.sock";
   std::filesystem::path certs;  // ca.crt, NAME.crt, NAME.key
   std::filesystem::path dataDir = "/var/lib/roam-agent";
+  // The CRIU binary the start-up probe runs (`CRIU check`); the engine's runc
+  // finds its own on PATH (scripts/install-criu installs /usr/local/sbin/criu).
+  std::string criu = "criu";
   // The certificate name of the manager: only it may set up an MTD epoch or
   // order an MTD migration (docs/mtd.md).
   std::string managerName = "manager";

@@ -46,16 +46,22 @@ class DestinationMigration {
     for (std::uint32_t round = 1;; ++round) {
       auto received = co_await receiveRound(round);
       if (!received.ok()) co_return co_await abandon(received.error());
-      if (*received) break;  // the final round: committed
+      if (*received) break;  // the final round: committed (snapshot mode)
     }
+    if (checkpointMode())
+      if (auto images = co_await receiveCheckpoint(); !images.ok())
+        co_return co_await abandon(images.error());
     co_await start();
   }
 
  private:
   // Why this PREPARE cannot be taken at all (nothing was created), or nothing.
+  bool checkpointMode() const { return prepare_.mode == "checkpoint"; }
+
   std::optional<std::string> refusal() {
-    if (prepare_.mode == "checkpoint")
-      return "checkpoint migration (process memory) is not available on top of pre-copy yet";
+    if (checkpointMode() && !agent_.capabilities().checkpoint)
+      return "checkpoint mode is not available on " + agent_.name() + ": " +
+             agent_.capabilities().checkpointReason;
     auto spec = containerSpecFromJson(prepare_.config);
     if (!spec.ok()) return "PREPARE: " + spec.error().message;
     if (spec->name != prepare_.container)
@@ -166,10 +172,55 @@ class DestinationMigration {
       stream_->send(RoundDone{id_, expected, received->bytes});
       co_return false;
     }
-    // Committed: from here the container starts whatever the source does next.
+    // Snapshot mode: committed, from here the container starts whatever the
+    // source does next. Checkpoint mode: the images come first.
+    if (!checkpointMode()) commit();
+    co_return true;
+  }
+
+  void commit() {
     state_.committed = true;
     setState("starting");
-    co_return true;
+  }
+
+  // Checkpoint mode, after the final round: the images' stream straight into
+  // the new container's checkpoint directory (the only place dockerd 20.10
+  // starts a checkpoint from), then CHECKPOINT, which commits.
+  awaitable<roam::Status> receiveCheckpoint() {
+    checkpointName_ = checkpointNameFor(id_);
+    auto dirWork = [socket = socket_, id = container_.containerId, name = checkpointName_] {
+      return checkpointDirOf(socket, id, name);
+    };
+    auto dir = co_await runBlocking(agent_.pool(), dirWork);
+    if (!dir.ok()) co_return dir.error();
+    std::error_code ec;
+    std::filesystem::create_directories(*dir, ec);
+    if (ec) co_return roam::Error{roam::ErrorCode::Io, "cannot create " + dir->string()};
+    auto images = std::make_shared<sync::TreeApplier>(std::vector<std::filesystem::path>{*dir});
+    const StreamWriter write = [images](std::span<const std::uint8_t> bytes) -> roam::Status {
+      return images->consume(bytes);
+    };
+    auto received = co_await receiveStream(agent_, *stream_, id_, write,
+                                           std::numeric_limits<std::uint64_t>::max());
+    if (!received.ok()) co_return received.error();
+    auto end = co_await stream_->read();
+    const auto* announced = end.message ? std::get_if<Checkpoint>(&*end.message) : nullptr;
+    if (!announced) co_return unexpected(end, "CHECKPOINT");
+    if (announced->name != checkpointName_)
+      co_return roam::Error{
+          roam::ErrorCode::Protocol,
+          "CHECKPOINT names " + announced->name + " where " + checkpointName_ + " was due"};
+    if (announced->bytes != received->bytes || announced->checksum != received->checksum)
+      co_return roam::Error{roam::ErrorCode::Checksum,
+                            "checksum mismatch in the checkpoint images: " +
+                                std::to_string(received->bytes) + " bytes received with checksum " +
+                                received->checksum + ", " + std::to_string(announced->bytes) +
+                                " bytes with " + announced->checksum + " announced"};
+    auto finishWork = [images]() -> roam::Status { return images->finishRound(); };
+    if (auto finished = co_await runBlocking(agent_.pool(), finishWork); !finished.ok())
+      co_return finished.error();
+    commit();
+    co_return roam::Status{};
   }
 
   awaitable<void> start() {
@@ -180,8 +231,9 @@ class DestinationMigration {
     };
     auto claimed = co_await runBlocking(agent_.pool(), claimWork);
     if (!claimed.ok()) co_return co_await abandon(claimed.error());
-    auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name] {
-      return startDestination(socket, id, name);
+    auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name,
+                      checkpoint = checkpointName_] {
+      return startDestination(socket, id, name, checkpoint);
     };
     auto started = co_await runBlocking(agent_.pool(), startWork);
     if (!started.ok()) co_return co_await abandon(started.error());
@@ -252,6 +304,7 @@ class DestinationMigration {
   std::string image_;  // the image here the container is created from
   DestinationContainer container_;
   std::unique_ptr<sync::TreeApplier> applier_;
+  std::string checkpointName_;  // checkpoint mode: the checkpoint it starts from
 };
 
 }  // namespace

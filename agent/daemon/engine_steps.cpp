@@ -1,5 +1,8 @@
 #include "agent/daemon/engine_steps.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "agent/docker/docker_client.hpp"
 #include "agent/migration/file_handle.hpp"
 
@@ -34,6 +37,23 @@ roam::Result<std::filesystem::path> upperDirOf(const nlohmann::json& inspect,
     return roam::Error{roam::ErrorCode::Io, "the writable layer of " + name + " (" +
                                                 upper.string() + ") is not a directory here"};
   return upper;
+}
+
+// Starts a container from CHECKPOINT. dockerd 20.10 with containerd 1.6 now
+// and then answers "failed to upload checkpoint to containerd: commit failed:
+// content sha256:...: already exists" (moby/moby#42900; seen here restoring a
+// container that was restored from another checkpoint before): tried again
+// after a pause, up to three times.
+DockerResult startFromCheckpoint(DockerClient& docker, const std::string& containerId,
+                                 const std::string& checkpoint) {
+  auto started = docker.startContainer(containerId, checkpoint);
+  for (int attempt = 1; attempt < 3 && !started.ok() &&
+                        started.error().message.find("already exists") != std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    started = docker.startContainer(containerId, checkpoint);
+  }
+  return started;
 }
 
 }  // namespace
@@ -107,14 +127,68 @@ roam::Status freezeSource(const std::string& socket, const std::string& containe
   return {};
 }
 
-roam::Status resumeSource(const std::string& socket, const std::string& containerId) {
+roam::Status resumeSource(const std::string& socket, const std::string& containerId,
+                          const std::string& checkpoint) {
   DockerClient docker(socket);
   auto inspect = docker.inspectContainer(containerId);
   if (!inspect.ok()) return engineError("cannot inspect the container", inspect);
-  if (!inspect.body.value("State", nlohmann::json::object()).value("Paused", false)) return {};
-  auto resumed = docker.unpauseContainer(containerId);
-  if (!resumed.ok()) return engineError("cannot resume the container", resumed);
-  return {};
+  const auto state = inspect.body.value("State", nlohmann::json::object());
+  if (state.value("Paused", false)) {
+    auto resumed = docker.unpauseContainer(containerId);
+    if (!resumed.ok()) return engineError("cannot resume the container", resumed);
+    return {};
+  }
+  if (state.value("Running", false) || checkpoint.empty()) return {};
+  // Stopped by the dump: its processes continue from the checkpoint.
+  auto restored = startFromCheckpoint(docker, containerId, checkpoint);
+  if (restored.ok()) {
+    docker.deleteCheckpoint(containerId, checkpoint, "");
+    return {};
+  }
+  auto fresh = docker.startContainer(containerId);
+  if (!fresh.ok())
+    return roam::Error{fresh.error().code, "cannot restore the container from its checkpoint (" +
+                                               restored.error().message + ") nor start it (" +
+                                               fresh.error().message + ")"};
+  return roam::Error{restored.error().code,
+                     "cannot restore the container from its checkpoint (" +
+                         restored.error().message +
+                         "); it was started afresh, its processes' memory is lost"};
+}
+
+std::string checkpointNameFor(const std::string& migrationId) {
+  std::string name = "roam-";
+  for (char c : migrationId) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-';
+    name += keep ? c : '-';
+  }
+  return name;
+}
+
+roam::Result<std::filesystem::path> checkpointDirOf(const std::string& socket,
+                                                    const std::string& containerId,
+                                                    const std::string& name) {
+  auto info = DockerClient(socket).info();
+  if (!info.ok()) return engineError("cannot ask the engine for its data root", info);
+  const std::string root = info.body.value("DockerRootDir", "");
+  if (root.empty())
+    return roam::Error{roam::ErrorCode::BadAnswer, "the engine's /info has no DockerRootDir"};
+  return std::filesystem::path(root) / "containers" / containerId / "checkpoints" / name;
+}
+
+roam::Result<std::filesystem::path> checkpointSource(const std::string& socket,
+                                                     const std::string& containerId,
+                                                     const std::string& name) {
+  auto dir = checkpointDirOf(socket, containerId, name);
+  if (!dir.ok()) return dir.error();
+  auto dumped = DockerClient(socket).createCheckpoint(containerId, name, "", true);
+  if (!dumped.ok()) return engineError("CRIU could not checkpoint the container", dumped);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(*dir, ec))
+    return roam::Error{roam::ErrorCode::Io,
+                       "the checkpoint is not where the engine keeps it (" + dir->string() + ")"};
+  return *dir;
 }
 
 std::string retireSource(const std::string& socket, const std::string& containerId,
@@ -237,10 +311,14 @@ roam::Result<DestinationContainer> createDestination(
 }
 
 roam::Status startDestination(const std::string& socket, const std::string& containerId,
-                              const std::string& name) {
+                              const std::string& name, const std::string& checkpoint) {
   DockerClient docker(socket);
-  auto started = docker.startContainer(containerId);
-  if (!started.ok()) return engineError("cannot start " + name, started);
+  auto started = checkpoint.empty() ? docker.startContainer(containerId)
+                                    : startFromCheckpoint(docker, containerId, checkpoint);
+  if (!started.ok())
+    return engineError(checkpoint.empty() ? "cannot start " + name
+                                          : "cannot restore " + name + " from its checkpoint",
+                       started);
   auto state = docker.inspectContainer(containerId);
   if (!state.ok()) return engineError("cannot inspect the started " + name, state);
   const auto& s = state.body.value("State", nlohmann::json::object());
@@ -249,6 +327,9 @@ roam::Status startDestination(const std::string& socket, const std::string& cont
                        name + " is not running after its start (exit code " +
                            std::to_string(s.value("ExitCode", -1)) +
                            (s.value("Error", "").empty() ? "" : ", " + s.value("Error", "")) + ")"};
+  // Restored: the images (as large as the processes' memory) are not needed
+  // any more. Best effort; they go with the container anyway.
+  if (!checkpoint.empty()) docker.deleteCheckpoint(containerId, checkpoint, "");
   return {};
 }
 

@@ -38,8 +38,32 @@ roam::Status saveImageToFile(const std::string& dockerSocket, const std::string&
                              const std::filesystem::path& file);
 // The cgroup freezer (POST /pause): the processes stop where they are.
 roam::Status freezeSource(const std::string& dockerSocket, const std::string& containerId);
-// Undoes freezeSource; a container that is not paused is left as it is.
-roam::Status resumeSource(const std::string& dockerSocket, const std::string& containerId);
+// Undoes freezeSource: a paused container is unpaused. In checkpoint mode
+// (CHECKPOINT not empty) a container stopped by checkpointSource starts again
+// from that checkpoint, so its processes continue where they were; when that
+// fails it is started afresh and the error says so (its memory is then lost).
+// A running container is left as it is.
+roam::Status resumeSource(const std::string& dockerSocket, const std::string& containerId,
+                          const std::string& checkpoint = "");
+
+// ---- checkpoint mode (both ends) ----
+
+// The engine checkpoint name a migration uses ("roam-" + its id, made of the
+// characters dockerd accepts).
+std::string checkpointNameFor(const std::string& migrationId);
+// Where the engine keeps checkpoint NAME of a container:
+// DATA_ROOT/containers/ID/checkpoints/NAME, DATA_ROOT being /info's
+// DockerRootDir. dockerd 20.10 starts a container only from there (it refuses
+// a custom checkpoint directory).
+roam::Result<std::filesystem::path> checkpointDirOf(const std::string& dockerSocket,
+                                                    const std::string& containerId,
+                                                    const std::string& name);
+// CRIU dumps the container's processes through the engine (POST
+// /containers/ID/checkpoints, Exit): the container stops, its memory and
+// process state are in checkpoint NAME. Returns the checkpoint's directory.
+roam::Result<std::filesystem::path> checkpointSource(const std::string& dockerSocket,
+                                                     const std::string& containerId,
+                                                     const std::string& name);
 // Removes the (frozen) source copy and the named volumes it used. Returns what
 // could not be removed ("" when everything went).
 std::string retireSource(const std::string& dockerSocket, const std::string& containerId,
@@ -81,8 +105,10 @@ roam::Result<DestinationContainer> createDestination(
     const std::string& dockerSocket, const ContainerSpec& spec, const std::string& imageId,
     const std::string& migrationId, JournalEntry& entry,
     const std::function<void(const JournalEntry&)>& record);
-// Starts the created container and checks that the engine reports it running.
+// Starts the created container (from its checkpoint CHECKPOINT, placed in
+// checkpointDirOf, when not empty) and checks that the engine reports it
+// running; a checkpoint it was restored from is then deleted.
 roam::Status startDestination(const std::string& dockerSocket, const std::string& containerId,
-                              const std::string& name);
+                              const std::string& name, const std::string& checkpoint = "");
 
 }  // namespace roam::agent

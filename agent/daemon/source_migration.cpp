@@ -134,16 +134,9 @@ class SourceMigration {
       if (!choice_.ok()) co_return choice_.error();
       done_.note = choice_.note;
     }
-    if (choice_.mode == "checkpoint") {
-      // Both engines could checkpoint, but moving memory on top of the
-      // pre-copy migration is not built yet (docs/agent.md).
-      const std::string why =
-          "checkpoint migration (process memory) is not available on top of pre-copy yet";
-      if (request_.mode == "checkpoint") co_return roam::Error{roam::ErrorCode::Unsupported, why};
-      choice_.mode = "snapshot";
-      done_.note = why + "; used snapshot";
-    }
     done_.mode = entry_.mode = choice_.mode;
+    checkpointMode_ = choice_.mode == "checkpoint";
+    if (checkpointMode_) checkpointName_ = checkpointNameFor(request_.migrationId);
     co_return roam::Status{};
   }
 
@@ -267,14 +260,31 @@ class SourceMigration {
     setState("frozen");
     phase("freezing");
     freezeStart_ = Clock::now();
-    auto freezeWork = [socket = socket_, id = source_.containerId] {
-      return freezeSource(socket, id);
-    };
-    if (auto frozen = co_await runBlocking(agent_.pool(), freezeWork); !frozen.ok())
-      co_return frozen;
-    frozen_ = true;
+    if (checkpointMode_) {
+      // CRIU dumps the processes; the container stops, so its file system
+      // no longer changes either.
+      phase("dumping");
+      frozen_ = true;  // from here a failure restores it from the checkpoint
+      auto dumpWork = [socket = socket_, id = source_.containerId, name = checkpointName_] {
+        return checkpointSource(socket, id, name);
+      };
+      auto dumped = co_await runBlocking(agent_.pool(), dumpWork);
+      if (!dumped.ok()) co_return dumped.error();
+      checkpointDir_ = *dumped;
+    } else {
+      auto freezeWork = [socket = socket_, id = source_.containerId] {
+        return freezeSource(socket, id);
+      };
+      if (auto frozen = co_await runBlocking(agent_.pool(), freezeWork); !frozen.ok())
+        co_return frozen;
+      frozen_ = true;
+    }
+    const auto dumped = Clock::now();
     auto last = co_await sendRound(static_cast<std::uint32_t>(done_.rounds.size() + 1), true);
     if (!last.ok()) co_return last;
+    if (checkpointMode_)
+      if (auto sent = co_await sendCheckpoint(); !sent.ok()) co_return sent;
+    const auto transferred = Clock::now();
     // Committed (ROUND_END of the final round is out): wait for the outcome.
     const auto deadline = freezeStart_ + agent_.options().freezeTimeout;
     peer_->setIdleTimeout(ceilSeconds(deadline - Clock::now()));
@@ -296,7 +306,16 @@ class SourceMigration {
                                 " did not say whether it started the container; it stays frozen "
                                 "here until it does (the agent asks again when it restarts)"};
     }
-    done_.freezeMs = std::chrono::duration<double, std::milli>(Clock::now() - freezeStart_).count();
+    const auto running = Clock::now();
+    auto ms = [](Clock::duration d) {
+      return std::chrono::duration<double, std::milli>(d).count();
+    };
+    done_.freezeMs = ms(running - freezeStart_);
+    if (checkpointMode_) {
+      done_.dumpMs = ms(dumped - freezeStart_);
+      done_.transferMs = ms(transferred - dumped);
+      done_.restoreMs = ms(running - transferred);
+    }
     // The final round lasts until the destination runs the container.
     done_.rounds.back().seconds = secondsSince(finalRoundStart_);
     done_.seconds = secondsSince(start_);
@@ -365,17 +384,14 @@ class SourceMigration {
     done_.bytesSent += sent->wireBytes;
     done_.bytesTotal += sent->plainBytes;
     if (final) {
-      if (Clock::now() > freezeStart_ + agent_.options().freezeTimeout)
-        co_return roam::Error{roam::ErrorCode::Timeout,
-                              "the final round took longer than the freeze deadline of " +
-                                  std::to_string(agent_.options().freezeTimeout.count()) + " ms"};
-      setState("handed-over");
-      handedOver_ = true;
+      if (auto late = pastFreezeDeadline("the final round"); !late.ok()) co_return late;
+      // In checkpoint mode CHECKPOINT, after the images, hands over instead.
+      if (!checkpointMode_) handOver();
     }
     peer_->send(RoundEnd{request_.migrationId, round, sent->plainBytes, sent->checksum});
     done_.rounds.push_back({round, final, sent->plainBytes, 0});
     if (final) {
-      if (!co_await peer_->flush())
+      if (!checkpointMode_ && !co_await peer_->flush())
         agent_.log("migration " + request_.migrationId + ": the final ROUND_END may be lost");
       co_return roam::Status{};
     }
@@ -390,6 +406,51 @@ class SourceMigration {
                                 std::to_string(round) + " with " + describeReply(reply)};
     done_.rounds.back().seconds = secondsSince(roundStart);
     co_return roam::Status{};
+  }
+
+  // Checkpoint mode, after the final round: the checkpoint images as one
+  // tree-sync stream, then CHECKPOINT (the hand-over).
+  awaitable<roam::Status> sendCheckpoint() {
+    phase("checkpoint");
+    imagesSender_ =
+        std::make_unique<sync::TreeSender>(std::vector<std::filesystem::path>{checkpointDir_});
+    auto planWork = [sender = imagesSender_.get()] { return sender->planRound(); };
+    auto plan = co_await runBlocking(agent_.pool(), planWork);
+    if (!plan.ok()) co_return plan.error();
+    const StreamReader read = [sender = imagesSender_.get()](std::span<std::uint8_t> out) {
+      return sender->read(out);
+    };
+    const std::uint64_t estimate = plan->contentBytesAtMost;
+    const std::function<void(std::uint64_t)> onBytes = [this, estimate](std::uint64_t bytes) {
+      progress_.bytesSent = bytes;
+      progress_.bytesTotal = std::max(estimate, bytes);
+      report_(progress_);
+    };
+    auto sent = co_await sendStream(agent_, *peer_, request_.migrationId, read, onBytes);
+    if (!sent.ok()) co_return sent.error();
+    done_.bytesSent += sent->wireBytes;
+    done_.bytesTotal += sent->plainBytes;
+    done_.memoryBytes = plan->contentBytesAtMost;
+    if (auto late = pastFreezeDeadline("sending the checkpoint"); !late.ok()) co_return late;
+    handOver();
+    peer_->send(
+        Checkpoint{request_.migrationId, checkpointName_, sent->plainBytes, sent->checksum});
+    if (!co_await peer_->flush())
+      agent_.log("migration " + request_.migrationId + ": CHECKPOINT may be lost");
+    co_return roam::Status{};
+  }
+
+  roam::Status pastFreezeDeadline(const std::string& what) {
+    if (Clock::now() <= freezeStart_ + agent_.options().freezeTimeout) return {};
+    return roam::Error{roam::ErrorCode::Timeout,
+                       what + " took longer than the freeze deadline of " +
+                           std::to_string(agent_.options().freezeTimeout.count()) + " ms"};
+  }
+
+  // From here the destination may start the container: recorded first.
+  void handOver() {
+    setState("handed-over");
+    handedOver_ = true;
   }
 
   // The outcome of a handed-over migration: ABORT (give it up unless it is
@@ -444,8 +505,9 @@ class SourceMigration {
         co_await peer_->flush();
       }
       if (frozen_) {
-        auto resumeWork = [socket = socket_, id = source_.containerId] {
-          return resumeSource(socket, id);
+        // In checkpoint mode from the local checkpoint: its processes continue.
+        auto resumeWork = [socket = socket_, id = source_.containerId, name = checkpointName_] {
+          return resumeSource(socket, id, name);
         };
         auto resumed = co_await runBlocking(agent_.pool(), resumeWork);
         kept = resumed.ok() ? "the container was resumed here" : resumed.error().message;
@@ -521,6 +583,10 @@ class SourceMigration {
   std::string peerName_;
   SourceContainer source_;
   std::unique_ptr<sync::TreeSender> sender_;
+  bool checkpointMode_ = false;
+  std::string checkpointName_;  // checkpoint mode: the engine's checkpoint
+  std::filesystem::path checkpointDir_;
+  std::unique_ptr<sync::TreeSender> imagesSender_;
   std::string destinationContainer_;
   Clock::time_point freezeStart_, finalRoundStart_;
   bool frozen_ = false;

@@ -22,12 +22,12 @@ roam::Error malformed(std::string message) {
 }
 
 // In MessageType's order.
-constexpr std::array<std::string_view, 26> kTypeNames = {
+constexpr std::array<std::string_view, 27> kTypeNames = {
     "MIGRATE",    "DATA",         "SUCCESS",     "FAILURE",   "DONE",          "ERROR",
     "PROGRESS",   "PING",         "PONG",        "STATUS",    "STATUS_REPLY",  "MTD_SETUP",
     "MTD_READY",  "MTD_MIGRATE",  "KEY_REQUEST", "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT",
     "PREPARE",    "IMAGE_NEEDED", "IMAGE",       "READY",     "ROUND",         "ROUND_END",
-    "ROUND_DONE", "ABORT"};
+    "ROUND_DONE", "ABORT",        "CHECKPOINT"};
 static_assert(kTypeNames.size() == std::variant_size_v<Message>,
               "one name per Message alternative, in MessageType's order");
 
@@ -599,6 +599,10 @@ void describe(auto& f, Of<Done> auto& m) {
   if (f.optional("freeze_ms", m.freezeMs > 0)) f.number("freeze_ms", m.freezeMs);
   if (f.optional("rounds", !m.rounds.empty())) f.list("rounds", m.rounds, kRoundList, kRoundFields);
   if (f.optional("total_s", m.totalSeconds > 0)) f.number("total_s", m.totalSeconds);
+  if (f.optional("dump_ms", m.dumpMs > 0)) f.number("dump_ms", m.dumpMs);
+  if (f.optional("transfer_ms", m.transferMs > 0)) f.number("transfer_ms", m.transferMs);
+  if (f.optional("restore_ms", m.restoreMs > 0)) f.number("restore_ms", m.restoreMs);
+  if (f.optional("memory_bytes", m.memoryBytes > 0)) f.integer("memory_bytes", m.memoryBytes);
 }
 
 void describe(auto& f, Of<Error> auto& m) {
@@ -740,6 +744,13 @@ void describe(auto& f, Of<RoundDone> auto& m) {
 void describe(auto& f, Of<Abort> auto& m) {
   f.text("migration_id", m.migrationId, kId);
   f.text("error", m.error, kNonEmptyText);
+}
+
+void describe(auto& f, Of<Checkpoint> auto& m) {
+  f.text("migration_id", m.migrationId, kId);
+  f.text("name", m.name, kId);
+  f.integer("bytes", m.bytes);
+  f.text("checksum", m.checksum, kStreamChecksum);
 }
 
 // Decodes the header of a message of type M (TYPE).

@@ -51,13 +51,16 @@ enum class MessageType {
   round,
   roundEnd,
   roundDone,
-  abort
+  abort,
+  // Checkpoint mode (docs/protocol.md, "Checkpoint mode"). Appended, as above.
+  checkpoint
 };
 
 // "MIGRATE", "DATA", "SUCCESS", "FAILURE", "DONE", "ERROR", "PROGRESS", "PING",
 // "PONG", "STATUS", "STATUS_REPLY", "MTD_SETUP", "MTD_READY", "MTD_MIGRATE",
 // "KEY_REQUEST", "KEY_REPLY", "LATENCY_PROBE", "LATENCY_REPORT", "PREPARE",
-// "IMAGE_NEEDED", "IMAGE", "READY", "ROUND", "ROUND_END", "ROUND_DONE", "ABORT".
+// "IMAGE_NEEDED", "IMAGE", "READY", "ROUND", "ROUND_END", "ROUND_DONE", "ABORT",
+// "CHECKPOINT".
 // Version 1's RESTART, LAYERS and LAYERS_HAVE are gone: they decode as unknown
 // types.
 std::string_view toString(MessageType type);
@@ -122,6 +125,13 @@ struct Done {
   double freezeMs = 0;
   std::vector<RoundReport> rounds;
   double totalSeconds = 0;
+  // Checkpoint mode (optional on the wire, written when set): the freeze split
+  // into CRIU's dump on the source ("dump_ms"), the transfer of the final
+  // file-system delta and the checkpoint images ("transfer_ms") and the
+  // destination's restore until its copy ran ("restore_ms"); the bytes of the
+  // checkpoint images, i.e. the process memory and state moved ("memory_bytes").
+  double dumpMs = 0, transferMs = 0, restoreMs = 0;
+  std::uint64_t memoryBytes = 0;
   bool operator==(const Done&) const = default;
 };
 struct Error {
@@ -297,11 +307,23 @@ struct Abort {
   bool operator==(const Abort&) const = default;
 };
 
+// CHECKPOINT (S->D, checkpoint mode only, after the final round's ROUND_END):
+// follows the checkpoint images' tree-sync stream (DATA, file 0: the files of
+// the engine's checkpoint directory NAME); BYTES and CHECKSUM are that stream's,
+// as in ROUND_END. D places the images as the new container's checkpoint NAME
+// and starts it from them; this message, not the final ROUND_END, commits D.
+struct Checkpoint {
+  std::string migrationId, name;
+  std::uint64_t bytes = 0;  // uncompressed bytes of the images' stream
+  std::string checksum;     // XXH3-128 of those bytes, 32 lowercase hex digits
+  bool operator==(const Checkpoint&) const = default;
+};
+
 // The alternatives are in MessageType's order (typeOf uses the index).
 using Message = std::variant<Migrate, Data, Success, Failure, Done, Error, Progress, Ping, Pong,
                              Status, StatusReply, MtdSetup, MtdReady, MtdMigrate, KeyRequest,
                              KeyReply, LatencyProbe, LatencyReport, Prepare, ImageNeeded,
-                             ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort>;
+                             ImageArchive, Ready, Round, RoundEnd, RoundDone, Abort, Checkpoint>;
 
 MessageType typeOf(const Message& message);
 

@@ -20,8 +20,18 @@
 // paused container, 500 to unpause one not paused, 409 to start or remove a
 // paused one without force), and a paused container's process writes nothing.
 //
-// Not modelled: processes (a started container "runs" until stopped),
-// networks, image parents and dependent-child conflicts, checkpoints,
+// Processes are modelled as one string of "memory" per container (tests set
+// and read it): a plain start begins with empty memory; checkpoints (the
+// experimental routes, answered only when setExperimental(true), else 501 as
+// dockerd without --experimental) work as dockerd 20.10 with CRIU does them,
+// checked against a real engine: POST /containers/ID/checkpoints with Exit
+// writes the memory as an image file into DATA_ROOT/containers/ID/
+// checkpoints/NAME (DATA_ROOT is /info's DockerRootDir) and stops the
+// container (a paused one too); start?checkpoint=NAME restores the memory
+// from that directory (so a checkpoint copied there from another engine
+// restores too), refuses a checkpoint-dir (403 "custom checkpointdir is not
+// supported") and a checkpoint that is not there; DELETE removes it.
+// Not modelled: networks, image parents and dependent-child conflicts,
 // file modes and owners in image layers. Layers are stored by diff id, so "the engine has
 // this layer" ignores the chain below it (the agent only skips a common
 // prefix anyway).
@@ -95,6 +105,7 @@ class DockerEngineModel {
     bool paused = false;
     bool everStarted = false;
     int exitCode = 0;
+    std::string memory;              // its processes' state (see above)
     std::filesystem::path upperDir;  // the writable layer, on disk
     // state() only: the writable layer's regular files (path -> content) and
     // whiteouts (nullopt), read from upperDir.
@@ -209,6 +220,25 @@ class DockerEngineModel {
     std::lock_guard lock(mutex_);
     fault_ = std::move(fault);
   }
+  // dockerd --experimental: the checkpoint routes answer.
+  void setExperimental(bool on) {
+    std::lock_guard lock(mutex_);
+    experimental_ = on;
+  }
+  // The memory of a container's processes (see the top of this file).
+  void setMemory(const std::string& container, const std::string& memory) {
+    std::lock_guard lock(mutex_);
+    Container* c = findContainer(container);
+    REQUIRE(c);
+    c->memory = memory;
+  }
+  std::string memory(const std::string& container) const {
+    std::lock_guard lock(mutex_);
+    const Container* c = const_cast<DockerEngineModel*>(this)->findContainer(container);
+    REQUIRE(c);
+    return c->memory;
+  }
+  std::filesystem::path dataRoot() const { return root_ / "docker"; }
 
   // ---- the Engine API ----
 
@@ -229,7 +259,10 @@ class DockerEngineModel {
     if (m == "GET" && r.path == "/version")
       return ok(200, {{"ApiVersion", "1.41"}, {"Version", "20.10.24-fixture"}, {"Os", "linux"}});
     if (m == "GET" && r.path == "/info")
-      return ok(200, {{"ExperimentalBuild", false}, {"Driver", "overlay2"}, {"Name", "fixture"}});
+      return ok(200, {{"ExperimentalBuild", experimental_},
+                      {"Driver", "overlay2"},
+                      {"Name", "fixture"},
+                      {"DockerRootDir", dataRoot().string()}});
     if (n >= 1 && p[0] == "containers") {
       if (m == "GET" && n == 2 && p[1] == "json") return listContainers();
       if (m == "POST" && n == 2 && p[1] == "create") {
@@ -242,10 +275,39 @@ class DockerEngineModel {
       if (!c) return error(404, "No such container: " + p[1]);
       if (m == "GET" && n == 3 && p[2] == "json") return ok(200, inspect(*c));
       if (m == "POST" && n == 3 && p[2] == "start") {
+        const std::string checkpoint = FakeDockerEngine::percentDecode(q("checkpoint"));
+        if (!checkpoint.empty() && !experimental_)
+          return error(400, "checkpoint is only supported in experimental mode");
+        if (!q("checkpoint-dir").empty())
+          return error(403, "custom checkpointdir is not supported");
         if (c->paused) return error(409, "cannot start a paused container, try unpause instead");
         if (c->running) return {304, ""};
+        if (!checkpoint.empty()) {
+          const auto image = checkpointDir(*c, checkpoint) / kMemoryImage;
+          std::error_code ec;
+          if (!std::filesystem::is_regular_file(image, ec))
+            return error(500,
+                         "checkpoint " + checkpoint + " does not exist for container /" + c->name);
+          std::ifstream in(image, std::ios::binary);
+          c->memory.assign(std::istreambuf_iterator<char>(in), {});
+        } else {
+          c->memory.clear();  // fresh processes
+        }
         c->running = c->everStarted = true;
         return {204, ""};
+      }
+      if (n >= 3 && p[2] == "checkpoints") {
+        if (!experimental_) return notExperimental();
+        if (m == "POST" && n == 3) return createCheckpoint(*c, r.body);
+        if (m == "DELETE" && n == 4) {
+          const auto dir = checkpointDir(*c, p[3]);
+          std::error_code ec;
+          if (!std::filesystem::is_directory(dir, ec))
+            return error(500, "checkpoint " + p[3] + " does not exist for container " + c->name);
+          std::filesystem::remove_all(dir, ec);
+          return {204, ""};
+        }
+        return notFound();
       }
       if (m == "POST" && n == 3 && p[2] == "pause") {
         if (!c->running) return error(409, "Container " + c->id + " is not running");
@@ -589,6 +651,7 @@ class DockerEngineModel {
     const std::string id = c.id;
     c.upperDir = root_ / "overlay2" / id / "diff";
     std::filesystem::create_directories(c.upperDir);
+    std::filesystem::create_directories(dataRoot() / "containers" / c.id);
     state_.containers[id] = std::move(c);
     return ok(201, {{"Id", id}, {"Warnings", nlohmann::json::array()}});
   }
@@ -652,6 +715,38 @@ class DockerEngineModel {
     return ok(200, list);
   }
 
+  static constexpr const char* kMemoryImage = "pages-1.img";
+
+  std::filesystem::path checkpointDir(const Container& c, const std::string& name) const {
+    return dataRoot() / "containers" / c.id / "checkpoints" / name;
+  }
+
+  static Response notExperimental() {
+    return error(501,
+                 "This experimental feature is disabled by default. Start the Docker daemon in "
+                 "experimental mode in order to enable it.");
+  }
+
+  Response createCheckpoint(Container& c, const std::string& body) {
+    auto request = nlohmann::json::parse(body, nullptr, false);
+    if (!request.is_object()) return error(400, "invalid JSON in the checkpoint body");
+    const std::string name = request.value("CheckpointID", "");
+    if (!c.running) return error(500, "Container " + c.name + " not running");
+    const auto dir = request.value("CheckpointDir", "").empty()
+                         ? checkpointDir(c, name)
+                         : std::filesystem::path(request.value("CheckpointDir", "")) / name;
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec))
+      return error(500, "checkpoint with name " + name + " already exists for container " + c.name);
+    writeDiskFile(dir / kMemoryImage, c.memory);
+    writeDiskFile(dir / "inventory.img", "criu-fixture");
+    if (request.value("Exit", true)) {
+      c.running = c.paused = false;
+      c.exitCode = 137;
+    }
+    return {201, ""};
+  }
+
   Response remove(Container& c, bool force, bool volumes) {
     if (c.paused && !force)
       return error(409, "You cannot remove a paused container " + c.id +
@@ -664,6 +759,7 @@ class DockerEngineModel {
     const std::string id = c.id;  // not a reference into the node being erased
     std::error_code ec;
     std::filesystem::remove_all(c.upperDir.parent_path(), ec);
+    std::filesystem::remove_all(dataRoot() / "containers" / id, ec);
     state_.containers.erase(id);
     if (volumes)  // only anonymous volumes go with the container
       for (const auto& m : mounts)
@@ -924,6 +1020,7 @@ class DockerEngineModel {
 
   mutable std::mutex mutex_;
   std::filesystem::path root_;  // the layers' and volumes' directories
+  bool experimental_ = false;
   State state_;
   Fault fault_;
   int counter_ = 0;

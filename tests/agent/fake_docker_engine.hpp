@@ -1,10 +1,9 @@
 #pragma once
 // A fixture Docker Engine for unit tests: a tiny HTTP/1.1 server on a unix
 // socket that answers through a handler the test writes, implementing only
-// the endpoints a test needs. It exists because the real engine's checkpoint
-// routes need CRIU, and CRIU cannot run on the project's machines (Debian's
-// CRIU fails `criu check` on their kernel; docs/agent.md); real engines are
-// exercised by the integration tests. Understands Content-Length and chunked
+// the endpoints a test needs. Unit tests run without root, Docker or CRIU;
+// real engines (with CRIU 4.2 from scripts/install-criu) are exercised by the
+// integration tests. Understands Content-Length and chunked
 // request bodies (DockerClient streams uploads chunked) and keep-alive; one
 // thread per connection.
 

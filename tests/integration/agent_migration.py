@@ -165,9 +165,14 @@ def roam_client(roam, certs, host, args, identity="cli"):
 
 
 def migrate(roam, certs, src, dst, extra=()):
+    # Snapshot unless EXTRA names a mode: the engines can checkpoint (CRIU),
+    # where `auto` would choose checkpoint mode; the scenarios here are the
+    # pre-copy ones with the container paused (checkpoint_migration.py has
+    # checkpoint mode's).
+    mode = [] if "--mode" in extra else ["--mode", "snapshot"]
     r = roam_client(roam, certs, src, ["migrate", "stateful", "--source", f"{HOSTS[src][1]}:{AGENT_PORT}",
                                        "--destination", f"{HOSTS[dst][1]}:{AGENT_PORT}", "--json",
-                                       *extra])
+                                       *mode, *extra])
     try:
         return r.returncode, json.loads(r.stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
@@ -486,7 +491,7 @@ def main():
         remove_stateful(a)
         tokens = start_stateful(a, big_mb=24)
         proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source", f"10.77.0.1:{AGENT_PORT}",
-                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json",
+                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json", "--mode", "snapshot",
                                             "--certs", certs]), stdout=subprocess.PIPE, text=True)
         check(wait_sending(agent_a, 2 << 20), "connection cut: the transfer started")
         run(in_ns("a", ["ip", "link", "set", "rmig-a0", "down"]))
@@ -499,7 +504,7 @@ def main():
 
         # 2d. Destination agent killed mid-transfer, then restarted.
         proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source", f"10.77.0.1:{AGENT_PORT}",
-                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json",
+                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json", "--mode", "snapshot",
                                             "--certs", certs]), stdout=subprocess.PIPE, text=True)
         check(wait_sending(agent_a, 2 << 20), "agent killed: the transfer started")
         agent_b.stop("KILL")
@@ -531,7 +536,8 @@ def main():
                 tokens = start_stateful(a, big_mb=24, bind_source=bind_source)
             proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source",
                                                 f"10.77.0.1:{AGENT_PORT}", "--destination",
-                                                f"10.77.0.2:{AGENT_PORT}", "--json", "--certs", certs]),
+                                                f"10.77.0.2:{AGENT_PORT}", "--json", "--mode", "snapshot",
+                                                "--certs", certs]),
                                     stdout=subprocess.PIPE, text=True)
             check(wait_paused(a), f"{fault}: the container was frozen")
             if fault == "source killed while frozen":
@@ -599,7 +605,7 @@ def main():
         run(in_ns("a", ["tc", "qdisc", "replace", "dev", "rmig-a0", "root", "tbf", "rate", "40mbit",
                         "burst", "64kb", "latency", "400ms"]))
         proc = subprocess.Popen(in_ns("a", [roam, "migrate", "stateful", "--source", f"10.77.0.1:{AGENT_PORT}",
-                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json",
+                                            "--destination", f"10.77.0.2:{AGENT_PORT}", "--json", "--mode", "snapshot",
                                             "--certs", certs]), stdout=subprocess.PIPE, text=True)
         check(wait_sending(agent_a, 0, phases=None), "SIGTERM: the migration is in flight")
         agent_a.proc.terminate()

@@ -104,7 +104,8 @@ std::vector<Message> sampleMessages() {
           Round{"mig-3", 2, true},
           RoundEnd{"mig-3", 2, 65536, std::string(32, 'b')},
           RoundDone{"mig-3", 1, 1 << 20},
-          Abort{"mig-3", "the freeze passed its deadline of 5 s"}};
+          Abort{"mig-3", "the freeze passed its deadline of 5 s"},
+          Checkpoint{"mig-3", "roam-mig-3", 8192, std::string(32, 'c')}};
 }
 
 // The error decodeMessage gives for the header of SAMPLE changed by MUTATE.
@@ -361,6 +362,9 @@ TEST_CASE("messages reject bad fields naming the type and field", "[agent][proto
       {T::roundDone, [](json& h) { h["round"] = 1001; },
        "ROUND_DONE: field 'round': out of range (1..1000)"},
       {T::abort, [](json& h) { h["error"] = ""; }, "ABORT: field 'error': must not be empty"},
+      {T::checkpoint, [](json& h) { h["checksum"] = "c"; },
+       "CHECKPOINT: field 'checksum': expected 32 lowercase hex digits"},
+      {T::checkpoint, [](json& h) { h.erase("name"); }, "CHECKPOINT: field 'name': missing"},
       {T::migrate, [](json& h) { h["type"] = "TELEPORT"; }, "unknown message type \"TELEPORT\""},
   };
   for (const auto& c : cases) {

@@ -280,6 +280,60 @@ TEST_CASE("a container pauses, refuses what a paused one refuses, and its layer 
   CHECK(client.inspectContainer(id).status == 404);
 }
 
+// What the fixture engine's checkpoint routes (tests/agent/docker_engine_model.hpp)
+// copy: this engine runs in experimental mode with CRIU >= 4.2
+// (scripts/install-criu), as testbed/engine starts every engine.
+TEST_CASE(
+    "checkpoints: dump stops the container, a start restores it, a custom directory is refused",
+    "[agent][integration]") {
+  DockerClient client(TestEngine::get().socket());
+  auto info = client.info();
+  REQUIRE(info.ok());
+  REQUIRE(info.body.value("ExperimentalBuild", false));
+  const std::string name = unique("cp");
+  auto created = client.createContainer(
+      name, busybox("i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done"));
+  REQUIRE(created.ok());
+  const std::string id = created.body["Id"];
+  ContainerGuard guard{client, id};
+  REQUIRE(client.startContainer(id).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  auto dumped = client.createCheckpoint(id, "cp1", "", true);
+  INFO(roam::errorText(dumped));
+  REQUIRE(dumped.ok());
+  CHECK(dumped.status == 201);
+  CHECK(waitForStatus(client, id, "exited"));
+  // Where the engine keeps it, the only place a start takes it from.
+  const std::filesystem::path dir = std::filesystem::path(info.body.value("DockerRootDir", "")) /
+                                    "containers" / id / "checkpoints" / "cp1";
+  CHECK(std::filesystem::is_regular_file(dir / "inventory.img"));
+  auto again = client.createCheckpoint(id, "cp2", "", true);
+  CHECK(again.status == 500);
+  CHECK_THAT(roam::errorText(again), Catch::Contains("not running"));
+  auto custom = client.startContainer(id, "cp1", "/tmp");
+  CHECK(custom.status == 403);
+  CHECK_THAT(roam::errorText(custom), Catch::Contains("custom checkpointdir is not supported"));
+  auto missing = client.startContainer(id, "nope");
+  CHECK(missing.status == 500);
+  CHECK_THAT(roam::errorText(missing), Catch::Contains("checkpoint nope does not exist"));
+  // containerd 1.6 now and then refuses the checkpoint's upload ("commit
+  // failed: content sha256:...: already exists", moby/moby#42900); the agent
+  // tries such a start up to three times (engine_steps.cpp), and so does this.
+  auto restored = client.startContainer(id, "cp1");
+  for (int attempt = 1; attempt < 3 && !restored.ok() &&
+                        roam::errorText(restored).find("already exists") != std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    restored = client.startContainer(id, "cp1");
+  }
+  INFO(roam::errorText(restored));
+  REQUIRE(restored.ok());
+  CHECK(waitForStatus(client, id, "running"));
+  CHECK(client.deleteCheckpoint(id, "cp1", "").ok());
+  CHECK(client.deleteCheckpoint(id, "cp1", "").status == 500);
+}
+
 TEST_CASE("a committed image survives save and load", "[agent][integration]") {
   DockerClient client(TestEngine::get().socket());
   const std::string name = unique("commit");
