@@ -141,6 +141,10 @@ def main():
             for mib in sizes:
                 for _ in range(args.repeat):
                     rows.append(measure(roam, certs, a, b, mib, name))
+    except Exception:
+        for agent in agents:
+            tb.log(f"agent {agent.host} log tail:\n{agent.log_text()[-3000:]}")
+        raise
     finally:
         tb.teardown(agents, engines, work)
     with open(args.out, "w") as f:
