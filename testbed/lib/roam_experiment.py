@@ -59,7 +59,8 @@ IMAGE = "roam/iperf3:1"
 RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
                "expected", "decision_ok", "reachable", "decision_s",
                "migration_s", "total_s", "bytes", "started_t", "finished_t",
-               "note", "key_s", "latency_pairs", "freeze_ms", "rounds"]
+               "note", "key_s", "latency_pairs", "freeze_ms", "rounds",
+               "client_connections"]
 MTD_POLICIES = ("shamir", "fountain", "prf")
 # An MTD policy moves the protected container every `period`: each run wants
 # one move, soon.
@@ -148,11 +149,25 @@ def server_command(state_mb):
             % (int(state_mb * 1024), SERVICE_PORT)]
 
 
+CLIENT_CONNECT_MARK = "roam-client: connecting"
+
+
 def client_command(server_ip, rate):
+    """The client: iperf3 to the service for a day, again whenever its
+    connection ends. Each attempt prints CLIENT_CONNECT_MARK, so its log
+    counts them: one connection for the whole run means it survived the
+    migration (checkpoint mode, docs/redirection.md); more mean it broke and
+    the client reconnected to the same address (snapshot mode)."""
     return ["sh", "-c",
-            "while true; do iperf3 -c %s -p %d -b %s -t 86400 "
+            "while true; do echo '%s'; iperf3 -c %s -p %d -b %s -t 86400 "
             "--connect-timeout 1000 >/dev/null 2>&1; sleep 0.5; done"
-            % (server_ip, SERVICE_PORT, rate)]
+            % (CLIENT_CONNECT_MARK, server_ip, SERVICE_PORT, rate)]
+
+
+def client_connections(stack, scenario):
+    """How many connections the client opened so far (its log's marks)."""
+    text = stack.engine(scenario.client).logs(CLIENT, tail=100000)
+    return text.count(CLIENT_CONNECT_MARK)
 
 
 def tcp_connects(host, ip, port):
@@ -287,7 +302,8 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
     base = dict(MTD_PARAMS) if policy in MTD_POLICIES else dict(scenario.params)
     params = dict(base, **args.params)
     manager = stack.start_manager(policy_file, params, run_dir,
-                                  seed=args.seed + run_no)
+                                  seed=args.seed + run_no,
+                                  brain={"mode": args.mode})
     bandwidth = []
     try:
         migration = wait_until(lambda: finished_migration(manager.vib),
@@ -337,6 +353,7 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         time.sleep(args.after)
         row["reachable"] = int(check_reachable(stack, scenario, migration,
                                                row))
+        row["client_connections"] = client_connections(stack, scenario)
     finally:
         stack.stop_manager()
         row["latency_pairs"] = latency_pairs(manager.vib)

@@ -299,7 +299,7 @@ class Stack(object):
             # put, the rate limit keeps the brain from moving anything else.
             "brain": dict({"cooldown": "1h",
                            "rate_limit": {"migrations": 1, "per": "1h"},
-                           "mode": "snapshot"}, **(brain or {})),
+                           "mode": "auto"}, **(brain or {})),
             "decision_log": os.path.join(run_dir, "decisions.jsonl"),
             "admin_socket": os.path.join(run_dir, "manager.sock"),
             "redirect": True,
