@@ -14,6 +14,7 @@
 #include "agent/client/agent_request.hpp"
 #include "agent/transport/host_port.hpp"
 #include "cli/commands.hpp"
+#include "common/freeze_split_json.hpp"
 
 namespace roam::cli {
 
@@ -117,13 +118,14 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
     result["seconds"] = done.seconds;
     if (done.freezeMs > 0) result["freeze_ms"] = done.freezeMs;
     if (done.totalSeconds > 0) result["total_s"] = done.totalSeconds;
-    if (done.mode == "checkpoint" && done.freezeMs > 0) {
-      // The freeze, split: CRIU's dump, the final delta and the images on the
-      // wire, the restore on the destination; and the process memory moved.
-      result["freeze_split_ms"] = {
-          {"dump", done.dumpMs}, {"transfer", done.transferMs}, {"restore", done.restoreMs}};
-      result["memory_bytes"] = done.memoryBytes;
-    }
+    // The freeze, split: CRIU's dump, the final delta and the images on the
+    // wire, the restore on the destination; and the process memory moved.
+    addFreezeSplitJson(result, {.mode = done.mode,
+                                .freezeMs = done.freezeMs,
+                                .dumpMs = done.dumpMs,
+                                .transferMs = done.transferMs,
+                                .restoreMs = done.restoreMs,
+                                .memoryBytes = done.memoryBytes});
     if (!done.rounds.empty()) result["rounds"] = agent::roundsToJson(done.rounds);
     if (sendingSince && sendingUntil)
       result["transfer_seconds"] =

@@ -333,6 +333,9 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.keySeconds = 0;
   m.freezeMs = m.totalSeconds = 0;
   m.rounds = 0;
+  m.reportedMode.clear();
+  m.dumpMs = m.transferMs = m.restoreMs = 0;
+  m.memoryBytes = 0;
   m.startedT = clock_.now();
   m.updatedT = m.startedT;
   m.state = "dispatched";
@@ -362,8 +365,14 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
          (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
          (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s" : std::string()) +
          " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms" +
-         (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) + ")" +
-         (m.error.empty() ? "" : ": " + m.error));
+         (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) +
+         (m.reportedMode == "checkpoint" && m.freezeMs > 0
+              ? ", checkpoint freeze " + fixed(m.freezeMs, 0) + " ms: dump " + fixed(m.dumpMs, 0) +
+                    " + transfer " + fixed(m.transferMs, 0) + " + restore " +
+                    fixed(m.restoreMs, 0) + " ms, " + std::to_string(m.memoryBytes) +
+                    " bytes of memory"
+              : std::string()) +
+         ")" + (m.error.empty() ? "" : ": " + m.error));
     if (ok) {
       pollAgents();  // the container's new place, before the next evaluation
       if (!redirected) redirectTraffic(m);
@@ -421,6 +430,13 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.rounds = static_cast<std::uint32_t>(done.rounds.size());
   rounds = agent::roundsToJson(done.rounds);
   m.totalSeconds = done.totalSeconds;
+  // The mode it ran in (auto resolved at the source) and, in checkpoint
+  // mode, the freeze's split and the process memory moved.
+  m.reportedMode = done.mode;
+  m.dumpMs = done.dumpMs;
+  m.transferMs = done.transferMs;
+  m.restoreMs = done.restoreMs;
+  m.memoryBytes = done.memoryBytes;
   m.note = done.note;
   if (mtd) {
     // The manager learns the destination only now, from the source's DONE:

@@ -500,8 +500,8 @@ class Run {
                         secs(num(d, {"decision_seconds", "decision_s", "elapsed_s"}))});
       }
     } else {
-      rows.push_back({"STARTED", "CONTAINER", "MOVE", "STATE", "DECISION TIME", "MIGRATION TIME",
-                      "KEY TIME", "POLICY"});
+      rows.push_back({"STARTED", "CONTAINER", "MOVE", "STATE", "MODE", "DECISION TIME",
+                      "MIGRATION TIME", "KEY TIME", "FREEZE", "MEMORY", "POLICY"});
       for (const auto& m : items) {
         auto t = num(m, {"started_t"});
         std::string state = str(m, "state");
@@ -515,10 +515,28 @@ class Run {
         // An MTD migration's destination is known only from its DONE.
         std::string destination = str(m, "destination");
         if (destination.empty()) destination = "?";
+        // The mode it ran in once the source's DONE said so (auto resolves to
+        // checkpoint or snapshot), else the one asked for.
+        std::string mode = str(m, "reported_mode");
+        if (mode == "-" || mode.empty()) mode = str(m, "mode");
+        // The freeze, and a checkpoint migration's split of it (CRIU's dump,
+        // the final delta and images on the wire, the restore).
+        auto ms = [](double v) { return lang::formatQuantity(v / 1000, lang::kDuration); };
+        std::string freeze = "-";
+        const double freezeMs = num(m, {"freeze_ms"}).value_or(0);
+        if (freezeMs > 0) freeze = ms(freezeMs);
+        const auto split = m.find("freeze_split_ms");
+        if (freezeMs > 0 && split != m.end() && split->is_object())
+          freeze += " (dump " + ms(num(*split, {"dump"}).value_or(0)) + " + transfer " +
+                    ms(num(*split, {"transfer"}).value_or(0)) + " + restore " +
+                    ms(num(*split, {"restore"}).value_or(0)) + ")";
+        std::string memory = "-";
+        if (m.contains("memory_bytes") && m["memory_bytes"].is_number())
+          memory = lang::formatQuantity(m["memory_bytes"].get<double>() * 8, lang::kData);
         rows.push_back({t ? formatTime(*t) : "-", str(m, "container"),
-                        str(m, "source") + " -> " + destination, state,
+                        str(m, "source") + " -> " + destination, state, mode,
                         secs(num(m, {"decision_seconds"})), secs(num(m, {"migration_seconds"})),
-                        secs(key), policy});
+                        secs(key), freeze, memory, policy});
       }
     }
     std::string text = items.empty()

@@ -36,6 +36,14 @@ struct MigrationRecord {
   double freezeMs = 0;
   std::uint32_t rounds = 0;
   double totalSeconds = 0;
+  // DONE's mode: the one the migration ran in as the source reported it
+  // (`mode` above is the one the manager asked for, often auto); "" until a
+  // DONE came. In checkpoint mode DONE also splits the freeze (dump_ms,
+  // transfer_ms, restore_ms) and counts the process memory moved
+  // (memory_bytes); zeros otherwise.
+  std::string reportedMode;
+  double dumpMs = 0, transferMs = 0, restoreMs = 0;
+  std::uint64_t memoryBytes = 0;
   std::uint64_t bytesSent = 0, bytesTotal = 0;
   std::string error, note;
 };
@@ -45,6 +53,9 @@ inline bool isFinishedMigrationState(const std::string& state) {
   return state == "done" || state == "failed";
 }
 
+// The row as the REPL's `migrations --json` and the decision log show it;
+// a checkpoint migration's freeze split in `roam migrate --json`'s shape
+// (`freeze_split_ms`, `memory_bytes`: common/freeze_split_json.hpp).
 nlohmann::json migrationToJson(const MigrationRecord& m);
 // The decision-log line, with decision_id, time and policy filled in from the
 // row when it lacks them (rows written before schema version 2).

@@ -189,6 +189,19 @@ ALTER TABLE migrations ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE migrations ADD COLUMN total_s REAL NOT NULL DEFAULT 0;
 )sql";
 
+// Version 5: checkpoint migrations split their freeze (DONE's dump_ms,
+// transfer_ms, restore_ms) and report the process memory moved
+// (memory_bytes). `reported_mode` is DONE's mode, the one the migration ran
+// in; `mode` stays the one the manager asked for (`auto` resolves to
+// checkpoint or snapshot at the source). '' and zeros until a DONE came.
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE migrations ADD COLUMN reported_mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE migrations ADD COLUMN dump_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN transfer_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN restore_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE migrations ADD COLUMN memory_bytes INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1,
      "initial schema: topology, containers, samples, downsampled samples, status, "
@@ -197,6 +210,7 @@ constexpr Migration kMigrations[] = {
     {2, "manager history: migration and decision ids, timings, bytes", kSchemaV2},
     {3, "MTD key gathering time per migration", kSchemaV3},
     {4, "pre-copy freeze, rounds and total time per migration", kSchemaV4},
+    {5, "mode the migration ran in, checkpoint freeze split and memory bytes", kSchemaV5},
 };
 
 struct Identity {

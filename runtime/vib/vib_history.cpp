@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/freeze_split_json.hpp"
 #include "runtime/vib/query.hpp"
 #include "runtime/vib/vib.hpp"
 
@@ -20,6 +21,7 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
                       {"destination", m.destination},
                       {"policy", m.policy},
                       {"mode", m.mode},
+                      {"reported_mode", m.reportedMode},
                       {"state", m.state},
                       {"started_t", m.startedT},
                       {"updated_t", m.updatedT},
@@ -36,6 +38,12 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
                       {"note", m.note}};
   if (m.finishedT) j["finished_t"] = *m.finishedT;
   if (m.migrationSeconds) j["migration_seconds"] = *m.migrationSeconds;
+  addFreezeSplitJson(j, {.mode = m.reportedMode,
+                         .freezeMs = m.freezeMs,
+                         .dumpMs = m.dumpMs,
+                         .transferMs = m.transferMs,
+                         .restoreMs = m.restoreMs,
+                         .memoryBytes = m.memoryBytes});
   return j;
 }
 
@@ -65,22 +73,26 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
     auto up = db_->prepare(
         "INSERT INTO migrations (migration_id, decision_id, container, source, destination, "
         "policy, mode, state, started_t, updated_t, finished_t, decision_s, migration_s, "
-        "bytes_sent, bytes_total, error, note, key_s, freeze_ms, rounds, total_s) "
+        "bytes_sent, bytes_total, error, note, key_s, freeze_ms, rounds, total_s, reported_mode, "
+        "dump_ms, transfer_ms, restore_ms, memory_bytes) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-        "?19, ?20, ?21) "
+        "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) "
         "ON CONFLICT (migration_id) WHERE migration_id != '' DO UPDATE SET "
         "destination = excluded.destination, state = excluded.state, "
         "updated_t = excluded.updated_t, finished_t = excluded.finished_t, "
         "migration_s = excluded.migration_s, bytes_sent = excluded.bytes_sent, "
         "bytes_total = excluded.bytes_total, error = excluded.error, note = excluded.note, "
         "key_s = excluded.key_s, freeze_ms = excluded.freeze_ms, rounds = excluded.rounds, "
-        "total_s = excluded.total_s");
+        "total_s = excluded.total_s, reported_mode = excluded.reported_mode, "
+        "dump_ms = excluded.dump_ms, transfer_ms = excluded.transfer_ms, "
+        "restore_ms = excluded.restore_ms, memory_bytes = excluded.memory_bytes");
     if (!up.ok()) return up.error();
     return up->run(m.migrationId, m.decisionId, m.container, m.source, m.destination, m.policy,
                    m.mode, m.state, m.startedT, m.updatedT, m.finishedT, m.decisionSeconds,
                    m.migrationSeconds, static_cast<std::int64_t>(m.bytesSent),
                    static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds,
-                   m.freezeMs, static_cast<std::int64_t>(m.rounds), m.totalSeconds);
+                   m.freezeMs, static_cast<std::int64_t>(m.rounds), m.totalSeconds, m.reportedMode,
+                   m.dumpMs, m.transferMs, m.restoreMs, static_cast<std::int64_t>(m.memoryBytes));
   });
   noteWrite(status);
   return status;
@@ -109,7 +121,8 @@ namespace {
 constexpr const char* kMigrationColumns =
     "SELECT migration_id, decision_id, container, source, destination, policy, mode, state, "
     "started_t, updated_t, finished_t, decision_s, migration_s, bytes_sent, bytes_total, error, "
-    "note, key_s, freeze_ms, rounds, total_s FROM migrations ";
+    "note, key_s, freeze_ms, rounds, total_s, reported_mode, dump_ms, transfer_ms, restore_ms, "
+    "memory_bytes FROM migrations ";
 
 MigrationRecord migrationFromRow(Statement& st) {
   MigrationRecord m;
@@ -134,6 +147,11 @@ MigrationRecord migrationFromRow(Statement& st) {
   m.freezeMs = st.getDouble(18);
   m.rounds = static_cast<std::uint32_t>(st.getInt(19));
   m.totalSeconds = st.getDouble(20);
+  m.reportedMode = st.getText(21);
+  m.dumpMs = st.getDouble(22);
+  m.transferMs = st.getDouble(23);
+  m.restoreMs = st.getDouble(24);
+  m.memoryBytes = static_cast<std::uint64_t>(st.getInt(25));
   return m;
 }
 

@@ -60,6 +60,7 @@ RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
                "expected", "decision_ok", "reachable", "decision_s",
                "migration_s", "total_s", "bytes", "started_t", "finished_t",
                "note", "key_s", "latency_pairs", "freeze_ms", "rounds",
+               "mode", "dump_ms", "transfer_ms", "restore_ms", "memory_bytes",
                "client_connections"]
 MTD_POLICIES = ("shamir", "fountain", "prf")
 # An MTD policy moves the protected container every `period`: each run wants
@@ -226,6 +227,25 @@ def finished_migration(vib):
     return rows[0] if rows else None
 
 
+def migration_columns(migration):
+    """runs.csv's measurements of a finished migration, from its VIB row
+    (docs/vib.md, "migrations"): the freeze and rounds; the mode the
+    migration ran in as the source's DONE reported it (reported_mode); and,
+    for a checkpoint migration only, the freeze's split and the process
+    memory moved (empty otherwise: a snapshot migration has no split)."""
+    mode = migration.get("reported_mode") or ""
+    columns = {"freeze_ms": "%.1f" % (migration.get("freeze_ms") or 0.0),
+               "rounds": migration.get("rounds") or 0,
+               "mode": mode,
+               "dump_ms": "", "transfer_ms": "", "restore_ms": "",
+               "memory_bytes": ""}
+    if mode == "checkpoint":
+        for key in ("dump_ms", "transfer_ms", "restore_ms"):
+            columns[key] = "%.1f" % (migration.get(key) or 0.0)
+        columns["memory_bytes"] = migration.get("memory_bytes") or 0
+    return columns
+
+
 def host_bandwidth(vib, topo, t0, t1):
     """Per-second bandwidth of every host's link, from the host's side (the
     switch port's rx is the host's tx)."""
@@ -333,8 +353,7 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
                    migration_s="%.3f" % migration_s,
                    total_s="%.3f" % (decision_s + migration_s),
                    bytes=migration["bytes_sent"],
-                   freeze_ms="%.1f" % (migration.get("freeze_ms") or 0.0),
-                   rounds=migration.get("rounds") or 0)
+                   **migration_columns(migration))
         if policy in MTD_POLICIES:
             row["key_s"] = "%.4f" % (migration.get("key_s") or 0.0)
             named = table_destination(scenario, migration)
@@ -345,10 +364,16 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
             row["decision_ok"] = int(hidden and named == migration["destination"])
             if not hidden:
                 row["note"] = "the manager's MTD decision named a destination"
+        split = ""
+        if row["mode"] == "checkpoint":
+            split = (": dump %s + transfer %s + restore %s ms, %.2f MB of memory"
+                     % (row["dump_ms"], row["transfer_ms"], row["restore_ms"],
+                        row["memory_bytes"] / 1e6))
         tb.log("migrated %s %s -> %s: decision %.1f ms, migration %.2f s "
-               "(freeze %.0f ms, %d rounds), %.2f MB" % (
+               "(%s, freeze %.0f ms%s, %d rounds), %.2f MB" % (
                    SERVER, migration["source"], migration["destination"],
-                   decision_s * 1000, migration_s, migration.get("freeze_ms") or 0.0,
+                   decision_s * 1000, migration_s, row["mode"] or "mode not reported",
+                   migration.get("freeze_ms") or 0.0, split,
                    migration.get("rounds") or 0, migration["bytes_sent"] / 1e6))
         time.sleep(args.after)
         row["reachable"] = int(check_reachable(stack, scenario, migration,

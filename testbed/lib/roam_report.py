@@ -29,6 +29,17 @@ RESULTS/runs.csv, one row per run:
   note          why a run failed (free text)
   freeze_ms, rounds (optional columns) the pre-copy migration's freeze (source
                 frozen until the destination's copy ran) and its rounds
+  mode          (optional column) the mode the migration ran in, as the source's
+                DONE reported it: snapshot or checkpoint (auto when an agent
+                did not resolve it); empty when no DONE came
+  dump_ms, transfer_ms, restore_ms, memory_bytes (optional columns) checkpoint
+                migrations only, empty otherwise: the freeze split into CRIU's
+                dump, the transfer of the final delta and the checkpoint
+                images, and the destination's restore; the images' bytes (the
+                process memory moved)
+  client_connections (optional column) how many connections the iperf3
+                client opened during the run: 1 when its connection survived
+                the migration (checkpoint mode), more when it reconnected
   key_s         (optional column) MTD only: the source's key gathering, part of
                 migration_s; shown as "key gathering (s)" in the details
 
@@ -69,6 +80,8 @@ GNUPLOT_PACKAGE = "gnuplot-nox"
 POLICY_ORDER = ("bandwidth", "shortest-path", "random")
 SCENARIO_ORDER = ("heterogeneous", "homogeneous")
 DEFAULT_PLOT = ("heterogeneous", "bandwidth")
+# The migration modes a DONE reports (runs.csv's optional mode column).
+MODES = ("", "auto", "snapshot", "checkpoint")
 
 # The paper's results, (mean, 95% CI half-width) in seconds.
 # Tables I (heterogeneous) and II (homogeneous): load balancing.
@@ -135,6 +148,16 @@ class Run:
     # rounds (the frozen one included). Optional columns (older runs lack them).
     freeze_ms: float | None = None
     rounds: int | None = None
+    # The mode the migration ran in ("" when unknown) and, for a checkpoint
+    # migration, its freeze's split and the process memory moved. Optional
+    # columns (older runs lack them).
+    mode: str = ""
+    dump_ms: float | None = None
+    transfer_ms: float | None = None
+    restore_ms: float | None = None
+    memory_bytes: int | None = None
+    # The client's connections during the run (optional; 1 = it survived).
+    client_connections: int | None = None
 
     @property
     def key(self):
@@ -219,6 +242,14 @@ def _parse_optional_int(text, column, where):
     return None if (text or "").strip() == "" else _parse_int(text, column, where)
 
 
+def _parse_mode(text, where):
+    mode = (text or "").strip()
+    if mode not in MODES:
+        raise ReportError(f"{where}: bad mode {mode!r} (want "
+                          + ", ".join(m for m in MODES if m) + " or empty)")
+    return mode
+
+
 def _parse_flag(text, column, where):
     # A failed run may leave the flags empty: nothing was confirmed, so false.
     if text.strip() in ("", "0"):
@@ -279,6 +310,13 @@ def _run_from_row(row, where):
         key_s=_parse_optional_float(row.get("key_s", ""), "key_s", where),
         freeze_ms=_parse_optional_float(row.get("freeze_ms", ""), "freeze_ms", where),
         rounds=_parse_optional_int(row.get("rounds", ""), "rounds", where),
+        mode=_parse_mode(row.get("mode", ""), where),
+        dump_ms=_parse_optional_float(row.get("dump_ms", ""), "dump_ms", where),
+        transfer_ms=_parse_optional_float(row.get("transfer_ms", ""), "transfer_ms", where),
+        restore_ms=_parse_optional_float(row.get("restore_ms", ""), "restore_ms", where),
+        memory_bytes=_parse_optional_int(row.get("memory_bytes", ""), "memory_bytes", where),
+        client_connections=_parse_optional_int(row.get("client_connections", ""),
+                                               "client_connections", where),
     )
 
 
@@ -395,6 +433,23 @@ def destination_counts(group):
     return " ".join(f"{host}×{counts[host]}" for host in sorted(counts, key=natural_key))
 
 
+def mode_counts(group):
+    """'checkpoint×4 snapshot×1': the modes the migrations ran in."""
+    counts = collections.Counter(r.mode for r in group if r.mode)
+    if not counts:
+        return "—"
+    return " ".join(f"{mode}×{counts[mode]}" for mode in sorted(counts))
+
+
+def connections_kept(group):
+    """'2/3': of the runs that counted the client's connections, those where
+    one connection lasted the whole run (the migration did not break it)."""
+    counted = [r.client_connections for r in group if r.client_connections]
+    if not counted:
+        return "—"
+    return f"{sum(1 for c in counted if c == 1)}/{len(counted)}"
+
+
 def detail_row(scenario, policy, group):
     def present(field):
         return [getattr(r, field) for r in group if getattr(r, field) is not None]
@@ -410,6 +465,8 @@ def detail_row(scenario, policy, group):
         destination_counts(group),
         f"{sum(r.decision_ok for r in group)}/{n}",
         f"{sum(r.reachable for r in group)}/{n}",
+        mode_counts(group),
+        connections_kept(group),
     ]
 
 
@@ -421,7 +478,42 @@ def render_detail_table(runs):
             for s in scenarios for p in policies if (s, p) in groups]
     header = ["scenario", "policy", "runs", "decision (ms)", "migration (s)",
               "key gathering (s)", "freeze (ms)", "data (MB)", "destinations", "as in the paper",
-              "reachable after"]
+              "reachable after", "mode", "connection kept"]
+    return markdown_table(header, rows)
+
+
+def checkpoint_runs(group):
+    """The successful checkpoint migrations of a group."""
+    return [r for r in group if r.succeeded and r.mode == "checkpoint"]
+
+
+def checkpoint_row(scenario, policy, group):
+    mine = checkpoint_runs(group)
+
+    def present(field, scale=1.0):
+        return [getattr(r, field) * scale for r in mine if getattr(r, field) is not None]
+    return [
+        scenario, policy, f"{len(mine)}/{len(group)}",
+        format_mean_ci([v for v in present("freeze_ms") if v > 0]),
+        format_mean_ci(present("dump_ms")),
+        format_mean_ci(present("transfer_ms")),
+        format_mean_ci(present("restore_ms")),
+        format_mean_ci(present("memory_bytes", 1e-6)),
+    ]
+
+
+def render_checkpoint_table(runs):
+    """The freeze split of the checkpoint migrations, or None when no run was one."""
+    if not checkpoint_runs(runs):
+        return None
+    groups = group_runs(runs)
+    policies = ordered((r.policy for r in runs), POLICY_ORDER)
+    scenarios = ordered((r.scenario for r in runs), SCENARIO_ORDER)
+    rows = [checkpoint_row(s, p, groups[(s, p)])
+            for s in scenarios for p in policies
+            if (s, p) in groups and checkpoint_runs(groups[(s, p)])]
+    header = ["scenario", "policy", "checkpoint runs", "freeze (ms)", "dump (ms)",
+              "transfer (ms)", "restore (ms)", "memory (MB)"]
     return markdown_table(header, rows)
 
 
@@ -431,6 +523,24 @@ def render_failed_runs(runs):
         return "None."
     return "\n".join(f"- {r.scenario} / {r.policy} run {r.run}: "
                      f"{markdown_cell(r.note) or '(no note)'}" for r in failed)
+
+
+def checkpoint_section(runs):
+    """tables.md's lines on the checkpoint migrations' freeze; none without such runs."""
+    table = render_checkpoint_table(runs)
+    if table is None:
+        return []
+    return [
+        "## Checkpoint migrations: the freeze split",
+        "",
+        "Means ± 95% CI over the successful checkpoint migrations: the freeze "
+        "(source frozen until the destination's copy ran) split into CRIU's dump, "
+        "the transfer of the final delta and the checkpoint images, and the "
+        "restore; memory is the images' size (10^6 bytes).",
+        "",
+        table,
+        "",
+    ]
 
 
 def render_tables(runs):
@@ -452,10 +562,13 @@ def render_tables(runs):
         "## Details",
         "",
         "Means ± 95% CI; data is the mean amount transferred (10^6 bytes); "
-        "'as in the paper' counts decisions matching the paper's expectation.",
+        "'as in the paper' counts decisions matching the paper's expectation; "
+        "'mode' counts the modes the migrations ran in; 'connection kept' counts "
+        "the runs whose client kept its one TCP connection through the migration.",
         "",
         render_detail_table(runs),
         "",
+    ] + checkpoint_section(runs) + [
         "## Failed runs",
         "",
         render_failed_runs(runs),

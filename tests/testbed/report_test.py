@@ -146,6 +146,22 @@ class RenderTablesTest(TempDirTest):
         self.assertIn("| heterogeneous | bandwidth | 2 | 2.00 ± 0.00 | 9.00 ± 0.00 | — | "
                       "220.00 ± 254.12 |", text)
 
+    def test_details_count_runs_whose_client_kept_its_connection(self):
+        columns = list(roam_report.RUN_COLUMNS) + ["client_connections"]
+        rows = [run_row("heterogeneous", "bandwidth", i) + [c]
+                for i, c in enumerate(["1", "1", "3"], start=1)]
+        write_csv(os.path.join(self.dir, "runs.csv"), columns, rows)
+        runs = roam_report.read_runs(os.path.join(self.dir, "runs.csv"))
+        self.assertEqual([r.client_connections for r in runs], [1, 1, 3])
+        text = roam_report.render_tables(runs)
+        self.assertIn("| 3/3 | 3/3 | — | 2/3 |", text)  # paper, reachable, mode, kept
+        self.assertIn("| reachable after | mode | connection kept |", text)
+
+    def test_no_checkpoint_section_without_checkpoint_runs(self):
+        text = self.render([run_row("heterogeneous", "bandwidth", 1)])
+        self.assertNotIn("Checkpoint migrations", text)
+        self.assertIn("| 1/1 | 1/1 | — |", text)  # as in the paper, reachable, mode
+
     def test_papers_values_and_mtd_only_when_such_policies_ran(self):
         text = self.render([run_row("heterogeneous", "bandwidth", 1)])
         self.assertIn("| heterogeneous (Table I) | 9.10 ± 0.15 | 40.10 ± 0.15 | 23.60 ± 7.12 |", text)
@@ -160,7 +176,96 @@ class RenderTablesTest(TempDirTest):
         self.assertIn("run 1: a \\| b c", text)
 
 
+# A VIB `migrations` row as the experiment reads it (SELECT *): the columns
+# the manager fills from the source's DONE (docs/vib.md, schema version 5).
+def vib_migration(mode, freeze_ms, **split):
+    row = {"state": "done", "source": "h2", "destination": "h4", "mode": "auto",
+           "reported_mode": mode, "freeze_ms": freeze_ms, "rounds": 3,
+           "dump_ms": 0.0, "transfer_ms": 0.0, "restore_ms": 0.0, "memory_bytes": 0}
+    row.update(split)
+    return row
+
+
+class ExperimentColumnsTest(TempDirTest):
+    """The experiment's runs.csv (testbed/lib/roam_experiment.py) and the
+    report reading it back: the mode, and the checkpoint migration's split."""
+
+    def setUp(self):
+        super().setUp()
+        import roam_experiment  # noqa: E402 (after sys.path; needs no root)
+        self.experiment = roam_experiment
+
+    def test_new_columns_are_appended_after_the_existing_ones(self):
+        self.assertEqual(self.experiment.RUN_COLUMNS, [
+            "scenario", "policy", "run", "source", "destination", "expected",
+            "decision_ok", "reachable", "decision_s", "migration_s", "total_s", "bytes",
+            "started_t", "finished_t", "note", "key_s", "latency_pairs", "freeze_ms",
+            "rounds", "mode", "dump_ms", "transfer_ms", "restore_ms", "memory_bytes",
+            "client_connections"])
+
+    def test_a_checkpoint_migration_keeps_its_split(self):
+        columns = self.experiment.migration_columns(vib_migration(
+            "checkpoint", 212.0, dump_ms=81.5, transfer_ms=60.25, restore_ms=70.25,
+            memory_bytes=104857600))
+        self.assertEqual(columns, {"freeze_ms": "212.0", "rounds": 3, "mode": "checkpoint",
+                                   "dump_ms": "81.5", "transfer_ms": "60.2",
+                                   "restore_ms": "70.2", "memory_bytes": 104857600})
+
+    def test_a_snapshot_migration_has_a_mode_and_no_split(self):
+        columns = self.experiment.migration_columns(vib_migration("snapshot", 150.0))
+        self.assertEqual(columns, {"freeze_ms": "150.0", "rounds": 3, "mode": "snapshot",
+                                   "dump_ms": "", "transfer_ms": "", "restore_ms": "",
+                                   "memory_bytes": ""})
+        # A row written before the VIB kept the mode (schema 4): no mode.
+        old = vib_migration("", 150.0)
+        del old["reported_mode"]
+        self.assertEqual(self.experiment.migration_columns(old)["mode"], "")
+
+    def test_the_report_reads_what_the_experiment_wrote(self):
+        results = self.experiment.Results(self.dir)
+        splits = [("checkpoint", 200.0, 80.0, 60.0, 60.0, 10_000_000),
+                  ("checkpoint", 240.0, 100.0, 80.0, 60.0, 12_000_000),
+                  ("snapshot", 150.0, 0, 0, 0, 0)]
+        for run, (mode, freeze, dump, transfer, restore, memory) in enumerate(splits, start=1):
+            fields = run_row("heterogeneous", "bandwidth", run)
+            row = dict(zip(roam_report.RUN_COLUMNS, fields))
+            row.update(self.experiment.migration_columns(vib_migration(
+                mode, freeze, dump_ms=dump, transfer_ms=transfer, restore_ms=restore,
+                memory_bytes=memory)))
+            results.add(row, [])
+        # A failed checkpoint run counts in the runs, not in the means.
+        failed = dict(zip(roam_report.RUN_COLUMNS,
+                          run_row("heterogeneous", "bandwidth", 4, total=None, note="x")))
+        failed["mode"] = "checkpoint"
+        results.add(failed, [])
+
+        runs = roam_report.read_runs(os.path.join(self.dir, "runs.csv"))
+        self.assertEqual([r.mode for r in runs], ["checkpoint", "checkpoint", "snapshot",
+                                                  "checkpoint"])
+        self.assertEqual([r.dump_ms for r in runs], [80.0, 100.0, None, None])
+        self.assertEqual([r.memory_bytes for r in runs], [10_000_000, 12_000_000, None, None])
+        text = roam_report.render_tables(runs)
+        # The details count the modes; the new section splits the freeze.
+        self.assertIn("| 3/4 | 3/4 | checkpoint×3 snapshot×1 |", text)
+        self.assertIn("## Checkpoint migrations: the freeze split", text)
+        self.assertIn("| scenario | policy | checkpoint runs | freeze (ms) | dump (ms) | "
+                      "transfer (ms) | restore (ms) | memory (MB) |", text)
+        self.assertIn("| heterogeneous | bandwidth | 2/4 | 220.00 ± 254.12 | 90.00 ± 127.06 | "
+                      "70.00 ± 127.06 | 60.00 ± 0.00 | 11.00 ± 12.71 |", text)
+        self.assertLess(text.index("## Details"), text.index("## Checkpoint migrations"))
+        self.assertLess(text.index("## Checkpoint migrations"), text.index("## Failed runs"))
+
+
 class ReadErrorTest(TempDirTest):
+    def test_bad_mode_names_file_and_line(self):
+        rows = [run_row("heterogeneous", "bandwidth", 1) + ["live"]]
+        path = os.path.join(self.dir, "runs.csv")
+        write_csv(path, list(roam_report.RUN_COLUMNS) + ["mode"], rows)
+        with self.assertRaises(roam_report.ReportError) as caught:
+            roam_report.read_runs(path)
+        self.assertEqual(str(caught.exception), f"{path}:2: bad mode 'live' "
+                         "(want auto, snapshot, checkpoint or empty)")
+
     def test_bad_number_names_file_line_and_column(self):
         rows = [run_row("heterogeneous", "bandwidth", i) for i in (1, 2, 3)]
         rows[2][10] = "x"  # total_s of the third data row: line 4

@@ -6,8 +6,10 @@
 
 #include "manager_fixture.hpp"
 #include "runtime/manager/manager.hpp"
+#include "runtime/manager/manager_repl_backend.hpp"
 #include "runtime/manager/redirector.hpp"
 #include "runtime/measure/system_clock.hpp"
+#include "runtime/repl/repl_session.hpp"
 #include "temp_dir.hpp"
 
 using roam::runtime::BrainAction;
@@ -86,6 +88,15 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   CHECK(m.rounds == 2);
   CHECK(m.totalSeconds == Approx(0.02));
   CHECK(roam::runtime::migrationToJson(m)["freeze_ms"] == 123.5);
+  // Asked for auto, ran as the DONE says; a snapshot migration has no split.
+  CHECK(m.mode == "auto");
+  CHECK(m.reportedMode == "snapshot");
+  CHECK(m.dumpMs == 0);
+  CHECK(m.memoryBytes == 0);
+  CHECK(log[1]["mode"] == "auto");
+  CHECK(log[1]["reported_mode"] == "snapshot");
+  CHECK_FALSE(log[1].contains("freeze_split_ms"));
+  CHECK_FALSE(log[1].contains("memory_bytes"));
   CHECK(m.decisionSeconds == Approx(step.decisionSeconds));
   REQUIRE(m.migrationSeconds);
   CHECK(*m.migrationSeconds >= 0);
@@ -97,6 +108,58 @@ TEST_CASE("manager: the policy fires, the container moves, history is kept", "[m
   auto next = manager->evaluateOnce();
   INFO(next.logLine.dump());
   CHECK(next.decision->container != std::optional<std::string>("iperf-server"));
+}
+
+TEST_CASE("manager: a checkpoint migration's mode, freeze split and memory are kept", "[manager]") {
+  Fixture f;
+  f.agents.reportMode = "checkpoint";
+  auto manager = f.make();
+  auto step = manager->evaluateOnce();
+  REQUIRE(step.action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(5));
+  REQUIRE(f.agents.requests.size() == 1);
+  CHECK(f.agents.requests[0].mode == "auto");
+
+  // The VIB's row: what the source's DONE said, column by column.
+  const auto m = onlyMigration(*manager);
+  CHECK(m.state == "done");
+  CHECK(m.mode == "auto");
+  CHECK(m.reportedMode == "checkpoint");
+  CHECK(m.freezeMs == Approx(123.5));
+  CHECK(m.dumpMs == Approx(61.25));
+  CHECK(m.transferMs == Approx(40.5));
+  CHECK(m.restoreMs == Approx(21.75));
+  CHECK(m.memoryBytes == 12345678);
+
+  // The decision log's outcome line, in `roam migrate --json`'s shape.
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1]["action"] == "outcome");
+  CHECK(log[1]["decision_id"] == step.decisionId);
+  CHECK(log[1]["mode"] == "auto");
+  CHECK(log[1]["reported_mode"] == "checkpoint");
+  CHECK(log[1]["freeze_ms"] == 123.5);
+  CHECK(log[1]["freeze_split_ms"] ==
+        nlohmann::json{{"dump", 61.25}, {"transfer", 40.5}, {"restore", 21.75}});
+  CHECK(log[1]["memory_bytes"] == 12345678);
+
+  // The manager's own log line and its REPL's `migrations` show them too.
+  INFO(f.allLogs());
+  CHECK(
+      f.logged("checkpoint freeze 124 ms: dump 61 + transfer 40 + restore 22 ms, "
+               "12345678 bytes of memory"));
+  roam::runtime::ManagerReplBackend backend(*manager);
+  roam::runtime::ReplSession session(backend);
+  auto reply = session.execute("migrations");
+  INFO(reply.text);
+  REQUIRE(reply.json["migrations"].size() == 1);
+  CHECK(reply.json["migrations"][0]["reported_mode"] == "checkpoint");
+  CHECK(reply.json["migrations"][0]["freeze_split_ms"]["transfer"] == 40.5);
+  CHECK(reply.json["migrations"][0]["memory_bytes"] == 12345678);
+  CHECK(reply.text.find(" checkpoint ") != std::string::npos);
+  CHECK(reply.text.find("123.5 ms (dump 61.25 ms + transfer 40.5 ms + restore 21.75 ms)") !=
+        std::string::npos);
+  CHECK(reply.text.find("12.3457 MB") != std::string::npos);
 }
 
 TEST_CASE("manager: a failed migration is recorded with the agent's reason", "[manager]") {

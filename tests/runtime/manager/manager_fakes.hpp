@@ -39,6 +39,10 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   std::set<std::string> refuseSetup;  // addresses whose MTD_SETUP fails
   // Called after each PROGRESS the manager was given (outside the lock).
   std::function<void(const std::string& phase)> afterProgress;
+  // The mode DONE reports. "checkpoint" also splits the freeze and counts the
+  // memory moved, as a checkpoint source does (dump + transfer + restore =
+  // the freeze, 123.5 ms).
+  std::string reportMode = "snapshot";
 
   void release() {
     std::lock_guard lock(mutex_);
@@ -81,12 +85,12 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     done.container = request.container;
     done.source = hostAt[sourceAddress];
     done.destination = hostAt[request.destination];
-    done.mode = "snapshot";
     done.bytesSent = done.bytesTotal = 100;
     done.seconds = 0.01;
     done.freezeMs = 123.5;
     done.rounds = {{1, false, 90, 0.005}, {2, true, 10, 0.004}};
     done.totalSeconds = 0.02;
+    reportModeIn(done);
     if (failWith.empty()) {
       done.result = "success";
       containerHost[request.container] = done.destination;
@@ -186,19 +190,29 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     done.migrationId = order.migrationId;
     done.container = order.container;
     done.source = source;
-    done.mode = "snapshot";
     done.keySeconds = resolved.keySeconds;
     done.destination = resolved.destination->address;
     done.result = "success";
     done.note = "MTD index " + std::to_string(resolved.index);
     done.bytesSent = done.bytesTotal = 100;
     done.seconds = 0.01;
+    if (reportMode == "checkpoint") done.freezeMs = 123.5;
+    reportModeIn(done);
     containerHost[order.container] = resolved.destination->name;
     mtdDone_[order.migrationId] = done;
     return roam::agent::MigrationVerdict{done, ""};
   }
 
  private:
+  void reportModeIn(roam::agent::Done& done) const {
+    done.mode = reportMode;
+    if (reportMode != "checkpoint") return;
+    done.dumpMs = 61.25;
+    done.transferMs = 40.5;
+    done.restoreMs = 21.75;
+    done.memoryBytes = 12345678;
+  }
+
   std::mutex mutex_;
   std::condition_variable changed_;
   int held_ = 0;

@@ -121,6 +121,39 @@ TEST_CASE("manager: MTD policies move the container without sending a destinatio
   }
 }
 
+TEST_CASE("manager: an MTD checkpoint migration keeps its mode, freeze split and memory",
+          "[manager][mtd]") {
+  MtdFixture f("prf.policy");
+  f.agents.reportMode = "checkpoint";
+  auto manager = f.make();
+  auto step = manager->evaluateOnce();
+  INFO(step.reason << step.errors << "\n" << f.allLogs());
+  REQUIRE(step.action == BrainAction::dispatch);
+  REQUIRE(manager->waitIdle(10));
+  REQUIRE(f.agents.mtdOrders.size() == 1);
+  CHECK(f.agents.mtdOrders[0].mode == "auto");
+
+  auto migrations = manager->vib()->recentMigrations(10);
+  REQUIRE(migrations.value().size() == 1);
+  const auto& m = migrations.value()[0];
+  CHECK(m.state == "done");
+  CHECK(m.mode == "auto");
+  CHECK(m.reportedMode == "checkpoint");
+  CHECK(m.freezeMs == Approx(123.5));
+  CHECK(m.dumpMs == Approx(61.25));
+  CHECK(m.transferMs == Approx(40.5));
+  CHECK(m.restoreMs == Approx(21.75));
+  CHECK(m.memoryBytes == 12345678);
+
+  auto log = f.decisionLog();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1]["action"] == "outcome");
+  CHECK(log[1]["reported_mode"] == "checkpoint");
+  CHECK(log[1]["freeze_split_ms"] ==
+        nlohmann::json{{"dump", 61.25}, {"transfer", 40.5}, {"restore", 21.75}});
+  CHECK(log[1]["memory_bytes"] == 12345678);
+}
+
 TEST_CASE("manager: an agent that fails MTD setup fails the migration, naming it",
           "[manager][mtd]") {
   MtdFixture f("shamir.policy");

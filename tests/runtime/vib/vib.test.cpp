@@ -21,6 +21,7 @@
 
 #include "lang/state_json.hpp"
 #include "lang/synthetic_state.hpp"
+#include "runtime/vib/history.hpp"
 #include "runtime/vib/schema.hpp"
 #include "runtime/vib/vib.hpp"
 #include "runtime/vib/vib_export.hpp"
@@ -219,6 +220,110 @@ TEST_CASE("vib: VIB migrations are ordered and resumable", "[runtime][vib]") {
     CHECK(decisions.value()[0].policy == "p");
     CHECK(decisions.value()[0].id.empty());
   }
+}
+
+TEST_CASE("vib: a version-4 VIB is upgraded in place to keep the freeze split", "[runtime][vib]") {
+  TempDir dir;
+  const auto path = dir.file("vib.sqlite");
+  // A real file at version 4, with a migration row as a v4 manager wrote it.
+  {
+    auto db = openDb(path);
+    const auto all = roam::runtime::vibMigrations();
+    REQUIRE(all.size() >= 5);
+    std::vector<roam::runtime::Migration> v4(all.begin(), all.begin() + 4);
+    REQUIRE(roam::runtime::migrateVib(*db, v4).ok());
+    REQUIRE(queryInt(*db, "PRAGMA user_version") == 4);
+    REQUIRE(db->exec("INSERT INTO migrations (migration_id, container, source, destination, "
+                     "mode, state, started_t, updated_t, finished_t, migration_s, freeze_ms, "
+                     "rounds, total_s) VALUES ('m-old', 'c1', 'h1', 'h2', 'auto', 'done', 10, "
+                     "12, 12, 2, 150, 3, 2.5)")
+                .ok());
+  }
+  {
+    // A read-only open does not migrate: it says so.
+    auto readOnly = Vib::open(path, Vib::OpenMode::readOnly);
+    REQUIRE_FALSE(readOnly.ok());
+    CHECK(readOnly.error().message.find("VIB schema version 4 is older") != std::string::npos);
+  }
+  auto vib = openVib(path, Vib::OpenMode::existing);
+  {
+    auto db = openDb(path);
+    CHECK(queryInt(*db, "PRAGMA user_version") == roam::runtime::latestVibSchemaVersion());
+  }
+
+  // The old row is whole; the new columns read as "no DONE said".
+  auto rows = vib->recentMigrations(10);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  auto old = rows->front();
+  CHECK(old.migrationId == "m-old");
+  CHECK(old.mode == "auto");
+  CHECK(old.freezeMs == 150);
+  CHECK(old.rounds == 3);
+  CHECK(old.totalSeconds == 2.5);
+  CHECK(old.reportedMode.empty());
+  CHECK(old.dumpMs == 0);
+  CHECK(old.transferMs == 0);
+  CHECK(old.restoreMs == 0);
+  CHECK(old.memoryBytes == 0);
+  auto oldJson = roam::runtime::migrationToJson(old);
+  CHECK(oldJson["reported_mode"] == "");
+  CHECK_FALSE(oldJson.contains("freeze_split_ms"));
+  CHECK_FALSE(oldJson.contains("memory_bytes"));
+
+  // A checkpoint migration's numbers go in and come back, also on update.
+  roam::runtime::MigrationRecord m;
+  m.migrationId = "m-new";
+  m.container = "c1";
+  m.source = "h2";
+  m.destination = "h3";
+  m.mode = "auto";
+  m.state = "transferring";
+  m.startedT = 20;
+  m.updatedT = 21;
+  REQUIRE(vib->upsertMigration(m).ok());
+  m.state = "done";
+  m.finishedT = m.updatedT = 23;
+  m.reportedMode = "checkpoint";
+  m.freezeMs = 300;
+  m.dumpMs = 120.5;
+  m.transferMs = 100.25;
+  m.restoreMs = 79.25;
+  m.memoryBytes = 104857600;
+  REQUIRE(vib->upsertMigration(m).ok());
+  rows = vib->recentMigrations(1);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  const auto back = rows->front();
+  CHECK(back.migrationId == "m-new");
+  CHECK(back.reportedMode == "checkpoint");
+  CHECK(back.dumpMs == 120.5);
+  CHECK(back.transferMs == 100.25);
+  CHECK(back.restoreMs == 79.25);
+  CHECK(back.memoryBytes == 104857600);
+  auto j = roam::runtime::migrationToJson(back);
+  CHECK(j["mode"] == "auto");
+  CHECK(j["reported_mode"] == "checkpoint");
+  CHECK(j["freeze_ms"] == 300);
+  CHECK(j["freeze_split_ms"] ==
+        nlohmann::json{{"dump", 120.5}, {"transfer", 100.25}, {"restore", 79.25}});
+  CHECK(j["memory_bytes"] == 104857600);
+
+  // A snapshot migration keeps its freeze but has no split to show.
+  m.migrationId = "m-snapshot";
+  m.startedT = 30;
+  m.reportedMode = "snapshot";
+  m.dumpMs = m.transferMs = m.restoreMs = 0;
+  m.memoryBytes = 0;
+  REQUIRE(vib->upsertMigration(m).ok());
+  rows = vib->recentMigrations(1);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  j = roam::runtime::migrationToJson(rows->front());
+  CHECK(j["reported_mode"] == "snapshot");
+  CHECK(j["freeze_ms"] == 300);
+  CHECK_FALSE(j.contains("freeze_split_ms"));
+  CHECK_FALSE(j.contains("memory_bytes"));
 }
 
 TEST_CASE("vib: a VIB snapshot gives back what the collectors wrote", "[runtime][vib]") {
