@@ -448,17 +448,24 @@ TopologyView TopologyNaming::build(const DiscoveredTopology& discovered,
     for (const auto& l : file_->links)
       addLink({l.src, l.srcPort}, {l.dst, l.dstPort}, l.capacityBps);
 
-  std::set<std::string> macs, names;
+  std::set<std::string> macs, names, discoveredMacs;
+  for (const auto& h : discovered.hosts) discoveredMacs.insert(h.mac);
   for (const auto& h : discovered.hosts) {
     if (!known.contains(h.dpid) || switchPorts.contains({h.dpid, h.port})) continue;
-    if (!macs.insert(h.mac).second) continue;
+    if (macs.contains(h.mac)) continue;
+    // The MAC first: a controller also files under a host's MAC the source
+    // addresses of packets it merely forwarded (a host with IP forwarding on
+    // routes a stray packet back out), so an IP may name the wrong host; by
+    // IP only a file host whose MAC was not discovered as another host.
     const TopologyFileHost* match = nullptr;
     if (file_) {
       for (const auto& fh : file_->hosts)
-        for (const auto& ip : h.ips)
-          if (!match && !fh.ip.empty() && fh.ip == ip) match = &fh;
-      for (const auto& fh : file_->hosts)
         if (!match && !fh.mac.empty() && fh.mac == h.mac) match = &fh;
+      for (const auto& fh : file_->hosts)
+        for (const auto& ip : h.ips)
+          if (!match && !fh.ip.empty() && fh.ip == ip &&
+              (fh.mac.empty() || !discoveredMacs.contains(fh.mac)))
+            match = &fh;
     }
     lang::HostInfo info;
     info.mac = h.mac;
@@ -469,7 +476,10 @@ TopologyView TopologyNaming::build(const DiscoveredTopology& discovered,
     info.capacityBps =
         match && match->capacityBps > 0 ? match->capacityBps : speedOf(h.dpid, h.port);
     if (match) info.labels = match->labels;
+    // A clash leaves the name to the first; the file still places its own
+    // host below when this one was not it.
     if (!names.insert(info.name).second) continue;
+    macs.insert(h.mac);
     view.hosts.push_back(std::move(info));
   }
   if (file_)

@@ -73,7 +73,7 @@ class TopologyNaming {
   // directions), capacities from the file, else from port speeds. Links the
   // file declares between discovered switches are added when discovery did
   // not report them (e.g. LLDP off). Hosts are named by the file (matched by
-  // IP, then MAC), else by IP, else by MAC; hosts seen on inter-switch ports
+  // MAC, then IP), else by IP, else by MAC; hosts seen on inter-switch ports
   // or on unknown switches are left out. File hosts with an attachment that
   // discovery has not reported are added at that attachment.
   TopologyView build(const DiscoveredTopology& discovered, const PortSpeeds& speeds) const;

@@ -17,7 +17,6 @@ using roam::test::fixture;
 
 namespace {
 
-
 std::string headlines(const roam::lang::Diagnostics& ds) {
   std::string out;
   for (const auto& d : ds) out += roam::lang::formatHeadline(d) + "\n";
@@ -203,5 +202,46 @@ TEST_CASE("measure: topology view: names and capacities applied", "[runtime][mea
     TopologyView v = naming.build(d, speeds);
     REQUIRE(v.hosts.size() == 4);
     CHECK(host(v, "00:00:00:00:00:cc"));
+  }
+}
+
+// What the testbed's controller reported after a service address had moved
+// away from h4 (recorded 2026-12-06): h4 had routed a stray packet of h1's
+// back out, so the controller filed h1's address under h4's MAC as well.
+TEST_CASE("measure: topology view: an address a host forwarded does not rename it",
+          "[runtime][measure]") {
+  auto file = parseTopologyFile(R"({
+    "switches": [{"name": "s1", "dpid": "0000000000000001"}],
+    "hosts": [{"name": "h1", "ip": "10.0.0.1", "mac": "00:00:00:00:00:01", "switch": "s1", "port": 1},
+              {"name": "h2", "ip": "10.0.0.2", "mac": "00:00:00:00:00:02", "switch": "s1", "port": 2},
+              {"name": "h4", "ip": "10.0.0.4", "mac": "00:00:00:00:00:04", "switch": "s1", "port": 4}],
+    "links": []})",
+                                "topo.json");
+  REQUIRE(file.file);
+  DiscoveredTopology d;
+  d.switches = {1};
+  d.hosts = {{"00:00:00:00:00:01", {"10.0.0.1"}, 1, 1},
+             {"00:00:00:00:00:02", {"10.0.1.1", "10.0.0.2"}, 1, 2},
+             {"00:00:00:00:00:04", {"10.0.0.1", "10.0.0.4"}, 1, 4}};
+  TopologyView v = TopologyNaming(*file.file).build(d, {});
+  REQUIRE(v.hosts.size() == 3);
+  REQUIRE(host(v, "h4"));
+  CHECK(host(v, "h4")->mac == "00:00:00:00:00:04");
+  CHECK(host(v, "h4")->port == 4);
+  CHECK(host(v, "h1")->mac == "00:00:00:00:00:01");
+  CHECK(host(v, "h2")->ip == "10.0.0.2");
+
+  SECTION("a file host without a MAC is still matched by its IP") {
+    auto byIp = parseTopologyFile(R"({
+      "switches": [{"name": "s1", "dpid": "0000000000000001"}],
+      "hosts": [{"name": "web", "ip": "10.0.0.4", "switch": "s1", "port": 4}], "links": []})",
+                                  "topo.json");
+    REQUIRE(byIp.file);
+    DiscoveredTopology one;
+    one.switches = {1};
+    one.hosts = {{"00:00:00:00:00:04", {"10.0.0.4"}, 1, 4}};
+    TopologyView w = TopologyNaming(*byIp.file).build(one, {});
+    REQUIRE(w.hosts.size() == 1);
+    CHECK(w.hosts[0].name == "web");
   }
 }
