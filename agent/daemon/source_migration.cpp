@@ -354,6 +354,23 @@ class SourceMigration {
 
   // ---- pieces ----
 
+  // SENDER's planned tree as one stream on the wire, progress reported
+  // against ESTIMATE (the plan's upper bound); counted in DONE's bytes.
+  awaitable<roam::Result<StreamSent>> sendTree(sync::TreeSender& sender, std::uint64_t estimate) {
+    const StreamReader read = [&sender](std::span<std::uint8_t> out) { return sender.read(out); };
+    const std::function<void(std::uint64_t)> onBytes = [this, estimate](std::uint64_t bytes) {
+      progress_.bytesSent = bytes;
+      progress_.bytesTotal = std::max(estimate, bytes);
+      report_(progress_);
+    };
+    auto sent = co_await sendStream(agent_, *peer_, request_.migrationId, read, onBytes);
+    if (sent.ok()) {
+      done_.bytesSent += sent->wireBytes;
+      done_.bytesTotal += sent->plainBytes;
+    }
+    co_return sent;
+  }
+
   // One round: ROUND, the tree-sync stream, ROUND_END; a non-final round waits
   // for ROUND_DONE. The final round's ROUND_END is the hand-over: recorded first.
   awaitable<roam::Status> sendRound(std::uint32_t round, bool final) {
@@ -370,19 +387,8 @@ class SourceMigration {
       boost::system::error_code ec;
       co_await hold.async_wait(asio::redirect_error(use_awaitable, ec));
     }
-    const std::uint64_t estimate = plan->contentBytesAtMost;
-    const StreamReader read = [sender = sender_.get()](std::span<std::uint8_t> out) {
-      return sender->read(out);
-    };
-    const std::function<void(std::uint64_t)> onBytes = [this, estimate](std::uint64_t bytes) {
-      progress_.bytesSent = bytes;
-      progress_.bytesTotal = std::max(estimate, bytes);
-      report_(progress_);
-    };
-    auto sent = co_await sendStream(agent_, *peer_, request_.migrationId, read, onBytes);
+    auto sent = co_await sendTree(*sender_, plan->contentBytesAtMost);
     if (!sent.ok()) co_return sent.error();
-    done_.bytesSent += sent->wireBytes;
-    done_.bytesTotal += sent->plainBytes;
     if (final) {
       if (auto late = pastFreezeDeadline("the final round"); !late.ok()) co_return late;
       // In checkpoint mode CHECKPOINT, after the images, hands over instead.
@@ -417,19 +423,8 @@ class SourceMigration {
     auto planWork = [sender = imagesSender_.get()] { return sender->planRound(); };
     auto plan = co_await runBlocking(agent_.pool(), planWork);
     if (!plan.ok()) co_return plan.error();
-    const StreamReader read = [sender = imagesSender_.get()](std::span<std::uint8_t> out) {
-      return sender->read(out);
-    };
-    const std::uint64_t estimate = plan->contentBytesAtMost;
-    const std::function<void(std::uint64_t)> onBytes = [this, estimate](std::uint64_t bytes) {
-      progress_.bytesSent = bytes;
-      progress_.bytesTotal = std::max(estimate, bytes);
-      report_(progress_);
-    };
-    auto sent = co_await sendStream(agent_, *peer_, request_.migrationId, read, onBytes);
+    auto sent = co_await sendTree(*imagesSender_, plan->contentBytesAtMost);
     if (!sent.ok()) co_return sent.error();
-    done_.bytesSent += sent->wireBytes;
-    done_.bytesTotal += sent->plainBytes;
     done_.memoryBytes = plan->contentBytesAtMost;
     if (auto late = pastFreezeDeadline("sending the checkpoint"); !late.ok()) co_return late;
     handOver();
