@@ -225,9 +225,13 @@ class DestinationMigration {
 
   awaitable<void> start() {
     // The service address first: a restored socket needs it, and clients
-    // hear of the move (gratuitous ARP) while the container starts.
-    auto claimWork = [addresses = &agent_.addresses(), spec = spec_] {
-      return claimForStart(*addresses, spec);
+    // hear of the move (gratuitous ARP) while the container starts. From a
+    // checkpoint the address is held until the restore returned: a client's
+    // segment that arrives before CRIU rebuilt its socket is dropped (the
+    // client retransmits) instead of answered with a reset.
+    const bool restoring = !checkpointName_.empty();
+    auto claimWork = [addresses = &agent_.addresses(), spec = spec_, restoring] {
+      return claimForStart(*addresses, spec, restoring);
     };
     auto claimed = co_await runBlocking(agent_.pool(), claimWork);
     if (!claimed.ok()) co_return co_await abandon(claimed.error());
@@ -237,6 +241,15 @@ class DestinationMigration {
     };
     auto started = co_await runBlocking(agent_.pool(), startWork);
     if (!started.ok()) co_return co_await abandon(started.error());
+    if (restoring) {
+      auto unholdWork = [addresses = &agent_.addresses(), spec = spec_] {
+        std::string note;
+        endRestoreHold(*addresses, spec, note);
+        return note;
+      };
+      if (auto note = co_await runBlocking(agent_.pool(), unholdWork); !note.empty())
+        agent_.log("migration " + id_ + ": " + note);
+    }
     setState("succeeded");
     entry_.result = "success";
     agent_.record(entry_);
@@ -335,10 +348,14 @@ std::string rollBackDestination(const std::string& socket, const JournalEntry& e
   for (const auto& image : entry.images)
     if (auto removed = docker.removeImage(image, false); !removed.ok() && removed.status != 409)
       note(removed, "image " + image);
-  if (address)
+  if (address) {
     if (auto released = addresses->release(*address, runningServiceAddresses(socket));
         !released.ok())
       problems += (problems.empty() ? "" : "; ") + released.error().message;
+    // A restore from a checkpoint held it: lifted (nothing when it did not).
+    if (auto unheld = addresses->unhold(*address); !unheld.ok())
+      problems += (problems.empty() ? "" : "; ") + unheld.error().message;
+  }
   return problems;
 }
 
