@@ -238,8 +238,9 @@ void Agent::recover() {
             log_("recovery: " + named(entry) + ": " + claimed.error().message);
         }
         auto started = startDestination(dockerSocket_, entry.createdContainer, entry.container,
-                                        restoring ? checkpointNameFor(entry.migrationId) : "");
-        if (ip && restoring) (void)addresses_->unhold(*ip);
+                                        restoring ? checkpointNameFor(entry.migrationId) : "", [&] {
+                                          if (ip && restoring) (void)addresses_->unhold(*ip);
+                                        });
         if (started.ok()) {
           entry.state = "succeeded";
           entry.result = "success";

@@ -235,21 +235,20 @@ class DestinationMigration {
     };
     auto claimed = co_await runBlocking(agent_.pool(), claimWork);
     if (!claimed.ok()) co_return co_await abandon(claimed.error());
+    // The hold goes as soon as the engine answers: every segment dropped
+    // meanwhile costs the client a retransmission timeout.
     auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name,
-                      checkpoint = checkpointName_] {
-      return startDestination(socket, id, name, checkpoint);
+                      checkpoint = checkpointName_, addresses = &agent_.addresses(), spec = spec_,
+                      restoring]() -> std::pair<roam::Status, std::string> {
+      std::string note;
+      auto started = startDestination(socket, id, name, checkpoint, [&] {
+        if (restoring) endRestoreHold(*addresses, spec, note);
+      });
+      return {started, note};
     };
-    auto started = co_await runBlocking(agent_.pool(), startWork);
+    auto [started, note] = co_await runBlocking(agent_.pool(), startWork);
+    if (!note.empty()) agent_.log("migration " + id_ + ": " + note);
     if (!started.ok()) co_return co_await abandon(started.error());
-    if (restoring) {
-      auto unholdWork = [addresses = &agent_.addresses(), spec = spec_] {
-        std::string note;
-        endRestoreHold(*addresses, spec, note);
-        return note;
-      };
-      if (auto note = co_await runBlocking(agent_.pool(), unholdWork); !note.empty())
-        agent_.log("migration " + id_ + ": " + note);
-    }
     setState("succeeded");
     entry_.result = "success";
     agent_.record(entry_);

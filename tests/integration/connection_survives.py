@@ -19,7 +19,9 @@ port 18091 streams "1", "2", ... every 20 ms.
      sends a line every 20 ms on the counter's connection: on the same
      sockets, without a reset or an end of file, every line is answered by
      the same PID (the same process, restored on b) counting on without a
-     gap, and the stream goes on with no gap and no repeat; b holds the address, a does not; c
+     gap, and the stream goes on with no gap and no repeat; new connections
+     tried one after another meanwhile are never refused (a SYN that finds
+     no listener is dropped, not reset, on either host: it is retried); b holds the address, a does not; c
      never saw a reset (its kernel's counters); no nftables table of a lock
      (the agents' roam_hold_*, CRIU's CRIU-*) is left on a or b; the
      listening socket accepts a new connection on b;
@@ -105,6 +107,23 @@ def tick():
         ticks["answers"].append(out["answer"])
         time.sleep(0.02)
 ticker = None
+dials = {"run": False, "outcomes": []}
+def dial():
+    # New connections to the counter's port one after another: each is
+    # answered ("ok"), refused (a reset came back) or times out.
+    while dials["run"]:
+        try:
+            s = socket.create_connection((ip, cport), timeout=5)
+            f = s.makefile("rwb")
+            out = ask(f, "dial")
+            dials["outcomes"].append("ok" if "answer" in out else out["error"])
+            s.close()
+        except ConnectionRefusedError:
+            dials["outcomes"].append("refused")
+        except Exception as e:
+            dials["outcomes"].append(f"{type(e).__name__}")
+        time.sleep(0.02)
+dialer = None
 def ask(f, text):
     try:
         f.write((text + "\n").encode()); f.flush()
@@ -133,6 +152,15 @@ for command in sys.stdin:
         ticks["run"] = False
         ticker.join(70)
         out = {"answers": ticks["answers"], "error": ticks["error"]}
+    elif verb == "start-dials":
+        dials["run"] = True
+        dialer = threading.Thread(target=dial, daemon=True)
+        dialer.start()
+        out = {}
+    elif verb == "stop-dials":
+        dials["run"] = False
+        dialer.join(70)
+        out = {"outcomes": dials["outcomes"]}
     elif verb == "new":
         try:
             s = connect(cport)
@@ -274,8 +302,8 @@ class Agent:
 
 
 class HoldDefeater:
-    """--defeat-hold: deletes every roam_hold_* table on a and b every few
-    milliseconds until stopped."""
+    """--defeat-hold: deletes every roam_hold_* table on the given hosts every
+    few milliseconds until stopped."""
     SCRIPT = LIST_TABLES.replace('print(nft.nft_ctx_get_output_buffer(ctx).decode(), end="")', """
 import time
 while True:
@@ -287,12 +315,13 @@ while True:
     time.sleep(0.002)
 """)
 
-    def __init__(self):
+    def __init__(self, hosts):
+        self.hosts = hosts
         self.procs = [subprocess.Popen(in_ns(h, ["/usr/bin/python3", "-c", self.SCRIPT]),
-                                       stdout=subprocess.PIPE, text=True) for h in ("a", "b")]
+                                       stdout=subprocess.PIPE, text=True) for h in hosts]
 
     def stop(self):
-        for host, proc in zip(("a", "b"), self.procs):
+        for host, proc in zip(self.hosts, self.procs):
             proc.kill()
             log(f"defeat-hold on {host}: {proc.communicate()[0].strip() or 'nothing deleted'}")
 
@@ -351,9 +380,10 @@ def teardown(agents, work):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--roam", required=True)
-    ap.add_argument("--defeat-hold", action="store_true",
+    ap.add_argument("--defeat-hold", metavar="HOSTS", default="",
                     help="an experiment, not a test: delete the agents' holds (roam_hold_* "
-                         "tables) on a and b as soon as they appear, to see what they prevent")
+                         "tables) on HOSTS (a, b or a,b) as soon as they appear, to see what "
+                         "they prevent")
     args = ap.parse_args()
     roam = os.path.abspath(args.roam)
     work = tempfile.mkdtemp(prefix="roam-connection-it-")
@@ -398,13 +428,19 @@ def main():
         # 2. Checkpoint migration a -> b while the stream flows and c sends.
         before = client.do("count")
         client.do("start-ticks")
+        client.do("start-dials")
         time.sleep(0.3)
-        defeat = HoldDefeater() if args.defeat_hold else None
+        defeat = HoldDefeater(args.defeat_hold.split(",")) if args.defeat_hold else None
         rc, out = migrate(roam, certs, "a", "b", "checkpoint")
         if defeat:
             defeat.stop()
         time.sleep(1.0)
         ticks = client.do("stop-ticks")
+        dials = client.do("stop-dials")["outcomes"]
+        check(dials and "refused" not in dials and dials[-1] == "ok",
+              f"new connections during the migration: none refused, the last answered "
+              f"({len(dials)}: {dials.count('ok')} answered, {dials.count('refused')} refused, "
+              f"others {[d for d in dials if d not in ('ok', 'refused')]})")
         tick_answers = [parse({"answer": a}) for a in ticks["answers"]]
         counts = [a[1] for a in tick_answers if a]
         check(ticks["error"] is None and counts == list(range(4, 4 + len(counts))) and
