@@ -458,17 +458,23 @@ std::set<std::string> ServiceAddresses::owned() {
 
 roam::Status ServiceAddresses::hold(const std::string& ip) {
   std::lock_guard lock(mutex_);
-  return host_->hold(ip);
+  auto held = host_->hold(ip);
+  if (held.ok()) held_.insert(ip);
+  return held;
 }
 
 roam::Status ServiceAddresses::unhold(const std::string& ip) {
   std::lock_guard lock(mutex_);
-  return host_->unhold(ip);
+  auto lifted = host_->unhold(ip);
+  if (lifted.ok()) held_.erase(ip);
+  return lifted;
 }
 
 roam::Status ServiceAddresses::unholdAll() {
   std::lock_guard lock(mutex_);
-  return host_->unholdAll();
+  auto lifted = host_->unholdAll();
+  if (lifted.ok()) held_.clear();
+  return lifted;
 }
 
 roam::Status ServiceAddresses::dropCriuLock(const std::string& runId) {
@@ -491,7 +497,10 @@ std::vector<std::string> ServiceAddresses::reconcile(const std::function<Needed(
     if (!done.ok()) problems.push_back("cannot claim " + ip + ": " + done.error().message);
   }
   for (auto it = owned_.begin(); it != owned_.end();) {
-    if (!needed.complete || needed.present.contains(*it) || needed.running.contains(*it)) {
+    // A held address belongs to a migration whose container is stopped by
+    // its checkpoint: it is needed for the restore (here or there).
+    if (!needed.complete || needed.present.contains(*it) || needed.running.contains(*it) ||
+        held_.contains(*it)) {
       ++it;
       continue;
     }

@@ -112,7 +112,9 @@ class ServiceAddresses {
   // need: claims each address of a running container that is not present
   // (and announces only those), and releases each address this object
   // claimed that no container here carries any longer (removed from outside,
-  // e.g. `docker rm -f`). Addresses it did not claim are never touched.
+  // e.g. `docker rm -f`), unless it is held (a checkpointed container's,
+  // stopped until it is restored). Addresses it did not claim are never
+  // touched.
   // HERE runs under the lock: a container removed before a release is never
   // listed after it, so a stale list cannot claim a released address. One
   // line per address that could not be claimed or released.
@@ -135,6 +137,7 @@ class ServiceAddresses {
   std::mutex mutex_;
   HostAddressesPtr host_;
   std::set<std::string> owned_;
+  std::set<std::string> held_;  // held through this object and not lifted
 };
 
 // The service addresses of the running containers on the engine at SOCKET,

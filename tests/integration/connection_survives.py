@@ -15,6 +15,10 @@ port 18091 streams "1", "2", ... every 20 ms.
 
   1. on a: c opens one connection to each port at 10.79.0.100 and exchanges
      data; a reader takes the stream;
+  1b. a checkpoint migration that b cannot restore (a process there holds
+     port 18090): it fails, a resumes its copy from its own checkpoint and
+     holds the address again, c's connections go on there (the same process,
+     no reset), no lock table is left, nothing of it on b;
   2. `roam migrate --mode checkpoint` a -> b while the stream flows and c
      sends a line every 20 ms on the counter's connection: on the same
      sockets, without a reset or an end of file, every line is answered by
@@ -138,8 +142,9 @@ for command in sys.stdin:
     elif verb == "count":
         v = seen["values"]
         gaps = [(a, b) for a, b in zip(v, v[1:]) if b != a + 1]
-        # The longest pause between two values: the freeze as the client saw it.
-        t = seen["times"]
+        # The longest pause between two values since ARG (a time.time()):
+        # the freeze as the client saw it.
+        t = [x for x in seen["times"] if x >= float(arg or 0)]
         pause = max([b - a for a, b in zip(t, t[1:])] or [0])
         out = {"n": len(v), "first": v[0] if v else None, "last": v[-1] if v else None,
                "gaps": gaps[:5], "end": seen["end"], "pause": pause}
@@ -425,8 +430,42 @@ def main():
         check(bool(got), f"c receives the stream from {SERVICE_IP}:{STREAM_PORT}")
         resets_before = client_resets()
 
+        # 1b. b cannot restore (a process there holds the counter's port, so
+        # CRIU cannot bind the restored listening socket): a resumes its
+        # copy from its own checkpoint, address first, and c's connections
+        # go on there.
+        blocker = subprocess.Popen(in_ns("b", [
+            "/usr/bin/python3", "-c",
+            "import socket,time; s=socket.socket(); "
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+            f"s.bind(('0.0.0.0', {COUNTER_PORT})); s.listen(); time.sleep(120)"]))
+        try:
+            time.sleep(0.5)
+            since = time.time()
+            rc, out = migrate(roam, certs, "a", "b", "checkpoint")
+        finally:
+            blocker.kill()
+            blocker.wait()
+        check(rc != 0 and "restore" in out.get("result", ""),
+              f"failure: b cannot restore, the migration fails: {out.get('result', '')[:200]}")
+        check(holds("a") and not holds("b"), "failure: a holds the address again, b does not")
+        resumed = parse(client.do("ask after-failure"))
+        check(resumed is not None and resumed[0] == pid and resumed[1] == 4,
+              f"failure: the same connection answers on a, the same process counting on from 3 "
+              f"to 4: {resumed}")
+        time.sleep(0.5)
+        stream = client.do(f"count {since}")
+        check(stream["end"] is None and not stream["gaps"],
+              f"failure: the stream connection did not end, no gap (longest pause "
+              f"{stream['pause'] * 1000:.0f} ms)")
+        check(client_resets() == resets_before, "failure: c's kernel counted no reset")
+        for host in ("a", "b"):
+            check(not lock_tables(host), f"failure: no lock table on {host}: {lock_tables(host)}")
+        check(engines["b"].container("svc") is None, "failure: nothing is left on b")
+
         # 2. Checkpoint migration a -> b while the stream flows and c sends.
         before = client.do("count")
+        since = time.time()
         client.do("start-ticks")
         client.do("start-dials")
         time.sleep(0.3)
@@ -443,12 +482,12 @@ def main():
               f"others {[d for d in dials if d not in ('ok', 'refused')]})")
         tick_answers = [parse({"answer": a}) for a in ticks["answers"]]
         counts = [a[1] for a in tick_answers if a]
-        check(ticks["error"] is None and counts == list(range(4, 4 + len(counts))) and
+        check(ticks["error"] is None and counts == list(range(5, 5 + len(counts))) and
               len(counts) > 10 and all(a and a[0] == pid for a in tick_answers),
               f"c sent a line every 20 ms through the migration on the same connection: "
               f"{len(counts)} answers, counting {counts[:1]}..{counts[-1:]} from the same PID, "
               f"error {ticks['error']}")
-        n = counts[-1] if counts else 3
+        n = counts[-1] if counts else 4
         check(rc == 0 and out.get("result") == "success" and out.get("mode") == "checkpoint",
               f"checkpoint migration a -> b succeeds: {out.get('result')} (mode "
               f"{out.get('mode')}, freeze {out.get('freeze_ms')} ms, split "
@@ -457,7 +496,7 @@ def main():
         check(after is not None and after[0] == pid and after[1] == n + 1,
               f"the same connection answers on b: the same process (PID {pid}) counts on "
               f"from {n} to {n + 1}: {after}")
-        stream = client.do("count")
+        stream = client.do(f"count {since}")
         check(stream["end"] is None, f"the stream connection did not end: {stream['end']}")
         check(stream["last"] is not None and stream["last"] > before["last"] + 20,
               f"the stream goes on after the migration ({before['last']} before, "
@@ -465,7 +504,8 @@ def main():
         check(stream["first"] == 1 and not stream["gaps"],
               f"no gap and no repeat in the stream: first {stream['first']}, gaps "
               f"{stream['gaps']}")
-        log(f"the longest pause c saw in the stream: {stream['pause'] * 1000:.0f} ms")
+        log(f"the longest pause c saw in the stream during the migration: "
+            f"{stream['pause'] * 1000:.0f} ms")
         check(client_resets() == resets_before,
               f"c's kernel counted no reset of an established connection "
               f"({resets_before} before, {client_resets()} after)")

@@ -170,10 +170,14 @@ def start_service(engine, bound):
 
 
 def migrate(roam, certs):
+    # Snapshot mode: the failure below takes the bind mount's source away
+    # while the source is frozen, and only a paused copy resumes without it
+    # (a checkpointed one is restored, which needs the mount). Checkpoint
+    # mode's address and connections: connection_survives.py.
     return subprocess.Popen(in_ns("a", [roam, "migrate", "svc", "--source",
                                         f"{HOSTS['a']}:{AGENT_PORT}", "--destination",
-                                        f"{HOSTS['b']}:{AGENT_PORT}", "--json", "--certs", certs,
-                                        "--identity", "cli"]),
+                                        f"{HOSTS['b']}:{AGENT_PORT}", "--mode", "snapshot",
+                                        "--json", "--certs", certs, "--identity", "cli"]),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

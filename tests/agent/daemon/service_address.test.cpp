@@ -299,6 +299,21 @@ TEST_CASE("service address: held while a connection's socket is in flight", "[ag
     CHECK(f.host->calls == Calls{"remove 10.0.1.5", "unhold 10.0.1.5",
                                  "drop CRIU-6f1c3a52-0000-4000-8000-000000000001"});
   }
+  SECTION("a held address stays while its container is stopped by its checkpoint") {
+    REQUIRE(f.addresses.claim("10.0.1.5").ok());
+    REQUIRE(f.addresses.hold("10.0.1.5").ok());
+    auto stopped = [] { return ServiceAddresses::Needed{}; };  // no container needs it
+    CHECK(f.addresses.reconcile(stopped).empty());
+    CHECK(f.host->held == std::set<std::string>{"10.0.1.5"});
+    REQUIRE(f.addresses.unhold("10.0.1.5").ok());
+    CHECK(f.addresses.reconcile(stopped).empty());
+    CHECK(f.host->held.empty());  // lifted: released like any other
+    REQUIRE(f.addresses.claim("10.0.1.5").ok());
+    REQUIRE(f.addresses.hold("10.0.1.5").ok());
+    REQUIRE(f.addresses.unholdAll().ok());
+    CHECK(f.addresses.reconcile(stopped).empty());
+    CHECK(f.host->held.empty());
+  }
   SECTION("source, a snapshot: nothing held, nothing lifted") {
     REQUIRE(f.addresses.claim("10.0.1.5").ok());
     f.host->calls.clear();
