@@ -35,6 +35,55 @@ std::string criuCheck(const std::string& criu) {
   return "criu check failed: " + first;
 }
 
+// The run id of the dump a checkpoint-mode migration of CONTAINER (name or
+// id) made here, read from its checkpoint: it names the lock table CRIU left.
+// "" in snapshot mode or when the checkpoint is gone.
+std::string dumpRunId(const std::string& socket, const std::string& container,
+                      const JournalEntry& entry) {
+  if (entry.mode != "checkpoint") return "";
+  auto inspect = DockerClient(socket).inspectContainer(container);
+  if (!inspect.ok()) return "";
+  auto dir = checkpointDirOf(socket, inspect.body.value("Id", container),
+                             checkpointNameFor(entry.migrationId));
+  if (!dir.ok()) return "";
+  auto runId = criuRunIdOf(*dir);
+  return runId.ok() ? *runId : "";
+}
+
+// A checkpoint-mode source copy resumed from its checkpoint: the address
+// claimed first (CRIU binds the restored sockets to it), the hold and CRIU's
+// lock table lifted after.
+roam::Status resumeHeldSource(const std::string& socket, const std::string& container,
+                              const JournalEntry& entry, ServiceAddresses& addresses) {
+  const bool dumped = entry.mode == "checkpoint";
+  const auto runId = dumpRunId(socket, container, entry);
+  const auto ip = containerServiceAddress(socket, container);
+  if (ip && dumped) (void)addresses.claim(*ip);
+  auto resumed =
+      resumeSource(socket, container, dumped ? checkpointNameFor(entry.migrationId) : "");
+  if (ip) {
+    if (!dumped) (void)addresses.claim(*ip);
+    (void)addresses.unhold(*ip);
+    if (!runId.empty()) (void)addresses.dropCriuLock(runId);
+  }
+  return resumed;
+}
+
+// A source copy the destination runs: removed, then its address released,
+// then the hold and CRIU's lock table lifted.
+std::string retireHeldSource(const std::string& socket, const std::string& container,
+                             const JournalEntry& entry, ServiceAddresses& addresses) {
+  const auto runId = dumpRunId(socket, container, entry);
+  const auto ip = containerServiceAddress(socket, container);
+  auto problems = retireSource(socket, container, {});
+  if (ip) {
+    (void)addresses.release(*ip, runningServiceAddresses(socket));
+    (void)addresses.unhold(*ip);
+    if (!runId.empty()) (void)addresses.dropCriuLock(runId);
+  }
+  return problems;
+}
+
 Done doneFromJournal(const JournalEntry& entry, const std::string& self) {
   Done done;
   done.migrationId = entry.migrationId;
@@ -157,6 +206,10 @@ void Agent::recover() {
     for (const auto& warning : journal_->lastWarnings()) log_("journal: " + warning);
   }
   DockerClient docker(dockerSocket_);
+  // No migration runs yet: no address needs holding (a frozen copy waiting
+  // for its destination's answer keeps only CRIU's lock on its connections).
+  if (auto unheld = addresses_->unholdAll(); !unheld.ok())
+    log_("recovery: cannot lift held service addresses: " + unheld.error().message);
   for (auto entry : entries) {
     const auto action = recoveryActionFor(entry);
     if (action == RecoveryAction::none) continue;
@@ -177,12 +230,17 @@ void Agent::recover() {
       }
       case RecoveryAction::finishStarting: {
         // The final round arrived: the source is frozen and counts on us.
-        if (auto ip = containerServiceAddress(dockerSocket_, entry.createdContainer))
+        const auto ip = containerServiceAddress(dockerSocket_, entry.createdContainer);
+        const bool restoring = entry.mode == "checkpoint";
+        if (ip) {
+          if (restoring) (void)addresses_->hold(*ip);  // as in a migration's start
           if (auto claimed = addresses_->claim(*ip); !claimed.ok())
             log_("recovery: " + named(entry) + ": " + claimed.error().message);
-        auto started = startDestination(
-            dockerSocket_, entry.createdContainer, entry.container,
-            entry.mode == "checkpoint" ? checkpointNameFor(entry.migrationId) : "");
+        }
+        auto started = startDestination(dockerSocket_, entry.createdContainer, entry.container,
+                                        restoring ? checkpointNameFor(entry.migrationId) : "", [&] {
+                                          if (ip && restoring) (void)addresses_->unhold(*ip);
+                                        });
         if (started.ok()) {
           entry.state = "succeeded";
           entry.result = "success";
@@ -198,9 +256,7 @@ void Agent::recover() {
       }
       case RecoveryAction::finishRetiring: {
         // The destination runs it: finish retiring the local copy.
-        const auto ip = containerServiceAddress(dockerSocket_, container);
-        auto problems = retireSource(dockerSocket_, container, {});
-        if (ip) (void)addresses_->release(*ip, runningServiceAddresses(dockerSocket_));
+        auto problems = retireHeldSource(dockerSocket_, container, entry, *addresses_);
         for (const auto& image : entry.images) docker.removeImage(image, true);
         entry.state = "done";
         entry.result = "success";
@@ -211,11 +267,7 @@ void Agent::recover() {
       case RecoveryAction::resumeSource: {
         // Frozen before the hand-over: the destination never started it.
         // In checkpoint mode from its own checkpoint, so its processes continue.
-        auto resumed =
-            resumeSource(dockerSocket_, container,
-                         entry.mode == "checkpoint" ? checkpointNameFor(entry.migrationId) : "");
-        if (auto ip = containerServiceAddress(dockerSocket_, container))
-          (void)addresses_->claim(*ip);
+        auto resumed = resumeHeldSource(dockerSocket_, container, entry, *addresses_);
         entry.state = "failed";
         entry.result = "interrupted: this agent restarted while the container was frozen; " +
                        (resumed.ok() ? std::string("it was resumed here")
@@ -235,7 +287,9 @@ void Agent::recover() {
         if (action == RecoveryAction::restartSource) {
           // A checkpoint may have stopped it: start it again (plain start; a
           // container that is still running answers 304, which is fine).
+          const auto runId = dumpRunId(dockerSocket_, entry.container, entry);
           auto started = docker.startContainer(entry.container);
+          if (!runId.empty()) (void)addresses_->dropCriuLock(runId);  // started afresh
           kept = started.ok() ? "the container, stopped by its checkpoint, was started again here"
                               : "starting the container again failed: " + started.error().message;
         }
@@ -261,11 +315,8 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
   while (!stopping_) {
     auto outcome = co_await askHandedOverOutcome(*this, entry.peer, abort);
     if (outcome && std::holds_alternative<Success>(*outcome)) {
-      auto retireWork = [socket = dockerSocket_, container, addresses = addresses_.get()] {
-        const auto ip = containerServiceAddress(socket, container);
-        auto problems = retireSource(socket, container, {});
-        if (ip) (void)addresses->release(*ip, runningServiceAddresses(socket));
-        return problems;
+      auto retireWork = [socket = dockerSocket_, container, entry, addresses = addresses_.get()] {
+        return retireHeldSource(socket, container, entry, *addresses);
       };
       auto problems = co_await runBlocking(pool_, retireWork);
       entry.state = "done";
@@ -277,13 +328,8 @@ awaitable<void> Agent::resolveHandedOver(JournalEntry entry) {
       co_return;
     }
     if (outcome && std::holds_alternative<Failure>(*outcome)) {
-      auto resumeWork = [socket = dockerSocket_, container, addresses = addresses_.get(),
-                         checkpoint = entry.mode == "checkpoint"
-                                          ? checkpointNameFor(entry.migrationId)
-                                          : std::string()] {
-        auto resumed = resumeSource(socket, container, checkpoint);
-        if (auto ip = containerServiceAddress(socket, container)) (void)addresses->claim(*ip);
-        return resumed;
+      auto resumeWork = [socket = dockerSocket_, container, entry, addresses = addresses_.get()] {
+        return resumeHeldSource(socket, container, entry, *addresses);
       };
       auto resumed = co_await runBlocking(pool_, resumeWork);
       entry.state = "failed";

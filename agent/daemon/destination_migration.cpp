@@ -225,17 +225,29 @@ class DestinationMigration {
 
   awaitable<void> start() {
     // The service address first: a restored socket needs it, and clients
-    // hear of the move (gratuitous ARP) while the container starts.
-    auto claimWork = [addresses = &agent_.addresses(), spec = spec_] {
-      return claimForStart(*addresses, spec);
+    // hear of the move (gratuitous ARP) while the container starts. From a
+    // checkpoint the address is held until the restore returned: a client's
+    // segment that arrives before CRIU rebuilt its socket is dropped (the
+    // client retransmits) instead of answered with a reset.
+    const bool restoring = !checkpointName_.empty();
+    auto claimWork = [addresses = &agent_.addresses(), spec = spec_, restoring] {
+      return claimForStart(*addresses, spec, restoring);
     };
     auto claimed = co_await runBlocking(agent_.pool(), claimWork);
     if (!claimed.ok()) co_return co_await abandon(claimed.error());
+    // The hold goes as soon as the engine answers: every segment dropped
+    // meanwhile costs the client a retransmission timeout.
     auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name,
-                      checkpoint = checkpointName_] {
-      return startDestination(socket, id, name, checkpoint);
+                      checkpoint = checkpointName_, addresses = &agent_.addresses(), spec = spec_,
+                      restoring]() -> std::pair<roam::Status, std::string> {
+      std::string note;
+      auto started = startDestination(socket, id, name, checkpoint, [&] {
+        if (restoring) endRestoreHold(*addresses, spec, note);
+      });
+      return {started, note};
     };
-    auto started = co_await runBlocking(agent_.pool(), startWork);
+    auto [started, note] = co_await runBlocking(agent_.pool(), startWork);
+    if (!note.empty()) agent_.log("migration " + id_ + ": " + note);
     if (!started.ok()) co_return co_await abandon(started.error());
     setState("succeeded");
     entry_.result = "success";
@@ -335,10 +347,14 @@ std::string rollBackDestination(const std::string& socket, const JournalEntry& e
   for (const auto& image : entry.images)
     if (auto removed = docker.removeImage(image, false); !removed.ok() && removed.status != 409)
       note(removed, "image " + image);
-  if (address)
+  if (address) {
     if (auto released = addresses->release(*address, runningServiceAddresses(socket));
         !released.ok())
       problems += (problems.empty() ? "" : "; ") + released.error().message;
+    // A restore from a checkpoint held it: lifted (nothing when it did not).
+    if (auto unheld = addresses->unhold(*address); !unheld.ok())
+      problems += (problems.empty() ? "" : "; ") + unheld.error().message;
+  }
   return problems;
 }
 

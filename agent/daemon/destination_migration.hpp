@@ -23,7 +23,8 @@ awaitable<void> answerAbort(Agent& agent, const FramedStreamPtr& stream, const A
 // Removes what a destination migration created (container, volumes, image),
 // as recorded in its journal entry, and takes the container's service address
 // off this host (ADDRESSES, when given) unless another running container here
-// has it. Blocking. Returns what could not be removed.
+// has it, and lifts the hold a restore put on it. Blocking. Returns what could
+// not be removed.
 std::string rollBackDestination(const std::string& dockerSocket, const JournalEntry& entry,
                                 ServiceAddresses* addresses = nullptr);
 

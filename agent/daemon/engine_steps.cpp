@@ -311,10 +311,12 @@ roam::Result<DestinationContainer> createDestination(
 }
 
 roam::Status startDestination(const std::string& socket, const std::string& containerId,
-                              const std::string& name, const std::string& checkpoint) {
+                              const std::string& name, const std::string& checkpoint,
+                              const std::function<void()>& onStarted) {
   DockerClient docker(socket);
   auto started = checkpoint.empty() ? docker.startContainer(containerId)
                                     : startFromCheckpoint(docker, containerId, checkpoint);
+  if (onStarted) onStarted();
   if (!started.ok())
     return engineError(checkpoint.empty() ? "cannot start " + name
                                           : "cannot restore " + name + " from its checkpoint",

@@ -107,8 +107,11 @@ roam::Result<DestinationContainer> createDestination(
     const std::function<void(const JournalEntry&)>& record);
 // Starts the created container (from its checkpoint CHECKPOINT, placed in
 // checkpointDirOf, when not empty) and checks that the engine reports it
-// running; a checkpoint it was restored from is then deleted.
+// running; a checkpoint it was restored from is then deleted. STARTED, when
+// given, runs as soon as the engine answered the start (before the checks),
+// whatever it answered.
 roam::Status startDestination(const std::string& dockerSocket, const std::string& containerId,
-                              const std::string& name, const std::string& checkpoint = "");
+                              const std::string& name, const std::string& checkpoint = "",
+                              const std::function<void()>& started = {});
 
 }  // namespace roam::agent

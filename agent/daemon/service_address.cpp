@@ -1,6 +1,7 @@
 #include "agent/daemon/service_address.hpp"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -11,8 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "agent/docker/docker_client.hpp"
 
@@ -187,7 +192,71 @@ class KernelHostAddresses final : public HostAddresses {
     return {};
   }
 
+  roam::Status hold(const std::string& ip) override {
+    if (auto bad = checkIpv4(ip); !bad.ok()) return bad;
+    // A table per address, so that lifting the hold leaves nothing. One
+    // transaction, idempotent: the chain is flushed before its one rule.
+    const auto table = "inet " + holdTable(ip);
+    return runNftables("add table " + table + "\nadd chain " + table +
+                       " input { type filter hook input priority -150; policy accept; }\n" +
+                       "flush chain " + table + " input\nadd rule " + table +
+                       " input meta l4proto tcp ip daddr " + ip + " drop\n");
+  }
+
+  roam::Status unhold(const std::string& ip) override {
+    if (auto bad = checkIpv4(ip); !bad.ok()) return bad;
+    return nothingHeldWithout(runNftables("delete table inet " + holdTable(ip), true));
+  }
+
+  roam::Status unholdAll() override {
+    std::string tables;
+    auto listed = runNftables("list tables inet", false, &tables);
+    if (!listed.ok()) return nothingHeldWithout(listed);
+    // Lines "table inet NAME".
+    for (std::size_t at = 0;
+         (at = tables.find("table inet roam_hold_", at)) != std::string::npos;) {
+      const auto name = tables.substr(at + 11, tables.find('\n', at) - at - 11);
+      if (auto deleted = runNftables("delete table inet " + name, true); !deleted.ok())
+        return deleted;
+      at += 11;
+    }
+    return {};
+  }
+
+  roam::Status dropCriuLock(const std::string& runId) override {
+    // A run id is a UUID: nothing else reaches the command.
+    const bool plain = !runId.empty() && runId.size() <= 36 &&
+                       runId.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
+    if (!plain)
+      return roam::Error{roam::ErrorCode::BadInput, "'" + runId + "' is not a CRIU run id"};
+    // CRIU 4.2 prints "inet CRIU-RUN_ID" into 32 bytes: its table's name is
+    // cut after 21 characters of the run id, and so must ours be.
+    const std::string table = ("inet CRIU-" + runId).substr(0, 31);
+    return nothingHeldWithout(runNftables("delete table " + table, true));
+  }
+
  private:
+  // roam_hold_10_0_1_5 for 10.0.1.5.
+  static std::string holdTable(const std::string& ip) {
+    std::string name = "roam_hold_" + ip;
+    std::replace(name.begin() + 10, name.end(), '.', '_');
+    return name;
+  }
+
+  // Without libnftables nothing can have been held (nor locked by CRIU's
+  // nftables lock): lifting it is done.
+  static roam::Status nothingHeldWithout(roam::Status status) {
+    if (!status.ok() && status.error().code == roam::ErrorCode::Unsupported) return {};
+    return status;
+  }
+
+  static roam::Status checkIpv4(const std::string& ip) {
+    in_addr address{};
+    if (::inet_pton(AF_INET, ip.c_str(), &address) != 1)
+      return roam::Error{roam::ErrorCode::BadInput, ip + " is not an IPv4 address"};
+    return {};
+  }
+
   // The interface holding IP, "" when none does.
   static roam::Result<std::string> deviceHolding(const std::string& ip) {
     auto links = ipJson({"-j", "-4", "addr", "show", "to", ip + "/32"});
@@ -199,7 +268,142 @@ class KernelHostAddresses final : public HostAddresses {
   }
 };
 
+// libnftables, loaded once (the agent runs without it unless it holds
+// connections). Its API as of nftables 0.9.3 and later.
+struct Nftables {
+  void* (*ctxNew)(std::uint32_t) = nullptr;
+  void (*ctxFree)(void*) = nullptr;
+  int (*bufferOutput)(void*) = nullptr;
+  int (*bufferError)(void*) = nullptr;
+  const char* (*errorBuffer)(void*) = nullptr;
+  const char* (*outputBuffer)(void*) = nullptr;
+  int (*runCmd)(void*, const char*) = nullptr;
+  std::string missing;  // why it cannot be used, "" when it can
+
+  static const Nftables& get() {
+    static const Nftables loaded = load();
+    return loaded;
+  }
+
+ private:
+  static Nftables load() {
+    Nftables api;
+    void* handle = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char* why = ::dlerror();
+      api.missing = std::string("libnftables.so.1 cannot be loaded (") + (why ? why : "?") + ")";
+      return api;
+    }
+    auto symbol = [&](const char* name) {
+      void* found = ::dlsym(handle, name);
+      if (!found && api.missing.empty()) api.missing = std::string("libnftables lacks ") + name;
+      return found;
+    };
+    api.ctxNew = reinterpret_cast<void* (*)(std::uint32_t)>(symbol("nft_ctx_new"));
+    api.ctxFree = reinterpret_cast<void (*)(void*)>(symbol("nft_ctx_free"));
+    api.bufferOutput = reinterpret_cast<int (*)(void*)>(symbol("nft_ctx_buffer_output"));
+    api.bufferError = reinterpret_cast<int (*)(void*)>(symbol("nft_ctx_buffer_error"));
+    api.errorBuffer = reinterpret_cast<const char* (*)(void*)>(symbol("nft_ctx_get_error_buffer"));
+    api.outputBuffer =
+        reinterpret_cast<const char* (*)(void*)>(symbol("nft_ctx_get_output_buffer"));
+    api.runCmd = reinterpret_cast<int (*)(void*, const char*)>(symbol("nft_run_cmd_from_buffer"));
+    return api;  // the handle stays open for the process's life
+  }
+};
+
+// Reads a protobuf varint at POS of BYTES; false when it runs off the end.
+bool readVarint(std::string_view bytes, std::size_t& pos, std::uint64_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= bytes.size()) return false;
+    const auto byte = static_cast<std::uint8_t>(bytes[pos++]);
+    value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+std::uint32_t littleEndian32(std::string_view bytes, std::size_t pos) {
+  std::uint32_t value = 0;
+  for (int i = 3; i >= 0; --i)
+    value = (value << 8) | static_cast<std::uint8_t>(bytes[pos + static_cast<std::size_t>(i)]);
+  return value;
+}
+
 }  // namespace
+
+roam::Status runNftables(const std::string& commands, bool missingIsDone, std::string* output) {
+  const auto& nft = Nftables::get();
+  if (!nft.missing.empty())
+    return roam::Error{roam::ErrorCode::Unsupported, "nftables: " + nft.missing};
+  void* ctx = nft.ctxNew(0);  // NFT_CTX_DEFAULT
+  if (!ctx) return roam::Error{roam::ErrorCode::Internal, "nftables: no context"};
+  // Buffered: nothing is printed on the agent's own output.
+  nft.bufferOutput(ctx);
+  nft.bufferError(ctx);
+  const int rc = nft.runCmd(ctx, commands.c_str());
+  // Read once: libnftables empties a buffer as it hands it out.
+  if (output) {
+    const char* printed = nft.outputBuffer(ctx);
+    *output = printed ? printed : "";
+  }
+  const char* buffered = nft.errorBuffer(ctx);
+  std::string error = buffered ? buffered : "";
+  nft.ctxFree(ctx);
+  if (rc == 0) return {};
+  if (missingIsDone && error.find("No such file or directory") != std::string::npos) return {};
+  // The first line says what went wrong; the rest repeats the command.
+  if (auto eol = error.find('\n'); eol != std::string::npos) error.resize(eol);
+  std::string first = commands.substr(0, commands.find('\n'));
+  return roam::Error{roam::ErrorCode::Io, "nftables (" + first +
+                                              (first.size() < commands.size() ? " ...)" : ")") +
+                                              ": " + (error.empty() ? "failed" : error)};
+}
+
+roam::Result<std::string> criuRunIdFromInventory(std::string_view bytes) {
+  // INVENTORY_MAGIC, then the entry's size and the inventory_entry message.
+  constexpr std::uint32_t kInventoryMagic = 0x58313116;
+  auto bad = [](const std::string& why) {
+    return roam::Error{roam::ErrorCode::BadInput, "inventory.img: " + why};
+  };
+  if (bytes.size() < 8 || littleEndian32(bytes, 0) != kInventoryMagic)
+    return bad("not a CRIU inventory image");
+  const std::uint32_t size = littleEndian32(bytes, 4);
+  if (bytes.size() - 8 < size) return bad("truncated");
+  const std::string_view message = bytes.substr(8, size);
+  for (std::size_t pos = 0; pos < message.size();) {
+    std::uint64_t key = 0, length = 0, ignored = 0;
+    if (!readVarint(message, pos, key)) return bad("malformed");
+    switch (key & 7) {
+      case 0:
+        if (!readVarint(message, pos, ignored)) return bad("malformed");
+        break;
+      case 1:
+        pos += 8;
+        break;
+      case 5:
+        pos += 4;
+        break;
+      case 2:
+        if (!readVarint(message, pos, length) || length > message.size() - pos)
+          return bad("malformed");
+        if ((key >> 3) == 13) return std::string(message.substr(pos, length));
+        pos += length;
+        break;
+      default:
+        return bad("malformed");
+    }
+  }
+  return bad("no dump_criu_run_id (a dump by CRIU older than 3.18?)");
+}
+
+roam::Result<std::string> criuRunIdOf(const std::filesystem::path& checkpointDir) {
+  std::ifstream in(checkpointDir / "inventory.img", std::ios::binary);
+  if (!in)
+    return roam::Error{roam::ErrorCode::NotFound, "no inventory.img in " + checkpointDir.string()};
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return criuRunIdFromInventory(bytes);
+}
 
 roam::Result<std::optional<std::string>> serviceAddressFromLabels(const nlohmann::json& labels) {
   if (!labels.is_object() || !labels.contains(kServiceAddressLabel))
@@ -252,6 +456,32 @@ std::set<std::string> ServiceAddresses::owned() {
   return owned_;
 }
 
+roam::Status ServiceAddresses::hold(const std::string& ip) {
+  std::lock_guard lock(mutex_);
+  auto held = host_->hold(ip);
+  if (held.ok()) held_.insert(ip);
+  return held;
+}
+
+roam::Status ServiceAddresses::unhold(const std::string& ip) {
+  std::lock_guard lock(mutex_);
+  auto lifted = host_->unhold(ip);
+  if (lifted.ok()) held_.erase(ip);
+  return lifted;
+}
+
+roam::Status ServiceAddresses::unholdAll() {
+  std::lock_guard lock(mutex_);
+  auto lifted = host_->unholdAll();
+  if (lifted.ok()) held_.clear();
+  return lifted;
+}
+
+roam::Status ServiceAddresses::dropCriuLock(const std::string& runId) {
+  std::lock_guard lock(mutex_);
+  return host_->dropCriuLock(runId);
+}
+
 std::vector<std::string> ServiceAddresses::reconcile(const std::function<Needed()>& here) {
   std::vector<std::string> problems;
   std::lock_guard lock(mutex_);
@@ -267,7 +497,10 @@ std::vector<std::string> ServiceAddresses::reconcile(const std::function<Needed(
     if (!done.ok()) problems.push_back("cannot claim " + ip + ": " + done.error().message);
   }
   for (auto it = owned_.begin(); it != owned_.end();) {
-    if (!needed.complete || needed.present.contains(*it) || needed.running.contains(*it)) {
+    // A held address belongs to a migration whose container is stopped by
+    // its checkpoint: it is needed for the restore (here or there).
+    if (!needed.complete || needed.present.contains(*it) || needed.running.contains(*it) ||
+        held_.contains(*it)) {
       ++it;
       continue;
     }
@@ -321,32 +554,71 @@ std::optional<std::string> containerServiceAddress(const std::string& socket,
   return address.ok() ? *address : std::nullopt;
 }
 
+namespace {
+
+void addNote(std::string& note, const std::string& what) {
+  note += (note.empty() ? "" : "; ") + what;
+}
+
+}  // namespace
+
+void holdForDump(ServiceAddresses& addresses, const ContainerSpec& spec, std::string& note) {
+  auto ip = serviceAddressOf(spec);
+  if (!ip) return;
+  if (auto held = addresses.hold(*ip); !held.ok())
+    addNote(note, "could not hold the connections of " + *ip + ": " + held.error().message);
+}
+
 void releaseRetiredAddress(ServiceAddresses& addresses, const std::string& socket,
-                           const ContainerSpec& spec, std::string& note) {
+                           const ContainerSpec& spec, std::string& note, bool dumped,
+                           const std::string& criuRunId) {
   auto ip = serviceAddressOf(spec);
   if (!ip) return;
   if (auto released = addresses.release(*ip, runningServiceAddresses(socket)); !released.ok())
-    note += (note.empty() ? "" : "; ") + std::string("could not release the service address ") +
-            *ip + ": " + released.error().message;
+    addNote(note, "could not release the service address " + *ip + ": " + released.error().message);
+  // The address is gone: a segment for it is no longer this host's to answer.
+  if (dumped) endDumpHold(addresses, spec, criuRunId, note);
 }
 
 void reclaimKeptAddress(ServiceAddresses& addresses, const ContainerSpec& spec, std::string& note) {
   auto ip = serviceAddressOf(spec);
   if (!ip) return;
   if (auto claimed = addresses.claim(*ip); !claimed.ok())
-    note += (note.empty() ? "" : "; ") + std::string("could not reclaim the service address ") +
-            *ip + ": " + claimed.error().message;
+    addNote(note, "could not reclaim the service address " + *ip + ": " + claimed.error().message);
 }
 
-roam::Status claimForStart(ServiceAddresses& addresses, const ContainerSpec& spec) {
+void endDumpHold(ServiceAddresses& addresses, const ContainerSpec& spec,
+                 const std::string& criuRunId, std::string& note) {
+  auto ip = serviceAddressOf(spec);
+  if (!ip) return;
+  if (auto unheld = addresses.unhold(*ip); !unheld.ok())
+    addNote(note, "could not lift the hold on " + *ip + ": " + unheld.error().message);
+  if (!criuRunId.empty())
+    if (auto dropped = addresses.dropCriuLock(criuRunId); !dropped.ok())
+      addNote(note, "could not delete CRIU's lock table: " + dropped.error().message);
+}
+
+roam::Status claimForStart(ServiceAddresses& addresses, const ContainerSpec& spec, bool restoring) {
   auto ip = serviceAddressOf(spec);
   if (!ip) return {};
+  if (restoring)
+    if (auto held = addresses.hold(*ip); !held.ok())
+      return roam::Error{held.error().code, "cannot hold the connections of " + *ip +
+                                                " for the restore: " + held.error().message};
   if (auto claimed = addresses.claim(*ip); !claimed.ok()) {
     (void)addresses.release(*ip);  // added but not announced: nothing is left
+    if (restoring) (void)addresses.unhold(*ip);
     return roam::Error{claimed.error().code,
                        "cannot claim the service address " + *ip + ": " + claimed.error().message};
   }
   return {};
+}
+
+void endRestoreHold(ServiceAddresses& addresses, const ContainerSpec& spec, std::string& note) {
+  auto ip = serviceAddressOf(spec);
+  if (!ip) return;
+  if (auto unheld = addresses.unhold(*ip); !unheld.ok())
+    addNote(note, "could not lift the hold on " + *ip + ": " + unheld.error().message);
 }
 
 }  // namespace roam::agent

@@ -265,12 +265,29 @@ class SourceMigration {
       // no longer changes either.
       phase("dumping");
       frozen_ = true;  // from here a failure restores it from the checkpoint
-      auto dumpWork = [socket = socket_, id = source_.containerId, name = checkpointName_] {
-        return checkpointSource(socket, id, name);
+      // The service address is held from before the dump until the copy
+      // here is retired or resumed: a segment for it that arrives meanwhile
+      // is dropped, never answered with a reset (CRIU's own lock covers
+      // only the connections it dumps, not new ones to a listening socket).
+      auto dumpWork =
+          [socket = socket_, id = source_.containerId, name = checkpointName_,
+           addresses = &agent_.addresses(),
+           spec = source_.spec]() -> std::pair<roam::Result<std::filesystem::path>, std::string> {
+        std::string note;
+        holdForDump(*addresses, spec, note);
+        return {checkpointSource(socket, id, name), note};
       };
-      auto dumped = co_await runBlocking(agent_.pool(), dumpWork);
+      auto [dumped, holdNote] = co_await runBlocking(agent_.pool(), dumpWork);
+      held_ = true;
+      if (!holdNote.empty()) done_.note += (done_.note.empty() ? "" : "; ") + holdNote;
       if (!dumped.ok()) co_return dumped.error();
       checkpointDir_ = *dumped;
+      // Names the lock table CRIU leaves behind (deleted when retired).
+      if (auto runId = criuRunIdOf(checkpointDir_); runId.ok())
+        criuRunId_ = *runId;
+      else
+        agent_.log("migration " + request_.migrationId + ": " + runId.error().message +
+                   "; CRIU's lock table stays");
     } else {
       auto freezeWork = [socket = socket_, id = source_.containerId] {
         return freezeSource(socket, id);
@@ -332,9 +349,10 @@ class SourceMigration {
       agent_.untrack(peer_);
     }
     auto retireWork = [socket = socket_, id = source_.containerId, spec = source_.spec,
-                       addresses = &agent_.addresses()] {
+                       addresses = &agent_.addresses(), held = held_, runId = criuRunId_] {
       auto note = retireSource(socket, id, spec.volumes);
-      releaseRetiredAddress(*addresses, socket, spec, note);  // after the copy is gone
+      // After the copy is gone; the hold and CRIU's lock after the address.
+      releaseRetiredAddress(*addresses, socket, spec, note, held, runId);
       return note;
     };
     auto note = co_await runBlocking(agent_.pool(), retireWork);
@@ -501,14 +519,25 @@ class SourceMigration {
       }
       if (frozen_) {
         // In checkpoint mode from the local checkpoint: its processes continue.
-        auto resumeWork = [socket = socket_, id = source_.containerId, name = checkpointName_] {
-          return resumeSource(socket, id, name);
+        // CRIU binds their sockets to the service address, so it is claimed
+        // here first (the destination gave it up; a reconciliation may
+        // have released it while the container was stopped); then the hold
+        // and CRIU's lock table go (the restore normally deleted the latter).
+        auto resumeWork = [socket = socket_, id = source_.containerId, name = checkpointName_,
+                           addresses = &agent_.addresses(), spec = source_.spec,
+                           dumped = checkpointMode_, held = held_, runId = criuRunId_] {
+          std::string note;
+          if (dumped) reclaimKeptAddress(*addresses, spec, note);
+          auto resumed = resumeSource(socket, id, name);
+          if (held) endDumpHold(*addresses, spec, runId, note);
+          return std::make_pair(resumed, note);
         };
-        auto resumed = co_await runBlocking(agent_.pool(), resumeWork);
+        auto [resumed, note] = co_await runBlocking(agent_.pool(), resumeWork);
         kept = resumed.ok() ? "the container was resumed here" : resumed.error().message;
         if (!resumed.ok()) done_.note += (done_.note.empty() ? "" : "; ") + resumed.error().message;
+        if (!note.empty()) done_.note += (done_.note.empty() ? "" : "; ") + note;
       }
-      if (destinationSaidFailure_) {
+      if (destinationSaidFailure_ && !(frozen_ && checkpointMode_)) {
         // The destination may have announced the service address: take it back.
         auto reclaimWork = [addresses = &agent_.addresses(), spec = source_.spec] {
           std::string note;
@@ -585,6 +614,8 @@ class SourceMigration {
   std::string destinationContainer_;
   Clock::time_point freezeStart_, finalRoundStart_;
   bool frozen_ = false;
+  bool held_ = false;      // checkpoint mode: the service address is held here
+  std::string criuRunId_;  // checkpoint mode: names the lock table CRIU's dump left
   bool handedOver_ = false;
   bool destinationSaidFailure_ = false;
   bool unresolved_ = false;

@@ -170,10 +170,10 @@ def start_service(engine, bound):
 
 
 def migrate(roam, certs):
-    # Snapshot mode: the failure step takes the bind mount's source away
-    # (a and b share this machine's file system), which in checkpoint mode
-    # would also keep a from restoring its own checkpoint. The address moving
-    # with a checkpointed container is tests/integration/connection_survives.py.
+    # Snapshot mode: the failure below takes the bind mount's source away
+    # while the source is frozen, and only a paused copy resumes without it
+    # (a checkpointed one is restored, which needs the mount). Checkpoint
+    # mode's address and connections: connection_survives.py.
     return subprocess.Popen(in_ns("a", [roam, "migrate", "svc", "--source",
                                         f"{HOSTS['a']}:{AGENT_PORT}", "--destination",
                                         f"{HOSTS['b']}:{AGENT_PORT}", "--mode", "snapshot",
