@@ -120,7 +120,8 @@ TEST_CASE("auto mode uses snapshot when the destination cannot checkpoint, and s
     auto refused = h.migrate("other", "", "checkpoint");
     CHECK_FALSE(refused.succeeded());
     CHECK_THAT(refused.result(), Catch::Contains("experimental"));
-    const auto* other = DockerEngineModel::containerNamed(h.source.engine.state(), "other");
+    const auto state = h.source.engine.state();  // a copy: keep it while `other` points into it
+    const auto* other = DockerEngineModel::containerNamed(state, "other");
     REQUIRE(other);
     CHECK(other->running);
   }
@@ -181,7 +182,8 @@ TEST_CASE("a failed checkpoint migration resumes the source's processes where th
     INFO(m.result() << "\n" << h.logs());
     CHECK_FALSE(m.succeeded());
     CHECK_THAT(m.outcome->done.note, Catch::Contains("started afresh"));
-    const auto* c = DockerEngineModel::containerNamed(h.source.engine.state(), "counter");
+    const auto state = h.source.engine.state();  // a copy: keep it while `c` points into it
+    const auto* c = DockerEngineModel::containerNamed(state, "counter");
     REQUIRE(c);
     CHECK(c->running);
     CHECK(h.source.engine.memory("counter").empty());
