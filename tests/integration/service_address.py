@@ -29,16 +29,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "testbed", "lib"))
 from checking import exit_status, wait_until  # noqa: E402
-from docker_engine import Engine  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bridge_hosts  # noqa: E402
+from bridge_hosts import run  # noqa: E402
 
-ENGINE = os.path.join(REPO, "testbed", "engine")
-IMAGE_BUILD = os.path.join(REPO, "testbed", "images", "build")
 IMAGE = "roam/busybox:1"
 SWITCH = "radr-sw"
 HOSTS = {"a": "10.78.0.1", "b": "10.78.0.2", "c": "10.78.0.3"}
@@ -57,13 +56,6 @@ def check(condition, what):
     log(("ok   " if condition else "FAIL ") + what)
     if not condition:
         failures.append(what)
-
-
-def run(cmd, check_rc=True, timeout=120):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
-    return r
 
 
 def ns(host):
@@ -96,42 +88,6 @@ def fetch():
     r = run(in_ns("c", ["curl", "-s", "-m", "2", f"http://{SERVICE_IP}:{PORT}/token"]),
             check_rc=False)
     return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
-
-
-def make_network():
-    run(["ip", "netns", "add", SWITCH])
-    run(["ip", "-n", SWITCH, "link", "add", "br0", "type", "bridge"])
-    run(["ip", "-n", SWITCH, "link", "set", "br0", "up"])
-    for host, addr in HOSTS.items():
-        run(["ip", "netns", "add", ns(host)])
-        run(["ip", "-n", ns(host), "link", "set", "lo", "up"])
-        run(["ip", "link", "add", f"radr-{host}0", "netns", ns(host), "type", "veth", "peer",
-             "name", f"{host}-port", "netns", SWITCH])
-        run(["ip", "-n", SWITCH, "link", "set", f"{host}-port", "master", "br0", "up"])
-        run(["ip", "-n", ns(host), "addr", "add", f"{addr}/24", "dev", f"radr-{host}0"])
-        run(["ip", "-n", ns(host), "link", "set", f"radr-{host}0", "up"])
-
-
-def start_engines():
-    engines, errors = {}, {}
-
-    def one(host):
-        try:
-            sock = run([ENGINE, "start", ns(host), "--netns", ns(host)]).stdout.strip()
-            sock = sock.splitlines()[-1]
-            run([IMAGE_BUILD, sock, IMAGE])
-            engines[host] = Engine(host, ns(host), sock)
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors[host] = str(e)
-
-    threads = [threading.Thread(target=one, args=(h,)) for h in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError(f"engines: {errors}")
-    return engines
 
 
 class Agent:
@@ -193,7 +149,7 @@ def teardown(agents, work):
     for agent in agents:
         agent.stop()
     for host in ("a", "b"):
-        run([ENGINE, "stop", ns(host), "--purge"], check_rc=False)
+        run([bridge_hosts.ENGINE, "stop", ns(host), "--purge"], check_rc=False)
     for name in [ns(h) for h in HOSTS] + [SWITCH]:
         run(["ip", "netns", "del", name], check_rc=False)
     run(["rm", "-rf", work], check_rc=False)
@@ -210,8 +166,8 @@ def main():
     t0 = time.time()
     try:
         teardown([], "/nonexistent")  # leftovers of an interrupted run
-        make_network()
-        engines = start_engines()
+        bridge_hosts.make_network("radr", HOSTS)
+        engines = bridge_hosts.start_engines("radr", ("a", "b"), IMAGE)
         log(f"engines up, image built ({time.time() - t0:.1f} s)")
         certs = os.path.join(work, "certs")
         run([roam, "certs", "init", certs])
