@@ -122,14 +122,7 @@ TEST_CASE("manager: a checkpoint migration's mode, freeze split and memory are k
 
   // The VIB's row: what the source's DONE said, column by column.
   const auto m = onlyMigration(*manager);
-  CHECK(m.state == "done");
-  CHECK(m.mode == "auto");
-  CHECK(m.reportedMode == "checkpoint");
-  CHECK(m.freezeMs == Approx(123.5));
-  CHECK(m.dumpMs == Approx(61.25));
-  CHECK(m.transferMs == Approx(40.5));
-  CHECK(m.restoreMs == Approx(21.75));
-  CHECK(m.memoryBytes == 12345678);
+  roamtest::checkFakeCheckpointRow(m);
 
   // The decision log's outcome line, in `roam migrate --json`'s shape.
   auto log = f.decisionLog();

@@ -6,6 +6,8 @@
 // resolves its destination with agent/mtd's code, asking the others' key
 // services directly.
 
+#include <catch2/catch.hpp>
+
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "agent/mtd/host_epoch.hpp"
 #include "file_text.hpp"
 #include "runtime/manager/agent_gateway.hpp"
+#include "runtime/vib/history.hpp"
 
 namespace roamtest {
 
@@ -220,5 +223,18 @@ class FakeAgents final : public roam::runtime::AgentGateway {
   std::map<std::string, roam::agent::mtd::KeyService> keyServices_;
   std::map<std::string, roam::agent::Done> mtdDone_;  // by migration id
 };
+
+// The VIB row of a migration FakeAgents ran with reportMode "checkpoint" and
+// the manager asked in auto mode: DONE's numbers, column by column.
+inline void checkFakeCheckpointRow(const roam::runtime::MigrationRecord& m) {
+  CHECK(m.state == "done");
+  CHECK(m.mode == "auto");
+  CHECK(m.reportedMode == "checkpoint");
+  CHECK(m.freezeMs == Approx(123.5));
+  CHECK(m.dumpMs == Approx(61.25));
+  CHECK(m.transferMs == Approx(40.5));
+  CHECK(m.restoreMs == Approx(21.75));
+  CHECK(m.memoryBytes == 12345678);
+}
 
 }  // namespace roamtest

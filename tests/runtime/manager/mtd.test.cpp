@@ -136,14 +136,7 @@ TEST_CASE("manager: an MTD checkpoint migration keeps its mode, freeze split and
   auto migrations = manager->vib()->recentMigrations(10);
   REQUIRE(migrations.value().size() == 1);
   const auto& m = migrations.value()[0];
-  CHECK(m.state == "done");
-  CHECK(m.mode == "auto");
-  CHECK(m.reportedMode == "checkpoint");
-  CHECK(m.freezeMs == Approx(123.5));
-  CHECK(m.dumpMs == Approx(61.25));
-  CHECK(m.transferMs == Approx(40.5));
-  CHECK(m.restoreMs == Approx(21.75));
-  CHECK(m.memoryBytes == 12345678);
+  roamtest::checkFakeCheckpointRow(m);
 
   auto log = f.decisionLog();
   REQUIRE(log.size() == 2);
