@@ -119,12 +119,14 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
     if (done.freezeMs > 0) result["freeze_ms"] = done.freezeMs;
     if (done.totalSeconds > 0) result["total_s"] = done.totalSeconds;
     // The freeze, split: CRIU's dump, the final delta and the images on the
-    // wire, the restore on the destination; and the process memory moved.
+    // wire, the restore on the destination, the service address's move to
+    // it; and the process memory moved.
     addFreezeSplitJson(result, {.mode = done.mode,
                                 .freezeMs = done.freezeMs,
                                 .dumpMs = done.dumpMs,
                                 .transferMs = done.transferMs,
                                 .restoreMs = done.restoreMs,
+                                .redirectMs = done.redirectMs,
                                 .memoryBytes = done.memoryBytes});
     if (!done.rounds.empty()) result["rounds"] = agent::roundsToJson(done.rounds);
     if (sendingSince && sendingUntil)
@@ -151,11 +153,14 @@ int runMigrate(const MigrateArgs& args, const CommandLine& line) {
           result["freeze_ms"].get<double>(), result["rounds"].size() - 1,
           result.value("total_s", 0.0));
     if (result.contains("freeze_split_ms"))
-      std::printf("freeze: dump %.0f ms, transfer %.0f ms, restore %.0f ms; %s of process memory\n",
-                  result["freeze_split_ms"]["dump"].get<double>(),
-                  result["freeze_split_ms"]["transfer"].get<double>(),
-                  result["freeze_split_ms"]["restore"].get<double>(),
-                  humanBytes(result["memory_bytes"].get<double>()).c_str());
+      std::printf(
+          "freeze: dump %.0f ms, transfer %.0f ms, restore %.0f ms, redirect %.0f ms; %s of "
+          "process memory\n",
+          result["freeze_split_ms"]["dump"].get<double>(),
+          result["freeze_split_ms"]["transfer"].get<double>(),
+          result["freeze_split_ms"]["restore"].get<double>(),
+          result["freeze_split_ms"]["redirect"].get<double>(),
+          humanBytes(result["memory_bytes"].get<double>()).c_str());
     if (result.contains("note"))
       std::printf("note: %s\n", result["note"].get<std::string>().c_str());
   } else {

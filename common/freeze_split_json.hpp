@@ -3,7 +3,7 @@
 // `roam migrate --json`, the VIB's migrations (REPL `migrations --json`) and
 // the manager's decision log share (docs/agent.md, "Checkpoint mode"):
 //
-//   "freeze_split_ms": {"dump": D, "transfer": T, "restore": R},
+//   "freeze_split_ms": {"dump": D, "transfer": T, "restore": R, "redirect": A},
 //   "memory_bytes": N
 //
 // Header-only: the CLI (above the agent's libraries) and the VIB (in the
@@ -24,6 +24,7 @@ struct FreezeSplit {
   double dumpMs = 0;              // CRIU's dump on the source
   double transferMs = 0;          // the final file-system delta and the checkpoint images
   double restoreMs = 0;           // the destination's restore until its copy ran
+  double redirectMs = 0;          // the destination's move of the service address
   std::uint64_t memoryBytes = 0;  // the checkpoint images' bytes
 };
 
@@ -32,8 +33,10 @@ struct FreezeSplit {
 // migration has no split, and zeros would read as measured).
 inline void addFreezeSplitJson(nlohmann::json& out, const FreezeSplit& s) {
   if (s.mode != "checkpoint" || s.freezeMs <= 0) return;
-  out["freeze_split_ms"] = {
-      {"dump", s.dumpMs}, {"transfer", s.transferMs}, {"restore", s.restoreMs}};
+  out["freeze_split_ms"] = {{"dump", s.dumpMs},
+                            {"transfer", s.transferMs},
+                            {"restore", s.restoreMs},
+                            {"redirect", s.redirectMs}};
   out["memory_bytes"] = s.memoryBytes;
 }
 

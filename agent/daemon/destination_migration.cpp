@@ -1,5 +1,6 @@
 #include "agent/daemon/destination_migration.hpp"
 
+#include <chrono>
 #include <limits>
 
 #include "agent/daemon/engine_steps.hpp"
@@ -233,8 +234,13 @@ class DestinationMigration {
     auto claimWork = [addresses = &agent_.addresses(), spec = spec_, restoring] {
       return claimForStart(*addresses, spec, restoring);
     };
+    const auto claimStart = std::chrono::steady_clock::now();
     auto claimed = co_await runBlocking(agent_.pool(), claimWork);
     if (!claimed.ok()) co_return co_await abandon(claimed.error());
+    // SUCCESS reports it: the source sees only the whole wait for the outcome.
+    const double redirectMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - claimStart)
+            .count();
     // The hold goes as soon as the engine answers: every segment dropped
     // meanwhile costs the client a retransmission timeout.
     auto startWork = [socket = socket_, id = container_.containerId, name = spec_.name,
@@ -253,7 +259,7 @@ class DestinationMigration {
     entry_.result = "success";
     agent_.record(entry_);
     agent_.log("started " + spec_.name + " from " + entry_.peer + " (" + id_ + ")");
-    const Message success = Success{id_, container_.containerId};
+    const Message success = Success{id_, container_.containerId, redirectMs};
     co_await answer(success);
   }
 

@@ -328,10 +328,13 @@ class SourceMigration {
       return std::chrono::duration<double, std::milli>(d).count();
     };
     done_.freezeMs = ms(running - freezeStart_);
+    // The destination's move of the service address lies inside the wait for
+    // SUCCESS; it is its own part of the split, not the restore's.
+    done_.redirectMs = std::get<Success>(*reply.message).redirectMs;
     if (checkpointMode_) {
       done_.dumpMs = ms(dumped - freezeStart_);
       done_.transferMs = ms(transferred - dumped);
-      done_.restoreMs = ms(running - transferred);
+      done_.restoreMs = std::max(0.0, ms(running - transferred) - done_.redirectMs);
     }
     // The final round lasts until the destination runs the container.
     done_.rounds.back().seconds = secondsSince(finalRoundStart_);

@@ -576,6 +576,7 @@ void describe(auto& f, Of<Data> auto& m) {
 void describe(auto& f, Of<Success> auto& m) {
   f.text("migration_id", m.migrationId, kId);
   f.text("container_id", m.containerId, kId);
+  if (f.optional("redirect_ms", m.redirectMs > 0)) f.number("redirect_ms", m.redirectMs);
 }
 
 void describe(auto& f, Of<Failure> auto& m) {
@@ -602,6 +603,7 @@ void describe(auto& f, Of<Done> auto& m) {
   if (f.optional("dump_ms", m.dumpMs > 0)) f.number("dump_ms", m.dumpMs);
   if (f.optional("transfer_ms", m.transferMs > 0)) f.number("transfer_ms", m.transferMs);
   if (f.optional("restore_ms", m.restoreMs > 0)) f.number("restore_ms", m.restoreMs);
+  if (f.optional("redirect_ms", m.redirectMs > 0)) f.number("redirect_ms", m.redirectMs);
   if (f.optional("memory_bytes", m.memoryBytes > 0)) f.integer("memory_bytes", m.memoryBytes);
 }
 

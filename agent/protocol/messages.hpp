@@ -95,6 +95,10 @@ struct Data {
 };
 struct Success {
   std::string migrationId, containerId;
+  // How long the destination took to move the service address to itself
+  // ("redirect_ms", optional on the wire, written when set): a part of the
+  // freeze the source cannot see from its side.
+  double redirectMs = 0;
   bool operator==(const Success&) const = default;
 };
 struct Failure {
@@ -130,7 +134,9 @@ struct Done {
   // file-system delta and the checkpoint images ("transfer_ms") and the
   // destination's restore until its copy ran ("restore_ms"); the bytes of the
   // checkpoint images, i.e. the process memory and state moved ("memory_bytes").
-  double dumpMs = 0, transferMs = 0, restoreMs = 0;
+  // Any mode: the destination's move of the service address ("redirect_ms",
+  // SUCCESS's number), outside restore_ms.
+  double dumpMs = 0, transferMs = 0, restoreMs = 0, redirectMs = 0;
   std::uint64_t memoryBytes = 0;
   bool operator==(const Done&) const = default;
 };

@@ -334,7 +334,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.freezeMs = m.totalSeconds = 0;
   m.rounds = 0;
   m.reportedMode.clear();
-  m.dumpMs = m.transferMs = m.restoreMs = 0;
+  m.dumpMs = m.transferMs = m.restoreMs = m.redirectMs = 0;
   m.memoryBytes = 0;
   m.startedT = clock_.now();
   m.updatedT = m.startedT;
@@ -353,8 +353,14 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   // "serving", during the source's freeze), not after the source copy is
   // retired; an MTD migration's destination is known only from its DONE.
   bool redirected = false;
+  double rulesMs = 0;  // the rewrite rules' installation, when the manager redirected
   nlohmann::json rounds = nlohmann::json::array();  // DONE's rounds, when one came
   auto finish = [&](bool ok) {
+    if (ok && !redirected) {
+      redirected = true;
+      rulesMs = redirectTraffic(m);
+      m.redirectMs += rulesMs;
+    }
     m.updatedT = clock_.now();
     m.finishedT = m.updatedT;
     m.state = ok ? "done" : "failed";
@@ -369,14 +375,11 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
          (m.reportedMode == "checkpoint" && m.freezeMs > 0
               ? ", checkpoint freeze " + fixed(m.freezeMs, 0) + " ms: dump " + fixed(m.dumpMs, 0) +
                     " + transfer " + fixed(m.transferMs, 0) + " + restore " +
-                    fixed(m.restoreMs, 0) + " ms, " + std::to_string(m.memoryBytes) +
-                    " bytes of memory"
+                    fixed(m.restoreMs, 0) + " + redirect " + fixed(m.redirectMs, 0) + " ms, " +
+                    std::to_string(m.memoryBytes) + " bytes of memory"
               : std::string()) +
          ")" + (m.error.empty() ? "" : ": " + m.error));
-    if (ok) {
-      pollAgents();  // the container's new place, before the next evaluation
-      if (!redirected) redirectTraffic(m);
-    }
+    if (ok) pollAgents();  // the container's new place, before the next evaluation
     migrationThreadDone();
   };
 
@@ -391,7 +394,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   auto onProgress = [&](const agent::Progress& p) {
     if (p.phase == "serving" && !mtd && !redirected) {
       redirected = true;
-      redirectTraffic(m);
+      rulesMs = redirectTraffic(m);
     }
     m.state = "transferring";
     m.bytesSent = p.bytesSent;
@@ -436,6 +439,9 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
   m.dumpMs = done.dumpMs;
   m.transferMs = done.transferMs;
   m.restoreMs = done.restoreMs;
+  // The destination's address move, and the rules installed here (once the
+  // destination served) when the service has no address of its own.
+  m.redirectMs = done.redirectMs + rulesMs;
   m.memoryBytes = done.memoryBytes;
   m.note = done.note;
   if (mtd) {
@@ -528,8 +534,8 @@ void addServicePorts(const lang::Labels& labels, Redirect& r) {
 
 }  // namespace
 
-void Manager::redirectTraffic(const MigrationRecord& m) {
-  if (!redirector_) return;
+double Manager::redirectTraffic(const MigrationRecord& m) {
+  if (!redirector_) return 0;
   // Clients address the container at its home: the source of its first
   // successful migration, which the VIB keeps across restarts.
   std::string home = m.source;
@@ -538,14 +544,14 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   auto read = snapshot();
   if (!read) {
     log_("redirect " + m.container + ": no state: " + read.error().message);
-    return;
+    return 0;
   }
   const auto& state = *read;
   int homeIdx = state->hostIndex(home), targetIdx = state->hostIndex(m.destination);
   if (homeIdx < 0 || targetIdx < 0) {
     log_("redirect " + m.container + ": host '" + (homeIdx < 0 ? home : m.destination) +
          "' is not in the topology; traffic is not redirected");
-    return;
+    return 0;
   }
   if (int ci = state->containerIndex(m.container); ci >= 0) {
     // A service address moves with its container (the agents hold and
@@ -554,7 +560,7 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
     if (auto a = labels.find("roam.address"); a != labels.end() && !a->second.empty()) {
       log_("redirect " + m.container + ": its service address " + a->second + " moved with it to " +
            m.destination + "; no rewrite rules");
-      return;
+      return 0;
     }
   }
   Redirect r;
@@ -567,13 +573,17 @@ void Manager::redirectTraffic(const MigrationRecord& m) {
   if (int ci = state->containerIndex(m.container); ci >= 0)
     addServicePorts(state->containers()[ci].labels, r);
   // A target at home only removes the rules (Redirector::redirect).
-  if (auto redirected = redirector_->redirect(r); !redirected)
+  const double start = clock_.now();
+  auto redirected = redirector_->redirect(r);
+  const double ms = (clock_.now() - start) * 1000;
+  if (!redirected)
     log_("redirect " + m.container + " failed: " + redirected.error().message);
   else if (home == m.destination)
     log_("redirect " + m.container + ": back at its home " + home + ", rules removed");
   else
     log_("redirect " + m.container + ": traffic for " + home + " (" + h.ip + ") now reaches " +
          m.destination + " (" + t.ip + ")");
+  return ms;
 }
 
 void Manager::pollAgents() {

@@ -117,7 +117,9 @@ class Manager {
   const AgentAddress* agentByName(const std::string& name) const;
   void reconcile();
   void joinMigrations();
-  void redirectTraffic(const MigrationRecord& m);
+  // Milliseconds spent installing rewrite rules; 0 when none were needed (no
+  // redirector, or the service address moved with the container).
+  double redirectTraffic(const MigrationRecord& m);
   void brainLoop();
   void pollLoop();
   void watchLoop();

@@ -520,7 +520,8 @@ class Run {
         std::string mode = str(m, "reported_mode");
         if (mode == "-" || mode.empty()) mode = str(m, "mode");
         // The freeze, and a checkpoint migration's split of it (CRIU's dump,
-        // the final delta and images on the wire, the restore).
+        // the final delta and images on the wire, the restore, the address's
+        // move).
         auto ms = [](double v) { return lang::formatQuantity(v / 1000, lang::kDuration); };
         std::string freeze = "-";
         const double freezeMs = num(m, {"freeze_ms"}).value_or(0);
@@ -529,7 +530,8 @@ class Run {
         if (freezeMs > 0 && split != m.end() && split->is_object())
           freeze += " (dump " + ms(num(*split, {"dump"}).value_or(0)) + " + transfer " +
                     ms(num(*split, {"transfer"}).value_or(0)) + " + restore " +
-                    ms(num(*split, {"restore"}).value_or(0)) + ")";
+                    ms(num(*split, {"restore"}).value_or(0)) + " + redirect " +
+                    ms(num(*split, {"redirect"}).value_or(0)) + ")";
         std::string memory = "-";
         if (m.contains("memory_bytes") && m["memory_bytes"].is_number())
           memory = lang::formatQuantity(m["memory_bytes"].get<double>() * 8, lang::kData);

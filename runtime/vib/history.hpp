@@ -43,6 +43,10 @@ struct MigrationRecord {
   // (memory_bytes); zeros otherwise.
   std::string reportedMode;
   double dumpMs = 0, transferMs = 0, restoreMs = 0;
+  // Redirection (schema 6): the destination's move of the service address
+  // (DONE's redirect_ms, a part of the freeze) plus the rewrite rules the
+  // manager installed once the destination served, if it had to; any mode.
+  double redirectMs = 0;
   std::uint64_t memoryBytes = 0;
   std::uint64_t bytesSent = 0, bytesTotal = 0;
   std::string error, note;

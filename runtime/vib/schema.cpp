@@ -202,6 +202,12 @@ ALTER TABLE migrations ADD COLUMN restore_ms REAL NOT NULL DEFAULT 0;
 ALTER TABLE migrations ADD COLUMN memory_bytes INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 6: the redirection's part of a migration (the destination's move of
+// the service address, DONE's redirect_ms, plus the manager's rewrite rules).
+constexpr std::string_view kSchemaV6 = R"sql(
+ALTER TABLE migrations ADD COLUMN redirect_ms REAL NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1,
      "initial schema: topology, containers, samples, downsampled samples, status, "
@@ -211,6 +217,7 @@ constexpr Migration kMigrations[] = {
     {3, "MTD key gathering time per migration", kSchemaV3},
     {4, "pre-copy freeze, rounds and total time per migration", kSchemaV4},
     {5, "mode the migration ran in, checkpoint freeze split and memory bytes", kSchemaV5},
+    {6, "redirection time per migration", kSchemaV6},
 };
 
 struct Identity {

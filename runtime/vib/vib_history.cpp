@@ -30,6 +30,7 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
                       {"migration_seconds", nullptr},
                       {"key_seconds", m.keySeconds},
                       {"freeze_ms", m.freezeMs},
+                      {"redirect_ms", m.redirectMs},
                       {"rounds", m.rounds},
                       {"total_seconds", m.totalSeconds},
                       {"bytes_sent", m.bytesSent},
@@ -43,6 +44,7 @@ nlohmann::json migrationToJson(const MigrationRecord& m) {
                          .dumpMs = m.dumpMs,
                          .transferMs = m.transferMs,
                          .restoreMs = m.restoreMs,
+                         .redirectMs = m.redirectMs,
                          .memoryBytes = m.memoryBytes});
   return j;
 }
@@ -74,9 +76,9 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
         "INSERT INTO migrations (migration_id, decision_id, container, source, destination, "
         "policy, mode, state, started_t, updated_t, finished_t, decision_s, migration_s, "
         "bytes_sent, bytes_total, error, note, key_s, freeze_ms, rounds, total_s, reported_mode, "
-        "dump_ms, transfer_ms, restore_ms, memory_bytes) "
+        "dump_ms, transfer_ms, restore_ms, memory_bytes, redirect_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-        "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) "
+        "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) "
         "ON CONFLICT (migration_id) WHERE migration_id != '' DO UPDATE SET "
         "destination = excluded.destination, state = excluded.state, "
         "updated_t = excluded.updated_t, finished_t = excluded.finished_t, "
@@ -85,14 +87,16 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
         "key_s = excluded.key_s, freeze_ms = excluded.freeze_ms, rounds = excluded.rounds, "
         "total_s = excluded.total_s, reported_mode = excluded.reported_mode, "
         "dump_ms = excluded.dump_ms, transfer_ms = excluded.transfer_ms, "
-        "restore_ms = excluded.restore_ms, memory_bytes = excluded.memory_bytes");
+        "restore_ms = excluded.restore_ms, memory_bytes = excluded.memory_bytes, "
+        "redirect_ms = excluded.redirect_ms");
     if (!up.ok()) return up.error();
     return up->run(m.migrationId, m.decisionId, m.container, m.source, m.destination, m.policy,
                    m.mode, m.state, m.startedT, m.updatedT, m.finishedT, m.decisionSeconds,
                    m.migrationSeconds, static_cast<std::int64_t>(m.bytesSent),
                    static_cast<std::int64_t>(m.bytesTotal), m.error, m.note, m.keySeconds,
                    m.freezeMs, static_cast<std::int64_t>(m.rounds), m.totalSeconds, m.reportedMode,
-                   m.dumpMs, m.transferMs, m.restoreMs, static_cast<std::int64_t>(m.memoryBytes));
+                   m.dumpMs, m.transferMs, m.restoreMs, static_cast<std::int64_t>(m.memoryBytes),
+                   m.redirectMs);
   });
   noteWrite(status);
   return status;
@@ -122,7 +126,7 @@ constexpr const char* kMigrationColumns =
     "SELECT migration_id, decision_id, container, source, destination, policy, mode, state, "
     "started_t, updated_t, finished_t, decision_s, migration_s, bytes_sent, bytes_total, error, "
     "note, key_s, freeze_ms, rounds, total_s, reported_mode, dump_ms, transfer_ms, restore_ms, "
-    "memory_bytes FROM migrations ";
+    "memory_bytes, redirect_ms FROM migrations ";
 
 MigrationRecord migrationFromRow(Statement& st) {
   MigrationRecord m;
@@ -152,6 +156,7 @@ MigrationRecord migrationFromRow(Statement& st) {
   m.transferMs = st.getDouble(23);
   m.restoreMs = st.getDouble(24);
   m.memoryBytes = static_cast<std::uint64_t>(st.getInt(25));
+  m.redirectMs = st.getDouble(26);
   return m;
 }
 

@@ -61,7 +61,7 @@ RUN_COLUMNS = ["scenario", "policy", "run", "source", "destination",
                "migration_s", "total_s", "bytes", "started_t", "finished_t",
                "note", "key_s", "latency_pairs", "freeze_ms", "rounds",
                "mode", "dump_ms", "transfer_ms", "restore_ms", "memory_bytes",
-               "client_connections"]
+               "client_connections", "redirect_ms"]
 MTD_POLICIES = ("shamir", "fountain", "prf")
 # An MTD policy moves the protected container every `period`: each run wants
 # one move, soon.
@@ -238,9 +238,9 @@ def migration_columns(migration):
                "rounds": migration.get("rounds") or 0,
                "mode": mode,
                "dump_ms": "", "transfer_ms": "", "restore_ms": "",
-               "memory_bytes": ""}
+               "redirect_ms": "", "memory_bytes": ""}
     if mode == "checkpoint":
-        for key in ("dump_ms", "transfer_ms", "restore_ms"):
+        for key in ("dump_ms", "transfer_ms", "restore_ms", "redirect_ms"):
             columns[key] = "%.1f" % (migration.get(key) or 0.0)
         columns["memory_bytes"] = migration.get("memory_bytes") or 0
     return columns
@@ -366,9 +366,10 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
                 row["note"] = "the manager's MTD decision named a destination"
         split = ""
         if row["mode"] == "checkpoint":
-            split = (": dump %s + transfer %s + restore %s ms, %.2f MB of memory"
+            split = (": dump %s + transfer %s + restore %s + redirect %s ms, "
+                     "%.2f MB of memory"
                      % (row["dump_ms"], row["transfer_ms"], row["restore_ms"],
-                        row["memory_bytes"] / 1e6))
+                        row["redirect_ms"], row["memory_bytes"] / 1e6))
         tb.log("migrated %s %s -> %s: decision %.1f ms, migration %.2f s "
                "(%s, freeze %.0f ms%s, %d rounds), %.2f MB" % (
                    SERVER, migration["source"], migration["destination"],

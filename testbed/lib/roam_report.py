@@ -37,6 +37,9 @@ RESULTS/runs.csv, one row per run:
                 dump, the transfer of the final delta and the checkpoint
                 images, and the destination's restore; the images' bytes (the
                 process memory moved)
+  redirect_ms   (optional column) checkpoint migrations only: the freeze's last
+                part, the service address moving to the destination (plus the
+                manager's rewrite rules for a service without an address)
   client_connections (optional column) how many connections the iperf3
                 client opened during the run: 1 when its connection survived
                 the migration (checkpoint mode), more when it reconnected
@@ -155,6 +158,7 @@ class Run:
     dump_ms: float | None = None
     transfer_ms: float | None = None
     restore_ms: float | None = None
+    redirect_ms: float | None = None
     memory_bytes: int | None = None
     # The client's connections during the run (optional; 1 = it survived).
     client_connections: int | None = None
@@ -314,6 +318,7 @@ def _run_from_row(row, where):
         dump_ms=_parse_optional_float(row.get("dump_ms", ""), "dump_ms", where),
         transfer_ms=_parse_optional_float(row.get("transfer_ms", ""), "transfer_ms", where),
         restore_ms=_parse_optional_float(row.get("restore_ms", ""), "restore_ms", where),
+        redirect_ms=_parse_optional_float(row.get("redirect_ms", ""), "redirect_ms", where),
         memory_bytes=_parse_optional_int(row.get("memory_bytes", ""), "memory_bytes", where),
         client_connections=_parse_optional_int(row.get("client_connections", ""),
                                                "client_connections", where),
@@ -498,6 +503,7 @@ def checkpoint_row(scenario, policy, group):
         format_mean_ci(present("dump_ms")),
         format_mean_ci(present("transfer_ms")),
         format_mean_ci(present("restore_ms")),
+        format_mean_ci(present("redirect_ms")),
         format_mean_ci(present("memory_bytes", 1e-6)),
     ]
 
@@ -513,7 +519,7 @@ def render_checkpoint_table(runs):
             for s in scenarios for p in policies
             if (s, p) in groups and checkpoint_runs(groups[(s, p)])]
     header = ["scenario", "policy", "checkpoint runs", "freeze (ms)", "dump (ms)",
-              "transfer (ms)", "restore (ms)", "memory (MB)"]
+              "transfer (ms)", "restore (ms)", "redirect (ms)", "memory (MB)"]
     return markdown_table(header, rows)
 
 
@@ -535,8 +541,10 @@ def checkpoint_section(runs):
         "",
         "Means ± 95% CI over the successful checkpoint migrations: the freeze "
         "(source frozen until the destination's copy ran) split into CRIU's dump, "
-        "the transfer of the final delta and the checkpoint images, and the "
-        "restore; memory is the images' size (10^6 bytes).",
+        "the transfer of the final delta and the checkpoint images, the "
+        "restore, and the redirection (the service address moving to the "
+        "destination); memory is the images' size (10^6 bytes). A run "
+        "recorded before redirection was measured shows no redirect.",
         "",
         table,
         "",

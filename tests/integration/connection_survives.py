@@ -447,6 +447,12 @@ def main():
               f"checkpoint migration a -> b succeeds: {out.get('result')} (mode "
               f"{out.get('mode')}, freeze {out.get('freeze_ms')} ms, split "
               f"{out.get('freeze_split_ms')})")
+        split = out.get("freeze_split_ms") or {}
+        parts = [split.get(k, 0) for k in ("dump", "transfer", "restore", "redirect")]
+        check(all(p > 0 for p in parts) and
+              abs(sum(parts) - out.get("freeze_ms", 0)) <= 0.01 * out.get("freeze_ms", 0) + 1,
+              f"the freeze splits into dump, transfer, restore and the address's move to b "
+              f"(redirect), which add up to it: {split}, freeze {out.get('freeze_ms')} ms")
         after = parse(client.do("ask after-1"))
         check(after is not None and after[0] == pid and after[1] == n + 1,
               f"the same connection answers on b: the same process (PID {pid}) counts on "

@@ -177,11 +177,12 @@ class RenderTablesTest(TempDirTest):
 
 
 # A VIB `migrations` row as the experiment reads it (SELECT *): the columns
-# the manager fills from the source's DONE (docs/vib.md, schema version 5).
+# the manager fills from the source's DONE (docs/vib.md, schema version 6).
 def vib_migration(mode, freeze_ms, **split):
     row = {"state": "done", "source": "h2", "destination": "h4", "mode": "auto",
            "reported_mode": mode, "freeze_ms": freeze_ms, "rounds": 3,
-           "dump_ms": 0.0, "transfer_ms": 0.0, "restore_ms": 0.0, "memory_bytes": 0}
+           "dump_ms": 0.0, "transfer_ms": 0.0, "restore_ms": 0.0, "redirect_ms": 0.0,
+           "memory_bytes": 0}
     row.update(split)
     return row
 
@@ -201,21 +202,22 @@ class ExperimentColumnsTest(TempDirTest):
             "decision_ok", "reachable", "decision_s", "migration_s", "total_s", "bytes",
             "started_t", "finished_t", "note", "key_s", "latency_pairs", "freeze_ms",
             "rounds", "mode", "dump_ms", "transfer_ms", "restore_ms", "memory_bytes",
-            "client_connections"])
+            "client_connections", "redirect_ms"])
 
     def test_a_checkpoint_migration_keeps_its_split(self):
         columns = self.experiment.migration_columns(vib_migration(
-            "checkpoint", 212.0, dump_ms=81.5, transfer_ms=60.25, restore_ms=70.25,
-            memory_bytes=104857600))
+            "checkpoint", 212.0, dump_ms=81.5, transfer_ms=60.25, restore_ms=65.25,
+            redirect_ms=5.0, memory_bytes=104857600))
         self.assertEqual(columns, {"freeze_ms": "212.0", "rounds": 3, "mode": "checkpoint",
                                    "dump_ms": "81.5", "transfer_ms": "60.2",
-                                   "restore_ms": "70.2", "memory_bytes": 104857600})
+                                   "restore_ms": "65.2", "redirect_ms": "5.0",
+                                   "memory_bytes": 104857600})
 
     def test_a_snapshot_migration_has_a_mode_and_no_split(self):
         columns = self.experiment.migration_columns(vib_migration("snapshot", 150.0))
         self.assertEqual(columns, {"freeze_ms": "150.0", "rounds": 3, "mode": "snapshot",
                                    "dump_ms": "", "transfer_ms": "", "restore_ms": "",
-                                   "memory_bytes": ""})
+                                   "redirect_ms": "", "memory_bytes": ""})
         # A row written before the VIB kept the mode (schema 4): no mode.
         old = vib_migration("", 150.0)
         del old["reported_mode"]
@@ -223,15 +225,16 @@ class ExperimentColumnsTest(TempDirTest):
 
     def test_the_report_reads_what_the_experiment_wrote(self):
         results = self.experiment.Results(self.dir)
-        splits = [("checkpoint", 200.0, 80.0, 60.0, 60.0, 10_000_000),
-                  ("checkpoint", 240.0, 100.0, 80.0, 60.0, 12_000_000),
-                  ("snapshot", 150.0, 0, 0, 0, 0)]
-        for run, (mode, freeze, dump, transfer, restore, memory) in enumerate(splits, start=1):
+        splits = [("checkpoint", 200.0, 80.0, 60.0, 55.0, 5.0, 10_000_000),
+                  ("checkpoint", 240.0, 100.0, 80.0, 53.0, 7.0, 12_000_000),
+                  ("snapshot", 150.0, 0, 0, 0, 0, 0)]
+        for run, (mode, freeze, dump, transfer, restore, redirect, memory) in enumerate(
+                splits, start=1):
             fields = run_row("heterogeneous", "bandwidth", run)
             row = dict(zip(roam_report.RUN_COLUMNS, fields))
             row.update(self.experiment.migration_columns(vib_migration(
                 mode, freeze, dump_ms=dump, transfer_ms=transfer, restore_ms=restore,
-                memory_bytes=memory)))
+                redirect_ms=redirect, memory_bytes=memory)))
             results.add(row, [])
         # A failed checkpoint run counts in the runs, not in the means.
         failed = dict(zip(roam_report.RUN_COLUMNS,
@@ -249,9 +252,9 @@ class ExperimentColumnsTest(TempDirTest):
         self.assertIn("| 3/4 | 3/4 | checkpoint×3 snapshot×1 |", text)
         self.assertIn("## Checkpoint migrations: the freeze split", text)
         self.assertIn("| scenario | policy | checkpoint runs | freeze (ms) | dump (ms) | "
-                      "transfer (ms) | restore (ms) | memory (MB) |", text)
+                      "transfer (ms) | restore (ms) | redirect (ms) | memory (MB) |", text)
         self.assertIn("| heterogeneous | bandwidth | 2/4 | 220.00 ± 254.12 | 90.00 ± 127.06 | "
-                      "70.00 ± 127.06 | 60.00 ± 0.00 | 11.00 ± 12.71 |", text)
+                      "70.00 ± 127.06 | 54.00 ± 12.71 | 6.00 ± 12.71 | 11.00 ± 12.71 |", text)
         self.assertLess(text.index("## Details"), text.index("## Checkpoint migrations"))
         self.assertLess(text.index("## Checkpoint migrations"), text.index("## Failed runs"))
 

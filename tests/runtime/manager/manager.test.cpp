@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "manager_fixture.hpp"
 #include "runtime/manager/manager.hpp"
 #include "runtime/manager/manager_repl_backend.hpp"
@@ -133,13 +136,13 @@ TEST_CASE("manager: a checkpoint migration's mode, freeze split and memory are k
   CHECK(log[1]["reported_mode"] == "checkpoint");
   CHECK(log[1]["freeze_ms"] == 123.5);
   CHECK(log[1]["freeze_split_ms"] ==
-        nlohmann::json{{"dump", 61.25}, {"transfer", 40.5}, {"restore", 21.75}});
+        nlohmann::json{{"dump", 61.25}, {"transfer", 40.5}, {"restore", 18.25}, {"redirect", 3.5}});
   CHECK(log[1]["memory_bytes"] == 12345678);
 
   // The manager's own log line and its REPL's `migrations` show them too.
   INFO(f.allLogs());
   CHECK(
-      f.logged("checkpoint freeze 124 ms: dump 61 + transfer 40 + restore 22 ms, "
+      f.logged("checkpoint freeze 124 ms: dump 61 + transfer 40 + restore 18 + redirect 4 ms, "
                "12345678 bytes of memory"));
   roam::runtime::ManagerReplBackend backend(*manager);
   roam::runtime::ReplSession session(backend);
@@ -150,7 +153,8 @@ TEST_CASE("manager: a checkpoint migration's mode, freeze split and memory are k
   CHECK(reply.json["migrations"][0]["freeze_split_ms"]["transfer"] == 40.5);
   CHECK(reply.json["migrations"][0]["memory_bytes"] == 12345678);
   CHECK(reply.text.find(" checkpoint ") != std::string::npos);
-  CHECK(reply.text.find("123.5 ms (dump 61.25 ms + transfer 40.5 ms + restore 21.75 ms)") !=
+  CHECK(reply.text.find(
+            "123.5 ms (dump 61.25 ms + transfer 40.5 ms + restore 18.25 ms + redirect 3.5 ms)") !=
         std::string::npos);
   CHECK(reply.text.find("12.3457 MB") != std::string::npos);
 }
@@ -288,8 +292,10 @@ class FakeRedirector final : public roam::runtime::Redirector {
  public:
   std::vector<roam::runtime::Redirect> redirects;
   std::vector<std::string> cleared;
+  std::chrono::milliseconds delay{0};  // how long installing the rules takes
   // As the interface promises: a target at home only removes the rules.
   roam::Status redirect(const roam::runtime::Redirect& r) override {
+    std::this_thread::sleep_for(delay);
     if (r.target.ip == r.home.ip) return clear(r.container, r.dpids);
     redirects.push_back(r);
     return {};
@@ -323,6 +329,7 @@ TEST_CASE("manager: a moved container's home address is redirected, and cleared 
   Fixture f;
   auto manager = f.make();
   FakeRedirector redirector;
+  redirector.delay = std::chrono::milliseconds(30);
   manager->setRedirector(&redirector);
   // Redirected as soon as the destination serves, before the source's DONE.
   std::size_t redirectsWhenServing = 0;
@@ -339,6 +346,9 @@ TEST_CASE("manager: a moved container's home address is redirected, and cleared 
   CHECK(r.target.ip == "10.0.0.4");  // h4
   CHECK(r.dpids.size() == 5);        // every switch of the state
   CHECK(f.logged("redirect iperf-server: traffic for h2 (10.0.0.2) now reaches h4 (10.0.0.4)"));
+  // The rules' installation is the migration's redirection time (no address
+  // of its own moved: the fake agents' DONE reports none).
+  CHECK(onlyMigration(*manager).redirectMs >= 30);
 
   // Moving on keeps the home; moving back home removes the rules.
   REQUIRE(manager->migrateManually("iperf-server", "h5").ok());

@@ -212,7 +212,8 @@ class FakeAgents final : public roam::runtime::AgentGateway {
     if (reportMode != "checkpoint") return;
     done.dumpMs = 61.25;
     done.transferMs = 40.5;
-    done.restoreMs = 21.75;
+    done.restoreMs = 18.25;
+    done.redirectMs = 3.5;
     done.memoryBytes = 12345678;
   }
 
@@ -233,7 +234,8 @@ inline void checkFakeCheckpointRow(const roam::runtime::MigrationRecord& m) {
   CHECK(m.freezeMs == Approx(123.5));
   CHECK(m.dumpMs == Approx(61.25));
   CHECK(m.transferMs == Approx(40.5));
-  CHECK(m.restoreMs == Approx(21.75));
+  CHECK(m.restoreMs == Approx(18.25));
+  CHECK(m.redirectMs == Approx(3.5));  // no redirector: DONE's address move only
   CHECK(m.memoryBytes == 12345678);
 }
 

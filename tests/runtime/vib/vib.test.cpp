@@ -265,6 +265,7 @@ TEST_CASE("vib: a version-4 VIB is upgraded in place to keep the freeze split", 
   CHECK(old.dumpMs == 0);
   CHECK(old.transferMs == 0);
   CHECK(old.restoreMs == 0);
+  CHECK(old.redirectMs == 0);
   CHECK(old.memoryBytes == 0);
   auto oldJson = roam::runtime::migrationToJson(old);
   CHECK(oldJson["reported_mode"] == "");
@@ -288,7 +289,8 @@ TEST_CASE("vib: a version-4 VIB is upgraded in place to keep the freeze split", 
   m.freezeMs = 300;
   m.dumpMs = 120.5;
   m.transferMs = 100.25;
-  m.restoreMs = 79.25;
+  m.restoreMs = 73.25;
+  m.redirectMs = 6;
   m.memoryBytes = 104857600;
   REQUIRE(vib->upsertMigration(m).ok());
   rows = vib->recentMigrations(1);
@@ -299,14 +301,16 @@ TEST_CASE("vib: a version-4 VIB is upgraded in place to keep the freeze split", 
   CHECK(back.reportedMode == "checkpoint");
   CHECK(back.dumpMs == 120.5);
   CHECK(back.transferMs == 100.25);
-  CHECK(back.restoreMs == 79.25);
+  CHECK(back.restoreMs == 73.25);
+  CHECK(back.redirectMs == 6);
   CHECK(back.memoryBytes == 104857600);
   auto j = roam::runtime::migrationToJson(back);
   CHECK(j["mode"] == "auto");
   CHECK(j["reported_mode"] == "checkpoint");
   CHECK(j["freeze_ms"] == 300);
   CHECK(j["freeze_split_ms"] ==
-        nlohmann::json{{"dump", 120.5}, {"transfer", 100.25}, {"restore", 79.25}});
+        nlohmann::json{{"dump", 120.5}, {"transfer", 100.25}, {"restore", 73.25}, {"redirect", 6}});
+  CHECK(j["redirect_ms"] == 6);
   CHECK(j["memory_bytes"] == 104857600);
 
   // A snapshot migration keeps its freeze but has no split to show.
@@ -315,6 +319,7 @@ TEST_CASE("vib: a version-4 VIB is upgraded in place to keep the freeze split", 
   m.reportedMode = "snapshot";
   m.dumpMs = m.transferMs = m.restoreMs = 0;
   m.memoryBytes = 0;
+  m.redirectMs = 2;  // a snapshot migration's address moves too
   REQUIRE(vib->upsertMigration(m).ok());
   rows = vib->recentMigrations(1);
   REQUIRE(rows.ok());
@@ -324,6 +329,7 @@ TEST_CASE("vib: a version-4 VIB is upgraded in place to keep the freeze split", 
   CHECK(j["freeze_ms"] == 300);
   CHECK_FALSE(j.contains("freeze_split_ms"));
   CHECK_FALSE(j.contains("memory_bytes"));
+  CHECK(j["redirect_ms"] == 2);
 }
 
 TEST_CASE("vib: a VIB snapshot gives back what the collectors wrote", "[runtime][vib]") {
