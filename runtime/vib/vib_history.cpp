@@ -64,6 +64,7 @@ Status Vib::recordDecision(const DecisionRecord& decision) {
     return ins->run(decision.t, decision.policy, decision.json.dump(), decision.id);
   });
   noteWrite(status);
+  countRows("decisions", 1);
   return status;
 }
 
@@ -95,6 +96,7 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
                    m.dumpMs, m.transferMs, m.restoreMs, static_cast<std::int64_t>(m.memoryBytes));
   });
   noteWrite(status);
+  countRows("migrations", 1);
   return status;
 }
 
