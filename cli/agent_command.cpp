@@ -8,6 +8,8 @@
 
 #include "agent/daemon/agent.hpp"
 #include "cli/commands.hpp"
+#include "common/http/metrics_endpoint.hpp"
+#include "common/listen_address.hpp"
 
 namespace roam::cli {
 
@@ -20,6 +22,7 @@ struct AgentArgs {
   std::string docker;
   std::string certs;
   std::string dataDir;
+  std::string metrics;
 };
 
 int runAgent(const AgentArgs& args, const CommandLine& line) {
@@ -37,13 +40,35 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
   if (!args.docker.empty()) options.docker = args.docker;
   if (!args.certs.empty()) options.certs = args.certs;
   if (!args.dataDir.empty()) options.dataDir = args.dataDir;
+  if (!args.metrics.empty()) {
+    if (auto address = parseListenAddress(args.metrics); !address) {
+      commandLineError(line, line.find(args.metrics), "--metrics " + address.error().message);
+      return 2;
+    }
+    options.metrics = args.metrics;
+  }
   if (options.certs.empty()) {
     commandLineError(line, -1, "the agent needs certificates: give --certs DIR (see roam certs)");
     return 2;
   }
 
+  // The metrics outlive the agent, which counts into them until it is gone.
+  metrics::Registry registry;
+  agent::AgentMetrics agentMetrics(registry);
+  std::unique_ptr<http::HttpServer> metricsServer;
+  if (!options.metrics.empty()) {
+    auto served = http::serveMetrics(options.metrics, registry);
+    if (!served) {
+      commandLineError(line, line.find("--metrics"), "--metrics: " + served.error().message);
+      return 1;
+    }
+    metricsServer = std::move(*served);
+    logLine("agent: metrics at http://" + metricsServer->boundAddress() + "/metrics");
+  }
+
   boost::asio::io_context io;
   agent::Agent daemon(io, options, logLine);
+  daemon.setMetrics(&agentMetrics);
   if (auto started = daemon.start(); !started.ok()) {
     const std::string& error = started.error().message;
     int at = line.find("--listen");
@@ -78,6 +103,8 @@ Command addAgentCommand(CLI::App& app, const CommandLine& line) {
                        {"--certs", &args->certs, "directory with ca.crt, NAME.crt and NAME.key"},
                        {"--data-dir", &args->dataDir,
                         "journal and spool directory (default /var/lib/roam-agent)"},
+                       {"--metrics", &args->metrics,
+                        "ADDR:PORT to serve Prometheus /metrics on (docs/metrics.md)"},
                    });
   return {cmd, [args, &line] { return runAgent(*args, line); }};
 }

@@ -32,6 +32,7 @@ Command addManagerCommand(CLI::App& app, const CommandLine& line) {
           {"--certs", &a->certs, "directory with ca.crt and the manager's certificate"},
           {"--identity", &a->identity, "whose certificate to present (default manager)"},
           {"--duration", &a->duration, "stop after this long (default: until SIGTERM)"},
+          {"--metrics", &a->metrics, "ADDR:PORT to serve Prometheus /metrics on (docs/metrics.md)"},
       });
   return {cmd, [a, &line] {
             return runOrReport(runtime::prepareManagerLaunch(*a, line), [](const auto& launch) {

@@ -399,6 +399,7 @@ awaitable<void> Agent::acceptLoop() {
       log_("accept failed: " + ec.message());
       continue;
     }
+    if (metrics_) metrics_->connections.get().inc();
     auto stream =
         std::make_shared<FramedStream>(TlsStream(std::move(socket), *serverTls_), FrameLimits{});
     asio::co_spawn(io_, session(stream), asio::detached);
@@ -409,9 +410,12 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
   // Locals, not parameters, in lambdas (see runSourceMigration).
   const auto stream = std::move(streamArg);
   track(stream);
+  if (metrics_) metrics_->openConnections.get().inc();
   if (auto shaken = co_await acceptHandshake(*stream, std::chrono::seconds(10)); !shaken.ok()) {
     log_("refused " + stream->remoteAddress() +
          ": TLS handshake failed: " + shaken.error().message);
+    if (metrics_) metrics_->tlsRefused.get().inc();
+    if (metrics_) metrics_->openConnections.get().dec();
     stream->close();
     untrack(stream);
     co_return;
@@ -475,6 +479,7 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
         const std::string id = prepare->migrationId;
         destinationMigrations_[id] = state;
         ++activeMigrations_;
+        if (metrics_) metrics_->inFlight.labels({"destination"}).inc();
         stream->setIdleTimeout(options_.idleTimeout);
         co_await receiveMigration(*this, stream, *prepare, *state);
         stream->setIdleTimeout(std::chrono::seconds(0));
@@ -482,6 +487,11 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
         state->stream.reset();
         destinationMigrations_.erase(id);
         --activeMigrations_;
+        if (metrics_) {
+          metrics_->inFlight.labels({"destination"}).dec();
+          const bool received = std::holds_alternative<Success>(*state->outcome);
+          metrics_->migrations.labels({"destination", received ? "success" : "failure"}).inc();
+        }
         finishShutdownIfIdle();
       }
     } else if (auto* abort = std::get_if<Abort>(&message)) {
@@ -494,6 +504,7 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
   }
   stream->close();
   untrack(stream);
+  if (metrics_) metrics_->openConnections.get().dec();
 }
 
 void Agent::handleMtdSetup(const FramedStreamPtr& stream, const MtdSetup& setup) {
@@ -569,6 +580,8 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
   }
   mtdResolving_.insert(order.migrationId);
   ++activeMigrations_;
+  if (metrics_) metrics_->inFlight.labels({"key_gathering"}).inc();
+  const std::string scheme = mtd_->epoch.scheme;
   log_("MTD_MIGRATE " + order.container + " (" + order.migrationId + ", epoch " + order.epoch +
        ") from " + requester->peerName() + ": gathering key material");
   // On the worker pool: the gathering blocks on its own io_context. It keeps
@@ -587,6 +600,9 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
   auto resolved = co_await runBlocking(pool_, resolve);
   mtdResolving_.erase(order.migrationId);
   --activeMigrations_;
+  if (metrics_) metrics_->inFlight.labels({"key_gathering"}).dec();
+  if (metrics_ && resolved.destination)
+    metrics_->keySeconds.labels({scheme}).observe(resolved.keySeconds);
   for (const auto& refusal : resolved.refusals) log_("MTD " + order.migrationId + ": " + refusal);
   if (!resolved.destination) {
     log_("MTD " + order.migrationId + " failed after " + std::to_string(resolved.requests) +
@@ -640,6 +656,7 @@ awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate reque
   state->progress.phase = "queued";
   sourceMigrations_[request.migrationId] = state;
   ++activeMigrations_;
+  if (metrics_) metrics_->inFlight.labels({"source"}).inc();
   log_("MIGRATE " + request.container + " to " + request.destination + " (" + request.migrationId +
        ", mode " + request.mode + ") from " + requester->peerName());
   const std::function<void(const Progress&)> report = [state](const Progress& progress) {
@@ -656,6 +673,10 @@ awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate reque
   // Delivered before a shutdown may close the connections.
   for (auto& listener : listeners) co_await listener->flush();
   --activeMigrations_;
+  if (metrics_) {
+    metrics_->inFlight.labels({"source"}).dec();
+    metrics_->migrations.labels({"source", done.result == "success" ? "success" : "failure"}).inc();
+  }
   finishShutdownIfIdle();
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/daemon/agent_metrics.hpp"
 #include "agent/daemon/agent_options.hpp"
 #include "agent/daemon/service_address.hpp"
 #include "agent/migration/journal.hpp"
@@ -67,6 +68,9 @@ class Agent {
   // engine, binds the listening socket. The error is one line; those about
   // --listen start with "--listen".
   roam::Status start();
+  // Counts into METRICS (which must outlive the agent) from now on; before
+  // start(). Without it nothing is counted.
+  void setMetrics(AgentMetrics* metrics) { metrics_ = metrics; }
   Tcp::endpoint localEndpoint() const;
   const std::string& name() const { return options_.name; }
   bool stopping() const { return stopping_; }
@@ -147,6 +151,7 @@ class Agent {
   std::unique_ptr<asio::steady_timer> graceTimer_;
   std::unique_ptr<ServiceAddresses> addresses_;
   std::unique_ptr<asio::steady_timer> addressTimer_;
+  AgentMetrics* metrics_ = nullptr;
 };
 
 }  // namespace roam::agent

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/listen_address.hpp"
+
 namespace roam::agent {
 
 namespace {
@@ -69,7 +71,7 @@ roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
     std::optional<std::string> text;
     std::optional<long long> number;
     if (key == "name" || key == "listen" || key == "docker" || key == "certs" ||
-        key == "data_dir" || key == "manager_name" || key == "criu") {
+        key == "data_dir" || key == "manager_name" || key == "criu" || key == "metrics") {
       if (!(text = wantString())) return fileError(file, "'" + key + "' must be a string");
       if (key == "name") options.name = *text;
       if (key == "manager_name") options.managerName = *text;
@@ -78,6 +80,11 @@ roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
       if (key == "certs") options.certs = relative(*text);
       if (key == "data_dir") options.dataDir = relative(*text);
       if (key == "criu") options.criu = *text;
+      if (key == "metrics") {
+        if (auto address = parseListenAddress(*text); !text->empty() && !address)
+          return fileError(file, "'metrics' " + address.error().message);
+        options.metrics = *text;
+      }
     } else if (key == "idle_timeout_s" || key == "restore_timeout_s" || key == "shutdown_grace_s" ||
                key == "chunk_bytes" || key == "compression_level" || key == "worker_threads" ||
                key == "test_corrupt_chunk" || key == "precopy_max_rounds" ||

@@ -18,6 +18,7 @@ struct AgentOptions {
   std::string docker = "unix:///var/run/docker.sock";
   std::filesystem::path certs;  // ca.crt, NAME.crt, NAME.key
   std::filesystem::path dataDir = "/var/lib/roam-agent";
+  std::string metrics;  // ADDR:PORT serving /metrics (docs/metrics.md); "" = none
   // The CRIU binary the start-up probe runs (`CRIU check`); the engine's runc
   // finds its own on PATH (scripts/install-criu installs /usr/local/sbin/criu).
   std::string criu = "criu";

@@ -39,6 +39,26 @@ nlohmann::json outcomeLogLine(const MigrationRecord& m, const nlohmann::json& ro
   return line;
 }
 
+// A migration's end in the metrics: by the mode the source ran (the
+// configured one when it never said), its result, and for a success its
+// times, rounds and, for MTD, the key gathering.
+void countMigrationEnd(ManagerMetrics& metrics, const MigrationRecord& m, bool ok,
+                       const nlohmann::json& rounds, const std::string& mtdScheme) {
+  const std::string mode = m.reportedMode.empty() ? m.mode : m.reportedMode;
+  metrics.migrations.labels({mode, ok ? "success" : "failure"}).inc();
+  metrics.sentBytes.labels({mode}).inc(static_cast<double>(m.bytesSent));
+  if (!ok) return;
+  if (m.migrationSeconds) metrics.migrationSeconds.labels({mode}).observe(*m.migrationSeconds);
+  metrics.freezeSeconds.labels({mode}).observe(m.freezeMs / 1000);
+  if (!rounds.empty()) {
+    double transfer = 0;
+    for (const auto& r : rounds) transfer += r.value("seconds", 0.0);
+    metrics.transferSeconds.labels({mode}).observe(transfer);
+    metrics.precopyRounds.labels({mode}).observe(static_cast<double>(m.rounds));
+  }
+  if (!mtdScheme.empty()) metrics.keySeconds.labels({mtdScheme}).observe(m.keySeconds);
+}
+
 std::string shortHash(const std::string& hash) {
   return hash.substr(0, std::min<std::size_t>(hash.size(), 19));  // "sha256:" + 12 hex
 }
@@ -58,6 +78,11 @@ Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log l
   mtd_ = std::make_unique<MtdCoordinator>(
       agents_, [this](const std::string& line) { log_(line); }, crypto::loadPrivateKey(keyFile));
   brain_.setOptions(brainOptions());
+}
+
+void Manager::setMetrics(ManagerMetrics* metrics) {
+  metrics_ = metrics;
+  reloader_.setMetrics(metrics);
 }
 
 Manager::~Manager() {
@@ -113,6 +138,7 @@ roam::Status Manager::start() {
   if (!opened)
     return fail(opened.error().code, c.vib + ":1:1: error: " + opened.error().message + "\n");
   vib_ = std::move(*opened);
+  vib_->setMetrics(metrics_);
 
   if (!c.stateFile.empty()) {
     auto state = lang::loadStateFile(c.stateFile);
@@ -151,6 +177,7 @@ roam::Status Manager::start() {
     measurement_ = std::make_unique<MeasurementService>(
         *backend_, *vib_, clock_, options, std::move(naming),
         [this](const std::string& line) { log_("measure: " + line); }, latency_.get());
+    measurement_->setMetrics(metrics_);
   }
   log_("manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
        ") from " + c.policy.file + "; " +
@@ -225,6 +252,11 @@ BrainStep Manager::evaluateOnce() {
   const auto& state = *read;
   const double now = clock_.now();
   BrainStep step = brain_.evaluate(*policy, *state, now);
+  if (metrics_) {
+    const std::string& name = policy->policy->name;
+    metrics_->evaluations.labels({name, actionName(step.action)}).inc();
+    metrics_->decisionSeconds.labels({name}).observe(step.decisionSeconds);
+  }
   if (step.decision && step.decision->intervalSeconds)
     lastInterval_.store(*step.decision->intervalSeconds);
   if (step.action == BrainAction::error) {
@@ -256,6 +288,7 @@ BrainStep Manager::evaluateOnce() {
   }
   appendDecisionLog(step.logLine);
   if (vib_) (void)vib_->recordDecision({step.decisionId, now, d.policy, step.logLine});
+  if (metrics_) metrics_->decisions.labels({policy->policy->name, actionName(step.action)}).inc();
   // An MTD decision has no destination: the source agent finds it.
   const std::string to =
       d.mtd ? "(hidden: mtd " + d.mtd->scheme + ")" : d.destination.value_or("?");
@@ -312,6 +345,7 @@ void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
     }
   }
   ++inFlight_;
+  if (metrics_) metrics_->migrationsInFlight.get().inc();
   migrationThreads_.emplace_back(
       [this, m = std::move(m), mtd = std::move(mtd)] { runMigration(m, mtd); });
 }
@@ -319,6 +353,7 @@ void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
 void Manager::migrationThreadDone() {
   std::lock_guard lock(migrationsMutex_);
   --inFlight_;
+  if (metrics_) metrics_->migrationsInFlight.get().dec();
   finished_.insert(std::this_thread::get_id());
   migrationsChanged_.notify_all();
 }
@@ -366,6 +401,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     m.state = ok ? "done" : "failed";
     record(m);
     if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
+    if (metrics_) countMigrationEnd(*metrics_, m, ok, rounds, mtd ? mtd->scheme : std::string());
     brain_.migrationFinished(m.container, ok, m.updatedT);
     log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
          (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
@@ -634,6 +670,7 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     bad.errors = loaded.error().message;
     bad.message = "reload (" + reason + "): configuration " + file.string() +
                   " rejected, keeping the running one";
+    if (metrics_) metrics_->reloads.labels({"failure"}).inc();
     log_(bad.message + "\n" + bad.errors);
     return bad;
   }
@@ -662,6 +699,7 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
          &ManagerConfig::topologyInterval, &ManagerConfig::latencyInterval,
          &ManagerConfig::topology);
     keep("admin_socket", &ManagerConfig::adminSocket);
+    keep("metrics", &ManagerConfig::metrics);
     keep("certs", &ManagerConfig::certs, &ManagerConfig::identity);
     config_ = next;
   }

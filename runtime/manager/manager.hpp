@@ -28,6 +28,7 @@
 #include "runtime/manager/mtd_coordinator.hpp"
 #include "runtime/manager/network_view.hpp"
 #include "runtime/manager/policy_reloader.hpp"
+#include "runtime/manager_metrics.hpp"
 #include "runtime/measure/clock.hpp"
 #include "runtime/vib/vib.hpp"
 
@@ -91,6 +92,11 @@ class Manager {
     flagOverrides_ = std::move(overrides);
   }
 
+  // Counts into METRICS (docs/metrics.md; it must outlive the manager): the
+  // brain, migrations, reloads, and the collectors and VIB start() makes.
+  // Before start(); without it nothing is counted.
+  void setMetrics(ManagerMetrics* metrics);
+
  private:
   // What an MTD decision leaves to the migration: the scheme and the
   // candidate hosts of the lookup table (the destination stays unknown).
@@ -147,6 +153,7 @@ class Manager {
 
   std::function<void(ManagerConfig&)> flagOverrides_;
   class Redirector* redirector_ = nullptr;
+  ManagerMetrics* metrics_ = nullptr;
   std::string wantedPolicyFile_;  // named by a configuration whose policy was rejected
   std::atomic<double> lastInterval_{1.0};
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/listen_address.hpp"
 #include "runtime/time_text.hpp"
 
 namespace roam::runtime {
@@ -286,7 +287,7 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
   c.file = std::filesystem::absolute(file);
   r.onlyKeys(j, {},
              {"controller", "collectors", "vib", "topology", "state", "agents", "certs", "identity",
-              "policy", "brain", "decision_log", "admin_socket", "redirect"});
+              "policy", "brain", "decision_log", "admin_socket", "redirect", "metrics"});
   if (j.contains("controller")) readController(r, j["controller"], c);
   if (j.contains("collectors")) readCollectors(r, j["collectors"], c);
   if (j.contains("vib")) r.path(j["vib"], {"vib"}, c.vib);
@@ -300,6 +301,11 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
   if (j.contains("decision_log")) r.path(j["decision_log"], {"decision_log"}, c.decisionLog);
   if (j.contains("admin_socket")) r.path(j["admin_socket"], {"admin_socket"}, c.adminSocket);
   if (j.contains("redirect")) r.boolean(j["redirect"], {"redirect"}, c.redirect);
+  if (j.contains("metrics")) {
+    r.string(j["metrics"], {"metrics"}, c.metrics);
+    if (auto a = parseListenAddress(c.metrics); !c.metrics.empty() && !a)
+      r.error({"metrics"}, "'metrics' " + a.error().message);
+  }
   if (!r.errors().empty()) return rejected(r.errors());
   return c;
 }

@@ -63,6 +63,7 @@ struct ManagerConfig {
 
   // Operations.
   std::string adminSocket = "/run/roam/manager.sock";
+  std::string metrics;  // ADDR:PORT serving /metrics (docs/metrics.md); "" = none
 
   // Traffic redirection after a migration (docs/redirection.md).
   bool redirect = true;

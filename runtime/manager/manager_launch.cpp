@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/http/metrics_endpoint.hpp"
+#include "common/listen_address.hpp"
 #include "runtime/manager/manager.hpp"
 #include "runtime/manager/manager_repl_backend.hpp"
 #include "runtime/manager/redirector.hpp"
@@ -42,6 +44,7 @@ void ManagerFlagOverrides::operator()(ManagerConfig& c) const {
   if (!agents.empty()) c.agents = agents;
   if (!flags.certs.empty()) c.certs = abs(flags.certs);
   if (!flags.identity.empty()) c.identity = flags.identity;
+  if (!flags.metrics.empty()) c.metrics = flags.metrics;
 }
 
 CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
@@ -72,6 +75,10 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
       return flagMistake(line, flags.duration,
                          "--duration expects a positive duration, got '" + flags.duration + "'");
   }
+
+  if (!flags.metrics.empty())
+    if (auto address = parseListenAddress(flags.metrics); !address)
+      return flagMistake(line, flags.metrics, "--metrics " + address.error().message);
 
   if (!flags.config.empty()) {
     auto loaded = loadManagerConfig(flags.config);
@@ -106,10 +113,25 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The metrics outlive the manager, which counts into them until it is gone.
+  metrics::Registry registry;
+  ManagerMetrics managerMetrics(registry);
+  std::unique_ptr<http::HttpServer> metricsServer;
+  if (!config.metrics.empty()) {
+    auto served = http::serveMetrics(config.metrics, registry);
+    if (!served) {
+      std::cerr << "manager: --metrics: " << served.error().message << "\n";
+      return 1;
+    }
+    metricsServer = std::move(*served);
+    log("manager: metrics at http://" + metricsServer->boundAddress() + "/metrics");
+  }
+
   SystemClock clock;
   TlsAgentGateway gateway(agent::ClientIdentity{config.certs, config.identity});
   Manager manager(config, gateway, clock, log);
   manager.setFlagOverrides(launch.overrides);
+  manager.setMetrics(&managerMetrics);
   // Redirection needs the controller's flow API: live mode with Ryu/os-ken.
   std::unique_ptr<RyuFlowRedirector> redirector;
   if (config.redirect && config.stateFile.empty() && config.controllerBackend == "ryu") {

@@ -30,6 +30,7 @@ struct ManagerFlags {
   std::string identity;
   std::string cooldown;
   std::string duration;
+  std::string metrics;
 };
 
 // The checked flags as a function applied to the file's configuration at

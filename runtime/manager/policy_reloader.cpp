@@ -52,14 +52,19 @@ ReloadOutcome PolicyReloader::reload(const std::string& reason) {
     if (log_) log_(out.message);
     return out;
   }
-  return apply(wanted_, "reload (" + reason + ")");
+  return counted(apply(wanted_, "reload (" + reason + ")"));
 }
 
 ReloadOutcome PolicyReloader::replaceSource(const PolicySource& source, const std::string& reason) {
   std::lock_guard attempt(reloadMutex_);
   wanted_ = source;
   haveWanted_ = true;
-  return apply(source, "reload (" + reason + ")");
+  return counted(apply(source, "reload (" + reason + ")"));
+}
+
+ReloadOutcome PolicyReloader::counted(ReloadOutcome outcome) {
+  if (metrics_) metrics_->reloads.labels({outcome.ok ? "success" : "failure"}).inc();
+  return outcome;
 }
 
 std::shared_ptr<const ActivePolicy> PolicyReloader::current() const {

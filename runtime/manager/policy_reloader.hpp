@@ -11,6 +11,7 @@
 #include <string>
 
 #include "runtime/active_policy.hpp"
+#include "runtime/manager_metrics.hpp"
 
 namespace roam::runtime {
 
@@ -38,11 +39,15 @@ class PolicyReloader {
   // parameters); on failure the previous policy stays active.
   ReloadOutcome replaceSource(const PolicySource& source, const std::string& reason);
 
+  // Counts reload() and replaceSource() by result into METRICS (may be null).
+  void setMetrics(ManagerMetrics* metrics) { metrics_ = metrics; }
+
   // The active policy; null only before a first successful load.
   std::shared_ptr<const ActivePolicy> current() const;
 
  private:
   ReloadOutcome apply(const PolicySource& source, const std::string& reason);
+  ReloadOutcome counted(ReloadOutcome outcome);  // a reload's outcome, in the metrics
 
   Log log_;
   Now now_;
@@ -55,6 +60,7 @@ class PolicyReloader {
   bool haveWanted_ = false;
   mutable std::mutex mutex_;  // guards current_ only
   std::shared_ptr<const ActivePolicy> current_;
+  ManagerMetrics* metrics_ = nullptr;
 };
 
 }  // namespace roam::runtime

@@ -131,6 +131,15 @@ void MeasurementService::finish(Collector& c, const Attempt& a, double started) 
   const double t = clock_.now();
   CollectorStatus status{c.name, t, a.errors.empty(), describe(a.errors)};
   write("status", [&] { sink_.writeStatus(status); });
+  if (metrics_) {
+    metrics_->collectorPolls.labels({c.name}).inc();
+    if (!a.errors.empty()) metrics_->collectorErrors.labels({c.name}).inc();
+    // Bandwidth: the newest port sample (a partial failure may have some).
+    if (c.name == "bandwidth" && stats_.newestPortSample)
+      metrics_->sampleAge.labels({c.name}).setTime(*stats_.newestPortSample);
+    else if (c.name != "bandwidth" && a.errors.empty())
+      metrics_->sampleAge.labels({c.name}).setTime(t);
+  }
 
   if (a.errors.empty()) {
     if (c.failures > 0)

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/manager_metrics.hpp"
 #include "runtime/measure/clock.hpp"
 #include "runtime/measure/controller_backend.hpp"
 #include "runtime/measure/latency_source.hpp"
@@ -58,6 +59,9 @@ class MeasurementService {
   void runUntil(double until, const std::atomic<bool>* stop = nullptr);
 
   const MeasurementStats& stats() const { return stats_; }
+  // Counts each collector's attempts and failures and the age of its newest
+  // data into METRICS (may be null); before the first run.
+  void setMetrics(ManagerMetrics* metrics) { metrics_ = metrics; }
 
   // Seconds since the newest port sample, nullopt before the first one.
   std::optional<double> dataAgeSeconds() const;
@@ -116,6 +120,7 @@ class MeasurementService {
   RateCalculator switchRates_;
   MeasurementStats stats_;
   std::string sinkErrorLogged_;
+  ManagerMetrics* metrics_ = nullptr;
 };
 
 }  // namespace roam::runtime

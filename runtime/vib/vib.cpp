@@ -157,9 +157,20 @@ Status Vib::prepareStatements() {
 }
 
 void Vib::noteWrite(const Status& status) {
+  lastWriteOk_ = status.ok();
   if (status) return;
   lastError_ = status.error().message;
   ++failedWrites_;
+  if (metrics_) metrics_->vibWriteErrors.get().inc();
+}
+
+void Vib::countRows(const char* table, std::size_t rows) {
+  if (metrics_ && lastWriteOk_) metrics_->vibRows.labels({table}).inc(static_cast<double>(rows));
+}
+
+void Vib::setMetrics(ManagerMetrics* metrics) {
+  std::lock_guard lock(mutex_);
+  metrics_ = metrics;
 }
 
 std::string Vib::lastError() const {
@@ -218,6 +229,7 @@ void Vib::writeTopology(const TopologyView& topology, double t) {
         db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('topology_t', ?1)",
         [](Statement&) { return Status(); }, t);
   }));
+  countRows("topology", topology.switches.size() + topology.hosts.size() + topology.links.size());
 }
 
 void Vib::writePortSamples(std::span<const lang::PortSampleRecord> samples) {
@@ -242,6 +254,7 @@ void Vib::writePortSamples(std::span<const lang::PortSampleRecord> samples) {
         return s;
     return Status();
   }));
+  countRows("port_samples", samples.size());
 }
 
 void Vib::writeSwitchSamples(std::span<const lang::SwitchSampleRecord> samples) {
@@ -254,6 +267,7 @@ void Vib::writeSwitchSamples(std::span<const lang::SwitchSampleRecord> samples) 
         return s;
     return Status();
   }));
+  countRows("switch_samples", samples.size());
 }
 
 void Vib::writeLatencies(std::span<const lang::LatencyRecord> latencies, double t) {
@@ -263,6 +277,7 @@ void Vib::writeLatencies(std::span<const lang::LatencyRecord> latencies, double 
       if (auto s = insertLatency_.run(t, r.src, r.dst, r.seconds); !s) return s;
     return Status();
   }));
+  countRows("latency_samples", latencies.size());
 }
 
 void Vib::writeStatus(const CollectorStatus& status) {
@@ -270,6 +285,7 @@ void Vib::writeStatus(const CollectorStatus& status) {
   noteWrite(writeTransaction([&]() -> Status {
     return insertStatus_.run(status.collector, status.t, status.ok, status.error);
   }));
+  countRows("collector_status", 1);
 }
 
 Status Vib::setContainers(std::span<const lang::ContainerInfo> containers) {
@@ -290,6 +306,7 @@ Status Vib::setContainers(std::span<const lang::ContainerInfo> containers) {
     return Status();
   });
   noteWrite(status);
+  countRows("containers", containers.size());
   return status;
 }
 

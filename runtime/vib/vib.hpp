@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lang/memory_state.hpp"
+#include "runtime/manager_metrics.hpp"
 #include "runtime/measure/measurement_sink.hpp"
 #include "runtime/vib/history.hpp"
 #include "runtime/vib/sqlite.hpp"
@@ -57,6 +58,9 @@ class Vib final : public MeasurementSink {
   // how many writes have failed since open.
   std::string lastError() const;
   std::size_t failedWrites() const;
+
+  // Counts rows written, by table, and failed writes into METRICS (may be null).
+  void setMetrics(ManagerMetrics* metrics);
 
   // Replaces the known containers (from the Docker engines), in one transaction.
   sqlite::Status setContainers(std::span<const lang::ContainerInfo> containers);
@@ -107,6 +111,8 @@ class Vib final : public MeasurementSink {
   template <typename Body>
   sqlite::Status writeTransaction(const Body& body);
   void noteWrite(const sqlite::Status& status);
+  // After noteWrite: ROWS rows of TABLE into the metrics, if that write succeeded.
+  void countRows(const char* table, std::size_t rows);
   roam::Result<std::optional<double>> newestSampleAtOrBefore(double now);
 
   mutable std::mutex mutex_;  // one connection, shared by collector threads
@@ -121,6 +127,8 @@ class Vib final : public MeasurementSink {
   double downsampledRetention_ = std::numeric_limits<double>::infinity();
   std::string lastError_;
   std::size_t failedWrites_ = 0;
+  ManagerMetrics* metrics_ = nullptr;
+  bool lastWriteOk_ = false;  // of the last noteWrite, for countRows
 };
 
 // In the header because vib.cpp and vib_history.cpp both write.

@@ -66,6 +66,7 @@ Status Vib::recordDecision(const DecisionRecord& decision) {
     return ins->run(decision.t, decision.policy, decision.json.dump(), decision.id);
   });
   noteWrite(status);
+  countRows("decisions", 1);
   return status;
 }
 
@@ -99,6 +100,7 @@ Status Vib::upsertMigration(const MigrationRecord& m) {
                    m.redirectMs);
   });
   noteWrite(status);
+  countRows("migrations", 1);
   return status;
 }
 

@@ -131,7 +131,8 @@ class Results(object):
     def add(self, row, bandwidth):
         self.rows.append(row)
         with open(self.runs_path, "a", newline="") as f:
-            csv.DictWriter(f, RUN_COLUMNS).writerow(row)
+            # A row may carry checks that are not columns (metrics_ok).
+            csv.DictWriter(f, RUN_COLUMNS, extrasaction="ignore").writerow(row)
         with open(self.bw_path, "a", newline="") as f:
             w = csv.DictWriter(f, BANDWIDTH_COLUMNS)
             for b in bandwidth:
@@ -321,6 +322,8 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
     # to an MTD policy, which would refuse an unknown parameter.
     base = dict(MTD_PARAMS) if policy in MTD_POLICIES else dict(scenario.params)
     params = dict(base, **args.params)
+    # The agents live through the scenario: their counts go on from here.
+    agent_base = agent_migration_counts(stack) if stack.prometheus else None
     manager = stack.start_manager(policy_file, params, run_dir,
                                   seed=args.seed + run_no,
                                   brain={"mode": args.mode})
@@ -380,6 +383,8 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         row["reachable"] = int(check_reachable(stack, scenario, migration,
                                                row))
         row["client_connections"] = client_connections(stack, scenario)
+        if stack.prometheus:
+            check_prometheus(stack, manager, run_dir, row, agent_base)
     finally:
         stack.stop_manager()
         row["latency_pairs"] = latency_pairs(manager.vib)
@@ -395,6 +400,74 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
             b.update(scenario=scenario.name, policy=policy, run=run_no)
         results.add(row, bandwidth)
     return row
+
+
+# --------------------------------------------------------------- --prometheus
+
+AGENT_MIGRATIONS = ('sum(roam_agent_migrations_total{job="roam-agent",role="%s",'
+                    'result="success"}) or vector(0)')
+
+
+def agent_migration_counts(stack):
+    """The agents' successful migrations so far, as Prometheus has them:
+    {"source": N, "destination": N}."""
+    return {role: stack.prometheus.query(AGENT_MIGRATIONS % role) or 0.0
+            for role in ("source", "destination")}
+
+
+def check_prometheus(stack, manager, run_dir, row, agent_base):
+    """Asks the Prometheus server that scrapes this run (roam_prometheus) for
+    the manager's decisions and migrations and the agents' migrations, and
+    compares them with what the run produced: the decision log's decisions
+    and outcome lines. Saves the values (prometheus.json), each endpoint's
+    /metrics and promtool's verdict on it (metrics/, promtool.txt) in the
+    run's directory. Sets row["metrics_ok"]; a mismatch goes to the note."""
+    prom = stack.prometheus
+    lines = manager.decisions
+
+    def count(pred):
+        return lambda: float(sum(1 for d in lines() if pred(d)))
+
+    decided = count(lambda d: d.get("action") != "outcome")
+    ended = count(lambda d: d.get("action") == "outcome")
+    succeeded = count(lambda d: d.get("action") == "outcome" and
+                      d.get("result") == "success")
+    targets = 1 + len(stack.agents)
+    checks = [
+        ("targets up", 'sum(up{job=~"roam-manager|roam-agent"})',
+         lambda: float(targets)),
+        ("decisions", 'sum(roam_decisions_total{job="roam-manager"}) or vector(0)',
+         decided),
+        ("migrations", 'sum(roam_migrations_total{job="roam-manager"}) or vector(0)',
+         ended),
+        ("successful migrations", 'sum(roam_migrations_total{job="roam-manager",'
+         'result="success"}) or vector(0)', succeeded),
+    ]
+    for role in ("source", "destination"):
+        checks.append(("agents' successful migrations as the " + role,
+                       AGENT_MIGRATIONS % role,
+                       lambda role=role: agent_base[role] + succeeded()))
+    found, problems = [], []
+    for what, expr, expected in checks:
+        value, want = prom.wait_for(expr, expected)
+        found.append({"what": what, "query": expr, "expected": want,
+                      "prometheus": value})
+        if value != want:
+            problems.append("%s: Prometheus has %s, the run %s" % (what, value,
+                                                                   want))
+    with open(os.path.join(run_dir, "prometheus.json"), "w") as f:
+        json.dump({"prometheus": prom.url, "targets": prom.targets_up(),
+                   "checks": found}, f, indent=2)
+    problems += prom.check_endpoints(run_dir)
+    row["metrics_ok"] = int(not problems)
+    summary = ", ".join("%s %s" % (c["what"], c["prometheus"]) for c in found[1:4])
+    if problems:
+        tb.log("FAIL: prometheus: " + "; ".join(problems))
+        row["note"] = "; ".join(x for x in (row["note"], "prometheus: " +
+                                            "; ".join(problems)) if x)
+    else:
+        tb.log("PASS: prometheus agrees with the run (%s); promtool accepts "
+               "all %d endpoints" % (summary, targets))
 
 
 def table_destination(scenario, migration):

@@ -31,6 +31,7 @@ roam-testbed-<prefix>-*, so that testbed/clean recognises leftover daemons.
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -41,6 +42,7 @@ from docker_engine import Engine
 ENGINE = os.path.join(tb.TESTBED, "engine")
 IMAGE_BUILD = os.path.join(tb.TESTBED, "images", "build")
 AGENT_PORT = 7070
+AGENT_METRICS_PORT = 9465  # --metrics: each agent on its management address
 MGMT_NET = "192.168.77"  # management network: .N = the Nth host, .254 = root
 
 
@@ -52,6 +54,15 @@ def config_tag(prefix):
 
 def manager_config_name(prefix):
     return config_tag(prefix) + "manager.jsonc"
+
+
+def _free_port():
+    """A TCP port free on loopback right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 # --------------------------------------------------------------- processes
@@ -138,7 +149,7 @@ class Stack(object):
 
     def __init__(self, bed, roam, work, images=("roam/busybox:1",
                                                 "roam/iperf3:1"),
-                 mgmt_net=MGMT_NET):
+                 mgmt_net=MGMT_NET, metrics=False):
         self.bed, self.roam, self.work = bed, os.path.abspath(roam), work
         # Two stacks running at once need different management networks:
         # the root namespace holds one /32 route per host address.
@@ -146,6 +157,12 @@ class Stack(object):
         self.mgmt_root = mgmt_net + ".254"
         self.images = images
         self.prefix = bed.prefix
+        # With METRICS the agents serve /metrics on their management address
+        # and every manager on this loopback port (docs/metrics.md).
+        self.metrics = metrics
+        self.manager_metrics = ("127.0.0.1:%d" % _free_port()) if metrics \
+            else None
+        self.prometheus = None  # a roam_prometheus.Prometheus scraping them
         self.certs = os.path.join(work, "certs")
         self.engines = {}
         self.agents = {}
@@ -170,6 +187,9 @@ class Stack(object):
 
     def engine(self, name):
         return self.engines[name]
+
+    def agent_metrics(self, name):
+        return "%s:%d" % (self.mgmt_ip(name), AGENT_METRICS_PORT)
 
     # bring-up ----------------------------------------------------------------
     def start(self):
@@ -260,12 +280,14 @@ class Stack(object):
         ns = self.ns_name(name)
         config = os.path.join(self.work, "%sagent-%s.json" %
                               (config_tag(self.prefix), name))
+        options = {"name": name, "listen": "0.0.0.0:%d" % AGENT_PORT,
+                   "docker": "unix://" + self.engines[name].sock,
+                   "certs": self.certs,
+                   "data_dir": os.path.join(self.work, "agent-" + name)}
+        if self.metrics:
+            options["metrics"] = self.agent_metrics(name)
         with open(config, "w") as f:
-            json.dump({"name": name, "listen": "0.0.0.0:%d" % AGENT_PORT,
-                       "docker": "unix://" + self.engines[name].sock,
-                       "certs": self.certs,
-                       "data_dir": os.path.join(self.work, "agent-" + name)},
-                      f, indent=2)
+            json.dump(options, f, indent=2)
         agent = Daemon("agent " + name,
                        ["nsenter", "--net=/var/run/netns/" + ns, self.roam,
                         "agent", "--config", config],
@@ -306,6 +328,8 @@ class Stack(object):
         }
         if seed is not None:
             config["brain"]["seed"] = seed
+        if self.manager_metrics:
+            config["metrics"] = self.manager_metrics
         path = os.path.join(run_dir, manager_config_name(self.prefix))
         with open(path, "w") as f:
             json.dump(config, f, indent=2)

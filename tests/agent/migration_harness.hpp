@@ -47,7 +47,8 @@ class MigrationHarness {
     std::unique_ptr<roam::agent::asio::io_context> io;
     std::unique_ptr<roam::agent::Agent> agent;
     std::thread thread;
-    std::string address;  // 127.0.0.1:PORT once started
+    std::string address;                           // 127.0.0.1:PORT once started
+    roam::agent::AgentMetrics* metrics = nullptr;  // counted into when set before start
 
     std::filesystem::path spool() const { return options.dataDir / "spool"; }
   };
@@ -176,6 +177,7 @@ class MigrationHarness {
           std::lock_guard lock(logMutex_);
           logs_.push_back(name + ": " + line);
         });
+    host.agent->setMetrics(host.metrics);
     REQUIRE(roam::errorText(host.agent->start()) == "");
     host.address = "127.0.0.1:" + std::to_string(host.agent->localEndpoint().port());
     host.thread = std::thread([io = host.io.get()] { io->run(); });

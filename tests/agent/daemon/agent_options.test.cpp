@@ -69,6 +69,12 @@ TEST_CASE("agent options: bad files are located errors", "[agent]") {
     CHECK(errorOf(loadAgentOptions(ConfigFile("[1]").path)).find("JSON object") !=
           std::string::npos);
   }
+  SECTION("metrics must be ADDR:PORT") {
+    CHECK(errorOf(loadAgentOptions(ConfigFile(R"({"metrics": "192.168.77.1:9465"})").path)) == "");
+    CHECK(errorOf(loadAgentOptions(ConfigFile(R"({"metrics": "h1:9465"})").path))
+              .find("error: 'metrics' expected ADDR:PORT ('h1' is not a numeric IPv4 address), "
+                    "got 'h1:9465'") != std::string::npos);
+  }
   SECTION("a missing file") {
     auto error = errorOf(loadAgentOptions("/nonexistent/agent.json"));
     CHECK(error == "/nonexistent/agent.json:1:1: error: cannot read the agent configuration");

@@ -83,3 +83,20 @@ TEST_CASE("config: errors are located at the offending key", "[manager][config]"
   check("{\n  \"vib\": 3,\n}", ":3:1: error: not valid JSON");
   CHECK_FALSE(loadManagerConfig(dir.path / "missing.jsonc").ok());
 }
+
+TEST_CASE("config: metrics is ADDR:PORT, checked where it is written", "[manager][config]") {
+  roamtest::TempDir dir;
+  auto file = dir.path / "m.jsonc";
+  roamtest::writeText(file, "{\n  \"metrics\": \"127.0.0.1:9464\"\n}");
+  auto good = loadManagerConfig(file);
+  REQUIRE(good.ok());
+  CHECK(good->metrics == "127.0.0.1:9464");
+  CHECK(roam::runtime::ManagerConfig{}.metrics.empty());  // off unless asked for
+
+  roamtest::writeText(file, "{\n  \"metrics\": \"localhost:port\"\n}");
+  auto bad = loadManagerConfig(file);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(roam::errorText(bad).find(
+            file.string() + ":2:3: error: 'metrics' expected ADDR:PORT (the port must be a "
+                            "number from 0 to 65535), got 'localhost:port'") != std::string::npos);
+}

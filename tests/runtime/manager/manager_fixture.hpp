@@ -48,12 +48,14 @@ struct ManagerFixture {
     agents.containerHost = {{"iperf-client", "h1"}, {"iperf-server", "h2"}};
   }
 
-  std::unique_ptr<roam::runtime::Manager> make() {
+  // METRICS: counted into, when given (before start()).
+  std::unique_ptr<roam::runtime::Manager> make(roam::runtime::ManagerMetrics* metrics = nullptr) {
     auto m = std::make_unique<roam::runtime::Manager>(config, agents, clock,
                                                       [this](const std::string& line) {
                                                         std::lock_guard lock(logMutex);
                                                         logs.push_back(line);
                                                       });
+    if (metrics) m->setMetrics(metrics);
     auto started = m->start();
     INFO(roam::errorText(started));
     REQUIRE(started.ok());

@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "metrics_text.hpp"
+#include "runtime/manager_metrics.hpp"
 #include "runtime/measure/measurement_service.hpp"
 
 using namespace roam::runtime;
@@ -411,4 +413,31 @@ TEST_CASE("measure: a stop flag ends runUntil", "[runtime][measure]") {
   std::atomic<bool> stop{true};
   service->runUntil(kStart + 100, &stop);
   CHECK(f.sink.statuses.empty());
+}
+
+TEST_CASE("measure: the metrics count polls and errors and give the newest data's age",
+          "[runtime][measure][metrics]") {
+  Fixture f;
+  roam::metrics::Registry registry([&f] { return f.clock.now(); });
+  ManagerMetrics metrics(registry);
+  auto service = f.service();
+  service->setMetrics(&metrics);
+  service->runUntil(kStart + 2.5);  // bandwidth at 0, 1, 2; the first is a baseline
+  f.backend.failure = refused();
+  service->runUntil(kStart + 10.5);  // bandwidth fails at 3, 4, 6, 10; topology at 5, 10
+  auto value = [&](const std::string& series) {
+    auto v = roamtest::sample(registry, series);
+    INFO(series << "\n" << registry.render());
+    REQUIRE(v);
+    return *v;
+  };
+  CHECK(value("roam_collector_polls_total{collector=\"bandwidth\"}") == 7);
+  CHECK(value("roam_collector_errors_total{collector=\"bandwidth\"}") == 4);
+  CHECK(value("roam_collector_polls_total{collector=\"topology\"}") == 3);
+  CHECK(value("roam_collector_errors_total{collector=\"topology\"}") == 2);
+  // The newest port sample is from t = 2; the topology's last success t = 0.
+  CHECK(value("roam_collector_sample_age_seconds{collector=\"bandwidth\"}") == Approx(8.5));
+  CHECK(value("roam_collector_sample_age_seconds{collector=\"topology\"}") == Approx(10.5));
+  f.clock.now_ += 5;  // nothing new: the age grows
+  CHECK(value("roam_collector_sample_age_seconds{collector=\"bandwidth\"}") == Approx(13.5));
 }

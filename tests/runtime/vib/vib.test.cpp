@@ -21,6 +21,8 @@
 
 #include "lang/state_json.hpp"
 #include "lang/synthetic_state.hpp"
+#include "metrics_text.hpp"
+#include "runtime/manager_metrics.hpp"
 #include "runtime/vib/history.hpp"
 #include "runtime/vib/schema.hpp"
 #include "runtime/vib/vib.hpp"
@@ -718,4 +720,41 @@ TEST_CASE("vib: roam vib export and roam eval --vib end to end", "[runtime][vib]
     std::tie(status, err) = run("eval " + policy + " --vib " + vibPath + " --state x.json");
     CHECK(status == 2);
   }
+}
+
+TEST_CASE("vib: the metrics count the rows written by table, and failed writes",
+          "[runtime][vib][metrics]") {
+  TempDir dir;
+  const auto path = dir.file("vib.sqlite");
+  const auto data = roam::lang::makeSyntheticNetwork(20, 2);
+  roam::metrics::Registry registry;
+  roam::runtime::ManagerMetrics metrics(registry);
+  {
+    auto vib = openVib(path);
+    vib->setMetrics(&metrics);
+    writeAll(*vib, data, 1732470002);
+    vib->writeStatus({"bandwidth", 1732470002, true, ""});
+  }
+  auto rows = [&](const std::string& table) {
+    auto v = roamtest::sample(registry, "roam_vib_rows_written_total{table=\"" + table + "\"}");
+    INFO(table << "\n" << registry.render());
+    REQUIRE(v);
+    return static_cast<std::size_t>(*v);
+  };
+  CHECK(rows("port_samples") == data.portSamples.size());
+  CHECK(rows("switch_samples") == data.switchSamples.size());
+  CHECK(rows("latency_samples") == data.latencies.size());
+  CHECK(rows("containers") == data.containers.size());
+  CHECK(rows("collector_status") == 1);
+  const auto topology = topologyOf(data);
+  CHECK(rows("topology") ==
+        topology.switches.size() + topology.hosts.size() + topology.links.size());
+  CHECK(roamtest::sample(registry, "roam_vib_write_errors_total") == 0);
+
+  // A read-only VIB refuses writes: an error, no rows.
+  auto ro = openVib(path, Vib::OpenMode::readOnly);
+  ro->setMetrics(&metrics);
+  ro->writeStatus({"bandwidth", 1732470003, true, ""});
+  CHECK(roamtest::sample(registry, "roam_vib_write_errors_total") == 1);
+  CHECK(rows("collector_status") == 1);
 }
