@@ -1,13 +1,20 @@
-// `roam agent`: the per-host migration daemon (agent/daemon/agent.hpp).
+// `roam agent`: the per-host migration daemon (agent/daemon/agent.hpp). Its
+// log goes to stderr as text or JSON lines; with $NOTIFY_SOCKET it tells
+// systemd READY, RELOADING/READY around SIGHUP (which reloads the
+// certificates), STOPPING and WATCHDOG (docs/operations.md).
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <iostream>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "agent/daemon/agent.hpp"
 #include "cli/commands.hpp"
+#include "common/log_event.hpp"
+#include "common/service_notifier.hpp"
 
 namespace roam::cli {
 
@@ -20,6 +27,7 @@ struct AgentArgs {
   std::string docker;
   std::string certs;
   std::string dataDir;
+  std::string logFormat;
 };
 
 int runAgent(const AgentArgs& args, const CommandLine& line) {
@@ -37,15 +45,44 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
   if (!args.docker.empty()) options.docker = args.docker;
   if (!args.certs.empty()) options.certs = args.certs;
   if (!args.dataDir.empty()) options.dataDir = args.dataDir;
+  if (!args.logFormat.empty()) {
+    if (!logging::parseFormat(args.logFormat)) {
+      commandLineError(line, line.find(args.logFormat),
+                       "--log-format expects text or json, got '" + args.logFormat + "'");
+      return 2;
+    }
+    options.logFormat = args.logFormat;
+  }
   if (options.certs.empty()) {
     commandLineError(line, -1, "the agent needs certificates: give --certs DIR (see roam certs)");
     return 2;
   }
+  const auto format = logging::parseFormat(options.logFormat).value_or(logging::Format::text);
+  logging::StreamSink sink(std::cerr, format);
+  const logging::Logger log = [&sink](const logging::Event& e) { sink(e); };
+  const ServiceNotifier notifier = ServiceNotifier::fromEnvironment();
+  bool notifyFailed = false;  // used on the io thread only
+  auto notified = [&](const roam::Status& sent) {
+    if (!sent && !notifyFailed) {  // once: the watchdog would repeat it
+      notifyFailed = true;
+      log(logging::Event(logging::Level::warning, "agent: " + sent.error().message)
+              .with("event", "sd_notify_failed"));
+    }
+  };
 
   boost::asio::io_context io;
-  agent::Agent daemon(io, options, logLine);
+  // Before start(): a SIGHUP or SIGTERM while it runs waits for io.run()
+  // instead of killing the process.
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  boost::asio::signal_set hangup(io, SIGHUP);
+  agent::Agent daemon(io, options, log);
   if (auto started = daemon.start(); !started.ok()) {
     const std::string& error = started.error().message;
+    (void)notifier.status("failed to start: " + error);
+    if (format == logging::Format::json) {
+      log(logging::Event(logging::Level::error, error).with("event", "start_failed"));
+      return 1;
+    }
     int at = line.find("--listen");
     if (error.rfind("--listen", 0) != 0) at = -1;
     commandLineError(line, at, error);
@@ -53,14 +90,52 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
   }
   // Tests and scripts read the bound port from this line (with --listen ...:0).
   std::cout << "listening " << daemon.localEndpoint().port() << std::endl;
+  notified(notifier.ready(daemon.statusText()));
 
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
+  // The watchdog runs on the io thread: a stuck event loop stops it.
+  boost::asio::steady_timer watchdogTimer(io);
+  std::function<void()> petWatchdog = [&] {
+    notified(notifier.watchdog());
+    watchdogTimer.expires_after(*notifier.watchdogInterval());
+    watchdogTimer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) petWatchdog();
+    });
+  };
+  if (notifier.watchdogInterval()) petWatchdog();
+
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    daemon.shutdown([&io] { io.stop(); });
+    notified(notifier.stopping(std::string("stopping (") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                               ")"));
+    daemon.shutdown([&] {
+      watchdogTimer.cancel();
+      io.stop();
+    });
   });
+  std::function<void()> awaitHangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      notified(notifier.reloading("reloading the certificates (SIGHUP)"));
+      if (auto reloaded = daemon.reloadCertificates(); !reloaded.ok()) {
+        log(logging::Event(logging::Level::error, "agent " + options.name +
+                                                      ": certificate reload (SIGHUP) failed, "
+                                                      "keeping the running ones: " +
+                                                      reloaded.error().message)
+                .with("event", "certificates_reload_failed")
+                .with("agent", options.name)
+                .with("error", reloaded.error().message));
+        notified(notifier.ready("certificate reload failed; " + daemon.statusText()));
+      } else {
+        notified(notifier.ready(daemon.statusText()));
+      }
+      if (!daemon.stopping()) awaitHangup();
+    });
+  };
+  awaitHangup();
   io.run();
-  logLine("agent " + options.name + " stopped");
+  log(logging::Event("agent " + options.name + " stopped")
+          .with("event", "stopped")
+          .with("agent", options.name));
   return 0;
 }
 
@@ -78,6 +153,7 @@ Command addAgentCommand(CLI::App& app, const CommandLine& line) {
                        {"--certs", &args->certs, "directory with ca.crt, NAME.crt and NAME.key"},
                        {"--data-dir", &args->dataDir,
                         "journal and spool directory (default /var/lib/roam-agent)"},
+                       {"--log-format", &args->logFormat, "log lines as text (default) or json"},
                    });
   return {cmd, [args, &line] { return runAgent(*args, line); }};
 }

@@ -69,7 +69,7 @@ roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
     std::optional<std::string> text;
     std::optional<long long> number;
     if (key == "name" || key == "listen" || key == "docker" || key == "certs" ||
-        key == "data_dir" || key == "manager_name" || key == "criu") {
+        key == "data_dir" || key == "manager_name" || key == "criu" || key == "log_format") {
       if (!(text = wantString())) return fileError(file, "'" + key + "' must be a string");
       if (key == "name") options.name = *text;
       if (key == "manager_name") options.managerName = *text;
@@ -78,6 +78,11 @@ roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
       if (key == "certs") options.certs = relative(*text);
       if (key == "data_dir") options.dataDir = relative(*text);
       if (key == "criu") options.criu = *text;
+      if (key == "log_format") {
+        if (*text != "text" && *text != "json")
+          return fileError(file, "'log_format' must be text or json");
+        options.logFormat = *text;
+      }
     } else if (key == "idle_timeout_s" || key == "restore_timeout_s" || key == "shutdown_grace_s" ||
                key == "chunk_bytes" || key == "compression_level" || key == "worker_threads" ||
                key == "test_corrupt_chunk" || key == "precopy_max_rounds" ||

@@ -50,7 +50,7 @@ Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log l
       agents_(agents),
       clock_(clock),
       log_(std::move(log)),
-      reloader_([this](const std::string& line) { log_(line); }, [this] { return clock_.now(); }),
+      reloader_([this](const logging::Event& e) { log_(e); }, [this] { return clock_.now(); }),
       brain_(BrainOptions{}) {
   // The MTD tokens' signing key: the manager's TLS key (certs and identity
   // change only at a restart). Without it MTD decisions are refused.
@@ -150,14 +150,27 @@ roam::Status Manager::start() {
     });
     measurement_ = std::make_unique<MeasurementService>(
         *backend_, *vib_, clock_, options, std::move(naming),
-        [this](const std::string& line) { log_("measure: " + line); }, latency_.get());
+        [this](const std::string& line) {
+          log_(logging::Event(logging::Level::warning, "measure: " + line)
+                   .with("event", "collector")
+                   .with("backend", config_.controllerBackend));
+        },
+        latency_.get());
   }
-  log_("manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
-       ") from " + c.policy.file + "; " +
-       (c.stateFile.empty()
-            ? "live measurements from " + c.controllerBackend + " at " + c.controllerUrl
-            : "fixed state " + c.stateFile) +
-       "; " + std::to_string(c.agents.size()) + " agent(s)" + (c.dryRun ? "; dry run" : ""));
+  log_(logging::Event(
+           "manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
+           ") from " + c.policy.file + "; " +
+           (c.stateFile.empty()
+                ? "live measurements from " + c.controllerBackend + " at " + c.controllerUrl
+                : "fixed state " + c.stateFile) +
+           "; " + std::to_string(c.agents.size()) + " agent(s)" + (c.dryRun ? "; dry run" : ""))
+           .with("event", "start")
+           .with("policy", reloader_.current()->policy->name)
+           .with("policy_hash", loaded.hash)
+           .with("policy_file", c.policy.file)
+           .with("state_file", c.stateFile)
+           .with("agents", static_cast<long long>(c.agents.size()))
+           .with("dry_run", c.dryRun ? "true" : "false"));
   if (!c.agents.empty()) pollAgents();
   reconcile();
   return {};
@@ -189,13 +202,13 @@ roam::Result<std::shared_ptr<const lang::NetworkState>> Manager::snapshot() {
   return view_->snapshot(clock_.now());
 }
 
-void Manager::logOnce(const std::string& key, const std::string& line) {
+void Manager::logOnce(const std::string& key, const logging::Event& event) {
   {
     std::lock_guard lock(logMutex_);
     if (key == lastRepeated_) return;
     lastRepeated_ = key;
   }
-  log_(line);
+  log_(event);
 }
 
 void Manager::appendDecisionLog(const nlohmann::json& line) {
@@ -211,7 +224,10 @@ void Manager::appendDecisionLog(const nlohmann::json& line) {
   std::ofstream out(path, std::ios::app);
   out << line.dump() << "\n";
   out.flush();
-  if (!out) logOnce("decision-log", "manager: cannot append to the decision log " + path);
+  if (!out)
+    logOnce("decision-log", logging::Event(logging::Level::error,
+                                           "manager: cannot append to the decision log " + path)
+                                .with("path", path));
 }
 
 BrainStep Manager::evaluateOnce() {
@@ -219,7 +235,10 @@ BrainStep Manager::evaluateOnce() {
   auto read = snapshot();
   if (!policy || !read) {
     const std::string error = roam::errorText(read);
-    logOnce("snapshot:" + error, "manager: no state to evaluate: " + error);
+    logOnce("snapshot:" + error,
+            logging::Event(logging::Level::warning, "manager: no state to evaluate: " + error)
+                .with("event", "no_state")
+                .with("error", error));
     return {};
   }
   const auto& state = *read;
@@ -229,7 +248,11 @@ BrainStep Manager::evaluateOnce() {
     lastInterval_.store(*step.decision->intervalSeconds);
   if (step.action == BrainAction::error) {
     logOnce("eval:" + step.errors,
-            "manager: policy " + policy->policy->name + " could not be evaluated:\n" + step.errors);
+            logging::Event(logging::Level::error, "manager: policy " + policy->policy->name +
+                                                      " could not be evaluated:\n" + step.errors)
+                .with("event", "evaluation_failed")
+                .with("policy", policy->policy->name)
+                .with("error", step.errors));
     return step;
   }
   if (step.action == BrainAction::idle) {
@@ -237,8 +260,10 @@ BrainStep Manager::evaluateOnce() {
       std::lock_guard lock(logMutex_);
       lastSuppressed_.clear();
     }
-    logOnce("idle", "manager: policy " + policy->policy->name + " not triggered: " +
-                        (step.decision ? step.decision->trigger : std::string()));
+    logOnce("idle", logging::Event("manager: policy " + policy->policy->name + " not triggered: " +
+                                   (step.decision ? step.decision->trigger : std::string()))
+                        .with("event", "idle")
+                        .with("policy", policy->policy->name));
     return step;
   }
   const auto& d = *step.decision;
@@ -261,9 +286,19 @@ BrainStep Manager::evaluateOnce() {
       d.mtd ? "(hidden: mtd " + d.mtd->scheme + ")" : d.destination.value_or("?");
   std::string what = d.container ? *d.container + " " + d.source.value_or("?") + " -> " + to
                                  : std::string("no container");
-  log_("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
-       (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
-       fixed(step.decisionSeconds * 1000, 2) + " ms");
+  log_(logging::Event("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
+                      (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
+                      fixed(step.decisionSeconds * 1000, 2) + " ms")
+           .with("event", "decision")
+           .with("decision_id", step.decisionId)
+           .with("action", actionName(step.action))
+           .with("policy", d.policy)
+           .with("container", d.container.value_or(""))
+           .with("source", d.source.value_or(""))
+           .with("destination", d.destination.value_or(""))
+           .with("mtd_scheme", d.mtd ? d.mtd->scheme : "")
+           .with("reason", step.reason)
+           .with("decision_ms", fixed(step.decisionSeconds * 1000, 2)));
   if (step.action == BrainAction::dispatch) {
     MigrationRecord m;
     m.container = *d.container;
@@ -295,7 +330,10 @@ void Manager::record(const MigrationRecord& m) {
   if (!vib_) return;
   if (auto s = vib_->upsertMigration(m); !s)
     logOnce("vib-migration",
-            "manager: cannot record migration " + m.migrationId + ": " + s.error().message);
+            logging::Event(logging::Level::error, "manager: cannot record migration " +
+                                                      m.migrationId + ": " + s.error().message)
+                .with("migration_id", m.migrationId)
+                .with("error", s.error().message));
 }
 
 void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
@@ -361,18 +399,34 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     record(m);
     if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
     brain_.migrationFinished(m.container, ok, m.updatedT);
-    log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
-         (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
-         (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s" : std::string()) +
-         " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms" +
-         (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) +
-         (m.reportedMode == "checkpoint" && m.freezeMs > 0
-              ? ", checkpoint freeze " + fixed(m.freezeMs, 0) + " ms: dump " + fixed(m.dumpMs, 0) +
-                    " + transfer " + fixed(m.transferMs, 0) + " + restore " +
-                    fixed(m.restoreMs, 0) + " ms, " + std::to_string(m.memoryBytes) +
-                    " bytes of memory"
-              : std::string()) +
-         ")" + (m.error.empty() ? "" : ": " + m.error));
+    log_(
+        logging::Event(
+            ok ? logging::Level::info : logging::Level::error,
+            "migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
+                (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
+                (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s"
+                                    : std::string()) +
+                " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms" +
+                (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) +
+                (m.reportedMode == "checkpoint" && m.freezeMs > 0
+                     ? ", checkpoint freeze " + fixed(m.freezeMs, 0) + " ms: dump " +
+                           fixed(m.dumpMs, 0) + " + transfer " + fixed(m.transferMs, 0) +
+                           " + restore " + fixed(m.restoreMs, 0) + " ms, " +
+                           std::to_string(m.memoryBytes) + " bytes of memory"
+                     : std::string()) +
+                ")" + (m.error.empty() ? "" : ": " + m.error))
+            .with("event", ok ? "migration_done" : "migration_failed")
+            .with("migration_id", m.migrationId)
+            .with("container", m.container)
+            .with("source", m.source)
+            .with("destination", m.destination)
+            .with("policy", m.policy)
+            .with("decision_id", m.decisionId)
+            .with("mode", m.reportedMode.empty() ? m.mode : m.reportedMode)
+            .with("result", m.state)
+            .with("migration_seconds", m.migrationSeconds ? fixed(*m.migrationSeconds, 3) : "")
+            .with("bytes_sent", static_cast<long long>(m.bytesSent))
+            .with("error", m.error));
     if (ok) {
       pollAgents();  // the container's new place, before the next evaluation
       if (!redirected) redirectTraffic(m);
@@ -386,6 +440,17 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     return finish(false);
   }
   record(m);
+  log_(logging::Event("migration " + m.migrationId + " of " + m.container + " " + m.source +
+                      " -> " + (mtd ? "(hidden: mtd)" : m.destination) + ": started (mode " +
+                      m.mode + ")")
+           .with("event", "migration_started")
+           .with("migration_id", m.migrationId)
+           .with("container", m.container)
+           .with("source", m.source)
+           .with("destination", m.destination)
+           .with("policy", m.policy)
+           .with("decision_id", m.decisionId)
+           .with("mode", m.mode));
 
   double lastWrite = 0;
   auto onProgress = [&](const agent::Progress& p) {
@@ -498,8 +563,15 @@ void Manager::reconcile() {
     // migration (no destination) cannot be ordered again (its epoch died with
     // the previous manager), but the same id re-attaches the same way.
     const bool mtd = m.destination.empty();
-    log_("manager: reconciling " + std::string(mtd ? "MTD " : "") + "migration " + m.migrationId +
-         " of " + m.container + " (" + m.state + " when the manager stopped)");
+    log_(logging::Event("manager: reconciling " + std::string(mtd ? "MTD " : "") + "migration " +
+                        m.migrationId + " of " + m.container + " (" + m.state +
+                        " when the manager stopped)")
+             .with("event", "reconcile")
+             .with("migration_id", m.migrationId)
+             .with("container", m.container)
+             .with("source", m.source)
+             .with("destination", m.destination)
+             .with("state", m.state));
     brain_.migrationStarted(m.container, clock_.now());
     if (mtd) {
       MtdPlan rejoin;
@@ -589,7 +661,12 @@ void Manager::pollAgents() {
     if (!status.ok()) {
       const std::string& error = status.error().message;
       logOnce("agent:" + a.name + error,
-              "manager: agent " + a.name + " at " + a.address + " unreachable: " + error);
+              logging::Event(logging::Level::warning, "manager: agent " + a.name + " at " +
+                                                          a.address + " unreachable: " + error)
+                  .with("event", "agent_unreachable")
+                  .with("agent", a.name)
+                  .with("address", a.address)
+                  .with("error", error));
       continue;  // keep what it reported last
     }
     std::vector<lang::ContainerInfo> containers;
@@ -624,7 +701,11 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     bad.errors = loaded.error().message;
     bad.message = "reload (" + reason + "): configuration " + file.string() +
                   " rejected, keeping the running one";
-    log_(bad.message + "\n" + bad.errors);
+    log_(logging::Event(logging::Level::error, bad.message + "\n" + bad.errors)
+             .with("event", "reload_failed")
+             .with("reason", reason)
+             .with("config_file", file.string())
+             .with("error", bad.errors));
     return bad;
   }
   ManagerConfig next = std::move(*loaded);
@@ -653,6 +734,7 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
          &ManagerConfig::topology);
     keep("admin_socket", &ManagerConfig::adminSocket);
     keep("certs", &ManagerConfig::certs, &ManagerConfig::identity);
+    keep("log_format", &ManagerConfig::logFormat);
     config_ = next;
   }
   brain_.setOptions(brainOptions());
@@ -662,7 +744,10 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     for (const auto& n : needRestart) line += " " + n;
     line += " take effect at the next restart";
   }
-  log_(line);
+  log_(logging::Event(line)
+           .with("event", "config_reloaded")
+           .with("reason", reason)
+           .with("config_file", file.string()));
   {
     std::lock_guard lock(wakeMutex_);
     configChanged_ = true;
@@ -700,7 +785,12 @@ roam::Result<std::string> Manager::migrateManually(const std::string& container,
   m.destination = host;
   m.policy = "manual";
   const std::string id = m.migrationId;
-  log_("manual migration " + id + ": " + container + " " + source + " -> " + host);
+  log_(logging::Event("manual migration " + id + ": " + container + " " + source + " -> " + host)
+           .with("event", "manual_migration")
+           .with("migration_id", id)
+           .with("container", container)
+           .with("source", source)
+           .with("destination", host));
   dispatch(std::move(m));
   return id;
 }

@@ -286,7 +286,7 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
   c.file = std::filesystem::absolute(file);
   r.onlyKeys(j, {},
              {"controller", "collectors", "vib", "topology", "state", "agents", "certs", "identity",
-              "policy", "brain", "decision_log", "admin_socket", "redirect"});
+              "policy", "brain", "decision_log", "admin_socket", "redirect", "log_format"});
   if (j.contains("controller")) readController(r, j["controller"], c);
   if (j.contains("collectors")) readCollectors(r, j["collectors"], c);
   if (j.contains("vib")) r.path(j["vib"], {"vib"}, c.vib);
@@ -300,6 +300,11 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
   if (j.contains("decision_log")) r.path(j["decision_log"], {"decision_log"}, c.decisionLog);
   if (j.contains("admin_socket")) r.path(j["admin_socket"], {"admin_socket"}, c.adminSocket);
   if (j.contains("redirect")) r.boolean(j["redirect"], {"redirect"}, c.redirect);
+  if (j.contains("log_format")) {
+    r.string(j["log_format"], {"log_format"}, c.logFormat);
+    if (c.logFormat != "text" && c.logFormat != "json")
+      r.error({"log_format"}, "'log_format' must be text or json");
+  }
   if (!r.errors().empty()) return rejected(r.errors());
   return c;
 }

@@ -63,6 +63,9 @@ struct ManagerConfig {
 
   // Operations.
   std::string adminSocket = "/run/roam/manager.sock";
+  // The log's lines: "text" or "json" (docs/operations.md). Read at start
+  // only: a reload keeps the running format.
+  std::string logFormat = "text";
 
   // Traffic redirection after a migration (docs/redirection.md).
   bool redirect = true;
