@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 
@@ -23,27 +24,31 @@ const char* levelName(Level level) {
   return "info";
 }
 
-Event& Event::with(std::string key, std::string value) & {
-  if (!value.empty()) fields.emplace_back(std::move(key), std::move(value));
+Event& Event::add(std::string key, std::string value, Field::Kind kind) {
+  fields.push_back({std::move(key), std::move(value), kind});
   return *this;
 }
 
-Event&& Event::with(std::string key, std::string value) && {
-  return std::move(with(std::move(key), std::move(value)));
+Event& Event::with(std::string key, std::string value) & {
+  if (value.empty()) return *this;
+  return add(std::move(key), std::move(value), Field::Kind::text);
 }
 
-Event& Event::with(std::string key, long long value) & {
-  return with(std::move(key), std::to_string(value));
+Event& Event::with(std::string key, double value) & {
+  if (!std::isfinite(value)) return *this;  // JSON has no NaN or infinity
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return add(std::move(key), text, Field::Kind::real);
 }
 
-Event&& Event::with(std::string key, long long value) && {
-  return std::move(with(std::move(key), std::to_string(value)));
+Event& Event::with(std::string key, bool value) & {
+  return add(std::move(key), value ? "true" : "false", Field::Kind::boolean);
 }
 
 std::optional<std::string> Event::field(const std::string& key) const {
   std::optional<std::string> found;
-  for (const auto& [k, v] : fields)
-    if (k == key) found = v;
+  for (const auto& f : fields)
+    if (f.key == key) found = f.value;
   return found;
 }
 
@@ -87,9 +92,23 @@ std::string jsonLine(const Event& event, Clock::time_point at) {
   j["timestamp"] = stamp;
   j["level"] = levelName(event.level);
   j["message"] = event.message;
-  for (const auto& [key, value] : event.fields) {
-    bool reserved = key == "timestamp" || key == "level" || key == "message";
-    j[reserved ? "field." + key : key] = value;
+  for (const auto& f : event.fields) {
+    bool reserved = f.key == "timestamp" || f.key == "level" || f.key == "message";
+    auto& slot = j[reserved ? "field." + f.key : f.key];
+    switch (f.kind) {
+      case Event::Field::Kind::integer:
+        slot = std::stoll(f.value);
+        break;
+      case Event::Field::Kind::real:
+        slot = std::stod(f.value);
+        break;
+      case Event::Field::Kind::boolean:
+        slot = f.value == "true";
+        break;
+      case Event::Field::Kind::text:
+        slot = f.value;
+        break;
+    }
   }
   // Invalid UTF-8 (a container's odd output in an error) is replaced, never thrown.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

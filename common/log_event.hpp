@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <mutex>
@@ -26,24 +27,51 @@ enum class Level { debug, info, warning, error };
 const char* levelName(Level level);
 
 struct Event {
+  // A field's value keeps its kind, so that JSON lines write numbers and
+  // booleans as such; text lines do not show fields.
+  struct Field {
+    enum class Kind { text, integer, real, boolean };
+    std::string key;
+    std::string value;  // as text: "42", "0.25", "true"
+    Kind kind = Kind::text;
+  };
+
   Level level = Level::info;
   std::string message;
   // In the order given; a key given twice keeps its last value in JSON.
-  std::vector<std::pair<std::string, std::string>> fields;
+  std::vector<Field> fields;
 
   Event() = default;
   Event(std::string text) : message(std::move(text)) {}  // NOLINT: a line is an info event
   Event(const char* text) : message(text) {}             // NOLINT
   Event(Level l, std::string text) : level(l), message(std::move(text)) {}
 
-  // Adds a field (skipped when VALUE is empty: absent, not ""); returns *this
-  // so that fields chain: Event(...).with("container", c).with("source", s).
+  // Adds a field (a text field is skipped when empty: absent, not ""); returns
+  // *this so that fields chain: Event(...).with("container", c).with("rounds", 3).
   Event& with(std::string key, std::string value) &;
-  Event&& with(std::string key, std::string value) &&;
-  Event& with(std::string key, long long value) &;
-  Event&& with(std::string key, long long value) &&;
-  // The value of KEY, if the event has it.
+  Event& with(std::string key, const char* value) & {
+    return with(std::move(key), std::string(value));
+  }
+  Event& with(std::string key, double value) &;
+  Event& with(std::string key, bool value) &;
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) Event& with(std::string key, T value) & {
+    return add(std::move(key), std::to_string(value), Field::Kind::integer);
+  }
+  // Absent (nullopt): no field.
+  template <class T>
+  Event& with(std::string key, const std::optional<T>& value) & {
+    return value ? with(std::move(key), *value) : *this;
+  }
+  template <class V>
+  Event&& with(std::string key, V&& value) && {
+    return std::move(with(std::move(key), std::forward<V>(value)));
+  }
+  // The value of KEY as text, if the event has it.
   std::optional<std::string> field(const std::string& key) const;
+
+ private:
+  Event& add(std::string key, std::string value, Field::Kind kind);
 };
 
 // Where events go. Built from a callable taking a `const Event&`, or from one

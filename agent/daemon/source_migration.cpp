@@ -374,9 +374,9 @@ class SourceMigration {
                    .with("destination", peerName_)
                    .with("mode", done_.mode)
                    .with("rounds", static_cast<long long>(done_.rounds.size()))
-                   .with("freeze_ms", static_cast<long long>(done_.freezeMs))
+                   .with("freeze_ms", done_.freezeMs)
                    .with("bytes_sent", static_cast<long long>(done_.bytesSent))
-                   .with("total_seconds", std::to_string(done_.totalSeconds)));
+                   .with("total_seconds", done_.totalSeconds));
     co_return done_;
   }
 

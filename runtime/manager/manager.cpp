@@ -170,7 +170,7 @@ roam::Status Manager::start() {
            .with("policy_file", c.policy.file)
            .with("state_file", c.stateFile)
            .with("agents", static_cast<long long>(c.agents.size()))
-           .with("dry_run", c.dryRun ? "true" : "false"));
+           .with("dry_run", c.dryRun));
   if (!c.agents.empty()) pollAgents();
   reconcile();
   return {};
@@ -298,7 +298,7 @@ BrainStep Manager::evaluateOnce() {
            .with("destination", d.destination.value_or(""))
            .with("mtd_scheme", d.mtd ? d.mtd->scheme : "")
            .with("reason", step.reason)
-           .with("decision_ms", fixed(step.decisionSeconds * 1000, 2)));
+           .with("decision_ms", step.decisionSeconds * 1000));
   if (step.action == BrainAction::dispatch) {
     MigrationRecord m;
     m.container = *d.container;
@@ -424,7 +424,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
             .with("decision_id", m.decisionId)
             .with("mode", m.reportedMode.empty() ? m.mode : m.reportedMode)
             .with("result", m.state)
-            .with("migration_seconds", m.migrationSeconds ? fixed(*m.migrationSeconds, 3) : "")
+            .with("migration_seconds", m.migrationSeconds)
             .with("bytes_sent", static_cast<long long>(m.bytesSent))
             .with("error", m.error));
     if (ok) {

@@ -1,6 +1,9 @@
 // The daemons' log events and their two line formats (common/log_event.hpp).
 
 #include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -27,12 +30,16 @@ TEST_CASE("log event: fields chain and empty values are left out", "[common][log
                 .with("migration_id", "m1")
                 .with("container", "web")
                 .with("destination", "")
-                .with("bytes_sent", 42LL);
+                .with("bytes_sent", 42LL)
+                .with("seconds", std::optional<double>{})
+                .with("rounds", 3);
   CHECK(e.level == Level::error);
   CHECK(e.field("migration_id") == "m1");
   CHECK(e.field("bytes_sent") == "42");
   CHECK_FALSE(e.field("destination"));
-  CHECK(e.fields.size() == 3);
+  CHECK(e.field("rounds") == "3");
+  CHECK_FALSE(e.field("seconds"));
+  CHECK(e.fields.size() == 4);
 
   Event plain = std::string("a line");
   CHECK(plain.level == Level::info);
@@ -53,7 +60,13 @@ TEST_CASE("log event: the JSON line has timestamp, level, message and fields", "
   Event e = Event(Level::warning, "quote \" and\nnewline")
                 .with("migration_id", "m1")
                 .with("container", "web")
-                .with("message", "a field named like a key");
+                .with("message", "a field named like a key")
+                .with("bytes_sent", std::uint64_t{1} << 40)
+                .with("seconds", 2.5)
+                .with("maybe", std::optional<double>(0.125))
+                .with("dry_run", true)
+                .with("not_a_number", std::nan(""))
+                .with("text", "7");
   std::string line = jsonLine(e, instant());
   CHECK(line.find('\n') == std::string::npos);
   auto j = nlohmann::json::parse(line);
@@ -63,6 +76,13 @@ TEST_CASE("log event: the JSON line has timestamp, level, message and fields", "
   CHECK(j["migration_id"] == "m1");
   CHECK(j["container"] == "web");
   CHECK(j["field.message"] == "a field named like a key");
+  // Numbers and booleans keep their kind; a literal stays text.
+  CHECK(j["bytes_sent"] == 1099511627776LL);
+  CHECK(j["seconds"] == 2.5);
+  CHECK(j["maybe"] == 0.125);
+  CHECK(j["dry_run"] == true);
+  CHECK(j["text"] == "7");
+  CHECK_FALSE(j.contains("not_a_number"));
   // The fixed keys first, for people reading the raw lines.
   CHECK(line.rfind("{\"timestamp\":", 0) == 0);
 
