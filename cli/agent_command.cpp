@@ -92,10 +92,11 @@ int runAgent(const AgentArgs& args, const CommandLine& line) {
   std::cout << "listening " << daemon.localEndpoint().port() << std::endl;
   notified(notifier.ready(daemon.statusText()));
 
-  // The watchdog runs on the io thread: a stuck event loop stops it.
+  // The watchdog runs on the io thread: a stuck event loop stops it. It
+  // refreshes STATUS (migrations in flight) on the way.
   boost::asio::steady_timer watchdogTimer(io);
   std::function<void()> petWatchdog = [&] {
-    notified(notifier.watchdog());
+    notified(notifier.notify("WATCHDOG=1\nSTATUS=" + statusLine(daemon.statusText())));
     watchdogTimer.expires_after(*notifier.watchdogInterval());
     watchdogTimer.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) petWatchdog();

@@ -192,12 +192,19 @@ int runManager(const ManagerLaunch& launch, const logging::Logger& log) {
       }
     });
   // The watchdog: systemd restarts a manager silent for WatchdogSec.
+  // describe() takes the configuration's and the policy's locks, so a
+  // manager stuck holding one of them stops the watchdog too; its answer
+  // refreshes STATUS (a policy may have changed by a file's hot reload).
   std::thread watchdog;
   if (auto every = notifier.watchdogInterval())
     watchdog = std::thread([&, every = *every] {
       std::unique_lock lock(doneMutex);
-      do notified(notifier.watchdog());
-      while (!doneChanged.wait_for(lock, every, [&] { return done; }));
+      while (!done) {
+        lock.unlock();
+        notified(notifier.notify("WATCHDOG=1\nSTATUS=" + statusLine(manager.describe())));
+        lock.lock();
+        doneChanged.wait_for(lock, every, [&] { return done; });
+      }
     });
   manager.run();
   {

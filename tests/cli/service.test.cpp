@@ -153,7 +153,9 @@ TEST_CASE("roam manager tells systemd READY, WATCHDOG, RELOADING, STOPPING", "[c
   INFO(notify.seen() << manager.log());
   REQUIRE(ready);
   CHECK(ready->find("STATUS=manager (policy shortest-path") != std::string::npos);
-  CHECK(notify.until("WATCHDOG=1"));
+  auto pet = notify.until("WATCHDOG=1");
+  REQUIRE(pet);
+  CHECK(pet->find("\nSTATUS=manager (policy shortest-path") != std::string::npos);
   CHECK(notify.until("WATCHDOG=1"));  // again: it keeps coming
 
   manager.signal(SIGHUP);
@@ -256,7 +258,10 @@ TEST_CASE("roam agent tells systemd READY, WATCHDOG, RELOADING, STOPPING", "[cli
   INFO(notify.seen() << agent.log());
   REQUIRE(ready);
   CHECK(ready->find("STATUS=agent h1 on 127.0.0.1:") != std::string::npos);
-  CHECK(notify.until("WATCHDOG=1"));
+  auto pet = notify.until("WATCHDOG=1");
+  REQUIRE(pet);
+  CHECK(pet->find("\nSTATUS=agent h1 on 127.0.0.1:") != std::string::npos);
+  CHECK(pet->find(", 0 migration(s) in flight") != std::string::npos);
 
   // SIGHUP reloads the certificates ...
   agent.signal(SIGHUP);
