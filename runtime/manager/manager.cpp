@@ -150,10 +150,19 @@ roam::Status Manager::start() {
     });
     measurement_ = std::make_unique<MeasurementService>(
         *backend_, *vib_, clock_, options, std::move(naming),
-        [this](const std::string& line) {
-          log_(logging::Event(logging::Level::warning, "measure: " + line)
-                   .with("event", "collector")
-                   .with("backend", config_.controllerBackend));
+        [this, backend = c.controllerBackend](const std::string& line) {
+          // "NAME collector: ...; retrying", "NAME collector still failing",
+          // "NAME collector recovered after ...", "measurement sink: ...".
+          const auto space = line.find(' ');
+          const bool collector = line.compare(space + 1, 9, "collector") == 0;
+          const bool recovered = line.find(" recovered after ") != std::string::npos;
+          log_(logging::Event(recovered ? logging::Level::info : logging::Level::warning,
+                              "measure: " + line)
+                   .with("event", collector
+                                      ? (recovered ? "collector_recovered" : "collector_error")
+                                      : "measurement_sink_error")
+                   .with("collector", collector ? line.substr(0, space) : "")
+                   .with("backend", backend));
         },
         latency_.get());
   }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -291,4 +292,29 @@ TEST_CASE("roam agent tells systemd READY, WATCHDOG, RELOADING, STOPPING", "[cli
   REQUIRE(failed);
   CHECK((*failed)["level"] == "error");
   CHECK(findEvent(events, "stopped", "agent", "h1"));
+}
+
+TEST_CASE("roam manager's collector errors are events naming the collector", "[cli][service]") {
+  roamtest::TempDir dir("roam-service");
+  // Live mode against a controller that is not there (nothing listens on
+  // loopback port 1): every collector fails and says so.
+  const auto config = dir.path / "m.jsonc";
+  std::ofstream(config) << R"({"controller": {"backend": "ryu", "url": "http://127.0.0.1:1"},
+    "collectors": {"bandwidth": "200ms", "aggregate": "200ms", "topology": "200ms"},
+    "policy": ")" << ROAM_SOURCE_DIR
+                        << R"(/policies/load-balancing/shortest-path.policy",
+    "vib": ")" << (dir.path / "vib.sqlite").string()
+                        << R"(", "admin_socket": ")" << (dir.path / "m.sock").string()
+                        << R"(", "redirect": false, "log_format": "json"})";
+  auto r = roamtest::roam("manager --config " + config.string() + " --duration 1s");
+  INFO(r.err);
+  CHECK(r.status == 0);
+  auto events = jsonLines(r.err);
+  const auto* bandwidth = findEvent(events, "collector_error", "collector", "bandwidth");
+  REQUIRE(bandwidth);
+  CHECK((*bandwidth)["level"] == "warning");
+  CHECK((*bandwidth)["backend"] == "ryu");
+  CHECK((*bandwidth)["message"].get<std::string>().rfind("measure: bandwidth collector: GET ", 0) ==
+        0);
+  CHECK(findEvent(events, "collector_error", "collector", "topology"));
 }
