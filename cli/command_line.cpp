@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "cli/commands.hpp"
+#include "common/log_event.hpp"
 
 namespace roam::cli {
 
@@ -32,11 +33,9 @@ void addOptions(CLI::App& cmd, const std::vector<Option>& options) {
 void logLine(const std::string& text) {
   // Daemons log from several threads; one lock keeps lines whole.
   static std::mutex mutex;
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  auto stamp =
-      runtime::formatTime(static_cast<double>(now), "%Y-%m-%dT%H:%M:%S", runtime::TimeZone::local);
+  auto line = logging::textLine(text, logging::Clock::now());
   std::lock_guard lock(mutex);
-  std::cerr << stamp << " " << text << std::endl;
+  std::cerr << line << std::endl;
 }
 
 }  // namespace roam::cli

@@ -1,6 +1,8 @@
 // `roam manager`: the Migration Manager (runtime/manager/manager_launch.hpp),
 // its admin socket for `roam repl --connect`, and the signals: SIGHUP
-// reloads, SIGINT/SIGTERM stop.
+// reloads, SIGINT/SIGTERM stop. Its log goes to stderr as text or JSON lines.
+
+#include <iostream>
 
 #include <memory>
 
@@ -33,10 +35,14 @@ Command addManagerCommand(CLI::App& app, const CommandLine& line) {
           {"--identity", &a->identity, "whose certificate to present (default manager)"},
           {"--duration", &a->duration, "stop after this long (default: until SIGTERM)"},
           {"--metrics", &a->metrics, "ADDR:PORT to serve Prometheus /metrics on (docs/metrics.md)"},
+          {"--log-format", &a->logFormat, "log lines as text (default) or json"},
       });
   return {cmd, [a, &line] {
             return runOrReport(runtime::prepareManagerLaunch(*a, line), [](const auto& launch) {
-              return runtime::runManager(launch, logLine);
+              logging::StreamSink sink(
+                  std::cerr,
+                  logging::parseFormat(launch.config.logFormat).value_or(logging::Format::text));
+              return runtime::runManager(launch, [&sink](const logging::Event& e) { sink(e); });
             });
           }};
 }

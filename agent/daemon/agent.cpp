@@ -187,10 +187,42 @@ roam::Status Agent::start() {
 
   asio::co_spawn(io_, acceptLoop(), asio::detached);
   asio::co_spawn(io_, keepServiceAddresses(), asio::detached);
-  log_("agent " + options_.name + " listening on " + localEndpoint().address().to_string() + ":" +
-       std::to_string(localEndpoint().port()) + ", engine " + options_.docker +
-       ", checkpoint: " + capabilities_.checkpointReason);
+  log_(logging::Event("agent " + options_.name + " listening on " +
+                      localEndpoint().address().to_string() + ":" +
+                      std::to_string(localEndpoint().port()) + ", engine " + options_.docker +
+                      ", checkpoint: " + capabilities_.checkpointReason)
+           .with("event", "start")
+           .with("agent", options_.name)
+           .with("listen", localEndpoint().address().to_string() + ":" +
+                               std::to_string(localEndpoint().port()))
+           .with("engine", options_.docker)
+           .with("checkpoint", capabilities_.checkpoint ? "available" : "unavailable"));
   return {};
+}
+
+roam::Status Agent::reloadCertificates() {
+  auto files = TlsFiles::forName(options_.certs, options_.name);
+  auto server = makeTlsContext(files, TlsRole::server);
+  if (!server.ok()) return server.error();
+  auto client = makeTlsContext(files, TlsRole::client);
+  if (!client.ok()) return client.error();
+  retiredTls_.push_back(std::move(serverTls_));
+  retiredTls_.push_back(std::move(clientTls_));
+  serverTls_ = std::move(*server);
+  clientTls_ = std::move(*client);
+  log_(logging::Event("agent " + options_.name + ": certificates reloaded from " +
+                      options_.certs.string())
+           .with("event", "certificates_reloaded")
+           .with("agent", options_.name)
+           .with("certs", options_.certs.string()));
+  return {};
+}
+
+std::string Agent::statusText() const {
+  auto at = localEndpoint();
+  return "agent " + options_.name + " on " + at.address().to_string() + ":" +
+         std::to_string(at.port()) + ", " + std::to_string(activeMigrations_) +
+         " migration(s) in flight, checkpoint: " + capabilities_.checkpointReason;
 }
 
 Tcp::endpoint Agent::localEndpoint() const {
@@ -412,8 +444,12 @@ awaitable<void> Agent::session(FramedStreamPtr streamArg) {
   track(stream);
   if (metrics_) metrics_->openConnections.get().inc();
   if (auto shaken = co_await acceptHandshake(*stream, std::chrono::seconds(10)); !shaken.ok()) {
-    log_("refused " + stream->remoteAddress() +
-         ": TLS handshake failed: " + shaken.error().message);
+    log_(logging::Event(logging::Level::warning,
+                        "refused " + stream->remoteAddress() +
+                            ": TLS handshake failed: " + shaken.error().message)
+             .with("event", "tls_refused")
+             .with("peer_address", stream->remoteAddress())
+             .with("error", shaken.error().message));
     if (metrics_) metrics_->tlsRefused.get().inc();
     if (metrics_) metrics_->openConnections.get().dec();
     stream->close();
@@ -582,8 +618,14 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
   ++activeMigrations_;
   if (metrics_) metrics_->inFlight.labels({"key_gathering"}).inc();
   const std::string scheme = mtd_->epoch.scheme;
-  log_("MTD_MIGRATE " + order.container + " (" + order.migrationId + ", epoch " + order.epoch +
-       ") from " + requester->peerName() + ": gathering key material");
+  log_(logging::Event("MTD_MIGRATE " + order.container + " (" + order.migrationId + ", epoch " +
+                      order.epoch + ") from " + requester->peerName() + ": gathering key material")
+           .with("event", "mtd_migrate")
+           .with("migration_id", order.migrationId)
+           .with("container", order.container)
+           .with("source", options_.name)
+           .with("epoch", order.epoch)
+           .with("requester", requester->peerName()));
   // On the worker pool: the gathering blocks on its own io_context. It keeps
   // the epoch it started with even if a new setup arrives meanwhile.
   auto resolve = [state = mtd_, order, tls = clientTls_.get(),
@@ -605,8 +647,14 @@ awaitable<void> Agent::handleMtdMigrate(FramedStreamPtr requesterArg, MtdMigrate
     metrics_->keySeconds.labels({scheme}).observe(resolved.keySeconds);
   for (const auto& refusal : resolved.refusals) log_("MTD " + order.migrationId + ": " + refusal);
   if (!resolved.destination) {
-    log_("MTD " + order.migrationId + " failed after " + std::to_string(resolved.requests) +
-         " key request(s): " + resolved.error->message);
+    log_(logging::Event(logging::Level::error, "MTD " + order.migrationId + " failed after " +
+                                                   std::to_string(resolved.requests) +
+                                                   " key request(s): " + resolved.error->message)
+             .with("event", "migration_failed")
+             .with("migration_id", order.migrationId)
+             .with("container", order.container)
+             .with("source", options_.name)
+             .with("error", resolved.error->message));
     requester->send(Error{order.migrationId, resolved.error->message});
     finishShutdownIfIdle();
     co_return;
@@ -657,8 +705,16 @@ awaitable<void> Agent::handleMigrate(FramedStreamPtr requesterArg, Migrate reque
   sourceMigrations_[request.migrationId] = state;
   ++activeMigrations_;
   if (metrics_) metrics_->inFlight.labels({"source"}).inc();
-  log_("MIGRATE " + request.container + " to " + request.destination + " (" + request.migrationId +
-       ", mode " + request.mode + ") from " + requester->peerName());
+  log_(logging::Event("MIGRATE " + request.container + " to " + request.destination + " (" +
+                      request.migrationId + ", mode " + request.mode + ") from " +
+                      requester->peerName())
+           .with("event", "migration_started")
+           .with("migration_id", request.migrationId)
+           .with("container", request.container)
+           .with("source", options_.name)
+           .with("destination", request.destination)
+           .with("mode", request.mode)
+           .with("requester", requester->peerName()));
   const std::function<void(const Progress&)> report = [state](const Progress& progress) {
     state->progress = progress;
     for (auto& listener : state->listeners) listener->send(progress);

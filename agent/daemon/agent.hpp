@@ -20,11 +20,13 @@
 #include "agent/mtd/host_epoch.hpp"
 #include "agent/transport/asio_types.hpp"
 #include "agent/transport/framed_stream.hpp"
+#include "common/log_event.hpp"
 #include "common/result.hpp"
 
 namespace roam::agent {
 
-using Logger = std::function<void(const std::string&)>;
+// Log events (common/log_event.hpp); a sink taking lines gets the messages.
+using Logger = logging::Logger;
 
 // Whether checkpoint (CRIU) migration can run on this host, and why not.
 struct Capabilities {
@@ -74,6 +76,13 @@ class Agent {
   Tcp::endpoint localEndpoint() const;
   const std::string& name() const { return options_.name; }
   bool stopping() const { return stopping_; }
+  // SIGHUP: loads the certificates again (ca.crt, NAME.crt, NAME.key from
+  // the same directory) for the connections made from now on; connections
+  // already open keep the contexts they were made with. On an error the
+  // running certificates stay. Call on the io_context's thread.
+  roam::Status reloadCertificates();
+  // One line for systemd's STATUS: name, address, migrations in flight.
+  std::string statusText() const;
   // Stops accepting; in-flight migrations get the grace period to finish,
   // then are cancelled (and roll back). Calls `whenStopped` at the end.
   void shutdown(std::function<void()> whenStopped);
@@ -87,7 +96,7 @@ class Agent {
   const Capabilities& capabilities() const { return capabilities_; }
   // The service addresses this host holds (agent/daemon/service_address.hpp).
   ServiceAddresses& addresses() { return *addresses_; }
-  void log(const std::string& line) const { log_(line); }
+  void log(const logging::Event& event) const { log_(event); }
   std::filesystem::path spoolDir(const std::string& migrationId) const;
   // Records a journal entry, logging (not failing) when the disk refuses.
   // Safe from the worker pool too (the journal is behind a mutex).
@@ -136,6 +145,9 @@ class Agent {
   asio::thread_pool pool_;
   std::unique_ptr<asio::ssl::context> serverTls_;
   std::unique_ptr<asio::ssl::context> clientTls_;
+  // Replaced by reloadCertificates(), kept alive for the streams and the
+  // worker jobs that still refer to them (a few KiB per reload).
+  std::vector<std::unique_ptr<asio::ssl::context>> retiredTls_;
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<Tcp::acceptor> acceptor_;
   Capabilities capabilities_;

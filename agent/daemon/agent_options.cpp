@@ -71,7 +71,8 @@ roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
     std::optional<std::string> text;
     std::optional<long long> number;
     if (key == "name" || key == "listen" || key == "docker" || key == "certs" ||
-        key == "data_dir" || key == "manager_name" || key == "criu" || key == "metrics") {
+        key == "data_dir" || key == "manager_name" || key == "criu" || key == "metrics" ||
+        key == "log_format") {
       if (!(text = wantString())) return fileError(file, "'" + key + "' must be a string");
       if (key == "name") options.name = *text;
       if (key == "manager_name") options.managerName = *text;
@@ -84,6 +85,11 @@ roam::Result<AgentOptions> loadAgentOptions(const std::filesystem::path& file,
         if (auto address = parseListenAddress(*text); !text->empty() && !address)
           return fileError(file, "'metrics' " + address.error().message);
         options.metrics = *text;
+      }
+      if (key == "log_format") {
+        if (*text != "text" && *text != "json")
+          return fileError(file, "'log_format' must be text or json");
+        options.logFormat = *text;
       }
     } else if (key == "idle_timeout_s" || key == "restore_timeout_s" || key == "shutdown_grace_s" ||
                key == "chunk_bytes" || key == "compression_level" || key == "worker_threads" ||

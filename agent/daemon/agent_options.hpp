@@ -25,6 +25,7 @@ struct AgentOptions {
   // The certificate name of the manager: only it may set up an MTD epoch or
   // order an MTD migration (docs/mtd.md).
   std::string managerName = "manager";
+  std::string logFormat = "text";            // the log's lines: text or json (docs/operations.md)
   std::chrono::seconds idleTimeout{60};      // a peer silent this long is cut off
   std::chrono::seconds restoreTimeout{600};  // destination's restore after the last byte
   std::chrono::seconds shutdownGrace{30};    // in-flight migrations get this long on SIGTERM

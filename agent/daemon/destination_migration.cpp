@@ -258,7 +258,12 @@ class DestinationMigration {
     setState("succeeded");
     entry_.result = "success";
     agent_.record(entry_);
-    agent_.log("started " + spec_.name + " from " + entry_.peer + " (" + id_ + ")");
+    agent_.log(logging::Event("started " + spec_.name + " from " + entry_.peer + " (" + id_ + ")")
+                   .with("event", "migration_received")
+                   .with("migration_id", id_)
+                   .with("container", spec_.name)
+                   .with("source", entry_.peer)
+                   .with("destination", agent_.name()));
     const Message success = Success{id_, container_.containerId, redirectMs};
     co_await answer(success);
   }
@@ -266,7 +271,14 @@ class DestinationMigration {
   // Any failure: remove what was made here and answer FAILURE (the source
   // then resumes its copy).
   awaitable<void> abandon(const roam::Error& error) {
-    agent_.log("receiving " + prepare_.container + " (" + id_ + ") failed: " + error.message);
+    agent_.log(logging::Event(logging::Level::error, "receiving " + prepare_.container + " (" +
+                                                         id_ + ") failed: " + error.message)
+                   .with("event", "migration_receive_failed")
+                   .with("migration_id", id_)
+                   .with("container", prepare_.container)
+                   .with("source", entry_.peer)
+                   .with("destination", agent_.name())
+                   .with("error", error.message));
     // The service address is released before FAILURE goes out: the source
     // then announces it again.
     auto rollBack = [socket = socket_, entry = entry_, addresses = &agent_.addresses()] {

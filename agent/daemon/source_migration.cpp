@@ -365,11 +365,21 @@ class SourceMigration {
     done_.result = "success";
     done_.totalSeconds = secondsSince(start_);
     finishEntry("done");
-    agent_.log("migrated " + request_.container + " to " + peerName_ + " (" +
-               std::to_string(done_.rounds.size()) + " rounds, freeze " +
-               std::to_string(static_cast<long>(done_.freezeMs)) + " ms, " +
-               std::to_string(done_.bytesSent) + " bytes on the wire, " +
-               std::to_string(done_.totalSeconds) + " s)");
+    agent_.log(logging::Event("migrated " + request_.container + " to " + peerName_ + " (" +
+                              std::to_string(done_.rounds.size()) + " rounds, freeze " +
+                              std::to_string(static_cast<long>(done_.freezeMs)) + " ms, " +
+                              std::to_string(done_.bytesSent) + " bytes on the wire, " +
+                              std::to_string(done_.totalSeconds) + " s)")
+                   .with("event", "migration_done")
+                   .with("migration_id", request_.migrationId)
+                   .with("container", request_.container)
+                   .with("source", agent_.name())
+                   .with("destination", peerName_)
+                   .with("mode", done_.mode)
+                   .with("rounds", static_cast<long long>(done_.rounds.size()))
+                   .with("freeze_ms", done_.freezeMs)
+                   .with("bytes_sent", static_cast<long long>(done_.bytesSent))
+                   .with("total_seconds", done_.totalSeconds));
     co_return done_;
   }
 
@@ -568,8 +578,16 @@ class SourceMigration {
     } else {
       finishEntry("failed");
     }
-    agent_.log("migration " + request_.migrationId + " failed: " + error.message + " (" + kept +
-               ")");
+    agent_.log(logging::Event(logging::Level::error, "migration " + request_.migrationId +
+                                                         " failed: " + error.message + " (" + kept +
+                                                         ")")
+                   .with("event", "migration_failed")
+                   .with("migration_id", request_.migrationId)
+                   .with("container", request_.container)
+                   .with("source", agent_.name())
+                   .with("destination", peerName_)
+                   .with("mode", request_.mode)
+                   .with("error", error.message));
     co_return done_;
   }
 

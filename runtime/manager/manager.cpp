@@ -70,7 +70,7 @@ Manager::Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log l
       agents_(agents),
       clock_(clock),
       log_(std::move(log)),
-      reloader_([this](const std::string& line) { log_(line); }, [this] { return clock_.now(); }),
+      reloader_([this](const logging::Event& e) { log_(e); }, [this] { return clock_.now(); }),
       brain_(BrainOptions{}) {
   // The MTD tokens' signing key: the manager's TLS key (certs and identity
   // change only at a restart). Without it MTD decisions are refused.
@@ -176,15 +176,37 @@ roam::Status Manager::start() {
     });
     measurement_ = std::make_unique<MeasurementService>(
         *backend_, *vib_, clock_, options, std::move(naming),
-        [this](const std::string& line) { log_("measure: " + line); }, latency_.get());
+        [this, backend = c.controllerBackend](const std::string& line) {
+          // "NAME collector: ...; retrying", "NAME collector still failing",
+          // "NAME collector recovered after ...", "measurement sink: ...".
+          const auto space = line.find(' ');
+          const bool collector = line.compare(space + 1, 9, "collector") == 0;
+          const bool recovered = line.find(" recovered after ") != std::string::npos;
+          log_(logging::Event(recovered ? logging::Level::info : logging::Level::warning,
+                              "measure: " + line)
+                   .with("event", collector
+                                      ? (recovered ? "collector_recovered" : "collector_error")
+                                      : "measurement_sink_error")
+                   .with("collector", collector ? line.substr(0, space) : "")
+                   .with("backend", backend));
+        },
+        latency_.get());
     measurement_->setMetrics(metrics_);
   }
-  log_("manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
-       ") from " + c.policy.file + "; " +
-       (c.stateFile.empty()
-            ? "live measurements from " + c.controllerBackend + " at " + c.controllerUrl
-            : "fixed state " + c.stateFile) +
-       "; " + std::to_string(c.agents.size()) + " agent(s)" + (c.dryRun ? "; dry run" : ""));
+  log_(logging::Event(
+           "manager: policy " + reloader_.current()->policy->name + " (" + shortHash(loaded.hash) +
+           ") from " + c.policy.file + "; " +
+           (c.stateFile.empty()
+                ? "live measurements from " + c.controllerBackend + " at " + c.controllerUrl
+                : "fixed state " + c.stateFile) +
+           "; " + std::to_string(c.agents.size()) + " agent(s)" + (c.dryRun ? "; dry run" : ""))
+           .with("event", "start")
+           .with("policy", reloader_.current()->policy->name)
+           .with("policy_hash", loaded.hash)
+           .with("policy_file", c.policy.file)
+           .with("state_file", c.stateFile)
+           .with("agents", static_cast<long long>(c.agents.size()))
+           .with("dry_run", c.dryRun));
   if (!c.agents.empty()) pollAgents();
   reconcile();
   return {};
@@ -216,13 +238,13 @@ roam::Result<std::shared_ptr<const lang::NetworkState>> Manager::snapshot() {
   return view_->snapshot(clock_.now());
 }
 
-void Manager::logOnce(const std::string& key, const std::string& line) {
+void Manager::logOnce(const std::string& key, const logging::Event& event) {
   {
     std::lock_guard lock(logMutex_);
     if (key == lastRepeated_) return;
     lastRepeated_ = key;
   }
-  log_(line);
+  log_(event);
 }
 
 void Manager::appendDecisionLog(const nlohmann::json& line) {
@@ -238,7 +260,10 @@ void Manager::appendDecisionLog(const nlohmann::json& line) {
   std::ofstream out(path, std::ios::app);
   out << line.dump() << "\n";
   out.flush();
-  if (!out) logOnce("decision-log", "manager: cannot append to the decision log " + path);
+  if (!out)
+    logOnce("decision-log", logging::Event(logging::Level::error,
+                                           "manager: cannot append to the decision log " + path)
+                                .with("path", path));
 }
 
 BrainStep Manager::evaluateOnce() {
@@ -246,7 +271,10 @@ BrainStep Manager::evaluateOnce() {
   auto read = snapshot();
   if (!policy || !read) {
     const std::string error = roam::errorText(read);
-    logOnce("snapshot:" + error, "manager: no state to evaluate: " + error);
+    logOnce("snapshot:" + error,
+            logging::Event(logging::Level::warning, "manager: no state to evaluate: " + error)
+                .with("event", "no_state")
+                .with("error", error));
     return {};
   }
   const auto& state = *read;
@@ -261,7 +289,11 @@ BrainStep Manager::evaluateOnce() {
     lastInterval_.store(*step.decision->intervalSeconds);
   if (step.action == BrainAction::error) {
     logOnce("eval:" + step.errors,
-            "manager: policy " + policy->policy->name + " could not be evaluated:\n" + step.errors);
+            logging::Event(logging::Level::error, "manager: policy " + policy->policy->name +
+                                                      " could not be evaluated:\n" + step.errors)
+                .with("event", "evaluation_failed")
+                .with("policy", policy->policy->name)
+                .with("error", step.errors));
     return step;
   }
   if (step.action == BrainAction::idle) {
@@ -269,8 +301,10 @@ BrainStep Manager::evaluateOnce() {
       std::lock_guard lock(logMutex_);
       lastSuppressed_.clear();
     }
-    logOnce("idle", "manager: policy " + policy->policy->name + " not triggered: " +
-                        (step.decision ? step.decision->trigger : std::string()));
+    logOnce("idle", logging::Event("manager: policy " + policy->policy->name + " not triggered: " +
+                                   (step.decision ? step.decision->trigger : std::string()))
+                        .with("event", "idle")
+                        .with("policy", policy->policy->name));
     return step;
   }
   const auto& d = *step.decision;
@@ -294,9 +328,19 @@ BrainStep Manager::evaluateOnce() {
       d.mtd ? "(hidden: mtd " + d.mtd->scheme + ")" : d.destination.value_or("?");
   std::string what = d.container ? *d.container + " " + d.source.value_or("?") + " -> " + to
                                  : std::string("no container");
-  log_("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
-       (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
-       fixed(step.decisionSeconds * 1000, 2) + " ms");
+  log_(logging::Event("decision " + step.decisionId + ": " + actionName(step.action) + " " + what +
+                      (step.reason.empty() ? "" : " (" + step.reason + ")") + " in " +
+                      fixed(step.decisionSeconds * 1000, 2) + " ms")
+           .with("event", "decision")
+           .with("decision_id", step.decisionId)
+           .with("action", actionName(step.action))
+           .with("policy", d.policy)
+           .with("container", d.container.value_or(""))
+           .with("source", d.source.value_or(""))
+           .with("destination", d.destination.value_or(""))
+           .with("mtd_scheme", d.mtd ? d.mtd->scheme : "")
+           .with("reason", step.reason)
+           .with("decision_ms", step.decisionSeconds * 1000));
   if (step.action == BrainAction::dispatch) {
     MigrationRecord m;
     m.container = *d.container;
@@ -328,7 +372,10 @@ void Manager::record(const MigrationRecord& m) {
   if (!vib_) return;
   if (auto s = vib_->upsertMigration(m); !s)
     logOnce("vib-migration",
-            "manager: cannot record migration " + m.migrationId + ": " + s.error().message);
+            logging::Event(logging::Level::error, "manager: cannot record migration " +
+                                                      m.migrationId + ": " + s.error().message)
+                .with("migration_id", m.migrationId)
+                .with("error", s.error().message));
 }
 
 void Manager::dispatch(MigrationRecord m, std::optional<MtdPlan> mtd) {
@@ -403,18 +450,35 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
     if (metrics_) countMigrationEnd(*metrics_, m, ok, rounds, mtd ? mtd->scheme : std::string());
     brain_.migrationFinished(m.container, ok, m.updatedT);
-    log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
-         (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
-         (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s" : std::string()) +
-         " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms" +
-         (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) +
-         (m.reportedMode == "checkpoint" && m.freezeMs > 0
-              ? ", checkpoint freeze " + fixed(m.freezeMs, 0) + " ms: dump " + fixed(m.dumpMs, 0) +
-                    " + transfer " + fixed(m.transferMs, 0) + " + restore " +
-                    fixed(m.restoreMs, 0) + " + redirect " + fixed(m.redirectMs, 0) + " ms, " +
-                    std::to_string(m.memoryBytes) + " bytes of memory"
-              : std::string()) +
-         ")" + (m.error.empty() ? "" : ": " + m.error));
+    log_(
+        logging::Event(
+            ok ? logging::Level::info : logging::Level::error,
+            "migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
+                (m.destination.empty() ? "?" : m.destination) + ": " + m.state +
+                (m.migrationSeconds ? " in " + fixed(*m.migrationSeconds, 2) + " s"
+                                    : std::string()) +
+                " (decision " + fixed(m.decisionSeconds * 1000, 2) + " ms" +
+                (mtd ? ", key gathering " + fixed(m.keySeconds * 1000, 2) + " ms" : std::string()) +
+                (m.reportedMode == "checkpoint" && m.freezeMs > 0
+                     ? ", checkpoint freeze " + fixed(m.freezeMs, 0) + " ms: dump " +
+                           fixed(m.dumpMs, 0) + " + transfer " + fixed(m.transferMs, 0) +
+                           " + restore " + fixed(m.restoreMs, 0) + " + redirect " +
+                           fixed(m.redirectMs, 0) + " ms, " + std::to_string(m.memoryBytes) +
+                           " bytes of memory"
+                     : std::string()) +
+                ")" + (m.error.empty() ? "" : ": " + m.error))
+            .with("event", ok ? "migration_done" : "migration_failed")
+            .with("migration_id", m.migrationId)
+            .with("container", m.container)
+            .with("source", m.source)
+            .with("destination", m.destination)
+            .with("policy", m.policy)
+            .with("decision_id", m.decisionId)
+            .with("mode", m.reportedMode.empty() ? m.mode : m.reportedMode)
+            .with("result", m.state)
+            .with("migration_seconds", m.migrationSeconds)
+            .with("bytes_sent", static_cast<long long>(m.bytesSent))
+            .with("error", m.error));
     if (ok) pollAgents();  // the container's new place, before the next evaluation
     migrationThreadDone();
   };
@@ -425,6 +489,17 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     return finish(false);
   }
   record(m);
+  log_(logging::Event("migration " + m.migrationId + " of " + m.container + " " + m.source +
+                      " -> " + (mtd ? "(hidden: mtd)" : m.destination) + ": started (mode " +
+                      m.mode + ")")
+           .with("event", "migration_started")
+           .with("migration_id", m.migrationId)
+           .with("container", m.container)
+           .with("source", m.source)
+           .with("destination", m.destination)
+           .with("policy", m.policy)
+           .with("decision_id", m.decisionId)
+           .with("mode", m.mode));
 
   double lastWrite = 0;
   auto onProgress = [&](const agent::Progress& p) {
@@ -540,8 +615,15 @@ void Manager::reconcile() {
     // migration (no destination) cannot be ordered again (its epoch died with
     // the previous manager), but the same id re-attaches the same way.
     const bool mtd = m.destination.empty();
-    log_("manager: reconciling " + std::string(mtd ? "MTD " : "") + "migration " + m.migrationId +
-         " of " + m.container + " (" + m.state + " when the manager stopped)");
+    log_(logging::Event("manager: reconciling " + std::string(mtd ? "MTD " : "") + "migration " +
+                        m.migrationId + " of " + m.container + " (" + m.state +
+                        " when the manager stopped)")
+             .with("event", "reconcile")
+             .with("migration_id", m.migrationId)
+             .with("container", m.container)
+             .with("source", m.source)
+             .with("destination", m.destination)
+             .with("state", m.state));
     brain_.migrationStarted(m.container, clock_.now());
     if (mtd) {
       MtdPlan rejoin;
@@ -635,7 +717,12 @@ void Manager::pollAgents() {
     if (!status.ok()) {
       const std::string& error = status.error().message;
       logOnce("agent:" + a.name + error,
-              "manager: agent " + a.name + " at " + a.address + " unreachable: " + error);
+              logging::Event(logging::Level::warning, "manager: agent " + a.name + " at " +
+                                                          a.address + " unreachable: " + error)
+                  .with("event", "agent_unreachable")
+                  .with("agent", a.name)
+                  .with("address", a.address)
+                  .with("error", error));
       continue;  // keep what it reported last
     }
     std::vector<lang::ContainerInfo> containers;
@@ -671,7 +758,11 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     bad.message = "reload (" + reason + "): configuration " + file.string() +
                   " rejected, keeping the running one";
     if (metrics_) metrics_->reloads.labels({"failure"}).inc();
-    log_(bad.message + "\n" + bad.errors);
+    log_(logging::Event(logging::Level::error, bad.message + "\n" + bad.errors)
+             .with("event", "reload_failed")
+             .with("reason", reason)
+             .with("config_file", file.string())
+             .with("error", bad.errors));
     return bad;
   }
   ManagerConfig next = std::move(*loaded);
@@ -701,6 +792,7 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     keep("admin_socket", &ManagerConfig::adminSocket);
     keep("metrics", &ManagerConfig::metrics);
     keep("certs", &ManagerConfig::certs, &ManagerConfig::identity);
+    keep("log_format", &ManagerConfig::logFormat);
     config_ = next;
   }
   brain_.setOptions(brainOptions());
@@ -710,7 +802,10 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     for (const auto& n : needRestart) line += " " + n;
     line += " take effect at the next restart";
   }
-  log_(line);
+  log_(logging::Event(line)
+           .with("event", "config_reloaded")
+           .with("reason", reason)
+           .with("config_file", file.string()));
   {
     std::lock_guard lock(wakeMutex_);
     configChanged_ = true;
@@ -748,7 +843,12 @@ roam::Result<std::string> Manager::migrateManually(const std::string& container,
   m.destination = host;
   m.policy = "manual";
   const std::string id = m.migrationId;
-  log_("manual migration " + id + ": " + container + " " + source + " -> " + host);
+  log_(logging::Event("manual migration " + id + ": " + container + " " + source + " -> " + host)
+           .with("event", "manual_migration")
+           .with("migration_id", id)
+           .with("container", container)
+           .with("source", source)
+           .with("destination", host));
   dispatch(std::move(m));
   return id;
 }

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log_event.hpp"
 #include "runtime/manager/agent_gateway.hpp"
 #include "runtime/manager/brain.hpp"
 #include "runtime/manager/manager_config.hpp"
@@ -43,7 +44,8 @@ class ReplBackend;
 
 class Manager {
  public:
-  using Log = std::function<void(const std::string& line)>;
+  // Log events (common/log_event.hpp); a sink taking lines gets the messages.
+  using Log = logging::Logger;
 
   Manager(ManagerConfig config, AgentGateway& agents, Clock& clock, Log log);
   ~Manager();
@@ -131,7 +133,7 @@ class Manager {
   void watchLoop();
   void measureLoop();
   BrainOptions brainOptions() const;
-  void logOnce(const std::string& key, const std::string& line);
+  void logOnce(const std::string& key, const logging::Event& event);
 
   ManagerConfig config_;
   mutable std::mutex configMutex_;  // config_ may change on reload

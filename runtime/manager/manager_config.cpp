@@ -285,9 +285,10 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
     return rejected(r.errors());
   }
   c.file = std::filesystem::absolute(file);
-  r.onlyKeys(j, {},
-             {"controller", "collectors", "vib", "topology", "state", "agents", "certs", "identity",
-              "policy", "brain", "decision_log", "admin_socket", "redirect", "metrics"});
+  r.onlyKeys(
+      j, {},
+      {"controller", "collectors", "vib", "topology", "state", "agents", "certs", "identity",
+       "policy", "brain", "decision_log", "admin_socket", "redirect", "metrics", "log_format"});
   if (j.contains("controller")) readController(r, j["controller"], c);
   if (j.contains("collectors")) readCollectors(r, j["collectors"], c);
   if (j.contains("vib")) r.path(j["vib"], {"vib"}, c.vib);
@@ -305,6 +306,11 @@ ConfigLoad loadManagerConfig(const std::filesystem::path& file, ManagerConfig c)
     r.string(j["metrics"], {"metrics"}, c.metrics);
     if (auto a = parseListenAddress(c.metrics); !c.metrics.empty() && !a)
       r.error({"metrics"}, "'metrics' " + a.error().message);
+  }
+  if (j.contains("log_format")) {
+    r.string(j["log_format"], {"log_format"}, c.logFormat);
+    if (c.logFormat != "text" && c.logFormat != "json")
+      r.error({"log_format"}, "'log_format' must be text or json");
   }
   if (!r.errors().empty()) return rejected(r.errors());
   return c;

@@ -64,6 +64,9 @@ struct ManagerConfig {
   // Operations.
   std::string adminSocket = "/run/roam/manager.sock";
   std::string metrics;  // ADDR:PORT serving /metrics (docs/metrics.md); "" = none
+  // The log's lines: "text" or "json" (docs/operations.md). Read at start
+  // only: a reload keeps the running format.
+  std::string logFormat = "text";
 
   // Traffic redirection after a migration (docs/redirection.md).
   bool redirect = true;

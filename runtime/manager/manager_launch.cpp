@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "common/http/metrics_endpoint.hpp"
 #include "common/listen_address.hpp"
+#include "common/service_notifier.hpp"
 #include "runtime/manager/manager.hpp"
 #include "runtime/manager/manager_repl_backend.hpp"
 #include "runtime/manager/redirector.hpp"
@@ -45,6 +47,7 @@ void ManagerFlagOverrides::operator()(ManagerConfig& c) const {
   if (!flags.certs.empty()) c.certs = abs(flags.certs);
   if (!flags.identity.empty()) c.identity = flags.identity;
   if (!flags.metrics.empty()) c.metrics = flags.metrics;
+  if (!flags.logFormat.empty()) c.logFormat = flags.logFormat;
 }
 
 CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
@@ -69,6 +72,9 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
       return flagMistake(line, spec, "--agent expects NAME=HOST:PORT, got '" + spec + "'");
     overrides.agents.push_back({spec.substr(0, eq), spec.substr(eq + 1), ""});
   }
+  if (!flags.logFormat.empty() && !logging::parseFormat(flags.logFormat))
+    return flagMistake(line, flags.logFormat,
+                       "--log-format expects text or json, got '" + flags.logFormat + "'");
   if (!flags.duration.empty()) {
     launch.duration = parseDuration(flags.duration);
     if (!launch.duration || *launch.duration <= 0)
@@ -104,8 +110,15 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
   return launch;
 }
 
-int runManager(const ManagerLaunch& launch, const std::function<void(const std::string&)>& log) {
+int runManager(const ManagerLaunch& launch, const logging::Logger& log) {
   const ManagerConfig& config = launch.config;
+  const ServiceNotifier notifier = ServiceNotifier::fromEnvironment();
+  std::atomic<bool> notifyFailed{false};
+  auto notified = [&](const roam::Status& sent) {
+    if (!sent && !notifyFailed.exchange(true))  // once: the watchdog would repeat it
+      log(logging::Event(logging::Level::warning, "manager: " + sent.error().message)
+              .with("event", "sd_notify_failed"));
+  };
   // Every thread the manager starts inherits this mask, so the signals reach
   // only the sigwait() below, never an arbitrary thread.
   sigset_t signals;
@@ -141,7 +154,14 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
     log("manager: traffic redirection needs the ryu back-end; it is off");
   }
   if (auto started = manager.start(); !started) {
-    std::cerr << started.error().message;
+    notified(notifier.notify("STATUS=" + statusLine("failed to start")));
+    if (config.logFormat == "json") {
+      std::string message = started.error().message;
+      while (!message.empty() && message.back() == '\n') message.pop_back();
+      log(logging::Event(logging::Level::error, message).with("event", "start_failed"));
+    } else {
+      std::cerr << started.error().message;
+    }
     return 1;
   }
 
@@ -157,16 +177,25 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   else
     log("manager: admin socket " + config.adminSocket);
 
+  notified(notifier.ready(manager.describe()));
+
   std::thread signalThread([&] {
     while (true) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        manager.reload("SIGHUP");
+        notified(notifier.reloading("reloading (SIGHUP)"));
+        auto outcome = manager.reload("SIGHUP");
+        notified(notifier.ready((outcome.ok ? "" : "reload (SIGHUP) rejected, running: ") +
+                                manager.describe()));
         continue;
       }
       if (sig == SIGUSR1) return;  // the manager stopped on its own
-      log(std::string("manager: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+      const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      notified(notifier.stopping("stopping (" + name + ")"));
+      log(logging::Event("manager: " + name + ", stopping")
+              .with("event", "stopping")
+              .with("signal", name));
       manager.stop();
       return;
     }
@@ -179,8 +208,25 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   if (launch.duration)
     timer = std::thread([&, d = *launch.duration] {
       std::unique_lock lock(doneMutex);
-      if (!doneChanged.wait_for(lock, std::chrono::duration<double>(d), [&] { return done; }))
+      if (!doneChanged.wait_for(lock, std::chrono::duration<double>(d), [&] { return done; })) {
+        notified(notifier.stopping("stopping (--duration over)"));
         manager.stop();
+      }
+    });
+  // The watchdog: systemd restarts a manager silent for WatchdogSec.
+  // describe() takes the configuration's and the policy's locks, so a
+  // manager stuck holding one of them stops the watchdog too; its answer
+  // refreshes STATUS (a policy may have changed by a file's hot reload).
+  std::thread watchdog;
+  if (auto every = notifier.watchdogInterval())
+    watchdog = std::thread([&, every = *every] {
+      std::unique_lock lock(doneMutex);
+      while (!done) {
+        lock.unlock();
+        notified(notifier.notify("WATCHDOG=1\nSTATUS=" + statusLine(manager.describe())));
+        lock.lock();
+        doneChanged.wait_for(lock, every, [&] { return done; });
+      }
     });
   manager.run();
   {
@@ -189,6 +235,7 @@ int runManager(const ManagerLaunch& launch, const std::function<void(const std::
   }
   doneChanged.notify_all();
   if (timer.joinable()) timer.join();
+  if (watchdog.joinable()) watchdog.join();
   pthread_kill(signalThread.native_handle(), SIGUSR1);
   signalThread.join();
   return 0;

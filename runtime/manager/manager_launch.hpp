@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log_event.hpp"
 #include "runtime/command_line.hpp"
 #include "runtime/manager/manager_config.hpp"
 
@@ -31,6 +32,7 @@ struct ManagerFlags {
   std::string cooldown;
   std::string duration;
   std::string metrics;
+  std::string logFormat;  // --log-format text|json
 };
 
 // The checked flags as a function applied to the file's configuration at
@@ -59,9 +61,13 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
                                                   const CommandLine& line);
 
 // Runs the manager of `launch` in this process until a signal or the
-// duration stops it; `log` gets its log lines. Blocks SIGINT, SIGTERM, SIGHUP
-// and SIGUSR1 in the calling thread (and every thread it starts). Returns the
-// exit status after printing why to stderr.
-int runManager(const ManagerLaunch& launch, const std::function<void(const std::string&)>& log);
+// duration stops it; `log` gets its log events. Blocks SIGINT, SIGTERM, SIGHUP
+// and SIGUSR1 in the calling thread (and every thread it starts). Tells
+// systemd (common/service_notifier.hpp, when $NOTIFY_SOCKET is set) READY
+// once serving, RELOADING and READY around a SIGHUP reload, STOPPING on
+// SIGINT/SIGTERM or at the end of --duration, and WATCHDOG every half
+// $WATCHDOG_USEC. Returns the exit status after saying why (stderr in text
+// format, an error event in JSON).
+int runManager(const ManagerLaunch& launch, const logging::Logger& log);
 
 }  // namespace roam::runtime

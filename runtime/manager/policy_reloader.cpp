@@ -86,14 +86,21 @@ ReloadOutcome PolicyReloader::apply(const PolicySource& source, const std::strin
     out.ok = true;
     out.changed = !previous || previous->contentHash != loaded.policy->contentHash ||
                   !sameSource(previous->source, source);
-    out.message = prefix + ": policy " + loaded.policy->policy->name + " from " + source.file +
-                  describeParams(source) + hash + (out.changed ? " active" : " unchanged");
+    const std::string name = loaded.policy->policy->name;  // loaded.policy may move below
+    out.message = prefix + ": policy " + name + " from " + source.file + describeParams(source) +
+                  hash + (out.changed ? " active" : " unchanged");
     // An unchanged version keeps the pointer (and its loadedAt): nothing to swap.
     if (out.changed) {
       std::lock_guard lock(mutex_);
       current_ = std::move(loaded.policy);
     }
-    if (log_) log_(out.message);
+    log_(logging::Event(out.message)
+             .with("event", "policy_reload")
+             .with("result", out.changed ? "active" : "unchanged")
+             .with("policy", name)
+             .with("policy_file", source.file)
+             .with("policy_hash", out.hash)
+             .with("reason", prefix));
     return out;
   }
 
@@ -105,11 +112,19 @@ ReloadOutcome PolicyReloader::apply(const PolicySource& source, const std::strin
   out.message = prefix + ": " + source.file + describeParams(source) + hash + " rejected, " +
                 keeping + " (" + std::to_string(n) + (n == 1 ? " error)" : " errors)");
   if (log_) {
-    log_(out.message);
+    log_(logging::Event(logging::Level::error, out.message)
+             .with("event", "policy_reload")
+             .with("result", "rejected")
+             .with("policy_file", source.file)
+             .with("policy_hash", out.hash)
+             .with("kept_hash", previous ? previous->contentHash : "")
+             .with("reason", prefix)
+             .with("errors", static_cast<long long>(n)));
     // One log entry per line, so line-oriented logs keep the located errors
     // and their source quotes together and readable.
     std::istringstream in(out.errors);
-    for (std::string line; std::getline(in, line);) log_(line);
+    for (std::string line; std::getline(in, line);)
+      log_(logging::Event(logging::Level::error, line).with("event", "policy_error"));
   }
   return out;
 }

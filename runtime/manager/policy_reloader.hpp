@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/log_event.hpp"
 #include "runtime/active_policy.hpp"
 #include "runtime/manager_metrics.hpp"
 
@@ -25,7 +26,7 @@ struct ReloadOutcome {
 
 class PolicyReloader {
  public:
-  using Log = std::function<void(const std::string& line)>;
+  using Log = logging::Logger;
   using Now = std::function<double()>;
 
   PolicyReloader(Log log, Now now);

@@ -32,7 +32,8 @@ std::string errorOf(const roam::Result<AgentOptions>& loaded) {
 TEST_CASE("agent options: a configuration file sets every key", "[agent]") {
   ConfigFile file(R"({"name": "h1", "listen": "10.0.0.1:7070", "docker": "unix:///run/d.sock",
     "certs": "certs", "data_dir": "/var/lib/x", "idle_timeout_s": 5, "restore_timeout_s": 50,
-    "shutdown_grace_s": 7, "chunk_bytes": 65536, "compression_level": 3, "worker_threads": 2})");
+    "shutdown_grace_s": 7, "chunk_bytes": 65536, "compression_level": 3, "worker_threads": 2,
+    "log_format": "json"})");
   auto loaded = loadAgentOptions(file.path);
   REQUIRE(errorOf(loaded) == "");
   const auto& options = *loaded;
@@ -48,6 +49,7 @@ TEST_CASE("agent options: a configuration file sets every key", "[agent]") {
   CHECK(options.compressionLevel == 3);
   CHECK(options.workerThreads == 2);
   CHECK(options.testCorruptChunk == 0);
+  CHECK(options.logFormat == "json");
 }
 
 TEST_CASE("agent options: bad files are located errors", "[agent]") {
@@ -66,6 +68,8 @@ TEST_CASE("agent options: bad files are located errors", "[agent]") {
               .find("positive integer") != std::string::npos);
     CHECK(errorOf(loadAgentOptions(ConfigFile(R"({"chunk_bytes": 99999999})").path))
               .find("at most 4 MiB") != std::string::npos);
+    CHECK(errorOf(loadAgentOptions(ConfigFile(R"({"log_format": "yaml"})").path))
+              .find("'log_format' must be text or json") != std::string::npos);
     CHECK(errorOf(loadAgentOptions(ConfigFile("[1]").path)).find("JSON object") !=
           std::string::npos);
   }

@@ -31,7 +31,8 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
             "max_data_age": "4s", "mode": "snapshot", "seed": 9},
   "agents": [{"name": "h1", "address": "10.0.0.1:7070"},
              {"name": "h2", "address": "192.168.7.2:7070", "data_address": "10.0.0.2:7070"}],
-  "decision_log": "/tmp/d.jsonl"
+  "decision_log": "/tmp/d.jsonl",
+  "log_format": "json"
 })");
   auto loaded = loadManagerConfig(file);
   INFO(roam::errorText(loaded));
@@ -48,6 +49,7 @@ TEST_CASE("config: values, the one-line policy form, relative paths", "[manager]
   CHECK(c.mode == "snapshot");
   CHECK(c.seed == 9);
   CHECK(c.decisionLog == "/tmp/d.jsonl");
+  CHECK(c.logFormat == "json");
   REQUIRE(c.agents.size() == 2);
   CHECK(c.agents[0].transferAddress() == "10.0.0.1:7070");  // no data address: the same one
   CHECK(c.agents[1].address == "192.168.7.2:7070");
@@ -81,6 +83,7 @@ TEST_CASE("config: errors are located at the offending key", "[manager][config]"
   check("{\n  \"collectors\": {\"latency\": \"often\"}\n}",
         ":2:18: error: 'collectors.latency' must be a positive duration");
   check("{\n  \"vib\": 3,\n}", ":3:1: error: not valid JSON");
+  check("{\n  \"log_format\": \"yaml\"\n}", ":2:3: error: 'log_format' must be text or json");
   CHECK_FALSE(loadManagerConfig(dir.path / "missing.jsonc").ok());
 }
 
