@@ -256,6 +256,7 @@ BrainStep Manager::evaluateOnce() {
   }
   appendDecisionLog(step.logLine);
   if (vib_) (void)vib_->recordDecision({step.decisionId, now, d.policy, step.logLine});
+  board_.touch();
   // An MTD decision has no destination: the source agent finds it.
   const std::string to =
       d.mtd ? "(hidden: mtd " + d.mtd->scheme + ")" : d.destination.value_or("?");
@@ -359,6 +360,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     m.finishedT = m.updatedT;
     m.state = ok ? "done" : "failed";
     record(m);
+    board_.finished(m);
     if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
     brain_.migrationFinished(m.container, ok, m.updatedT);
     log_("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
@@ -386,6 +388,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     return finish(false);
   }
   record(m);
+  board_.started(m, m.startedT);
 
   double lastWrite = 0;
   auto onProgress = [&](const agent::Progress& p) {
@@ -397,6 +400,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     m.bytesSent = p.bytesSent;
     m.bytesTotal = p.bytesTotal;
     m.updatedT = clock_.now();
+    board_.progressed(m.migrationId, p.phase, p.bytesSent, p.bytesTotal, p.rateBps, m.updatedT);
     if (m.updatedT - lastWrite >= 1) {  // the VIB gets progress at most once a second
       lastWrite = m.updatedT;
       record(m);
@@ -663,6 +667,7 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
     line += " take effect at the next restart";
   }
   log_(line);
+  board_.touch();
   {
     std::lock_guard lock(wakeMutex_);
     configChanged_ = true;
