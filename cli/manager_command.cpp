@@ -32,6 +32,9 @@ Command addManagerCommand(CLI::App& app, const CommandLine& line) {
           {"--certs", &a->certs, "directory with ca.crt and the manager's certificate"},
           {"--identity", &a->identity, "whose certificate to present (default manager)"},
           {"--duration", &a->duration, "stop after this long (default: until SIGTERM)"},
+          {"--web", &a->web,
+           "serve the live view at ADDR:PORT (PORT alone: loopback; elsewhere mutual TLS "
+           "with --certs; docs/web.md)"},
       });
   return {cmd, [a, &line] {
             return runOrReport(runtime::prepareManagerLaunch(*a, line), [](const auto& launch) {

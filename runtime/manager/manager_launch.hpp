@@ -10,6 +10,7 @@
 
 #include "runtime/command_line.hpp"
 #include "runtime/manager/manager_config.hpp"
+#include "runtime/web/web_address.hpp"
 
 namespace roam::runtime {
 
@@ -30,6 +31,7 @@ struct ManagerFlags {
   std::string identity;
   std::string cooldown;
   std::string duration;
+  std::string web;  // --web: the live view's address (docs/web.md)
 };
 
 // The checked flags as a function applied to the file's configuration at
@@ -49,6 +51,7 @@ struct ManagerLaunch {
   ManagerConfig config;  // the file's (or the defaults) with the flags laid over it
   ManagerFlagOverrides overrides;
   std::optional<double> duration;  // --duration: stop after this long
+  std::optional<WebAddress> web;   // --web: serve the live view there
 };
 
 // Checks the flags, reads --config and lays the flags over it. Errors: flag

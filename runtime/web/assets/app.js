@@ -52,7 +52,7 @@ function scaled(v, units) {
 }
 
 function rate(bps) {
-  return num(bps) === null ? "–" : scaled(bps, ["bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"]);
+  return num(bps) === null ? "–" : scaled(bps, ["bps", "kbps", "Mbps", "Gbps", "Tbps"]);
 }
 
 function bytes(b) { return num(b) === null ? "–" : scaled(b, ["B", "kB", "MB", "GB", "TB"]); }
@@ -83,71 +83,74 @@ function finished(m) { return m.state === "done" || m.state === "failed"; }
 
 // --------------------------------------------------------------- layout
 
-// Switches by a small force-directed layout (deterministic: same topology,
-// same picture), each host on an arc around its switch, facing away from the
-// switch's neighbours.
+// A small force-directed layout of switches and hosts together (Fruchterman-
+// Reingold; deterministic: the same topology gives the same picture): links
+// pull their ends to a length (switch-switch longer than a host's link),
+// every pair of nodes pushes apart, so hosts settle on the free side of
+// their switch.
 function layout(topo) {
-  const switches = (topo.switches || []).map((s) => s.name);
-  const links = (topo.links || []).filter((l) => switches.includes(l.src) && switches.includes(l.dst));
-  const pos = {};
-  const n = switches.length;
-  const R = 140 + 40 * n;
-  switches.forEach((name, i) => {
-    const a = (2 * Math.PI * i) / Math.max(1, n) - Math.PI / 2;
-    pos[name] = { x: n === 1 ? 0 : R * Math.cos(a), y: n === 1 ? 0 : R * Math.sin(a) };
+  const nodes = [];
+  const index = {};
+  const add = (id, kind) => { index[id] = nodes.length; nodes.push({ id, kind, x: 0, y: 0 }); };
+  for (const s of topo.switches || []) add("s:" + s.name, "switch");
+  for (const h of topo.hosts || []) add("h:" + h.name, "host");
+  const edges = [];
+  for (const l of topo.links || []) {
+    const a = index["s:" + l.src], b = index["s:" + l.dst];
+    if (a !== undefined && b !== undefined && a !== b) edges.push([a, b, 150]);
+  }
+  for (const h of topo.hosts || []) {
+    const a = index["h:" + h.name], b = index["s:" + h.switch];
+    if (b !== undefined) edges.push([a, b, 85]);
+  }
+  const n = nodes.length;
+  const switches = nodes.filter((x) => x.kind === "switch");
+  const R = 60 * Math.sqrt(n) + 60;
+  switches.forEach((node, i) => {
+    const a = (2 * Math.PI * i) / Math.max(1, switches.length) - Math.PI / 2;
+    node.x = switches.length === 1 ? 0 : R * Math.cos(a);
+    node.y = switches.length === 1 ? 0 : R * Math.sin(a);
   });
-  const k = 230;
-  for (let iter = 0, temp = 60; iter < 300; iter++, temp *= 0.985) {
-    const move = {};
-    for (const a of switches) move[a] = { x: 0, y: 0 };
+  const seenOn = {};
+  for (const h of topo.hosts || []) {
+    const node = nodes[index["h:" + h.name]];
+    const sw = nodes[index["s:" + h.switch]] || { x: 0, y: 0 };
+    const i = (seenOn[h.switch] = (seenOn[h.switch] || 0) + 1);
+    const a = i * 2.4 + sw.x * 0.01;
+    node.x = sw.x * 1.3 + 90 * Math.cos(a);
+    node.y = sw.y * 1.3 + 90 * Math.sin(a);
+  }
+  const K = 110;
+  for (let iter = 0, temp = 80; iter < 400; iter++, temp = Math.max(1, temp * 0.985)) {
+    const dx = new Float64Array(n), dy = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
-        const a = pos[switches[i]], b = pos[switches[j]];
-        let dx = a.x - b.x, dy = a.y - b.y;
-        const d = Math.max(1, Math.hypot(dx, dy));
-        const f = (k * k) / d;
-        dx /= d; dy /= d;
-        move[switches[i]].x += dx * f; move[switches[i]].y += dy * f;
-        move[switches[j]].x -= dx * f; move[switches[j]].y -= dy * f;
+        let x = nodes[i].x - nodes[j].x, y = nodes[i].y - nodes[j].y;
+        let d = Math.hypot(x, y);
+        if (d < 0.01) { x = 0.01 * (i - j); y = 0.01; d = Math.hypot(x, y); }
+        const f = (K * K) / d;
+        dx[i] += (x / d) * f; dy[i] += (y / d) * f;
+        dx[j] -= (x / d) * f; dy[j] -= (y / d) * f;
       }
     }
-    for (const l of links) {
-      const a = pos[l.src], b = pos[l.dst];
-      let dx = a.x - b.x, dy = a.y - b.y;
-      const d = Math.max(1, Math.hypot(dx, dy));
-      const f = (d * d) / k;
-      dx /= d; dy /= d;
-      move[l.src].x -= dx * f; move[l.src].y -= dy * f;
-      move[l.dst].x += dx * f; move[l.dst].y += dy * f;
+    for (const [a, b, len] of edges) {
+      const x = nodes[a].x - nodes[b].x, y = nodes[a].y - nodes[b].y;
+      const d = Math.max(0.01, Math.hypot(x, y));
+      const f = (d * d) / len;
+      dx[a] -= (x / d) * f; dy[a] -= (y / d) * f;
+      dx[b] += (x / d) * f; dy[b] += (y / d) * f;
     }
-    for (const a of switches) {
-      const m = move[a], d = Math.max(1, Math.hypot(m.x, m.y));
-      pos[a].x += (m.x / d) * Math.min(d, temp);
-      pos[a].y += (m.y / d) * Math.min(d, temp);
+    for (let i = 0; i < n; i++) {
+      const d = Math.max(0.01, Math.hypot(dx[i], dy[i]));
+      nodes[i].x += (dx[i] / d) * Math.min(d, temp);
+      nodes[i].y += (dy[i] / d) * Math.min(d, temp);
     }
   }
-  const center = { x: 0, y: 0 };
-  for (const a of switches) { center.x += pos[a].x / Math.max(1, n); center.y += pos[a].y / Math.max(1, n); }
-  const hostsOf = {};
-  for (const h of topo.hosts || []) (hostsOf[h.switch] = hostsOf[h.switch] || []).push(h.name);
-  const hostPos = {};
-  for (const [sw, hosts] of Object.entries(hostsOf)) {
-    const p = pos[sw] || { x: center.x, y: center.y + R + 200 };
-    // Away from the switch's neighbours (or from the centre).
-    let ax = 0, ay = 0;
-    for (const l of links) {
-      const other = l.src === sw ? l.dst : l.dst === sw ? l.src : null;
-      if (other && pos[other]) { ax += p.x - pos[other].x; ay += p.y - pos[other].y; }
-    }
-    if (Math.hypot(ax, ay) < 1) { ax = p.x - center.x; ay = p.y - center.y; }
-    if (Math.hypot(ax, ay) < 1) { ax = 0; ay = 1; }
-    const base = Math.atan2(ay, ax);
-    const spread = Math.min(0.55, (Math.PI * 1.2) / Math.max(1, hosts.length));
-    const r = 130 + 12 * Math.max(0, hosts.length - 3);
-    hosts.forEach((h, i) => {
-      const a = base + (i - (hosts.length - 1) / 2) * spread;
-      hostPos[h] = { x: p.x + r * Math.cos(a), y: p.y + r * Math.sin(a) };
-    });
+  const pos = {}, hostPos = {};
+  for (const node of nodes) {
+    const p = { x: node.x, y: node.y };
+    if (node.kind === "switch") pos[node.id.slice(2)] = p;
+    else hostPos[node.id.slice(2)] = p;
   }
   return { pos, hostPos };
 }
@@ -201,7 +204,8 @@ function renderTopology() {
       linkLayer.append(svg("g", { class: "hostlink", "data-host": h.name, "data-switch": h.switch },
         svg("title", { text: `${h.name} – ${h.switch}:${h.port}: ${label} of ${rate(h.capacity_bps)}` }),
         svg("line", { x1: s.x, y1: s.y, x2: p.x, y2: p.y, class: cls, "stroke-width": width }),
-        svg("text", { x: (s.x + p.x) / 2, y: (s.y + p.y) / 2 + 4, "text-anchor": "middle", text: label })));
+        svg("text", { x: s.x + (p.x - s.x) * 0.45, y: s.y + (p.y - s.y) * 0.45 + 4, "text-anchor": "middle",
+          text: label })));
     }
     const cs = containersOn[h.name] || [];
     const w = Math.max(96, ...cs.map((c) => 24 + 6.2 * c.name.length), 20 + 7 * h.name.length);
@@ -356,8 +360,9 @@ function renderMigrations() {
         el("div", { class: "facts", text: facts }),
         m.error ? el("div", { class: "error", text: m.error }) : null),
       el("div", {},
+        el("div", { class: "barlabel", text: barText }),
         el("div", { class: "bar " + (m.state || ""), role: "progressbar", "aria-valuenow": Math.round(fraction * 100) },
-          el("div", { style: `width:${fraction * 100}%` }), el("span", { text: barText })),
+          el("div", { style: `width:${fraction * 100}%` })),
         el("div", { class: "timeline" }, segs),
         el("div", { class: "timeline-axis" }, el("span", { text: "0" }), el("span", { text: seconds(total) })),
         el("div", { class: "phases" }, seen.map((p) => el("span", {}, el("i", { class: phaseClass(p) }), p)))));
