@@ -34,7 +34,9 @@ void EventFeed::start() {
     std::lock_guard lock(stopMutex_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { loop(); });
+  // Counted here, not in the thread: a change between start() and the
+  // thread's first look must wake it.
+  thread_ = std::thread([this, seen = source_.changeCount()] { loop(seen); });
 }
 
 void EventFeed::stop() {
@@ -82,8 +84,7 @@ std::size_t EventFeed::advance() {
   return events.size();
 }
 
-void EventFeed::loop() {
-  std::uint64_t seen = source_.changeCount();
+void EventFeed::loop(std::uint64_t seen) {
   while (true) {
     seen = source_.waitForChange(seen, options_.refresh);
     {

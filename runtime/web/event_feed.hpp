@@ -69,7 +69,7 @@ class EventFeed {
   std::size_t publish();
 
  private:
-  void loop();
+  void loop(std::uint64_t seen);
   std::size_t advance();  // publish()'s work, mutex_ held
 
   LiveSource& source_;

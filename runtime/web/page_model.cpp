@@ -76,8 +76,9 @@ nlohmann::json topology(ReplSession& session, const lang::NetworkState* state,
         h[k] = it != load.end() && it->second.contains(k) ? it->second[k] : nlohmann::json();
       t["hosts"].push_back(std::move(h));
     }
+  // The newest sample's time, not its age: the age grows by itself and
+  // would change the section (an event) at every rebuild.
   t["measured_t"] = state->now();
-  t["data_age_s"] = state->dataAgeSeconds();
   if (!error.empty()) t["error"] = error;
   return t;
 }

@@ -157,6 +157,31 @@ function layout(topo) {
 
 // --------------------------------------------------------------- topology
 
+// Places a link's label beside the line from a to b: the first spot along it
+// (middle first, either side) whose box overlaps no node and no label placed
+// before; the middle when every spot does. Returns the text's attributes.
+function placeLabel(placed, a, b, text) {
+  const w = 6.6 * text.length + 6, h = 15;
+  const len = Math.max(1, Math.hypot(b.x - a.x, b.y - a.y));
+  const ux = -(b.y - a.y) / len, uy = (b.x - a.x) / len;
+  let first = null;
+  for (const f of [0.5, 0.38, 0.62, 0.28, 0.72]) {
+    for (const side of [-1, 1]) {
+      const nx = ux * side, ny = uy * side;
+      const d = Math.abs(nx) * (w / 2) + Math.abs(ny) * (h / 2) + 3;
+      const cx = a.x + (b.x - a.x) * f + nx * d, cy = a.y + (b.y - a.y) * f + ny * d;
+      const box = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2];
+      first = first || box;
+      if (!placed.some((p) => box[0] < p[2] && box[2] > p[0] && box[1] < p[3] && box[3] > p[1])) {
+        placed.push(box);
+        return { x: cx, y: cy + 4, "text-anchor": "middle", text };
+      }
+    }
+  }
+  placed.push(first);
+  return { x: (first[0] + first[2]) / 2, y: (first[1] + first[3]) / 2 + 4, "text-anchor": "middle", text };
+}
+
 function renderTopology() {
   const topo = state.topology || {};
   const root = document.getElementById("topology");
@@ -164,8 +189,9 @@ function renderTopology() {
   err.hidden = !topo.error;
   err.textContent = topo.error || "";
   const measured = document.getElementById("measured");
+  const age = serverNow() - (num(topo.measured_t) || 0);
   measured.textContent = num(topo.measured_t)
-    ? "measured " + clock(topo.measured_t) + (num(topo.data_age_s) ? ", " + seconds(topo.data_age_s) + " old" : "")
+    ? "measured " + clock(topo.measured_t) + (age >= 0 && age < 600 ? ", " + seconds(age) + " ago" : "")
     : "";
   const key = JSON.stringify([(topo.switches || []).map((s) => s.name),
     (topo.hosts || []).map((h) => [h.name, h.switch]),
@@ -179,6 +205,7 @@ function renderTopology() {
   const nodeLayer = svg("g", { class: "nodes" });
   const overlay = svg("g", { class: "overlay" });
   const boxes = [];
+  const labels = [];  // [group, a, b, text]: placed once every node's box is known
 
   for (const l of topo.links || []) {
     const a = pos[l.src], b = pos[l.dst];
@@ -190,8 +217,8 @@ function renderTopology() {
     linkLayer.append(svg("g", { class: "link", "data-src": l.src, "data-dst": l.dst,
       "data-utilization": num(l.utilization) === null ? "" : l.utilization },
       svg("title", { text: `${l.src}:${l.src_port} – ${l.dst}:${l.dst_port}: ${label}` }),
-      svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: cls, "stroke-width": width }),
-      svg("text", { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 6, "text-anchor": "middle", text: label })));
+      svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: cls, "stroke-width": width })));
+    labels.push([linkLayer.lastChild, a, b, label]);
   }
 
   for (const h of topo.hosts || []) {
@@ -203,9 +230,8 @@ function renderTopology() {
       const label = rate(h.bandwidth_bps) + (num(h.utilization) !== null ? " (" + percent(h.utilization) + ")" : "");
       linkLayer.append(svg("g", { class: "hostlink", "data-host": h.name, "data-switch": h.switch },
         svg("title", { text: `${h.name} – ${h.switch}:${h.port}: ${label} of ${rate(h.capacity_bps)}` }),
-        svg("line", { x1: s.x, y1: s.y, x2: p.x, y2: p.y, class: cls, "stroke-width": width }),
-        svg("text", { x: s.x + (p.x - s.x) * 0.45, y: s.y + (p.y - s.y) * 0.45 + 4, "text-anchor": "middle",
-          text: label })));
+        svg("line", { x1: s.x, y1: s.y, x2: p.x, y2: p.y, class: cls, "stroke-width": width })));
+      labels.push([linkLayer.lastChild, s, p, label]);
     }
     const cs = containersOn[h.name] || [];
     const w = Math.max(96, ...cs.map((c) => 24 + 6.2 * c.name.length), 20 + 7 * h.name.length);
@@ -237,6 +263,9 @@ function renderTopology() {
     boxes.push([p.x - w / 2, p.y - 14, p.x + w / 2, p.y + 14]);
   }
 
+  const placed = boxes.slice();
+  for (const [group, a, b, text] of labels) group.append(svg("text", placeLabel(placed, a, b, text)));
+
   // Migrations under way: a dashed arrow from the source host to the destination.
   for (const m of state.migrations || []) {
     if (finished(m) || !hostPos[m.source] || !hostPos[m.destination]) continue;
@@ -250,10 +279,10 @@ function renderTopology() {
     markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
   svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#d98a00" })));
   root.replaceChildren(defs, linkLayer, nodeLayer, overlay);
-  if (boxes.length) {
-    const pad = 30;
-    const x0 = Math.min(...boxes.map((b) => b[0])) - pad, y0 = Math.min(...boxes.map((b) => b[1])) - pad;
-    const x1 = Math.max(...boxes.map((b) => b[2])) + pad, y1 = Math.max(...boxes.map((b) => b[3])) + pad;
+  if (placed.length) {
+    const pad = 20;
+    const x0 = Math.min(...placed.map((b) => b[0])) - pad, y0 = Math.min(...placed.map((b) => b[1])) - pad;
+    const x1 = Math.max(...placed.map((b) => b[2])) + pad, y1 = Math.max(...placed.map((b) => b[3])) + pad;
     root.setAttribute("viewBox", `${x0} ${y0} ${x1 - x0} ${y1 - y0}`);
   }
 }
