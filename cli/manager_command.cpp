@@ -36,6 +36,9 @@ Command addManagerCommand(CLI::App& app, const CommandLine& line) {
           {"--duration", &a->duration, "stop after this long (default: until SIGTERM)"},
           {"--metrics", &a->metrics, "ADDR:PORT to serve Prometheus /metrics on (docs/metrics.md)"},
           {"--log-format", &a->logFormat, "log lines as text (default) or json"},
+          {"--web", &a->web,
+           "serve the live view at ADDR:PORT (PORT alone: loopback; elsewhere mutual TLS "
+           "with --certs; docs/web.md)"},
       });
   return {cmd, [a, &line] {
             return runOrReport(runtime::prepareManagerLaunch(*a, line), [](const auto& launch) {

@@ -323,6 +323,7 @@ BrainStep Manager::evaluateOnce() {
   appendDecisionLog(step.logLine);
   if (vib_) (void)vib_->recordDecision({step.decisionId, now, d.policy, step.logLine});
   if (metrics_) metrics_->decisions.labels({policy->policy->name, actionName(step.action)}).inc();
+  board_.touch();
   // An MTD decision has no destination: the source agent finds it.
   const std::string to =
       d.mtd ? "(hidden: mtd " + d.mtd->scheme + ")" : d.destination.value_or("?");
@@ -447,6 +448,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     m.finishedT = m.updatedT;
     m.state = ok ? "done" : "failed";
     record(m);
+    board_.finished(m);
     if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
     if (metrics_) countMigrationEnd(*metrics_, m, ok, rounds, mtd ? mtd->scheme : std::string());
     brain_.migrationFinished(m.container, ok, m.updatedT);
@@ -500,6 +502,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
            .with("policy", m.policy)
            .with("decision_id", m.decisionId)
            .with("mode", m.mode));
+  board_.started(m, m.startedT);
 
   double lastWrite = 0;
   auto onProgress = [&](const agent::Progress& p) {
@@ -511,6 +514,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     m.bytesSent = p.bytesSent;
     m.bytesTotal = p.bytesTotal;
     m.updatedT = clock_.now();
+    board_.progressed(m.migrationId, p.phase, p.bytesSent, p.bytesTotal, p.rateBps, m.updatedT);
     if (m.updatedT - lastWrite >= 1) {  // the VIB gets progress at most once a second
       lastWrite = m.updatedT;
       record(m);
@@ -806,6 +810,7 @@ ReloadOutcome Manager::reload(const std::string& reason, bool configToo) {
            .with("event", "config_reloaded")
            .with("reason", reason)
            .with("config_file", file.string()));
+  board_.touch();
   {
     std::lock_guard lock(wakeMutex_);
     configChanged_ = true;

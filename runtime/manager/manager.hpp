@@ -32,6 +32,7 @@
 #include "runtime/manager_metrics.hpp"
 #include "runtime/measure/clock.hpp"
 #include "runtime/vib/vib.hpp"
+#include "runtime/web/migration_board.hpp"
 
 namespace roam::runtime {
 
@@ -81,6 +82,9 @@ class Manager {
   roam::Result<std::shared_ptr<const lang::NetworkState>> snapshot();
   std::shared_ptr<const ActivePolicy> activePolicy() const { return reloader_.current(); }
   Vib* vib() { return vib_.get(); }
+  // The migrations' phases as the agents report them, and a change counter
+  // that also moves on every decision and reload (the live view, docs/web.md).
+  MigrationBoard& board() { return board_; }
   std::string describe() const;
   double currentInterval() const;
 
@@ -172,6 +176,8 @@ class Manager {
 
   std::mutex pollMutex_;
   std::map<std::string, std::vector<lang::ContainerInfo>> agentContainers_;  // by agent
+
+  MigrationBoard board_;
 
   std::mutex logMutex_;
   std::string lastRepeated_;

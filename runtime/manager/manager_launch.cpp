@@ -16,12 +16,14 @@
 #include "common/listen_address.hpp"
 #include "common/service_notifier.hpp"
 #include "runtime/manager/manager.hpp"
+#include "runtime/manager/manager_live_source.hpp"
 #include "runtime/manager/manager_repl_backend.hpp"
 #include "runtime/manager/redirector.hpp"
 #include "runtime/measure/system_clock.hpp"
 #include "runtime/repl/admin_socket.hpp"
 #include "runtime/repl/repl_protocol.hpp"
 #include "runtime/time_text.hpp"
+#include "runtime/web/web_view.hpp"
 
 namespace roam::runtime {
 
@@ -107,6 +109,15 @@ CommandResult<ManagerLaunch> prepareManagerLaunch(const ManagerFlags& flags,
           refuseOutputOverInput(line, {{"--decision-log", c.decisionLog}}, {{"--vib", c.vib}});
       !same.ok())
     return same.error();
+  if (!flags.web.empty()) {
+    // Anywhere but loopback, the live view needs mutual TLS (docs/web.md).
+    auto address = parseWebAddress(flags.web);
+    if (!address) return flagMistake(line, flags.web, address.error().message);
+    if (!address->loopback)
+      if (auto tls = checkWebCertificates(*address, c.certs, c.identity); !tls)
+        return flagMistake(line, flags.web, tls.error().message);
+    launch.web = *address;
+  }
   return launch;
 }
 
@@ -176,6 +187,21 @@ int runManager(const ManagerLaunch& launch, const logging::Logger& log) {
     log("manager: admin socket off (roam repl --connect will not work): " + admin.error().message);
   else
     log("manager: admin socket " + config.adminSocket);
+
+  // --web: the live view (docs/web.md), read-only; it stops before the manager.
+  ManagerLiveSource liveSource(manager);
+  std::unique_ptr<WebView> web;
+  if (launch.web) {
+    auto started = WebView::start(liveSource, {*launch.web, config.certs, config.identity, {}, {}});
+    if (!started) {
+      std::cerr << "error: --web " << launch.web->hostPort()
+                << ": cannot serve the live view: " << started.error().message << "\n";
+      return 1;
+    }
+    web = std::move(*started);
+    log("manager: live view at " + web->url() +
+        (web->tls() ? " (mutual TLS: a client certificate of the deployment CA is required)" : ""));
+  }
 
   notified(notifier.ready(manager.describe()));
 

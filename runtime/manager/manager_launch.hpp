@@ -11,6 +11,7 @@
 #include "common/log_event.hpp"
 #include "runtime/command_line.hpp"
 #include "runtime/manager/manager_config.hpp"
+#include "runtime/web/web_address.hpp"
 
 namespace roam::runtime {
 
@@ -33,6 +34,7 @@ struct ManagerFlags {
   std::string duration;
   std::string metrics;
   std::string logFormat;  // --log-format text|json
+  std::string web;        // --web: the live view's address (docs/web.md)
 };
 
 // The checked flags as a function applied to the file's configuration at
@@ -52,6 +54,7 @@ struct ManagerLaunch {
   ManagerConfig config;  // the file's (or the defaults) with the flags laid over it
   ManagerFlagOverrides overrides;
   std::optional<double> duration;  // --duration: stop after this long
+  std::optional<WebAddress> web;   // --web: serve the live view there
 };
 
 // Checks the flags, reads --config and lays the flags over it. Errors: flag

@@ -42,6 +42,29 @@ TEST_CASE("roam manager: a bounded dry run decides and logs", "[cli][manager]") 
   CHECK(d["policy"] == "shortest-path");
 }
 
+TEST_CASE("roam manager: --web serves the live view on loopback, elsewhere only with TLS",
+          "[cli][manager][web]") {
+  roamtest::TempDir dir("roam-manager-web");
+  const std::string common = "manager --policy policies/load-balancing/bandwidth.policy" + kState +
+                             " --dry-run --duration 1s --vib " +
+                             (dir.path / "vib.sqlite").string() + " --admin-socket " +
+                             (dir.path / "m.sock").string();
+  Run served = roam(common + " --web 127.0.0.1:0");
+  INFO(served.err);
+  CHECK(served.status == 0);
+  CHECK(served.err.find("manager: live view at http://127.0.0.1:") != std::string::npos);
+
+  Run refused = roam(common + " --web 0.0.0.0:8470 --certs " + (dir.path / "none").string());
+  CHECK(refused.status == 2);
+  CHECK(refused.err.find("error: --web 0.0.0.0:8470 is not a loopback address, so the live view "
+                         "is served only over mutual TLS") != std::string::npos);
+  CHECK(refused.err.find("live view at") == std::string::npos);
+
+  Run bad = roam(common + " --web nowhere");
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("error: --web expects PORT or ADDR:PORT, got 'nowhere'") != std::string::npos);
+}
+
 TEST_CASE("roam manager: mistakes are located", "[cli][manager]") {
   roamtest::TempDir dir("roam-manager-cli");
 

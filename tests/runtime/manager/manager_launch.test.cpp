@@ -70,6 +70,27 @@ TEST_CASE("manager launch: flag mistakes are located", "[manager][launch]") {
     CHECK(errorOf(flags, lineOf({"--agent", "h1=10.0.0.1"})).find("got 'h1=10.0.0.1'") !=
           std::string::npos);
   }
+  SECTION("--web: an address; elsewhere than loopback, the certificates") {
+    flags.web = "80x";
+    CHECK(errorOf(flags, lineOf({"--policy", "p.policy", "--web", "80x"})) ==
+          "<command-line>:1:38: error: --web expects PORT or ADDR:PORT, got '80x': expected "
+          "ADDR:PORT (no port), got '80x'\n");
+    roamtest::TempDir empty("roam-web-launch");
+    flags.web = "0.0.0.0:8470";
+    flags.certs = empty.path.string();
+    const auto text = errorOf(flags, lineOf({"--policy", "p.policy", "--web", "0.0.0.0:8470",
+                                             "--certs", empty.path.string()}));
+    CHECK(text.rfind("<command-line>:1:38: error: --web 0.0.0.0:8470 is not a loopback address, "
+                     "so the live view is served only over mutual TLS",
+                     0) == 0);
+    CHECK(text.find((empty.path / "manager.crt").string()) != std::string::npos);
+    flags.web = "8470";
+    auto loopback = prepareManagerLaunch(flags, lineOf({"--policy", "p.policy", "--web", "8470"}));
+    REQUIRE(loopback.ok());
+    REQUIRE(loopback->web);
+    CHECK(loopback->web->hostPort() == "127.0.0.1:8470");
+    CHECK(loopback->web->loopback);
+  }
   SECTION("--duration must be positive") {
     flags.duration = "0s";
     CHECK(errorOf(flags, lineOf({"--duration", "0s"})) ==
