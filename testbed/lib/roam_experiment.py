@@ -326,7 +326,9 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
     agent_base = agent_migration_counts(stack) if stack.prometheus else None
     manager = stack.start_manager(policy_file, params, run_dir,
                                   seed=args.seed + run_no,
-                                  brain={"mode": args.mode})
+                                  brain={"mode": args.mode},
+                                  web=getattr(args, "web", None))
+    web_problems = None
     bandwidth = []
     try:
         migration = wait_until(lambda: finished_migration(manager.vib),
@@ -386,6 +388,13 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         if stack.prometheus:
             check_prometheus(stack, manager, run_dir, row, agent_base)
     finally:
+        # The live view after the migration, in a real browser: the first
+        # run of each policy, with --web --check.
+        if manager.web_url and getattr(args, "check", False) and run_no == 1:
+            web_problems = check_web_page(manager.web_url, scenario, run_dir)
+            if web_problems:
+                row["note"] = "; ".join(x for x in (row["note"], "live view: " +
+                                                    "; ".join(web_problems)) if x)
         stack.stop_manager()
         row["latency_pairs"] = latency_pairs(manager.vib)
         if not latency_complete(row, scenario):
@@ -399,6 +408,8 @@ def run_once(stack, scenario, policy, policy_file, run_no, args, results):
         for b in bandwidth:
             b.update(scenario=scenario.name, policy=policy, run=run_no)
         results.add(row, bandwidth)
+        if web_problems is not None:  # not a CSV column: the page's check
+            row["web_ok"] = int(not web_problems)
     return row
 
 
@@ -468,6 +479,37 @@ def check_prometheus(stack, manager, run_dir, row, agent_base):
     else:
         tb.log("PASS: prometheus agrees with the run (%s); promtool accepts "
                "all %d endpoints" % (summary, targets))
+
+
+def check_web_page(url, scenario, run_dir):
+    """Opens the manager's live view in headless Chromium: every host and
+    switch, the links with their load, both containers and the migration
+    must be on the page. Saves run_dir/web.png; returns the problems."""
+    import web_check  # Chromium is needed only here
+    topo = scenario.topology
+    shot = os.path.join(run_dir, "web.png")
+    try:
+        with web_check.Browser(log_path=os.path.join(run_dir,
+                                                     "chromedriver.log")) as b:
+            b.open(url)
+            want = dict(hosts=[h["name"] for h in topo.hosts],
+                        switches=sorted({h["switch"] for h in topo.hosts} |
+                                        {ln["src"] for ln in topo.links} |
+                                        {ln["dst"] for ln in topo.links}),
+                        links=len(topo.links), containers=[SERVER, CLIENT],
+                        migration=True)
+            seen, _ = web_check.wait_for_page(
+                b, lambda s: not web_check.missing_from_page(s, **want), 30)
+            b.screenshot(shot)
+    except (web_check.BrowserError, OSError) as e:
+        return ["the browser failed: %s" % e]
+    problems = web_check.missing_from_page(seen, **want)
+    tb.log("live view checked in Chromium: %d hosts, %d links, %d containers, "
+           "%d migration(s)%s; screenshot %s" % (
+               len(seen.get("hosts", [])), len(seen.get("links", [])),
+               len(seen.get("containers", [])), len(seen.get("migrations", [])),
+               "" if not problems else ": " + "; ".join(problems), shot))
+    return problems
 
 
 def table_destination(scenario, migration):

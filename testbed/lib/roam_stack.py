@@ -31,6 +31,7 @@ roam-testbed-<prefix>-*, so that testbed/clean recognises leftover daemons.
 
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -114,16 +115,28 @@ class Daemon(object):
 
 class Manager(Daemon):
     def __init__(self, roam, config_path, work, socket_path, decision_log,
-                 vib):
-        Daemon.__init__(self, "manager", [roam, "manager", "--config",
-                                          config_path],
+                 vib, web=None):
+        argv = [roam, "manager", "--config", config_path]
+        if web:
+            argv += ["--web", web]  # the live view (docs/web.md)
+        Daemon.__init__(self, "manager", argv,
                         os.path.join(work, "manager.log"))
         self.roam, self.socket, self.decision_log, self.vib = (
             roam, socket_path, decision_log, vib)
+        self.web = web
+        self.web_url = None  # the live view's address, once it serves
 
     def start(self, timeout=30.0):
-        Daemon.start(self, lambda text: os.path.exists(self.socket) and
-                     "admin socket" in text, timeout)
+        def ready(text):
+            if not (os.path.exists(self.socket) and "admin socket" in text):
+                return False
+            if self.web:
+                m = re.search(r"live view at (\S+)", text)
+                if not m:
+                    return False
+                self.web_url = m.group(1)
+            return True
+        Daemon.start(self, ready, timeout)
 
     def decisions(self):
         try:
@@ -336,15 +349,19 @@ class Stack(object):
         return path, config
 
     def start_manager(self, policy_file, params=None, run_dir=None, seed=None,
-                      brain=None):
+                      brain=None, web=None):
+        """web: serve the live view there (`roam manager --web`, e.g.
+        "127.0.0.1:0"); its address is then manager.web_url."""
         run_dir = run_dir or self.work
         os.makedirs(run_dir, exist_ok=True)
         path, config = self.manager_config(policy_file, params, run_dir, seed,
                                            brain)
         self.manager = Manager(self.roam, path, run_dir,
                                config["admin_socket"], config["decision_log"],
-                               config["vib"])
+                               config["vib"], web=web)
         self.manager.start()
+        if self.manager.web_url:
+            tb.log("live view of this run: %s" % self.manager.web_url)
         return self.manager
 
     def stop_manager(self):

@@ -148,7 +148,7 @@ class Browser(object):
             height = int(self.execute(
                 "return document.documentElement.scrollHeight") or 1000)
             width = int(self.execute("return window.outerWidth") or 1400)
-            self.resize(width, min(max(height + 100, 600), 4000))
+            self.resize(width, min(max(height + 200, 600), 4000))
         png = base64.b64decode(self._session("GET", "/screenshot"))
         with open(path, "wb") as f:
             f.write(png)
