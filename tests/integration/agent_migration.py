@@ -406,15 +406,16 @@ def make_certs(roam, work):
     return certs, foreign
 
 
-def bring_up(roam, work, engines, agents):
-    """Both hosts, their certificates and an agent on each. ENGINES and AGENTS
-    grow as each comes up, so the caller's teardown() sees whatever started
-    when a later step fails. Returns (engine a, engine b, certs)."""
+def bring_up(roam, work, engines, agents, agent_options=None):
+    """Both hosts, their certificates and an agent on each (AGENT_OPTIONS:
+    more keys of their configuration). ENGINES and AGENTS grow as each comes
+    up, so the caller's teardown() sees whatever started when a later step
+    fails. Returns (engine a, engine b, certs)."""
     a, b = make_hosts()
     engines.extend([a, b])
     certs, _ = make_certs(roam, work)
     for host, engine in (("a", a), ("b", b)):
-        agents.append(Agent(roam, host, engine, certs, work))
+        agents.append(Agent(roam, host, engine, certs, work, agent_options))
         agents[-1].start()
     return a, b, certs
 
