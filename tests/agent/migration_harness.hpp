@@ -17,6 +17,8 @@
 // directory, removed at the end.
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -124,6 +126,17 @@ class MigrationHarness {
     REQUIRE(fd >= 0);
     ::close(fd);
     return "127.0.0.1:" + std::to_string(port);
+  }
+
+  // Whether PRED holds within five seconds: what the other side does after
+  // the outcome (a destination rolling back once its source has gone) runs
+  // on its own time.
+  static bool eventually(const std::function<bool()>& pred) {
+    for (int i = 0; i < 500; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
   }
 
   // Whether a spool directory is empty within a second (the destination
