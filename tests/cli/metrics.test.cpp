@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "cli/run_command.hpp"
+#include "http_client.hpp"
 #include "metrics_text.hpp"
 #include "temp_dir.hpp"
 
@@ -25,24 +26,11 @@ const std::string kManager =
     "manager --policy policies/load-balancing/shortest-path.policy"
     " --state examples/states/paper-heterogeneous.json --dry-run";
 
+// The status stays 0 when no HTTP answer came (the manager not serving yet).
 std::string fetch(const std::string& url, long* status) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  CURL* curl = curl_easy_init();
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) -> size_t {
-        static_cast<std::string*>(out)->append(data, size * n);
-        return size * n;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
-  if (curl_easy_perform(curl) != CURLE_OK)
-    *status = 0;
-  else
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-  curl_easy_cleanup(curl);
-  return body;
+  auto reply = roamtest::httpRequest(url, {.timeoutSeconds = 5});
+  *status = reply.code == CURLE_OK ? reply.status : 0;
+  return reply.body;
 }
 
 }  // namespace

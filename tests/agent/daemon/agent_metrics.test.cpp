@@ -16,8 +16,8 @@
 
 #include "agent/daemon/agent_metrics.hpp"
 #include "agent/migration_harness.hpp"
-#include "common/curl_global.hpp"
 #include "common/http/metrics_endpoint.hpp"
+#include "http_client.hpp"
 #include "metrics_text.hpp"
 #include "seeded_bytes.hpp"
 
@@ -119,23 +119,10 @@ TEST_CASE("agent metrics: /metrics over HTTP passes promtool check metrics", "[a
   REQUIRE(server.ok());
 
   // What a scraper gets, fetched over the socket with libcurl.
-  roam::curlGlobalInitOnce();
-  CURL* curl = curl_easy_init();
-  std::string body;
-  std::string url = "http://" + (*server)->boundAddress() + "/metrics";
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) -> size_t {
-        static_cast<std::string*>(out)->append(data, size * n);
-        return size * n;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  REQUIRE(curl_easy_perform(curl) == CURLE_OK);
-  char* type = nullptr;
-  curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
-  REQUIRE(type);
-  CHECK(std::string(type) == "text/plain; version=0.0.4; charset=utf-8");
-  curl_easy_cleanup(curl);
+  auto reply = roamtest::httpRequest("http://" + (*server)->boundAddress() + "/metrics");
+  REQUIRE(reply.code == CURLE_OK);
+  CHECK(reply.contentType == "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& body = reply.body;
 
   CHECK(body.find("roam_agent_migrations_total{role=\"source\",result=\"success\"} 1\n") !=
         std::string::npos);

@@ -17,7 +17,7 @@
 
 #include "agent/tls/certificates.hpp"
 #include "agent/tls/tls_context.hpp"
-#include "common/curl_global.hpp"
+#include "http_client.hpp"
 #include "temp_dir.hpp"
 
 using roam::http::HttpServer;
@@ -26,44 +26,7 @@ using roam::http::Response;
 
 namespace {
 
-struct Reply {
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  std::string body, headers;
-  long connects = -1;  // new connections this request opened
-};
-
-struct Curl {
-  CURL* handle;
-  Curl() {
-    roam::curlGlobalInitOnce();
-    handle = curl_easy_init();
-  }
-  ~Curl() { curl_easy_cleanup(handle); }
-  Curl(const Curl&) = delete;
-  Curl& operator=(const Curl&) = delete;
-
-  static size_t append(char* data, size_t size, size_t n, void* out) {
-    static_cast<std::string*>(out)->append(data, size * n);
-    return size * n;
-  }
-  Reply request(const std::string& url, const std::string& method = "GET") {
-    Reply reply;
-    curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(handle, CURLOPT_NOBODY, method == "HEAD" ? 1L : 0L);
-    curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST,
-                     method == "GET" || method == "HEAD" ? nullptr : method.c_str());
-    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, append);
-    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, append);
-    curl_easy_setopt(handle, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(handle, CURLOPT_TIMEOUT, 10L);
-    reply.code = curl_easy_perform(handle);
-    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply.status);
-    curl_easy_getinfo(handle, CURLINFO_NUM_CONNECTS, &reply.connects);
-    return reply;
-  }
-};
+using Curl = roamtest::HttpClient;
 
 std::unique_ptr<HttpServer> serve() {
   auto server = HttpServer::listen("127.0.0.1:0");
@@ -118,7 +81,7 @@ TEST_CASE("HttpServer serves routes over a real socket", "[common][http]") {
     CHECK(reply.headers.find("Content-Type: text/plain; version=0.0.4") != std::string::npos);
   }
   SECTION("HEAD gets the headers and the length, no body") {
-    auto reply = curl.request(url(*server, "/metrics"), "HEAD");
+    auto reply = curl.request(url(*server, "/metrics"), {.method = "HEAD"});
     REQUIRE(reply.code == CURLE_OK);
     CHECK(reply.status == 200);
     CHECK(reply.body.empty());
@@ -131,7 +94,7 @@ TEST_CASE("HttpServer serves routes over a real socket", "[common][http]") {
   }
   SECTION("other methods are 405 with Allow") {
     for (const char* method : {"POST", "PUT", "DELETE"}) {
-      auto reply = curl.request(url(*server, "/metrics"), method);
+      auto reply = curl.request(url(*server, "/metrics"), {.method = method});
       REQUIRE(reply.code == CURLE_OK);
       CHECK(reply.status == 405);
       CHECK(reply.headers.find("Allow: GET, HEAD") != std::string::npos);
@@ -161,10 +124,8 @@ TEST_CASE("HttpServer serves routes over a real socket", "[common][http]") {
 TEST_CASE("HttpServer bounds the request size", "[common][http]") {
   auto server = serve();
   Curl curl;
-  curl_slist* headers = curl_slist_append(nullptr, ("X-Big: " + std::string(20000, 'a')).c_str());
-  curl_easy_setopt(curl.handle, CURLOPT_HTTPHEADER, headers);
-  auto reply = curl.request(url(*server, "/metrics"));
-  curl_slist_free_all(headers);
+  auto reply =
+      curl.request(url(*server, "/metrics"), {.headers = {"X-Big: " + std::string(20000, 'a')}});
   REQUIRE(reply.code == CURLE_OK);
   CHECK(reply.status == 431);
 }
@@ -200,31 +161,15 @@ TEST_CASE("HttpServer streams server-sent events until the client goes", "[commo
     stream->send("data: second\n\n");
   });
 
-  struct Received {
-    std::string text;
-  } received;
-  Curl curl;
-  auto stopAtSecond = +[](char* data, size_t size, size_t n, void* out) -> size_t {
-    auto* r = static_cast<Received*>(out);
-    r->text.append(data, size * n);
-    // Returning less than given makes libcurl hang up: the client goes.
-    return r->text.find("second") != std::string::npos ? 0 : size * n;
-  };
-  curl_easy_setopt(curl.handle, CURLOPT_URL, url(*server, "/events").c_str());
-  curl_easy_setopt(curl.handle, CURLOPT_WRITEFUNCTION, stopAtSecond);
-  curl_easy_setopt(curl.handle, CURLOPT_WRITEDATA, &received);
-  std::string headers;
-  curl_easy_setopt(curl.handle, CURLOPT_HEADERFUNCTION, Curl::append);
-  curl_easy_setopt(curl.handle, CURLOPT_HEADERDATA, &headers);
-  curl_easy_setopt(curl.handle, CURLOPT_TIMEOUT, 10L);
-  CURLcode code = curl_easy_perform(curl.handle);
+  // Returning less than given makes libcurl hang up: the client goes once
+  // the second event is in, and its handle with it (the connection closed).
+  roamtest::HttpReply reply =
+      roamtest::httpRequest(url(*server, "/events"), {.stopAfterEvents = 2});
   sender.join();
-  CHECK(code == CURLE_WRITE_ERROR);
-  CHECK(received.text == "data: first\n\ndata: second\n\n");
-  CHECK(headers.find("Content-Type: text/event-stream") != std::string::npos);
-  CHECK(headers.find("Cache-Control: no-cache") != std::string::npos);
-  curl_easy_cleanup(curl.handle);
-  curl.handle = curl_easy_init();
+  CHECK(reply.code == CURLE_WRITE_ERROR);
+  CHECK(reply.body == "data: first\n\ndata: second\n\n");
+  CHECK(reply.headers.find("Content-Type: text/event-stream") != std::string::npos);
+  CHECK(reply.headers.find("Cache-Control: no-cache") != std::string::npos);
 
   // The server notices the hang-up: send() turns false.
   bool closed = false;
@@ -246,13 +191,7 @@ TEST_CASE("HttpServer: a stream outlives the server and reports it closed", "[co
                         got = true;
                       });
   std::thread client([&] {
-    Curl curl;
-    curl_easy_setopt(curl.handle, CURLOPT_URL, url(*server, "/events").c_str());
-    curl_easy_setopt(curl.handle, CURLOPT_WRITEFUNCTION, Curl::append);
-    std::string body;
-    curl_easy_setopt(curl.handle, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl.handle, CURLOPT_TIMEOUT, 10L);
-    curl_easy_perform(curl.handle);  // ends when the server goes
+    roamtest::httpRequest(url(*server, "/events"));  // ends when the server goes
   });
   for (int i = 0; i < 500 && !got; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   REQUIRE(got);
@@ -280,17 +219,15 @@ TEST_CASE("HttpServer over mutual TLS", "[common][http]") {
   std::string ca = (dir.path / "ca.crt").string();
 
   Curl curl;
-  curl_easy_setopt(curl.handle, CURLOPT_CAINFO, ca.c_str());
   SECTION("a client with a certificate of the CA gets the page") {
-    std::string cert = (dir.path / "client.crt").string(), key = (dir.path / "client.key").string();
-    curl_easy_setopt(curl.handle, CURLOPT_SSLCERT, cert.c_str());
-    curl_easy_setopt(curl.handle, CURLOPT_SSLKEY, key.c_str());
-    auto reply = curl.request(https);
+    auto reply = curl.request(https, {.ca = ca,
+                                      .cert = (dir.path / "client.crt").string(),
+                                      .key = (dir.path / "client.key").string()});
     REQUIRE(reply.code == CURLE_OK);
     CHECK(reply.body == "secret\n");
   }
   SECTION("a client without a certificate is refused") {
-    auto reply = curl.request(https);
+    auto reply = curl.request(https, {.ca = ca});
     CHECK(reply.code != CURLE_OK);
     CHECK(reply.body.empty());
   }
