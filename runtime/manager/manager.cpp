@@ -59,6 +59,19 @@ void countMigrationEnd(ManagerMetrics& metrics, const MigrationRecord& m, bool o
   if (!mtdScheme.empty()) metrics.keySeconds.labels({mtdScheme}).observe(m.keySeconds);
 }
 
+// The fields of every log event about migration M (docs/operations.md):
+// the mode is the one the source ran when it said, else the one asked for.
+logging::Event&& withMigrationFields(logging::Event&& e, const MigrationRecord& m) {
+  return std::move(e)
+      .with("migration_id", m.migrationId)
+      .with("container", m.container)
+      .with("source", m.source)
+      .with("destination", m.destination)
+      .with("policy", m.policy)
+      .with("decision_id", m.decisionId)
+      .with("mode", m.reportedMode.empty() ? m.mode : m.reportedMode);
+}
+
 std::string shortHash(const std::string& hash) {
   return hash.substr(0, std::min<std::size_t>(hash.size(), 19));  // "sha256:" + 12 hex
 }
@@ -452,7 +465,7 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     if (!m.decisionId.empty()) appendDecisionLog(outcomeLogLine(m, rounds));
     if (metrics_) countMigrationEnd(*metrics_, m, ok, rounds, mtd ? mtd->scheme : std::string());
     brain_.migrationFinished(m.container, ok, m.updatedT);
-    log_(
+    log_(withMigrationFields(
         logging::Event(
             ok ? logging::Level::info : logging::Level::error,
             "migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
@@ -470,17 +483,11 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
                      : std::string()) +
                 ")" + (m.error.empty() ? "" : ": " + m.error))
             .with("event", ok ? "migration_done" : "migration_failed")
-            .with("migration_id", m.migrationId)
-            .with("container", m.container)
-            .with("source", m.source)
-            .with("destination", m.destination)
-            .with("policy", m.policy)
-            .with("decision_id", m.decisionId)
-            .with("mode", m.reportedMode.empty() ? m.mode : m.reportedMode)
             .with("result", m.state)
             .with("migration_seconds", m.migrationSeconds)
             .with("bytes_sent", static_cast<long long>(m.bytesSent))
-            .with("error", m.error));
+            .with("error", m.error),
+        m));
     if (ok) pollAgents();  // the container's new place, before the next evaluation
     migrationThreadDone();
   };
@@ -491,17 +498,11 @@ void Manager::runMigration(MigrationRecord m, const std::optional<MtdPlan>& mtd)
     return finish(false);
   }
   record(m);
-  log_(logging::Event("migration " + m.migrationId + " of " + m.container + " " + m.source +
-                      " -> " + (mtd ? "(hidden: mtd)" : m.destination) + ": started (mode " +
-                      m.mode + ")")
-           .with("event", "migration_started")
-           .with("migration_id", m.migrationId)
-           .with("container", m.container)
-           .with("source", m.source)
-           .with("destination", m.destination)
-           .with("policy", m.policy)
-           .with("decision_id", m.decisionId)
-           .with("mode", m.mode));
+  log_(withMigrationFields(
+      logging::Event("migration " + m.migrationId + " of " + m.container + " " + m.source + " -> " +
+                     (mtd ? "(hidden: mtd)" : m.destination) + ": started (mode " + m.mode + ")")
+          .with("event", "migration_started"),
+      m));
   board_.started(m, m.startedT);
 
   double lastWrite = 0;

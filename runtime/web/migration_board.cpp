@@ -32,6 +32,17 @@ MigrationProgress* MigrationBoard::find(const std::string& migrationId) {
   return nullptr;
 }
 
+MigrationProgress& MigrationBoard::entryFor(const MigrationRecord& m) {
+  MigrationProgress* p = find(m.migrationId);
+  if (!p) p = &migrations_.emplace_back();
+  p->migrationId = m.migrationId;
+  p->container = m.container;
+  p->source = m.source;
+  p->destination = m.destination;
+  p->policy = m.policy;
+  return *p;
+}
+
 void MigrationBoard::changed() {
   ++changes_;
   changed_.notify_all();
@@ -40,16 +51,8 @@ void MigrationBoard::changed() {
 void MigrationBoard::started(const MigrationRecord& m, double now) {
   std::lock_guard lock(mutex_);
   MigrationProgress* p = find(m.migrationId);
-  if (!p) {
-    migrations_.emplace_back();
-    p = &migrations_.back();
-  }
-  *p = MigrationProgress{};
-  p->migrationId = m.migrationId;
-  p->container = m.container;
-  p->source = m.source;
-  p->destination = m.destination;
-  p->policy = m.policy;
+  if (p) *p = MigrationProgress{};  // the same id dispatched again starts afresh
+  p = &entryFor(m);
   p->state = "dispatched";
   p->phase = "dispatched";
   p->startedT = p->updatedT = now;
@@ -81,18 +84,10 @@ void MigrationBoard::progressed(const std::string& migrationId, const std::strin
 
 void MigrationBoard::finished(const MigrationRecord& m) {
   std::lock_guard lock(mutex_);
-  MigrationProgress* p = find(m.migrationId);
-  if (!p) {
-    migrations_.emplace_back();
-    p = &migrations_.back();
-    p->migrationId = m.migrationId;
-    p->container = m.container;
-    p->source = m.source;
-    p->policy = m.policy;
-    p->startedT = m.startedT;
-  }
+  const bool seen = find(m.migrationId) != nullptr;
+  MigrationProgress* p = &entryFor(m);
+  if (!seen) p->startedT = m.startedT;  // ended before the board heard it start
   const double end = m.finishedT.value_or(m.updatedT);
-  p->destination = m.destination;
   p->state = m.state;
   p->phase = m.state;
   p->updatedT = end;

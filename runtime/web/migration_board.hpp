@@ -41,7 +41,9 @@ class MigrationBoard {
 
  private:
   MigrationProgress* find(const std::string& migrationId);  // mutex_ held
-  void changed();                                           // mutex_ held
+  // The migration's entry, added when new, with its names from M; mutex_ held.
+  MigrationProgress& entryFor(const MigrationRecord& m);
+  void changed();  // mutex_ held
 
   std::size_t keepFinished_;
   mutable std::mutex mutex_;
