@@ -23,19 +23,25 @@ std::optional<Type> paramType(std::string_view name) {
   return std::nullopt;
 }
 
-std::size_t editDistance(std::string_view a, std::string_view b) {
+// Levenshtein distance of a and b, or `limit` when it is at least `limit`:
+// a row whose every cell has reached the limit can only grow, so the rest of
+// the table is not worth filling (most candidates lose after a row or two).
+std::size_t editDistance(std::string_view a, std::string_view b, std::size_t limit) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diag = row[0];
     row[0] = i;
+    std::size_t rowMin = row[0];
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t up = row[j];
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1u : 0u)});
       diag = up;
+      rowMin = std::min(rowMin, row[j]);
     }
+    if (rowMin >= limit) return limit;
   }
-  return row[b.size()];
+  return std::min(row[b.size()], limit);
 }
 
 // The value of an expression of number literals, unary minus and arithmetic
@@ -741,7 +747,13 @@ std::string closestName(std::string_view name, std::span<const std::string_view>
   std::string_view best;
   std::size_t bestDistance = std::max<std::size_t>(1, name.size() / 3) + 1;
   for (auto c : candidates) {
-    std::size_t d = editDistance(name, c);
+    // The distance is at least the difference in length: skip the quadratic
+    // work for candidates that cannot win (a long misspelt name meets only
+    // short candidates).
+    const std::size_t lengthGap =
+        name.size() > c.size() ? name.size() - c.size() : c.size() - name.size();
+    if (lengthGap >= bestDistance) continue;
+    std::size_t d = editDistance(name, c, bestDistance);
     if (d < bestDistance) {
       bestDistance = d;
       best = c;

@@ -11,9 +11,15 @@ namespace roam::runtime {
 
 namespace {
 
+// Keeps only the names that start with the word typed so far: completion runs
+// on every TAB (and the REPL fuzzer runs it at every word break), so the
+// hundred-odd language names are not copied only to be dropped.
 struct Names {
+  std::string_view prefix;
   std::vector<std::string> out;
-  void add(std::string_view name) { out.emplace_back(name); }
+  void add(std::string_view name) {
+    if (name.substr(0, prefix.size()) == prefix) out.emplace_back(name);
+  }
 };
 
 void addLanguage(Names& n, const ActivePolicy* active) {
@@ -35,7 +41,7 @@ std::vector<std::string> ReplSession::complete(std::string_view line, std::size_
   auto read = backend_.state();
   auto state = read.ok() ? *read : nullptr;
 
-  Names n;
+  Names n{prefix, {}};
   auto addHosts = [&] {
     if (state)
       for (const auto& h : state->hosts()) n.add(h.name);
@@ -113,9 +119,7 @@ std::vector<std::string> ReplSession::complete(std::string_view line, std::size_
     addContainers();
   }
 
-  std::vector<std::string> out;
-  for (auto& name : n.out)
-    if (std::string_view(name).substr(0, prefix.size()) == prefix) out.push_back(std::move(name));
+  std::vector<std::string> out = std::move(n.out);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

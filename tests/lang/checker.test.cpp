@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <string_view>
+
+#include "lang/checker.hpp"
 #include "test_util.hpp"
 
 using roam::test::checkExpr;
@@ -60,6 +64,21 @@ TEST_CASE("unknown names and functions get suggestions", "[lang][checker]") {
   REQUIRE(ds.size() == 1);
   CHECK(ds[0].message.rfind("container has no field 'hots' (fields: name, host, image, labels)",
                             0) == 0);
+}
+
+TEST_CASE("closestName picks the nearest name within a third of its length", "[lang][checker]") {
+  const std::string_view names[] = {"hosts", "containers", "switches", "host_bandwidth"};
+  CHECK(roam::lang::closestName("hots", names) == "hosts");
+  CHECK(roam::lang::closestName("contaners", names) == "containers");
+  // Two edits in a 14-letter name are within the bound (14 / 3 + 1 = 5).
+  CHECK(roam::lang::closestName("hostbandwidht", names) == "host_bandwidth");
+  // The nearest wins, not the first within the bound.
+  const std::string_view near[] = {"abcdxy", "abcdef"};
+  CHECK(roam::lang::closestName("abcdeg", near) == "abcdef");
+  // Too far, or far longer than every name: no suggestion.
+  CHECK(roam::lang::closestName("xyz", names).empty());
+  CHECK(roam::lang::closestName(std::string(500, 'h'), names).empty());
+  CHECK(roam::lang::closestName("", names).empty());
 }
 
 TEST_CASE("arity and argument types are checked from the builtin table", "[lang][checker]") {
