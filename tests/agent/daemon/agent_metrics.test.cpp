@@ -65,9 +65,10 @@ void notTls(const std::string& address) {
 }  // namespace
 
 TEST_CASE("agent metrics: a migration, its connections and a refused peer", "[agent][metrics]") {
-  MigrationHarness h;
+  // The metrics outlive the harness: its agents count into them until they stop.
   roam::metrics::Registry sourceRegistry, destinationRegistry;
   roam::agent::AgentMetrics sourceMetrics(sourceRegistry), destinationMetrics(destinationRegistry);
+  MigrationHarness h;
   h.source.metrics = &sourceMetrics;
   h.destination.metrics = &destinationMetrics;
   runContainer(h.source.engine);
@@ -96,9 +97,9 @@ TEST_CASE("agent metrics: a migration, its connections and a refused peer", "[ag
 }
 
 TEST_CASE("agent metrics: a failed migration as the source", "[agent][metrics]") {
-  MigrationHarness h;
   roam::metrics::Registry registry;
   roam::agent::AgentMetrics metrics(registry);
+  MigrationHarness h;
   h.source.metrics = &metrics;
   h.start();
   auto m = h.migrate("no-such-container");
@@ -108,13 +109,15 @@ TEST_CASE("agent metrics: a failed migration as the source", "[agent][metrics]")
 }
 
 TEST_CASE("agent metrics: /metrics over HTTP passes promtool check metrics", "[agent][metrics]") {
-  MigrationHarness h;
   roam::metrics::Registry registry;
   roam::agent::AgentMetrics metrics(registry);
+  MigrationHarness h;
   h.source.metrics = &metrics;
   runContainer(h.source.engine);
   h.start();
   REQUIRE(h.migrate("web").succeeded());
+  // The client may hear DONE before the source's thread has counted it.
+  REQUIRE(reaches(registry, "roam_agent_migrations_total{role=\"source\",result=\"success\"}", 1));
   auto server = roam::http::serveMetrics("127.0.0.1:0", registry);
   REQUIRE(server.ok());
 
