@@ -23,10 +23,13 @@ std::optional<Type> paramType(std::string_view name) {
   return std::nullopt;
 }
 
-// Levenshtein distance of a and b, or `limit` when it is at least `limit`:
-// a row whose every cell has reached the limit can only grow, so the rest of
-// the table is not worth filling (most candidates lose after a row or two).
+// Levenshtein distance of a and b, or `limit` when it is at least `limit`.
+// The distance is at least the difference in length, and a row whose every
+// cell has reached the limit can only grow: either way the rest of the table
+// is not worth filling (most candidates lose at once or after a row or two).
 std::size_t editDistance(std::string_view a, std::string_view b, std::size_t limit) {
+  const std::size_t lengthGap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (lengthGap >= limit) return limit;
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
@@ -747,12 +750,6 @@ std::string closestName(std::string_view name, std::span<const std::string_view>
   std::string_view best;
   std::size_t bestDistance = std::max<std::size_t>(1, name.size() / 3) + 1;
   for (auto c : candidates) {
-    // The distance is at least the difference in length: skip the quadratic
-    // work for candidates that cannot win (a long misspelt name meets only
-    // short candidates).
-    const std::size_t lengthGap =
-        name.size() > c.size() ? name.size() - c.size() : c.size() - name.size();
-    if (lengthGap >= bestDistance) continue;
     std::size_t d = editDistance(name, c, bestDistance);
     if (d < bestDistance) {
       bestDistance = d;

@@ -18,7 +18,7 @@ struct Names {
   std::string_view prefix;
   std::vector<std::string> out;
   void add(std::string_view name) {
-    if (name.substr(0, prefix.size()) == prefix) out.emplace_back(name);
+    if (name.starts_with(prefix)) out.emplace_back(name);
   }
 };
 

@@ -70,7 +70,7 @@ TEST_CASE("closestName picks the nearest name within a third of its length", "[l
   const std::string_view names[] = {"hosts", "containers", "switches", "host_bandwidth"};
   CHECK(roam::lang::closestName("hots", names) == "hosts");
   CHECK(roam::lang::closestName("contaners", names) == "containers");
-  // Two edits in a 14-letter name are within the bound (14 / 3 + 1 = 5).
+  // Three edits in a 13-letter name are within the bound (13 / 3 + 1 = 5).
   CHECK(roam::lang::closestName("hostbandwidht", names) == "host_bandwidth");
   // The nearest wins, not the first within the bound.
   const std::string_view near[] = {"abcdxy", "abcdef"};
